@@ -1,0 +1,5 @@
+//! The `entraide` command.
+
+fn main() {
+    println!("entraide");
+}

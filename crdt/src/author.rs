@@ -1,0 +1,187 @@
+//! Who writes: author keys, author ids, device ids and the automerge actor ids built from them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use automerge::ActorId;
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+
+/// Length of an actor id: the author's public key followed by the device id.
+pub const ACTOR_ID_LEN: usize = 32 + 8;
+
+/// A resident's secret signing key. Whoever holds it writes as this author.
+///
+/// The crate never generates keys (it has no randomness): the caller passes 32 random bytes.
+#[derive(Clone)]
+pub struct AuthorKey {
+    signing: SigningKey,
+}
+
+impl fmt::Debug for AuthorKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print the secret.
+        f.debug_struct("AuthorKey").field("id", &self.id()).finish()
+    }
+}
+
+impl AuthorKey {
+    /// The key whose ed25519 seed is `seed` (32 bytes from a cryptographic random source).
+    pub fn from_seed(seed: [u8; 32]) -> Self {
+        Self {
+            signing: SigningKey::from_bytes(&seed),
+        }
+    }
+
+    /// The 32-byte seed, for storing the key.
+    pub fn to_seed(&self) -> [u8; 32] {
+        self.signing.to_bytes()
+    }
+
+    /// The public half: the author's id.
+    pub fn id(&self) -> AuthorId {
+        AuthorId(self.signing.verifying_key().to_bytes())
+    }
+
+    /// Signs `message` with this key.
+    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+        self.signing.sign(message).to_bytes()
+    }
+}
+
+/// An author: the 32-byte ed25519 public key of a resident.
+///
+/// The libp2p peer id of a resident's node is derived from the same key, so "who is this
+/// peer" and "who wrote this" are one question. Shown in full as 64 lowercase hex digits,
+/// and to people as a short fingerprint (`fmt_short`).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AuthorId(pub [u8; 32]);
+
+crate::fixed_bytes::hex_or_bytes_serde!(AuthorId, 32);
+
+impl AuthorId {
+    /// A short readable fingerprint, e.g. `3fa2-91bc`: enough to tell neighbours apart,
+    /// not enough to be unique against an attacker.
+    pub fn fmt_short(&self) -> String {
+        let h = hex::encode(&self.0[..4]);
+        format!("{}-{}", &h[..4], &h[4..])
+    }
+
+    /// Checks an ed25519 signature of `message` by this author.
+    pub fn verify(&self, message: &[u8], signature: &[u8; 64]) -> bool {
+        let Ok(key) = VerifyingKey::from_bytes(&self.0) else {
+            return false;
+        };
+        key.verify_strict(message, &Signature::from_bytes(signature))
+            .is_ok()
+    }
+
+    /// Whether `actor` is one of this author's devices (its first 32 bytes are this key).
+    pub fn owns_actor(&self, actor: &ActorId) -> bool {
+        let bytes = actor.to_bytes();
+        bytes.len() == ACTOR_ID_LEN && bytes[..32] == self.0
+    }
+}
+
+impl fmt::Display for AuthorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl fmt::Debug for AuthorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AuthorId({})", self.fmt_short())
+    }
+}
+
+/// The text is not an author id (64 hex digits).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not an author id: expected 64 hexadecimal digits")]
+pub struct ParseAuthorIdError;
+
+impl FromStr for AuthorId {
+    type Err = ParseAuthorIdError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(s.trim(), &mut out).map_err(|_| ParseAuthorIdError)?;
+        Ok(Self(out))
+    }
+}
+
+/// One device (one installation) of an author. Two devices never share an id, so two
+/// devices never share an automerge actor id.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+pub struct DeviceId(pub [u8; 8]);
+
+/// A local writer: the author's key and the device it writes from.
+#[derive(Clone, Debug)]
+pub struct Writer {
+    key: AuthorKey,
+    device: DeviceId,
+}
+
+impl Writer {
+    /// A writer for `key` on `device`.
+    pub fn new(key: AuthorKey, device: DeviceId) -> Self {
+        Self { key, device }
+    }
+
+    /// The author this writer writes as.
+    pub fn author(&self) -> AuthorId {
+        self.key.id()
+    }
+
+    /// The author key.
+    pub fn key(&self) -> &AuthorKey {
+        &self.key
+    }
+
+    /// The device.
+    pub fn device(&self) -> DeviceId {
+        self.device
+    }
+
+    /// The automerge actor id of this device: author key followed by device id.
+    pub fn actor(&self) -> ActorId {
+        let mut bytes = Vec::with_capacity(ACTOR_ID_LEN);
+        bytes.extend_from_slice(&self.key.id().0);
+        bytes.extend_from_slice(&self.device.0);
+        ActorId::from(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn author_id_round_trips_through_text() {
+        let id = AuthorKey::from_seed([7; 32]).id();
+        assert_eq!(id.to_string().parse::<AuthorId>(), Ok(id));
+        assert_eq!(id.fmt_short().len(), 9);
+        assert!("zz".parse::<AuthorId>().is_err());
+        assert!("ab".repeat(31).parse::<AuthorId>().is_err());
+    }
+
+    #[test]
+    fn signatures_verify_only_for_their_author_and_message() {
+        let alice = AuthorKey::from_seed([1; 32]);
+        let bob = AuthorKey::from_seed([2; 32]);
+        let sig = alice.sign(b"hello");
+        assert!(alice.id().verify(b"hello", &sig));
+        assert!(!alice.id().verify(b"hellp", &sig));
+        assert!(!bob.id().verify(b"hello", &sig));
+    }
+
+    #[test]
+    fn actor_ids_are_owned_by_their_author_only() {
+        let alice = Writer::new(AuthorKey::from_seed([1; 32]), DeviceId([9; 8]));
+        let bob = AuthorKey::from_seed([2; 32]).id();
+        assert!(alice.author().owns_actor(&alice.actor()));
+        assert!(!bob.owns_actor(&alice.actor()));
+        // A bare key with no device id is not an actor of ours.
+        assert!(!alice.author().owns_actor(&ActorId::from(alice.author().0)));
+    }
+}

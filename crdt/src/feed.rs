@@ -1,0 +1,505 @@
+//! One author's feed: an automerge document only that author's devices write.
+
+use std::collections::HashMap;
+
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::{ActorId, Automerge, Change, ChangeHash, ObjType, ROOT, ReadDoc, ScalarValue};
+use sha2::{Digest, Sha256};
+
+use crate::author::{AuthorId, Writer};
+use crate::content::{FORMAT, FeedContent, POST_PREFIX, PostState, RESPONSE_PREFIX};
+use crate::post::{PostDraft, PostId, TextError, Timestamp, check_message, check_name};
+use crate::signed_heads::{FeedId, SignedHeads};
+use crate::validation::{ValidationFailure, VerifiedBatch, split_chunks};
+
+/// A change made locally: what to store and what to push to neighbours.
+#[derive(Clone, Debug)]
+pub struct LocalChange {
+    /// The feed written.
+    pub feed: FeedId,
+    /// The change, as an automerge change chunk.
+    pub change: Vec<u8>,
+    /// The author's signature over the feed's new heads.
+    pub signed: SignedHeads,
+}
+
+/// Why a local write was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WriteError {
+    /// A text breaks a rule.
+    #[error(transparent)]
+    Text(#[from] TextError),
+    /// The writer is not this feed's author.
+    #[error("this feed belongs to another author")]
+    NotYourFeed,
+    /// No post with that id in this feed.
+    #[error("no post {0} on the board")]
+    UnknownPost(PostId),
+    /// The post is done or withdrawn, so its state no longer changes.
+    #[error("post {0} is already {1}")]
+    Closed(PostId, &'static str),
+    /// A helper cannot respond to their own post.
+    #[error("you cannot respond to your own post")]
+    OwnPost,
+    /// That author has not responded to the post.
+    #[error("{} has not offered help on this post", .0.fmt_short())]
+    NotAHelper(AuthorId),
+    /// A post with that nonce already exists (the caller's randomness repeated).
+    #[error("a post with that id already exists")]
+    DuplicatePost,
+    /// automerge refused the write (a bug, not bad input).
+    #[error("the document refused the write: {0}")]
+    Document(String),
+}
+
+/// Why stored feed bytes could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The bytes are not an automerge document (damaged storage).
+    #[error("the stored feed {feed} is damaged: {reason}")]
+    Damaged {
+        /// The feed.
+        feed: FeedId,
+        /// What the decoder said.
+        reason: String,
+    },
+    /// The stored document holds changes by another author (foreign or mixed-up storage).
+    #[error("the stored feed {feed} holds changes by another author")]
+    ForeignActor {
+        /// The feed.
+        feed: FeedId,
+    },
+}
+
+/// What applying a verified batch did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Changes now part of the document.
+    pub applied: usize,
+    /// Changes waiting for missing dependencies.
+    pub pending: usize,
+    /// Whether the feed's visible content may have changed.
+    pub heads_changed: bool,
+}
+
+/// One author's feed in one epoch, with what is needed to validate and relay it.
+#[derive(Debug)]
+pub struct Feed {
+    id: FeedId,
+    doc: Automerge,
+    /// Signatures covering the current heads (and heads of waiting changes).
+    signed: Vec<SignedHeads>,
+    /// Validated changes waiting for a dependency, by hash.
+    pending: HashMap<ChangeHash, Change>,
+    /// Every held change by (actor, seq), to spot equivocation.
+    seqs: HashMap<(ActorId, u64), ChangeHash>,
+    content: FeedContent,
+}
+
+impl Feed {
+    /// An empty feed.
+    pub fn new(id: FeedId) -> Self {
+        Self {
+            id,
+            doc: Automerge::new(),
+            signed: Vec::new(),
+            pending: HashMap::new(),
+            seqs: HashMap::new(),
+            content: FeedContent::default(),
+        }
+    }
+
+    /// Loads a feed saved with [`Feed::save`] and its stored signed heads.
+    ///
+    /// Storage is our own, written only with validated changes, so signatures are not
+    /// walked again; the actors are checked so that mixed-up storage is caught.
+    pub fn load(id: FeedId, data: &[u8], signed: Vec<SignedHeads>) -> Result<Self, LoadError> {
+        let damaged = |reason: String| LoadError::Damaged { feed: id, reason };
+        let mut feed = Feed::new(id);
+        let chunks = split_chunks(data).map_err(|e| damaged(e.to_string()))?;
+        let mut rest = Vec::new();
+        for (i, (kind, bytes)) in chunks.into_iter().enumerate() {
+            if i == 0 && kind == 0 {
+                feed.doc = Automerge::load(bytes).map_err(|e| damaged(e.to_string()))?;
+            } else {
+                rest.push(Change::try_from(bytes).map_err(|e| damaged(e.to_string()))?);
+            }
+        }
+        for meta in feed.doc.get_changes_meta(&[]) {
+            if !id.author.owns_actor(&meta.actor) {
+                return Err(LoadError::ForeignActor { feed: id });
+            }
+            feed.seqs
+                .insert((meta.actor.into_owned(), meta.seq), meta.hash);
+        }
+        if rest
+            .iter()
+            .any(|c| !c.actors().all(|a| id.author.owns_actor(a)))
+        {
+            return Err(LoadError::ForeignActor { feed: id });
+        }
+        feed.insert_changes(rest)
+            .map_err(|e| damaged(e.to_string()))?;
+        feed.signed = signed.into_iter().filter(|s| s.feed == id).collect();
+        feed.prune_signed();
+        feed.refresh();
+        Ok(feed)
+    }
+
+    /// The feed as bytes: the compacted document followed by the changes still waiting
+    /// for dependencies. [`Feed::load`] reads it back.
+    pub fn save(&self) -> Vec<u8> {
+        let mut out = self.doc.save();
+        for change in self.pending.values() {
+            out.extend_from_slice(change.raw_bytes());
+        }
+        out
+    }
+
+    /// Which feed this is.
+    pub fn id(&self) -> FeedId {
+        self.id
+    }
+
+    /// Whether the feed holds no change at all.
+    pub fn is_empty(&self) -> bool {
+        self.doc.get_heads().is_empty() && self.pending.is_empty()
+    }
+
+    /// The heads of the applied document.
+    pub fn heads(&self) -> Vec<ChangeHash> {
+        self.doc.get_heads()
+    }
+
+    /// A 16-byte digest of the heads, for inventories.
+    pub fn heads_digest(&self) -> [u8; 16] {
+        let mut h = Sha256::new();
+        for head in self.doc.get_heads() {
+            h.update(head.0);
+        }
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&h.finalize()[..16]);
+        out
+    }
+
+    /// The signatures that cover the feed's heads.
+    pub fn signed_heads(&self) -> &[SignedHeads] {
+        &self.signed
+    }
+
+    /// What the feed says.
+    pub fn content(&self) -> &FeedContent {
+        &self.content
+    }
+
+    /// Number of changes held (applied and waiting).
+    pub fn change_count(&self) -> usize {
+        self.seqs.len()
+    }
+
+    /// Number of validated changes waiting for a dependency.
+    pub fn pending_count(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Whether the change is held, applied or waiting.
+    pub fn holds(&self, hash: &ChangeHash) -> bool {
+        self.has_applied(hash) || self.pending.contains_key(hash)
+    }
+
+    /// Whether the change is part of the document.
+    pub fn has_applied(&self, hash: &ChangeHash) -> bool {
+        self.doc.get_change_meta_by_hash(hash).is_some()
+    }
+
+    pub(crate) fn pending_deps(&self, hash: &ChangeHash) -> Option<&[ChangeHash]> {
+        self.pending.get(hash).map(Change::deps)
+    }
+
+    pub(crate) fn hash_at(&self, actor: &ActorId, seq: u64) -> Option<ChangeHash> {
+        self.seqs.get(&(actor.clone(), seq)).copied()
+    }
+
+    pub(crate) fn doc(&self) -> &Automerge {
+        &self.doc
+    }
+
+    /// Records a sync message whose changes were already validated and applied (they must
+    /// have been taken out of it): only `state` changes.
+    pub(crate) fn receive_sync_state(
+        &mut self,
+        state: &mut automerge::sync::State,
+        message: automerge::sync::Message,
+    ) -> Result<(), automerge::AutomergeError> {
+        debug_assert!(message.changes.is_empty());
+        automerge::sync::SyncDoc::receive_sync_message(&mut self.doc, state, message)
+    }
+
+    /// Applies a batch that passed [`crate::validate`] for this feed's current state. On
+    /// failure the feed is left as it was.
+    pub fn apply(&mut self, batch: VerifiedBatch) -> Result<Applied, ValidationFailure> {
+        if batch.feed != self.id {
+            return Err(ValidationFailure::WrongFeed {
+                expected: self.id,
+                found: batch.feed,
+            });
+        }
+        let before = self.doc.get_heads();
+        let applied_before = self.seqs.len() - self.pending.len();
+        if let (Some(document), true) = (batch.document, self.is_empty()) {
+            for meta in document.get_changes_meta(&[]) {
+                self.seqs
+                    .insert((meta.actor.into_owned(), meta.seq), meta.hash);
+            }
+            self.doc = document;
+        } else if !batch.changes.is_empty() {
+            // automerge may fail part-way through a batch; keep the old state to go back to.
+            let backup = (self.doc.clone(), self.pending.clone(), self.seqs.clone());
+            if let Err(e) = self.insert_changes(batch.changes) {
+                (self.doc, self.pending, self.seqs) = backup;
+                return Err(ValidationFailure::DoesNotApply {
+                    reason: e.to_string(),
+                });
+            }
+        }
+        for s in batch.signed {
+            if !self.signed.contains(&s) {
+                self.signed.push(s);
+            }
+        }
+        self.prune_signed();
+        let heads_changed = self.doc.get_heads() != before;
+        if heads_changed {
+            self.refresh();
+        }
+        Ok(Applied {
+            applied: (self.seqs.len() - self.pending.len()).saturating_sub(applied_before),
+            pending: self.pending.len(),
+            heads_changed,
+        })
+    }
+
+    fn insert_changes(&mut self, changes: Vec<Change>) -> Result<(), automerge::AutomergeError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        for c in &changes {
+            self.seqs.insert((c.actor_id().clone(), c.seq()), c.hash());
+        }
+        // automerge queues what misses a dependency and applies it once the dependency
+        // arrives; `pending` mirrors that queue so it can be bounded, saved and walked.
+        self.doc.apply_changes(changes.clone())?;
+        for c in changes {
+            self.pending.insert(c.hash(), c);
+        }
+        let doc = &self.doc;
+        self.pending
+            .retain(|h, _| doc.get_change_meta_by_hash(h).is_none());
+        Ok(())
+    }
+
+    /// Keeps the signatures that still vouch for a head or a waiting change.
+    fn prune_signed(&mut self) {
+        let heads = self.doc.get_heads();
+        self.signed.retain(|s| {
+            s.change_hashes()
+                .any(|h| heads.contains(&h) || self.pending.contains_key(&h))
+        });
+    }
+
+    fn refresh(&mut self) {
+        self.content = FeedContent::read(&self.id.author, &self.doc.hydrate(None));
+    }
+
+    // --- Local writes: only the feed's author, from one of their devices. ---
+
+    fn write<F>(&mut self, writer: &Writer, now: Timestamp, f: F) -> Result<LocalChange, WriteError>
+    where
+        F: FnOnce(
+            &mut automerge::transaction::Transaction<'_>,
+        ) -> Result<(), automerge::AutomergeError>,
+    {
+        if writer.author() != self.id.author {
+            return Err(WriteError::NotYourFeed);
+        }
+        let document = |e: automerge::AutomergeError| WriteError::Document(e.to_string());
+        self.doc.set_actor(writer.actor());
+        let fresh = self.doc.get_heads().is_empty();
+        let mut tx = self.doc.transaction();
+        if fresh {
+            tx.put(ROOT, "format", FORMAT).map_err(document)?;
+        }
+        if let Err(e) = f(&mut tx) {
+            tx.rollback();
+            return Err(document(e));
+        }
+        let (hash, _) = tx.commit_with(CommitOptions::default().with_time(now));
+        let hash = hash.ok_or_else(|| WriteError::Document("empty change".into()))?;
+        let change = self
+            .doc
+            .get_change_by_hash(&hash)
+            .ok_or_else(|| WriteError::Document("committed change not found".into()))?;
+        self.seqs
+            .insert((change.actor_id().clone(), change.seq()), hash);
+        let signed = SignedHeads::sign(writer.key(), self.id.epoch, &self.doc.get_heads());
+        self.signed.push(signed.clone());
+        self.prune_signed();
+        self.refresh();
+        Ok(LocalChange {
+            feed: self.id,
+            change: change.raw_bytes().to_vec(),
+            signed,
+        })
+    }
+
+    /// Sets the author's display name.
+    pub fn set_name(
+        &mut self,
+        writer: &Writer,
+        name: &str,
+        now: Timestamp,
+    ) -> Result<LocalChange, WriteError> {
+        check_name(name)?;
+        let name = name.trim().to_owned();
+        self.write(writer, now, |tx| tx.put(ROOT, "name", name))
+    }
+
+    /// Adds a post stored under `nonce` (8 random bytes from the caller).
+    pub fn create_post(
+        &mut self,
+        writer: &Writer,
+        nonce: [u8; 8],
+        draft: &PostDraft,
+        now: Timestamp,
+    ) -> Result<(PostId, LocalChange), WriteError> {
+        let expires_at = draft.check(now)?;
+        let key = format!("{POST_PREFIX}{}", hex::encode(nonce));
+        if self.doc.get(ROOT, key.as_str()).ok().flatten().is_some() {
+            return Err(WriteError::DuplicatePost);
+        }
+        let change = self.write(writer, now, |tx| {
+            let post = tx.put_object(ROOT, key.as_str(), ObjType::Map)?;
+            tx.put(&post, "kind", draft.kind.as_str())?;
+            tx.put(&post, "category", draft.category.as_str())?;
+            tx.put(&post, "title", draft.title.trim())?;
+            tx.put(&post, "details", draft.details.trim())?;
+            tx.put(&post, "urgency", draft.urgency.as_str())?;
+            tx.put(&post, "area", draft.area.trim())?;
+            tx.put(&post, "created_at", ScalarValue::Int(now))?;
+            tx.put(&post, "expires_at", ScalarValue::Int(expires_at))?;
+            tx.put(&post, "state", PostState::Open.as_str())?;
+            tx.put_object(&post, "thanks", ObjType::Map)?;
+            Ok(())
+        })?;
+        Ok((PostId::derive(&self.id.author, &nonce), change))
+    }
+
+    fn post_obj(&self, post: PostId) -> Result<(automerge::ObjId, PostState), WriteError> {
+        let stored = self
+            .content
+            .posts
+            .get(&post)
+            .ok_or(WriteError::UnknownPost(post))?;
+        let key = format!("{POST_PREFIX}{}", hex::encode(stored.nonce));
+        match self.doc.get(ROOT, key.as_str()) {
+            Ok(Some((_, obj))) => Ok((obj, stored.state)),
+            _ => Err(WriteError::UnknownPost(post)),
+        }
+    }
+
+    fn open_post(&self, post: PostId) -> Result<automerge::ObjId, WriteError> {
+        match self.post_obj(post)? {
+            (obj, PostState::Open) => Ok(obj),
+            (_, state) => Err(WriteError::Closed(post, state.as_str())),
+        }
+    }
+
+    /// Accepts `helper` for the author's open `post`.
+    pub fn accept(
+        &mut self,
+        writer: &Writer,
+        post: PostId,
+        helper: AuthorId,
+        now: Timestamp,
+    ) -> Result<LocalChange, WriteError> {
+        let obj = self.open_post(post)?;
+        self.write(writer, now, |tx| {
+            tx.put(&obj, "accepted", helper.to_string())
+        })
+    }
+
+    /// Marks the author's open `post` done or withdrawn.
+    pub fn close(
+        &mut self,
+        writer: &Writer,
+        post: PostId,
+        state: PostState,
+        now: Timestamp,
+    ) -> Result<LocalChange, WriteError> {
+        let obj = self.open_post(post)?;
+        self.write(writer, now, |tx| tx.put(&obj, "state", state.as_str()))
+    }
+
+    /// Thanks `helper` for the author's `post` (open or done).
+    pub fn thank(
+        &mut self,
+        writer: &Writer,
+        post: PostId,
+        helper: AuthorId,
+        message: &str,
+        now: Timestamp,
+    ) -> Result<LocalChange, WriteError> {
+        check_message(message)?;
+        let (obj, _) = self.post_obj(post)?;
+        let thanks = match self.doc.get(&obj, "thanks") {
+            Ok(Some((_, thanks))) => thanks,
+            _ => return Err(WriteError::Document("post has no thanks map".into())),
+        };
+        let message = message.trim().to_owned();
+        self.write(writer, now, |tx| {
+            tx.put(&thanks, helper.to_string(), message)
+        })
+    }
+
+    /// Responds "I can help" to `post` of author `to`, with a message.
+    pub fn respond(
+        &mut self,
+        writer: &Writer,
+        post: PostId,
+        to: AuthorId,
+        message: &str,
+        now: Timestamp,
+    ) -> Result<LocalChange, WriteError> {
+        check_message(message)?;
+        if to == self.id.author {
+            return Err(WriteError::OwnPost);
+        }
+        let key = format!("{RESPONSE_PREFIX}{post}");
+        let message = message.trim().to_owned();
+        self.write(writer, now, |tx| {
+            let r = tx.put_object(ROOT, key.as_str(), ObjType::Map)?;
+            tx.put(&r, "to", to.to_string())?;
+            tx.put(&r, "message", message)?;
+            tx.put(&r, "at", ScalarValue::Int(now))?;
+            tx.put(&r, "withdrawn", false)?;
+            Ok(())
+        })
+    }
+
+    /// Takes back the author's response to `post`.
+    pub fn withdraw_response(
+        &mut self,
+        writer: &Writer,
+        post: PostId,
+        now: Timestamp,
+    ) -> Result<LocalChange, WriteError> {
+        let key = format!("{RESPONSE_PREFIX}{post}");
+        let obj = match self.doc.get(ROOT, key.as_str()) {
+            Ok(Some((_, obj))) => obj,
+            _ => return Err(WriteError::UnknownPost(post)),
+        };
+        self.write(writer, now, |tx| tx.put(&obj, "withdrawn", true))
+    }
+}

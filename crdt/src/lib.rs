@@ -1,0 +1,99 @@
+//! The entraide board: signed per-author automerge feeds, their validation, the board
+//! view, and a sans-io sync session.
+//!
+//! This crate is pure. It knows automerge, ed25519 and the board's rules; it never knows
+//! tokio, libp2p, sled, the clock or a random source: time and randomness are passed in.
+//!
+//! # The model
+//!
+//! - An **author** is an ed25519 key pair ([`AuthorKey`]); [`AuthorId`] is the public key.
+//! - Each author has one **feed** ([`Feed`]): an automerge document written only by that
+//!   author's devices (actor id = author key ‖ 8-byte device id). It holds their name,
+//!   their posts and the state of those posts, and their responses to other people's posts.
+//! - After every change the author signs the feed's heads ([`SignedHeads`]); a hash covers
+//!   all dependencies, so one signature vouches for the whole history below it.
+//! - Whatever arrives from a peer passes [`validate`] before it touches a feed: signature,
+//!   actors, sizes, equivocation, bounded waiting. Rejections carry a [`ValidationFailure`].
+//! - The [`Board`] holds every feed of a community; [`Board::view`] is a pure function of
+//!   the feeds and "now" giving the posts with derived [`Status`] and responses.
+//! - A [`Session`] runs the sync protocol with one peer: bytes in, bytes out.
+//!
+//! # Two boards syncing in memory
+//!
+//! ```
+//! use entraide_crdt::{
+//!     AuthorKey, Board, Category, DeviceId, Filter, Kind, PostDraft, Session, Urgency, Writer,
+//! };
+//!
+//! let now = 1_764_000_000; // seconds since 1970, passed in: the crate has no clock
+//! let marie = Writer::new(AuthorKey::from_seed([1; 32]), DeviceId([1; 8]));
+//! let karim = Writer::new(AuthorKey::from_seed([2; 32]), DeviceId([2; 8]));
+//!
+//! let mut at_marie = Board::new();
+//! let mut at_karim = Board::new();
+//! at_marie.set_name(&marie, "Marie", now)?;
+//! let draft = PostDraft {
+//!     kind: Kind::Request,
+//!     category: Category::Food,
+//!     title: "Water carried up to the 4th floor".into(),
+//!     details: String::new(),
+//!     urgency: Urgency::Today,
+//!     area: "Building B".into(),
+//!     expires_at: None,
+//! };
+//! let (post, _change) = at_marie.post_new(&marie, [7; 8], &draft, now)?;
+//!
+//! // Wire two sessions together: every frame one produces, the other handles.
+//! let (mut s1, mut s2) = (Session::new(), Session::new());
+//! let mut to_karim = s1.start(&at_marie).frames;
+//! let mut to_marie = s2.start(&at_karim).frames;
+//! while !to_karim.is_empty() || !to_marie.is_empty() {
+//!     for frame in std::mem::take(&mut to_karim) {
+//!         to_marie.extend(s2.handle_frame(&mut at_karim, &frame)?.frames);
+//!     }
+//!     for frame in std::mem::take(&mut to_marie) {
+//!         to_karim.extend(s1.handle_frame(&mut at_marie, &frame)?.frames);
+//!     }
+//! }
+//!
+//! let seen_by_karim = at_karim.view(&Filter::default(), now);
+//! assert_eq!(seen_by_karim[0].id, post);
+//! assert_eq!(seen_by_karim[0].author_name.as_deref(), Some("Marie"));
+//! assert_eq!(at_karim.digest(), at_marie.digest());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! `docs/protocol.md` describes the feed format, the signatures, the validation rules and
+//! the session frames precisely enough to write a compatible node.
+
+#![deny(missing_docs)]
+
+mod author;
+mod board;
+mod content;
+mod feed;
+mod fixed_bytes;
+pub mod limits;
+mod post;
+mod session;
+mod signed_heads;
+mod validation;
+mod view;
+pub mod wire;
+
+pub use author::{ACTOR_ID_LEN, AuthorId, AuthorKey, DeviceId, ParseAuthorIdError, Writer};
+pub use board::{Board, BoardStats};
+pub use content::{FORMAT, FeedContent, PostState, StoredPost, StoredResponse};
+pub use feed::{Applied, Feed, LoadError, LocalChange, WriteError};
+pub use post::{
+    Category, Field, Kind, ParsePostIdError, PostDraft, PostId, TextError, Timestamp, UnknownValue,
+    Urgency, check_message, check_name, looks_like_email, looks_like_phone_number,
+};
+pub use session::{Output, Session, SessionError, SessionEvent, SessionStats};
+pub use signed_heads::{FeedId, Hash, SignedHeads};
+pub use validation::{ValidationFailure, VerifiedBatch, validate};
+pub use view::{Filter, PostView, ResponseView, Status};
+
+/// The automerge version this crate's formats are defined against, re-exported for
+/// callers that build raw sync floors (benchmarks) or tests.
+pub use automerge;

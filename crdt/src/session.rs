@@ -1,0 +1,331 @@
+//! The sync session: a sans-io state machine per (peer, community).
+//!
+//! Bytes in, bytes out: the caller moves frames over a reliable ordered stream (the node
+//! uses a libp2p stream) and hands each received frame to [`Session::handle_frame`]. A
+//! round goes:
+//!
+//! 1. each side sends [`Frame::Hello`] with its board digest; equal digests end the round;
+//! 2. otherwise each side sends [`Frame::Inventory`]: its feeds and a digest of each one's
+//!    heads;
+//! 3. for every feed that differs or that one side lacks, both sides run automerge's sync
+//!    protocol (one `sync::State` per feed, kept across rounds), carrying the author's
+//!    signed heads with any changes; each received message is validated
+//!    ([`crate::validate`]) before anything is applied, and answered until neither side
+//!    has anything to send.
+//!
+//! The caller starts a new round with [`Session::start`] whenever it likes (after local
+//! changes, or periodically to repair what gossip missed).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use automerge::Automerge;
+use automerge::sync::{self, ChunkList, SyncDoc};
+
+use crate::board::Board;
+use crate::limits::{MAX_FEEDS, MAX_FRAME_BYTES};
+use crate::signed_heads::{FeedId, Hash};
+use crate::validation::ValidationFailure;
+use crate::wire::{DecodeError, FeedSync, Frame, InventoryEntry, PROTOCOL_VERSION};
+
+/// Room kept in each frame for the CBOR around the automerge messages.
+const FRAME_OVERHEAD: usize = 1024;
+
+/// What a session tells its caller besides frames to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionEvent {
+    /// New changes of a feed were applied (or are waiting for dependencies).
+    FeedUpdated {
+        /// The feed.
+        feed: FeedId,
+        /// Changes applied to the document.
+        applied: usize,
+    },
+    /// The peer's board has the same digest as ours: in sync.
+    InSync,
+    /// A feed's sync message was too large to send in one frame and was skipped.
+    FeedTooLarge {
+        /// The feed.
+        feed: FeedId,
+        /// The message size.
+        size: usize,
+    },
+}
+
+/// What handling a frame produced.
+#[derive(Debug, Default)]
+pub struct Output {
+    /// Frames to send to the peer, in order.
+    pub frames: Vec<Vec<u8>>,
+    /// Things that happened.
+    pub events: Vec<SessionEvent>,
+}
+
+/// Why a session must end: the peer sent something invalid. The caller drops the peer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The frame does not decode.
+    #[error("bad frame: {0}")]
+    Decode(#[from] DecodeError),
+    /// The peer speaks another protocol version.
+    #[error("peer speaks protocol version {0}, we speak {PROTOCOL_VERSION}")]
+    Version(u32),
+    /// An inventory or sync frame lists more feeds than [`MAX_FEEDS`].
+    #[error("the peer listed {0} feeds, at most {MAX_FEEDS}")]
+    TooManyFeeds(usize),
+    /// An automerge sync message does not decode.
+    #[error("bad sync message for {feed:?}: {reason}")]
+    BadSyncMessage {
+        /// The feed.
+        feed: FeedId,
+        /// What the decoder said.
+        reason: String,
+    },
+    /// Changes for a feed failed validation.
+    #[error("invalid changes for {feed:?}: {failure}")]
+    Invalid {
+        /// The feed.
+        feed: FeedId,
+        /// The rule broken.
+        failure: ValidationFailure,
+    },
+}
+
+/// Traffic counters of a session.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SessionStats {
+    /// Frames received.
+    pub frames_in: u64,
+    /// Frames produced.
+    pub frames_out: u64,
+    /// Bytes received (frame payloads).
+    pub bytes_in: u64,
+    /// Bytes produced (frame payloads).
+    pub bytes_out: u64,
+    /// Changes applied from this peer.
+    pub changes_applied: u64,
+}
+
+/// The sync session with one peer.
+#[derive(Debug, Default)]
+pub struct Session {
+    states: BTreeMap<FeedId, sync::State>,
+    stats: SessionStats,
+}
+
+impl Session {
+    /// A session with no history with this peer.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A session resuming from sync states saved with [`Session::saved_states`]; states
+    /// that do not decode are dropped (that only costs a fuller sync).
+    pub fn resume(saved: impl IntoIterator<Item = (FeedId, Vec<u8>)>) -> Self {
+        let states = saved
+            .into_iter()
+            .take(MAX_FEEDS)
+            .filter_map(|(feed, bytes)| sync::State::decode(&bytes).ok().map(|s| (feed, s)))
+            .collect();
+        Self {
+            states,
+            stats: SessionStats::default(),
+        }
+    }
+
+    /// The per-feed sync states, encoded, to persist (automerge keeps only the shared heads).
+    pub fn saved_states(&self) -> Vec<(FeedId, Vec<u8>)> {
+        self.states.iter().map(|(f, s)| (*f, s.encode())).collect()
+    }
+
+    /// Traffic so far.
+    pub fn stats(&self) -> SessionStats {
+        self.stats
+    }
+
+    /// Starts a round: a [`Frame::Hello`] with our digest.
+    pub fn start(&mut self, board: &Board) -> Output {
+        let mut out = Output::default();
+        let hello = Frame::Hello {
+            version: PROTOCOL_VERSION,
+            digest: Hash(board.digest()),
+            feeds: board.feeds().filter(|f| !f.is_empty()).count() as u32,
+        };
+        self.push(&mut out, hello.encode());
+        out
+    }
+
+    fn push(&mut self, out: &mut Output, frame: Vec<u8>) {
+        self.stats.frames_out += 1;
+        self.stats.bytes_out += frame.len() as u64;
+        out.frames.push(frame);
+    }
+
+    /// Handles one frame from the peer. On error the session is over: drop the peer.
+    pub fn handle_frame(
+        &mut self,
+        board: &mut Board,
+        bytes: &[u8],
+    ) -> Result<Output, SessionError> {
+        self.stats.frames_in += 1;
+        self.stats.bytes_in += bytes.len() as u64;
+        let mut out = Output::default();
+        match Frame::decode(bytes)? {
+            Frame::Hello {
+                version, digest, ..
+            } => {
+                if version != PROTOCOL_VERSION {
+                    return Err(SessionError::Version(version));
+                }
+                if digest.0 == board.digest() {
+                    out.events.push(SessionEvent::InSync);
+                } else {
+                    let feeds = board
+                        .feeds()
+                        .filter(|f| !f.is_empty())
+                        .map(|f| InventoryEntry {
+                            feed: f.id(),
+                            heads: f.heads_digest(),
+                        })
+                        .collect();
+                    self.push(&mut out, Frame::Inventory { feeds }.encode());
+                }
+            }
+            Frame::Inventory { feeds } => {
+                if feeds.len() > MAX_FEEDS {
+                    return Err(SessionError::TooManyFeeds(feeds.len()));
+                }
+                let theirs: BTreeMap<FeedId, [u8; 16]> =
+                    feeds.into_iter().map(|e| (e.feed, e.heads)).collect();
+                let mut differing: BTreeSet<FeedId> = BTreeSet::new();
+                for (feed, heads) in &theirs {
+                    if board.feed(feed).is_none_or(|f| f.heads_digest() != *heads) {
+                        differing.insert(*feed);
+                    }
+                }
+                for feed in board.feeds().filter(|f| !f.is_empty()) {
+                    if !theirs.contains_key(&feed.id()) {
+                        differing.insert(feed.id());
+                    }
+                }
+                let syncs = differing
+                    .into_iter()
+                    .filter_map(|feed| self.generate(board, feed))
+                    .collect();
+                self.send_syncs(&mut out, syncs);
+            }
+            Frame::Sync { feeds } => {
+                if feeds.len() > MAX_FEEDS {
+                    return Err(SessionError::TooManyFeeds(feeds.len()));
+                }
+                let mut answer = Vec::with_capacity(feeds.len());
+                for fs in feeds {
+                    answer.push(fs.feed);
+                    self.receive(board, fs, &mut out)?;
+                }
+                let replies = answer
+                    .into_iter()
+                    .filter_map(|feed| self.generate(board, feed))
+                    .collect();
+                self.send_syncs(&mut out, replies);
+            }
+        }
+        Ok(out)
+    }
+
+    fn state(&mut self, feed: FeedId) -> Result<&mut sync::State, SessionError> {
+        if !self.states.contains_key(&feed) && self.states.len() >= MAX_FEEDS {
+            return Err(SessionError::TooManyFeeds(self.states.len() + 1));
+        }
+        Ok(self.states.entry(feed).or_default())
+    }
+
+    /// Validates, applies and records one feed's sync message.
+    fn receive(
+        &mut self,
+        board: &mut Board,
+        fs: FeedSync,
+        out: &mut Output,
+    ) -> Result<(), SessionError> {
+        let feed = fs.feed;
+        let mut message =
+            sync::Message::decode(&fs.message).map_err(|e| SessionError::BadSyncMessage {
+                feed,
+                reason: e.to_string(),
+            })?;
+        // The changes never reach automerge unvalidated: take them out of the message,
+        // validate and apply them ourselves, then let automerge update the sync state.
+        let changes = std::mem::replace(&mut message.changes, ChunkList::empty());
+        if !changes.is_empty() {
+            let data: Vec<u8> = changes.iter().flatten().copied().collect();
+            let applied = board
+                .receive(feed, &data, &fs.signed)
+                .map_err(|failure| SessionError::Invalid { feed, failure })?;
+            self.stats.changes_applied += applied.applied as u64;
+            if applied.heads_changed || applied.pending > 0 {
+                out.events.push(SessionEvent::FeedUpdated {
+                    feed,
+                    applied: applied.applied,
+                });
+            }
+        }
+        let state = self.state(feed)?;
+        // With the changes taken out, this only updates the sync state.
+        let result = match board.existing_feed_mut(&feed) {
+            Some(f) => f.receive_sync_state(state, message),
+            None => Automerge::new().receive_sync_message(state, message),
+        };
+        result.map_err(|e| SessionError::BadSyncMessage {
+            feed,
+            reason: e.to_string(),
+        })
+    }
+
+    /// automerge's next sync message for `feed`, with the signatures covering it.
+    fn generate(&mut self, board: &Board, feed: FeedId) -> Option<FeedSync> {
+        let state = self.state(feed).ok()?;
+        let empty = Automerge::new();
+        let stored = board.feed(&feed);
+        let doc = stored.map(|f| f.doc()).unwrap_or(&empty);
+        let message = doc.generate_sync_message(state)?;
+        let signed = if message.changes.is_empty() {
+            Vec::new()
+        } else {
+            stored
+                .map(|f| f.signed_heads().to_vec())
+                .unwrap_or_default()
+        };
+        Some(FeedSync {
+            feed,
+            signed,
+            message: message.encode(),
+        })
+    }
+
+    /// Packs sync messages into as few frames as fit.
+    fn send_syncs(&mut self, out: &mut Output, syncs: Vec<FeedSync>) {
+        let mut batch: Vec<FeedSync> = Vec::new();
+        let mut size = 0;
+        for fs in syncs {
+            let fs_size = fs.message.len() + fs.signed.len() * (64 + 40 + 33 * 2) + 64;
+            if fs_size + FRAME_OVERHEAD > MAX_FRAME_BYTES {
+                out.events.push(SessionEvent::FeedTooLarge {
+                    feed: fs.feed,
+                    size: fs_size,
+                });
+                continue;
+            }
+            if size + fs_size + FRAME_OVERHEAD > MAX_FRAME_BYTES {
+                let feeds = std::mem::take(&mut batch);
+                self.push(out, Frame::Sync { feeds }.encode());
+                size = 0;
+            }
+            size += fs_size;
+            batch.push(fs);
+        }
+        if !batch.is_empty() {
+            self.push(out, Frame::Sync { feeds: batch }.encode());
+        }
+    }
+}

@@ -1,0 +1,365 @@
+//! Validation: nothing a peer sends touches a stored feed before it passes here.
+//!
+//! [`validate`] is one pure function. Given the same feed state and the same input it gives
+//! the same verdict on every node; the rules are applied in the order listed on it, and the
+//! first one broken is the reason. A batch is accepted or refused whole.
+
+use std::collections::{HashMap, HashSet};
+
+use automerge::{Automerge, Change, ChangeHash};
+
+use crate::author::AuthorId;
+use crate::feed::Feed;
+use crate::limits::{
+    MAX_CHANGE_BYTES, MAX_CHANGES_PER_BATCH, MAX_DOCUMENT_BYTES, MAX_PENDING_CHANGES,
+    MAX_SIGNED_HEADS_PER_FEED,
+};
+use crate::signed_heads::{FeedId, Hash, SignedHeads};
+
+/// Why a batch of changes was refused. The same input gets the same reason on every node.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ValidationFailure {
+    /// Signed heads name another feed than the one the changes are for.
+    #[error("signed heads for feed {found:?} sent with changes for feed {expected:?}")]
+    WrongFeed {
+        /// The feed the changes are for.
+        expected: FeedId,
+        /// The feed the signed heads name.
+        found: FeedId,
+    },
+    /// More signed heads than [`MAX_SIGNED_HEADS_PER_FEED`].
+    #[error("{count} signed heads for one feed, at most {MAX_SIGNED_HEADS_PER_FEED}")]
+    TooManySignedHeads {
+        /// How many were sent.
+        count: usize,
+    },
+    /// A signature does not verify against the feed's author (wrong key, tampered heads).
+    #[error("a signature over the heads of {feed:?} does not verify")]
+    BadSignature {
+        /// The feed.
+        feed: FeedId,
+    },
+    /// The bytes are not automerge chunks.
+    #[error("undecodable change data: {reason}")]
+    Undecodable {
+        /// What the decoder said.
+        reason: String,
+    },
+    /// A whole-document chunk larger than [`MAX_DOCUMENT_BYTES`].
+    #[error("a document of {size} bytes, at most {MAX_DOCUMENT_BYTES}")]
+    DocumentTooLarge {
+        /// Its size.
+        size: usize,
+    },
+    /// More changes than [`MAX_CHANGES_PER_BATCH`].
+    #[error("{count} changes in one batch, at most {MAX_CHANGES_PER_BATCH}")]
+    TooManyChanges {
+        /// How many.
+        count: usize,
+    },
+    /// A change larger than [`MAX_CHANGE_BYTES`].
+    #[error("a change of {size} bytes, at most {MAX_CHANGE_BYTES}")]
+    ChangeTooLarge {
+        /// Its size.
+        size: usize,
+    },
+    /// A change whose actor (or an actor it refers to) is not one of the feed author's
+    /// devices: somebody writing into another author's feed.
+    #[error("a change in {feed:?} made by an actor that is not its author's")]
+    ForeignActor {
+        /// The feed.
+        feed: FeedId,
+    },
+    /// A change carrying automerge's (unsigned) `Author` field, which entraide never writes.
+    #[error("a change carries an automerge author field")]
+    AuthorField,
+    /// A change not covered by any heads its author signed: forged, tampered or unsigned.
+    #[error("change {change:?} is not covered by a signature of its author")]
+    Unsigned {
+        /// The change's hash.
+        change: Hash,
+    },
+    /// Two different changes with the same actor and sequence number: the author (or a
+    /// thief of their key) said two different things at the same point of their history.
+    #[error("two different changes with sequence number {seq} from one device (equivocation)")]
+    Equivocation {
+        /// The sequence number.
+        seq: u64,
+    },
+    /// Too many changes would wait for missing dependencies.
+    #[error("{count} changes would wait for missing dependencies, at most {MAX_PENDING_CHANGES}")]
+    TooManyPending {
+        /// How many would wait.
+        count: usize,
+    },
+    /// The changes passed every check but automerge could not apply them.
+    #[error("the changes do not apply: {reason}")]
+    DoesNotApply {
+        /// What automerge said.
+        reason: String,
+    },
+}
+
+/// Changes that passed [`validate`], ready to apply with [`Feed::apply`].
+#[derive(Debug)]
+pub struct VerifiedBatch {
+    pub(crate) feed: FeedId,
+    /// The new changes (those the feed does not hold yet), in arrival order.
+    pub(crate) changes: Vec<Change>,
+    /// A whole document, loaded, when the batch was one and the feed is empty: cheaper to
+    /// adopt than to apply its changes one by one.
+    pub(crate) document: Option<Automerge>,
+    pub(crate) signed: Vec<SignedHeads>,
+}
+
+impl VerifiedBatch {
+    /// How many changes the batch brings that the feed did not hold.
+    pub fn new_changes(&self) -> usize {
+        self.changes.len()
+    }
+}
+
+/// Header of an automerge chunk: magic bytes, checksum, type, LEB128 length.
+const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+const CHUNK_DOCUMENT: u8 = 0;
+const CHUNK_CHANGE: u8 = 1;
+const CHUNK_COMPRESSED_CHANGE: u8 = 2;
+const CHUNK_BUNDLE: u8 = 3;
+
+/// Splits concatenated automerge chunks into `(type, whole chunk bytes)`.
+pub(crate) fn split_chunks(mut data: &[u8]) -> Result<Vec<(u8, &[u8])>, ValidationFailure> {
+    let undecodable = |reason: &str| ValidationFailure::Undecodable {
+        reason: reason.to_owned(),
+    };
+    let mut out = Vec::new();
+    while !data.is_empty() {
+        if data.len() < 10 || data[..4] != MAGIC {
+            return Err(undecodable("bad chunk header"));
+        }
+        let kind = data[8];
+        let (len, leb_len) =
+            read_leb128(&data[9..]).ok_or_else(|| undecodable("bad chunk length"))?;
+        let total = usize::try_from(len)
+            .ok()
+            .and_then(|len| len.checked_add(9 + leb_len))
+            .filter(|total| *total <= data.len())
+            .ok_or_else(|| undecodable("truncated chunk"))?;
+        out.push((kind, &data[..total]));
+        data = &data[total..];
+    }
+    Ok(out)
+}
+
+fn read_leb128(bytes: &[u8]) -> Option<(u64, usize)> {
+    let mut value: u64 = 0;
+    for (i, b) in bytes.iter().enumerate().take(10) {
+        let low = u64::from(b & 0x7f);
+        value |= low.checked_shl(7 * i as u32)?;
+        if b & 0x80 == 0 {
+            return Some((value, i + 1));
+        }
+    }
+    None
+}
+
+/// Decodes change data (a stream of automerge chunks) into changes, without applying
+/// anything. A whole-document chunk is loaded (its head hashes verified) into a scratch
+/// document, returned too so an empty feed can adopt it.
+fn decode(data: &[u8]) -> Result<(Vec<Change>, Option<Automerge>), ValidationFailure> {
+    let undecodable = |e: &dyn std::fmt::Display| ValidationFailure::Undecodable {
+        reason: e.to_string(),
+    };
+    let mut changes = Vec::new();
+    let mut document = None;
+    let chunks = split_chunks(data)?;
+    let single = chunks.len() == 1;
+    for (kind, bytes) in chunks {
+        match kind {
+            CHUNK_DOCUMENT => {
+                if bytes.len() > MAX_DOCUMENT_BYTES {
+                    return Err(ValidationFailure::DocumentTooLarge { size: bytes.len() });
+                }
+                let doc = Automerge::load(bytes).map_err(|e| undecodable(&e))?;
+                changes.extend(doc.get_changes(&[]));
+                if single {
+                    document = Some(doc);
+                }
+            }
+            CHUNK_CHANGE | CHUNK_COMPRESSED_CHANGE => {
+                changes.push(Change::try_from(bytes).map_err(|e| undecodable(&e))?);
+            }
+            CHUNK_BUNDLE => {
+                let bundle = automerge::Bundle::try_from(bytes).map_err(|e| undecodable(&e))?;
+                changes.extend(bundle.to_changes().map_err(|e| undecodable(&e))?);
+            }
+            other => return Err(undecodable(&format!("unknown chunk type {other}"))),
+        }
+        if changes.len() > MAX_CHANGES_PER_BATCH {
+            return Err(ValidationFailure::TooManyChanges {
+                count: changes.len(),
+            });
+        }
+    }
+    Ok((changes, document))
+}
+
+/// Validates change data for `feed` carried with `signed` heads.
+///
+/// `data` is a stream of automerge chunks (changes, compressed changes, bundles or one
+/// whole document), as found in an automerge sync message or a gossip push. The rules, in
+/// the order they are checked:
+///
+/// 1. at most [`MAX_SIGNED_HEADS_PER_FEED`] signed heads, each naming this feed and each
+///    verifying against the feed's author ([`SignedHeads::verify`]);
+/// 2. the data decodes as automerge chunks; a document chunk is at most
+///    [`MAX_DOCUMENT_BYTES`] and its head hashes check; at most [`MAX_CHANGES_PER_BATCH`]
+///    changes;
+/// 3. every change is at most [`MAX_CHANGE_BYTES`], its actor and every actor it refers to
+///    is `author key || 8-byte device id` of the feed's author, and it carries no automerge
+///    `Author` field;
+/// 4. every change the feed does not hold yet is reachable from the signed heads, walking
+///    dependencies through the batch and through validated changes still waiting for their
+///    dependencies. Hashes cover dependencies, so this proves the author signed it: a
+///    forged, tampered or unsigned change fails here;
+/// 5. no two different changes share an actor and sequence number, in the batch or
+///    against the feed (equivocation);
+/// 6. the changes left waiting for missing dependencies stay within
+///    [`MAX_PENDING_CHANGES`].
+///
+/// Rule 7, that the changes apply cleanly, is checked by [`Feed::apply`], which leaves the
+/// feed untouched when it fails.
+pub fn validate(
+    feed: &Feed,
+    data: &[u8],
+    signed: &[SignedHeads],
+) -> Result<VerifiedBatch, ValidationFailure> {
+    let id = feed.id();
+    // 1. Signatures.
+    if signed.len() > MAX_SIGNED_HEADS_PER_FEED {
+        return Err(ValidationFailure::TooManySignedHeads {
+            count: signed.len(),
+        });
+    }
+    for s in signed {
+        if s.feed != id {
+            return Err(ValidationFailure::WrongFeed {
+                expected: id,
+                found: s.feed,
+            });
+        }
+        if !s.verify() {
+            return Err(ValidationFailure::BadSignature { feed: id });
+        }
+    }
+    // 2. Decoding.
+    let (changes, document) = decode(data)?;
+    // 3. Shape of each change.
+    for change in &changes {
+        check_change_shape(&id.author, id, change)?;
+    }
+    // Only what is new needs proving; duplicates of what we hold are dropped.
+    let mut seen = HashSet::new();
+    let new: Vec<Change> = changes
+        .into_iter()
+        .filter(|c| !feed.holds(&c.hash()) && seen.insert(c.hash()))
+        .collect();
+    // 4. Reachability from the signed heads.
+    let by_hash: HashMap<ChangeHash, &Change> = new.iter().map(|c| (c.hash(), c)).collect();
+    let mut reached: HashSet<ChangeHash> = HashSet::new();
+    let mut stack: Vec<ChangeHash> = signed.iter().flat_map(|s| s.change_hashes()).collect();
+    while let Some(hash) = stack.pop() {
+        if !reached.insert(hash) {
+            continue;
+        }
+        if let Some(change) = by_hash.get(&hash) {
+            stack.extend(change.deps().iter().copied());
+        } else if let Some(deps) = feed.pending_deps(&hash) {
+            stack.extend(deps.iter().copied());
+        }
+    }
+    if let Some(unsigned) = new.iter().find(|c| !reached.contains(&c.hash())) {
+        return Err(ValidationFailure::Unsigned {
+            change: unsigned.hash().into(),
+        });
+    }
+    // 5. Equivocation.
+    let mut batch_seqs: HashMap<(&automerge::ActorId, u64), ChangeHash> = HashMap::new();
+    for change in &new {
+        let key = (change.actor_id(), change.seq());
+        let clash = batch_seqs
+            .insert(key, change.hash())
+            .is_some_and(|other| other != change.hash())
+            || feed
+                .hash_at(change.actor_id(), change.seq())
+                .is_some_and(|other| other != change.hash());
+        if clash {
+            return Err(ValidationFailure::Equivocation { seq: change.seq() });
+        }
+    }
+    // 6. Bound on changes waiting for dependencies: count the batch's changes that cannot
+    // be applied (Kahn's algorithm over the batch), plus those already waiting.
+    let mut missing: HashMap<ChangeHash, usize> = HashMap::new();
+    let mut dependents: HashMap<ChangeHash, Vec<ChangeHash>> = HashMap::new();
+    let mut ready: Vec<ChangeHash> = Vec::new();
+    for c in &new {
+        let mut count = 0;
+        for d in c.deps() {
+            if feed.has_applied(d) {
+                continue;
+            }
+            if by_hash.contains_key(d) {
+                dependents.entry(*d).or_default().push(c.hash());
+                count += 1;
+            } else {
+                // Missing, or itself waiting: this change waits whatever else comes.
+                count += usize::MAX / 2;
+            }
+        }
+        missing.insert(c.hash(), count);
+        if count == 0 {
+            ready.push(c.hash());
+        }
+    }
+    let mut applicable = 0;
+    while let Some(hash) = ready.pop() {
+        applicable += 1;
+        for dependent in dependents.get(&hash).into_iter().flatten() {
+            if let Some(count) = missing.get_mut(dependent) {
+                *count -= 1;
+                if *count == 0 {
+                    ready.push(*dependent);
+                }
+            }
+        }
+    }
+    let waiting = feed.pending_count() + (new.len() - applicable);
+    if waiting > MAX_PENDING_CHANGES {
+        return Err(ValidationFailure::TooManyPending { count: waiting });
+    }
+    let document = document.filter(|_| feed.is_empty());
+    Ok(VerifiedBatch {
+        feed: id,
+        changes: new,
+        document,
+        signed: signed.to_vec(),
+    })
+}
+
+fn check_change_shape(
+    author: &AuthorId,
+    feed: FeedId,
+    change: &Change,
+) -> Result<(), ValidationFailure> {
+    let size = change.raw_bytes().len();
+    if size > MAX_CHANGE_BYTES {
+        return Err(ValidationFailure::ChangeTooLarge { size });
+    }
+    if !change.actors().all(|a| author.owns_actor(a)) {
+        return Err(ValidationFailure::ForeignActor { feed });
+    }
+    if change.author().is_some() {
+        return Err(ValidationFailure::AuthorField);
+    }
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! The bytes on the wire: session frames and gossip pushes, encoded as CBOR (RFC 8949).
+//!
+//! `docs/protocol.md` gives the same structures in CDDL, for other implementations.
+
+use serde::{Deserialize, Serialize};
+
+use crate::limits::{MAX_FRAME_BYTES, MAX_GOSSIP_BYTES};
+use crate::signed_heads::{FeedId, Hash, SignedHeads};
+
+/// Version of the session protocol spoken in [`Frame::Hello`].
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// One frame of a sync session. Each is sent as one length-prefixed frame of at most
+/// [`MAX_FRAME_BYTES`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Frame {
+    /// Opens a round: the sender's board digest. Equal digests mean nothing to do.
+    Hello {
+        /// [`PROTOCOL_VERSION`].
+        version: u32,
+        /// [`crate::Board::digest`] of the sender.
+        digest: Hash,
+        /// How many feeds the sender holds.
+        feeds: u32,
+    },
+    /// The sender's feeds and a digest of each one's heads, sent when digests differ.
+    Inventory {
+        /// At most [`crate::limits::MAX_FEEDS`] entries.
+        feeds: Vec<InventoryEntry>,
+    },
+    /// automerge sync messages, one per feed, with the signatures covering any changes.
+    Sync {
+        /// The feeds.
+        feeds: Vec<FeedSync>,
+    },
+}
+
+/// One feed in an inventory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryEntry {
+    /// The feed.
+    pub feed: FeedId,
+    /// First 16 bytes of SHA-256 over the feed's sorted heads.
+    #[serde(with = "serde_bytes")]
+    pub heads: [u8; 16],
+}
+
+/// The automerge sync message for one feed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedSync {
+    /// The feed.
+    pub feed: FeedId,
+    /// Signatures covering the changes in `message` (empty when it carries none).
+    pub signed: Vec<SignedHeads>,
+    /// An automerge sync message (`automerge::sync::Message::encode`).
+    #[serde(with = "serde_bytes")]
+    pub message: Vec<u8>,
+}
+
+/// A new change pushed at once on the community's gossip topic.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Push {
+    /// The feed written.
+    pub feed: FeedId,
+    /// The change chunk.
+    #[serde(with = "serde_bytes")]
+    pub change: Vec<u8>,
+    /// The author's signature over the feed's heads right after the change.
+    pub signed: SignedHeads,
+}
+
+/// Bytes that are not a valid frame or push.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// Larger than the limit for its kind.
+    #[error("{size} bytes, at most {max}")]
+    TooLarge {
+        /// Its size.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Not the expected CBOR structure.
+    #[error("malformed: {0}")]
+    Malformed(String),
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Writing CBOR into a Vec cannot fail for these plain structures.
+    if let Err(e) = ciborium::into_writer(value, &mut out) {
+        unreachable!("CBOR encoding into memory failed: {e}");
+    }
+    out
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8], max: usize) -> Result<T, DecodeError> {
+    if bytes.len() > max {
+        return Err(DecodeError::TooLarge {
+            size: bytes.len(),
+            max,
+        });
+    }
+    // ciborium bounds recursion; its allocations are bounded by the input length.
+    ciborium::from_reader(bytes).map_err(|e| DecodeError::Malformed(e.to_string()))
+}
+
+impl Frame {
+    /// The frame's bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        encode(self)
+    }
+
+    /// Reads a frame, refusing more than [`MAX_FRAME_BYTES`].
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        decode(bytes, MAX_FRAME_BYTES)
+    }
+}
+
+impl Push {
+    /// The push's bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        encode(self)
+    }
+
+    /// Reads a push, refusing more than [`MAX_GOSSIP_BYTES`].
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        decode(bytes, MAX_GOSSIP_BYTES)
+    }
+}

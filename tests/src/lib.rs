@@ -1,0 +1,1 @@
+//! Multi-node tests and the benchmark harness of entraide.
