@@ -144,12 +144,14 @@ impl Board {
 
     fn authors(&self) -> impl Iterator<Item = AuthorId> + '_ {
         let mut last = None;
-        self.feeds.keys().filter_map(move |id| {
-            (last != Some(id.author)).then(|| {
+        self.feeds
+            .keys()
+            .filter(move |id| {
+                let new = last != Some(id.author);
                 last = Some(id.author);
-                id.author
+                new
             })
-        })
+            .map(|id| id.author)
     }
 
     /// An author's display name, if their feed is known and sets one.

@@ -13,7 +13,7 @@ use crate::signed_heads::{FeedId, SignedHeads};
 use crate::validation::{ValidationFailure, VerifiedBatch, split_chunks};
 
 /// A change made locally: what to store and what to push to neighbours.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LocalChange {
     /// The feed written.
     pub feed: FeedId,

@@ -215,9 +215,9 @@ fn decode(data: &[u8]) -> Result<(Vec<Change>, Option<Automerge>), ValidationFai
 /// 2. the data decodes as automerge chunks; a document chunk is at most
 ///    [`MAX_DOCUMENT_BYTES`] and its head hashes check; at most [`MAX_CHANGES_PER_BATCH`]
 ///    changes;
-/// 3. every change is at most [`MAX_CHANGE_BYTES`], its actor and every actor it refers to
-///    is `author key || 8-byte device id` of the feed's author, and it carries no automerge
-///    `Author` field;
+/// 3. every change is at most [`MAX_CHANGE_BYTES`], carries no automerge `Author` field,
+///    and its actor and every actor it refers to is `author key || 8-byte device id` of
+///    the feed's author;
 /// 4. every change the feed does not hold yet is reachable from the signed heads, walking
 ///    dependencies through the batch and through validated changes still waiting for their
 ///    dependencies. Hashes cover dependencies, so this proves the author signed it: a
@@ -355,11 +355,11 @@ fn check_change_shape(
     if size > MAX_CHANGE_BYTES {
         return Err(ValidationFailure::ChangeTooLarge { size });
     }
-    if !change.actors().all(|a| author.owns_actor(a)) {
-        return Err(ValidationFailure::ForeignActor { feed });
-    }
     if change.author().is_some() {
         return Err(ValidationFailure::AuthorField);
+    }
+    if !change.actors().all(|a| author.owns_actor(a)) {
+        return Err(ValidationFailure::ForeignActor { feed });
     }
     Ok(())
 }

@@ -1,0 +1,108 @@
+//! Helpers shared by the crdt integration tests: writers, drafts, and hand-made changes
+//! (what a misbehaving node could send).
+
+#![allow(dead_code, unreachable_pub)]
+
+use entraide_crdt::automerge::transaction::{CommitOptions, Transactable};
+use entraide_crdt::automerge::{ActorId, Automerge, ChangeHash, ROOT, ReadDoc};
+use entraide_crdt::{
+    AuthorKey, Board, Category, DeviceId, FeedId, Kind, PostDraft, Session, SessionError,
+    SignedHeads, Urgency, Writer,
+};
+
+pub const NOW: i64 = 1_764_000_000;
+
+pub fn writer(n: u8) -> Writer {
+    Writer::new(AuthorKey::from_seed([n; 32]), DeviceId([n; 8]))
+}
+
+pub fn draft(title: &str) -> PostDraft {
+    PostDraft {
+        kind: Kind::Request,
+        category: Category::Food,
+        title: title.into(),
+        details: "six bottles".into(),
+        urgency: Urgency::Today,
+        area: "Building B".into(),
+        expires_at: None,
+    }
+}
+
+/// An actor id: `key`'s author id followed by `device`.
+pub fn actor(key: &AuthorKey, device: u8) -> ActorId {
+    let mut bytes = key.id().0.to_vec();
+    bytes.extend_from_slice(&[device; 8]);
+    ActorId::from(bytes)
+}
+
+/// A raw automerge document as a forger would drive it.
+pub struct RawFeed {
+    pub doc: Automerge,
+}
+
+impl RawFeed {
+    pub fn new(actor: ActorId) -> Self {
+        Self {
+            doc: Automerge::new().with_actor(actor),
+        }
+    }
+
+    /// Commits one change putting `key = value` at the root; returns its bytes.
+    pub fn put(&mut self, key: &str, value: &str) -> Vec<u8> {
+        let mut tx = self.doc.transaction();
+        tx.put(ROOT, key, value).expect("put");
+        let (hash, _) = tx.commit_with(CommitOptions::default().with_time(NOW));
+        self.change_bytes(hash.expect("a change"))
+    }
+
+    pub fn change_bytes(&self, hash: ChangeHash) -> Vec<u8> {
+        self.doc
+            .get_change_by_hash(&hash)
+            .expect("the change")
+            .raw_bytes()
+            .to_vec()
+    }
+
+    pub fn heads(&self) -> Vec<ChangeHash> {
+        self.doc.get_heads()
+    }
+
+    /// Heads signed by `key` for epoch 0.
+    pub fn signed_by(&self, key: &AuthorKey) -> SignedHeads {
+        SignedHeads::sign(key, 0, &self.heads())
+    }
+}
+
+pub fn feed_of(w: &Writer) -> FeedId {
+    FeedId::first(w.author())
+}
+
+/// Runs a session between two boards until neither has anything to send. Returns the
+/// number of frames exchanged.
+pub fn sync_pair(a: &mut Board, b: &mut Board) -> Result<usize, SessionError> {
+    let (mut sa, mut sb) = (Session::new(), Session::new());
+    sync_with(a, &mut sa, b, &mut sb)
+}
+
+pub fn sync_with(
+    a: &mut Board,
+    sa: &mut Session,
+    b: &mut Board,
+    sb: &mut Session,
+) -> Result<usize, SessionError> {
+    let mut to_b = sa.start(a).frames;
+    let mut to_a = sb.start(b).frames;
+    let mut frames = 0;
+    while !to_a.is_empty() || !to_b.is_empty() {
+        assert!(frames < 10_000, "sessions do not settle");
+        for f in std::mem::take(&mut to_b) {
+            frames += 1;
+            to_a.extend(sb.handle_frame(b, &f)?.frames);
+        }
+        for f in std::mem::take(&mut to_a) {
+            frames += 1;
+            to_b.extend(sa.handle_frame(a, &f)?.frames);
+        }
+    }
+    Ok(frames)
+}
