@@ -1,0 +1,220 @@
+//! The community fence: a random 32-byte secret shared by invite codes.
+//!
+//! From the secret we derive, with domain separation, the community id (which namespaces
+//! protocol names and topics) and the libp2p private-network key (which keeps every node
+//! without the secret from completing a handshake).
+
+use std::fmt;
+
+use libp2p::Multiaddr;
+use sha2::{Digest, Sha256};
+
+/// A community: everyone who holds its secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Community {
+    secret: [u8; 32],
+}
+
+impl fmt::Debug for Community {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print the secret.
+        f.debug_struct("Community")
+            .field("tag", &self.tag())
+            .finish()
+    }
+}
+
+fn derive(context: &[u8], secret: &[u8; 32]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(context);
+    h.update(secret);
+    h.finalize().into()
+}
+
+impl Community {
+    /// The community with this secret (32 random bytes for a new one).
+    pub fn from_secret(secret: [u8; 32]) -> Self {
+        Self { secret }
+    }
+
+    /// The secret, for storing and for invite codes.
+    pub fn secret(&self) -> &[u8; 32] {
+        &self.secret
+    }
+
+    /// A public, short id: `sha256("entraide/community/v1\0" || secret)[..8]` in hex. It
+    /// names protocols and topics; it reveals nothing of the secret.
+    pub fn tag(&self) -> String {
+        hex::encode(&derive(b"entraide/community/v1\0", &self.secret)[..8])
+    }
+
+    /// The libp2p pre-shared key: `sha256("entraide/pnet/v1\0" || secret)`.
+    pub fn psk(&self) -> [u8; 32] {
+        derive(b"entraide/pnet/v1\0", &self.secret)
+    }
+}
+
+/// What an invite code carries: the community secret and where to find the inviter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invite {
+    /// The community to join.
+    pub community: Community,
+    /// Addresses of the inviting node, dialled after joining.
+    pub addresses: Vec<Multiaddr>,
+}
+
+/// Why an invite code was refused. Each message says what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InviteError {
+    /// The text does not start with `ENTRAIDE-`.
+    #[error("this is not an entraide invite code: it should start with ENTRAIDE-")]
+    NotAnInvite,
+    /// A character or the checksum is wrong: mistyped or cut.
+    #[error(
+        "this invite code is damaged (mistyped or incomplete): ask your neighbour to show it again"
+    )]
+    Damaged,
+    /// Made by a newer version of entraide.
+    #[error(
+        "this invite code was made by a newer version of entraide (format {0}): update entraide"
+    )]
+    UnsupportedVersion(u8),
+}
+
+/// Text prefix of every invite code.
+pub const INVITE_PREFIX: &str = "ENTRAIDE-";
+const INVITE_VERSION: u8 = 1;
+/// Most addresses an invite carries (keeps the QR code small).
+pub const MAX_INVITE_ADDRESSES: usize = 4;
+
+impl Invite {
+    /// The code: `ENTRAIDE-` then base32 (RFC 4648, no padding) of
+    /// `version (1) || secret (32) || count (1) || (len (1) || multiaddr bytes)* || checksum (4)`,
+    /// where the checksum is the first 4 bytes of SHA-256 of everything before it.
+    /// Base32 uses only characters a QR code's alphanumeric mode encodes compactly.
+    pub fn encode(&self) -> String {
+        let mut bytes = vec![INVITE_VERSION];
+        bytes.extend_from_slice(self.community.secret());
+        let addresses: Vec<Vec<u8>> = self
+            .addresses
+            .iter()
+            .map(|a| a.to_vec())
+            .filter(|a| a.len() <= u8::MAX as usize)
+            .take(MAX_INVITE_ADDRESSES)
+            .collect();
+        bytes.push(addresses.len() as u8);
+        for a in &addresses {
+            bytes.push(a.len() as u8);
+            bytes.extend_from_slice(a);
+        }
+        let checksum = Sha256::digest(&bytes);
+        bytes.extend_from_slice(&checksum[..4]);
+        format!(
+            "{INVITE_PREFIX}{}",
+            data_encoding::BASE32_NOPAD.encode(&bytes)
+        )
+    }
+
+    /// Reads a code, forgiving spaces, line breaks and lower case.
+    pub fn decode(code: &str) -> Result<Self, InviteError> {
+        let cleaned: String = code
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_uppercase();
+        let body = cleaned
+            .strip_prefix(INVITE_PREFIX)
+            .ok_or(InviteError::NotAnInvite)?;
+        let bytes = data_encoding::BASE32_NOPAD
+            .decode(body.as_bytes())
+            .map_err(|_| InviteError::Damaged)?;
+        if bytes.len() < 1 + 32 + 1 + 4 {
+            return Err(InviteError::Damaged);
+        }
+        let (payload, checksum) = bytes.split_at(bytes.len() - 4);
+        if Sha256::digest(payload)[..4] != *checksum {
+            return Err(InviteError::Damaged);
+        }
+        if payload[0] != INVITE_VERSION {
+            return Err(InviteError::UnsupportedVersion(payload[0]));
+        }
+        let mut secret = [0u8; 32];
+        secret.copy_from_slice(&payload[1..33]);
+        let count = payload[33] as usize;
+        let mut rest = &payload[34..];
+        let mut addresses = Vec::with_capacity(count.min(MAX_INVITE_ADDRESSES));
+        for _ in 0..count {
+            let (&len, tail) = rest.split_first().ok_or(InviteError::Damaged)?;
+            if tail.len() < len as usize {
+                return Err(InviteError::Damaged);
+            }
+            let (addr, tail) = tail.split_at(len as usize);
+            // An address we cannot read is skipped: the secret is what matters.
+            if let Ok(addr) = Multiaddr::try_from(addr.to_vec()) {
+                addresses.push(addr);
+            }
+            rest = tail;
+        }
+        if !rest.is_empty() {
+            return Err(InviteError::Damaged);
+        }
+        Ok(Self {
+            community: Community::from_secret(secret),
+            addresses,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invite() -> Invite {
+        Invite {
+            community: Community::from_secret([7; 32]),
+            addresses: vec![
+                "/ip4/192.168.1.20/tcp/4001".parse().unwrap(),
+                "/ip6/::1/tcp/4001".parse().unwrap(),
+            ],
+        }
+    }
+
+    #[test]
+    fn invite_codes_round_trip_and_forgive_layout() {
+        let code = invite().encode();
+        assert!(code.starts_with(INVITE_PREFIX));
+        assert_eq!(Invite::decode(&code), Ok(invite()));
+        let messy = format!("  {}\n{} ", code[..20].to_lowercase(), &code[20..]);
+        assert_eq!(Invite::decode(&messy), Ok(invite()));
+    }
+
+    #[test]
+    fn wrong_or_damaged_codes_are_refused_with_a_reason() {
+        let code = invite().encode();
+        assert_eq!(Invite::decode("hello"), Err(InviteError::NotAnInvite));
+        assert_eq!(
+            Invite::decode(&code[..code.len() - 3]),
+            Err(InviteError::Damaged)
+        );
+        // Every single-character typo is caught.
+        for i in INVITE_PREFIX.len()..code.len() {
+            let mut typo: Vec<char> = code.chars().collect();
+            typo[i] = if typo[i] == 'A' { 'B' } else { 'A' };
+            let typo: String = typo.into_iter().collect();
+            assert!(Invite::decode(&typo).is_err(), "typo at {i} accepted");
+        }
+        assert_eq!(Invite::decode("ENTRAIDE-!!!"), Err(InviteError::Damaged));
+    }
+
+    #[test]
+    fn derived_keys_differ_and_depend_on_the_secret() {
+        let a = Community::from_secret([1; 32]);
+        let b = Community::from_secret([2; 32]);
+        assert_ne!(a.tag(), b.tag());
+        assert_ne!(a.psk(), b.psk());
+        assert_ne!(&a.psk(), a.secret());
+        assert_eq!(a.tag().len(), 16);
+        assert!(!format!("{a:?}").contains(&hex::encode(a.secret())));
+    }
+}

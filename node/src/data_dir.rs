@@ -1,0 +1,407 @@
+//! The data directory: identity, device, community, database, and how the CLI finds a
+//! running node.
+//!
+//! ```text
+//! <data dir>/
+//!   ENTRAIDE          marker: this directory belongs to entraide
+//!   identity.key      the resident's secret key (mode 0600). Back it up.
+//!   device.id         this installation's device id (never copied to another device)
+//!   community.key     the community secret (mode 0600)
+//!   db/               sled database: feeds, signatures, sync states, peers
+//!   api.json          address of the running node's local API (while it runs)
+//!   api.token         token for the local API (mode 0600)
+//! ```
+//!
+//! The identity lives in its own file, written atomically and never overwritten, so a
+//! damaged database can never cost a resident their identity.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use entraide_crdt::{AuthorKey, DeviceId};
+
+use crate::community::Community;
+
+const MARKER: &str = "ENTRAIDE";
+const MARKER_TEXT: &str = "entraide data directory, format 1\n";
+const IDENTITY_HEADER: &str = "entraide identity v1";
+const COMMUNITY_HEADER: &str = "entraide community v1";
+const DEVICE_HEADER: &str = "entraide device v1";
+
+/// What went wrong with the data directory. Every message says what to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DataDirError {
+    /// No identity yet.
+    #[error(
+        "no entraide identity in {0}: run `entraide init --name NAME` or `entraide join CODE` first"
+    )]
+    NotInitialized(PathBuf),
+    /// `init` or `join` on a directory that already has an identity.
+    #[error(
+        "{0} already holds an entraide identity; it is never overwritten (use another --data-dir)"
+    )]
+    AlreadyInitialized(PathBuf),
+    /// A non-empty directory that is not an entraide data directory.
+    #[error(
+        "{0} is not an entraide data directory (it holds other files): choose an empty or new folder with --data-dir"
+    )]
+    Foreign(PathBuf),
+    /// The identity file cannot be read.
+    #[error(
+        "the identity file {path} is damaged ({reason}): restore it from your backup; entraide will not overwrite it"
+    )]
+    IdentityDamaged {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Another secret file (community, device) cannot be read.
+    #[error(
+        "the file {path} is damaged ({reason}): restore it from a backup, or join the community again with an invite code"
+    )]
+    Damaged {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The filesystem refused.
+    #[error("cannot use {path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// What the system said.
+        source: io::Error,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> DataDirError + '_ {
+    move |source| DataDirError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Everything a node needs from its data directory.
+#[derive(Clone, Debug)]
+pub struct Profile {
+    /// The resident's key.
+    pub key: AuthorKey,
+    /// This installation.
+    pub device: DeviceId,
+    /// The community.
+    pub community: Community,
+}
+
+/// A data directory.
+#[derive(Clone, Debug)]
+pub struct DataDir {
+    root: PathBuf,
+}
+
+impl DataDir {
+    /// The data directory at `root` (not created until [`DataDir::init`]).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// Its path.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The identity key file.
+    pub fn identity_path(&self) -> PathBuf {
+        self.root.join("identity.key")
+    }
+
+    /// The database directory.
+    pub fn db_path(&self) -> PathBuf {
+        self.root.join("db")
+    }
+
+    /// Where a running node records its API address.
+    pub fn api_path(&self) -> PathBuf {
+        self.root.join("api.json")
+    }
+
+    /// The API token file.
+    pub fn token_path(&self) -> PathBuf {
+        self.root.join("api.token")
+    }
+
+    fn device_path(&self) -> PathBuf {
+        self.root.join("device.id")
+    }
+
+    fn community_path(&self) -> PathBuf {
+        self.root.join("community.key")
+    }
+
+    /// Whether an identity exists here.
+    pub fn is_initialized(&self) -> bool {
+        self.identity_path().exists()
+    }
+
+    /// Creates the directory with a new identity (`seed`), device and community. Refuses
+    /// a directory that already has an identity or that holds unrelated files.
+    pub fn init(
+        &self,
+        seed: [u8; 32],
+        device: [u8; 8],
+        community: &Community,
+    ) -> Result<Profile, DataDirError> {
+        if self.is_initialized() {
+            return Err(DataDirError::AlreadyInitialized(self.root.clone()));
+        }
+        self.claim()?;
+        write_new_secret(
+            &self.identity_path(),
+            &format!("{IDENTITY_HEADER}\nsecret: {}\n", hex::encode(seed)),
+        )?;
+        write_new_secret(
+            &self.device_path(),
+            &format!("{DEVICE_HEADER}\ndevice: {}\n", hex::encode(device)),
+        )?;
+        write_new_secret(
+            &self.community_path(),
+            &format!(
+                "{COMMUNITY_HEADER}\nsecret: {}\n",
+                hex::encode(community.secret())
+            ),
+        )?;
+        self.load()
+    }
+
+    /// Makes sure the directory is ours: creates it (and the marker) if new or empty.
+    fn claim(&self) -> Result<(), DataDirError> {
+        let marker = self.root.join(MARKER);
+        if marker.exists() {
+            return Ok(());
+        }
+        if self.root.exists() {
+            let mut entries = fs::read_dir(&self.root).map_err(io_err(&self.root))?;
+            if entries.next().is_some() {
+                return Err(DataDirError::Foreign(self.root.clone()));
+            }
+        }
+        fs::create_dir_all(&self.root).map_err(io_err(&self.root))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&self.root, fs::Permissions::from_mode(0o700))
+                .map_err(io_err(&self.root))?;
+        }
+        fs::write(&marker, MARKER_TEXT).map_err(io_err(&marker))
+    }
+
+    /// Reads identity, device and community.
+    pub fn load(&self) -> Result<Profile, DataDirError> {
+        let identity = self.identity_path();
+        if !identity.exists() {
+            if self.root.exists()
+                && !self.root.join(MARKER).exists()
+                && fs::read_dir(&self.root)
+                    .map(|mut d| d.next().is_some())
+                    .unwrap_or(false)
+            {
+                return Err(DataDirError::Foreign(self.root.clone()));
+            }
+            return Err(DataDirError::NotInitialized(self.root.clone()));
+        }
+        let seed = read_field::<32>(&identity, IDENTITY_HEADER, "secret").map_err(|reason| {
+            DataDirError::IdentityDamaged {
+                path: identity.clone(),
+                reason,
+            }
+        })?;
+        let damaged = |path: PathBuf| move |reason| DataDirError::Damaged { path, reason };
+        let device = read_field::<8>(&self.device_path(), DEVICE_HEADER, "device")
+            .map_err(damaged(self.device_path()))?;
+        let community = read_field::<32>(&self.community_path(), COMMUNITY_HEADER, "secret")
+            .map_err(damaged(self.community_path()))?;
+        Ok(Profile {
+            key: AuthorKey::from_seed(seed),
+            device: DeviceId(device),
+            community: Community::from_secret(community),
+        })
+    }
+
+    /// Writes the API address and token of a running node (token file mode 0600).
+    pub fn write_api(&self, address: &str, token: &str) -> Result<(), DataDirError> {
+        let token_path = self.token_path();
+        let _ = fs::remove_file(&token_path);
+        write_new_secret(&token_path, &format!("{token}\n"))?;
+        let api = serde_json::json!({ "address": address, "pid": std::process::id() });
+        write_atomic(&self.api_path(), api.to_string().as_bytes())
+    }
+
+    /// The running node's API address and token, if it recorded them.
+    pub fn read_api(&self) -> Option<(String, String)> {
+        let api: serde_json::Value =
+            serde_json::from_slice(&fs::read(self.api_path()).ok()?).ok()?;
+        let token = fs::read_to_string(self.token_path()).ok()?;
+        Some((
+            api.get("address")?.as_str()?.to_owned(),
+            token.trim().to_owned(),
+        ))
+    }
+
+    /// Forgets the API address (the node is stopping).
+    pub fn clear_api(&self) {
+        let _ = fs::remove_file(self.api_path());
+        let _ = fs::remove_file(self.token_path());
+    }
+}
+
+/// Reads `name: <hex>` from a small text file that starts with `header`.
+fn read_field<const N: usize>(path: &Path, header: &str, name: &str) -> Result<[u8; N], String> {
+    let text = fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let mut lines = text.lines();
+    if lines.next().map(str::trim) != Some(header) {
+        return Err(format!("it does not start with `{header}`"));
+    }
+    let prefix = format!("{name}:");
+    let value = lines
+        .find_map(|l| l.trim().strip_prefix(&prefix).map(str::trim))
+        .ok_or_else(|| format!("no `{name}:` line"))?;
+    let mut out = [0u8; N];
+    hex::decode_to_slice(value, &mut out)
+        .map_err(|_| format!("`{name}` is not {} hex digits", 2 * N))?;
+    Ok(out)
+}
+
+/// Writes a new secret file atomically, mode 0600, refusing to replace an existing one.
+fn write_new_secret(path: &Path, contents: &str) -> Result<(), DataDirError> {
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let _ = fs::remove_file(&tmp);
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(&tmp).map_err(io_err(&tmp))?;
+    file.write_all(contents.as_bytes()).map_err(io_err(&tmp))?;
+    file.sync_all().map_err(io_err(&tmp))?;
+    drop(file);
+    // A hard link fails if the target exists: the secret is never replaced.
+    let linked = fs::hard_link(&tmp, path);
+    let _ = fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => sync_dir(path),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            Err(DataDirError::AlreadyInitialized(path.to_owned()))
+        }
+        Err(e) => Err(io_err(path)(e)),
+    }
+}
+
+/// Replaces a file atomically (write, fsync, rename, fsync the directory).
+pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), DataDirError> {
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let mut file = File::create(&tmp).map_err(io_err(&tmp))?;
+    file.write_all(contents).map_err(io_err(&tmp))?;
+    file.sync_all().map_err(io_err(&tmp))?;
+    fs::rename(&tmp, path).map_err(io_err(path))?;
+    sync_dir(path)
+}
+
+fn sync_dir(path: &Path) -> Result<(), DataDirError> {
+    if let Some(dir) = path.parent() {
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io_err(dir))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmp() -> tempfile::TempDir {
+        tempfile::tempdir().expect("tempdir")
+    }
+
+    #[test]
+    fn init_then_load_gives_the_same_profile_and_never_overwrites() {
+        let dir = tmp();
+        let data = DataDir::new(dir.path().join("node"));
+        let community = Community::from_secret([3; 32]);
+        let profile = data.init([1; 32], [2; 8], &community).unwrap();
+        let loaded = data.load().unwrap();
+        assert_eq!(loaded.key.id(), profile.key.id());
+        assert_eq!(loaded.device, DeviceId([2; 8]));
+        assert_eq!(loaded.community, community);
+        let before = fs::read(data.identity_path()).unwrap();
+        assert!(matches!(
+            data.init([9; 32], [9; 8], &community),
+            Err(DataDirError::AlreadyInitialized(_))
+        ));
+        assert_eq!(fs::read(data.identity_path()).unwrap(), before);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(data.identity_path())
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn a_damaged_identity_is_reported_and_kept() {
+        let dir = tmp();
+        let data = DataDir::new(dir.path());
+        data.init([1; 32], [2; 8], &Community::from_secret([3; 32]))
+            .unwrap();
+        fs::write(data.identity_path(), "entraide identity v1\nsecret: 12zz\n").unwrap();
+        let err = data.load().unwrap_err();
+        assert!(matches!(err, DataDirError::IdentityDamaged { .. }));
+        assert!(
+            err.to_string().contains("restore it from your backup"),
+            "{err}"
+        );
+        assert!(matches!(
+            data.init([1; 32], [2; 8], &Community::from_secret([3; 32])),
+            Err(DataDirError::AlreadyInitialized(_))
+        ));
+        fs::write(data.identity_path(), b"\x00\x01garbage").unwrap();
+        assert!(matches!(
+            data.load(),
+            Err(DataDirError::IdentityDamaged { .. })
+        ));
+    }
+
+    #[test]
+    fn a_foreign_directory_is_refused() {
+        let dir = tmp();
+        fs::write(dir.path().join("thesis.odt"), "my work").unwrap();
+        let data = DataDir::new(dir.path());
+        assert!(matches!(data.load(), Err(DataDirError::Foreign(_))));
+        assert!(matches!(
+            data.init([1; 32], [2; 8], &Community::from_secret([3; 32])),
+            Err(DataDirError::Foreign(_))
+        ));
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "nothing was written"
+        );
+    }
+
+    #[test]
+    fn an_empty_directory_is_not_initialized() {
+        let dir = tmp();
+        assert!(matches!(
+            DataDir::new(dir.path()).load(),
+            Err(DataDirError::NotInitialized(_))
+        ));
+    }
+}

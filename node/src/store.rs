@@ -1,0 +1,428 @@
+//! The sled store: feeds, their signatures, per-peer sync states, known peers.
+//!
+//! Trees (keys are binary; a feed key is `author (32) || epoch (u32 BE)`):
+//!
+//! | tree | key | value |
+//! |---|---|---|
+//! | `meta` | `format` | `entraide-store/1` |
+//! | `feeds` | feed key | compacted feed ([`Feed::save`]) |
+//! | `changes` | feed key ‖ u64 BE | one change chunk appended since the last compaction |
+//! | `signed` | feed key | CBOR list of [`SignedHeads`] |
+//! | `sync` | peer id bytes ‖ feed key | automerge `sync::State::encode` |
+//! | `peers` | multiaddr text | `manual` or `seen` |
+//!
+//! A local change is appended to `changes` and flushed before it is acknowledged.
+//! Remote changes are saved in compacted form in the background: if they are lost,
+//! neighbours resend them.
+
+use std::path::Path;
+
+use entraide_crdt::{AuthorId, Board, Feed, FeedId, LoadError, SignedHeads};
+
+const FORMAT: &[u8] = b"entraide-store/1";
+const FEED_KEY_LEN: usize = 36;
+/// Appended changes after which a local feed is compacted.
+pub const COMPACT_AFTER: usize = 200;
+
+/// What went wrong with the database. Every message says what to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// Another process holds the database.
+    #[error(
+        "the database {0} is in use by another entraide process (is `entraide up` already running with this --data-dir?)"
+    )]
+    Locked(String),
+    /// The database does not open or read.
+    #[error(
+        "the database {path} is damaged ({reason}); your identity is safe in identity.key: move the db folder away and restart, neighbours will resend the board"
+    )]
+    Damaged {
+        /// The database path.
+        path: String,
+        /// What sled said.
+        reason: String,
+    },
+    /// A database of something else.
+    #[error("{0} is not an entraide database")]
+    Foreign(String),
+    /// Your own feed cannot be read: writing on would fork your history.
+    #[error(
+        "your own feed in {path} is damaged ({source}); it is not overwritten: move the db folder away and restart to fetch it back from neighbours"
+    )]
+    OwnFeedDamaged {
+        /// The database path.
+        path: String,
+        /// What is wrong.
+        source: LoadError,
+    },
+    /// A write failed (disk full, I/O error).
+    #[error("could not save to disk: {0}")]
+    Write(String),
+}
+
+/// The feed key: author || epoch.
+pub fn feed_key(feed: &FeedId) -> [u8; FEED_KEY_LEN] {
+    let mut key = [0u8; FEED_KEY_LEN];
+    key[..32].copy_from_slice(&feed.author.0);
+    key[32..].copy_from_slice(&feed.epoch.to_be_bytes());
+    key
+}
+
+fn parse_feed_key(key: &[u8]) -> Option<FeedId> {
+    if key.len() != FEED_KEY_LEN {
+        return None;
+    }
+    let mut author = [0u8; 32];
+    author.copy_from_slice(&key[..32]);
+    let epoch = u32::from_be_bytes(key[32..].try_into().ok()?);
+    Some(FeedId {
+        author: AuthorId(author),
+        epoch,
+    })
+}
+
+/// The database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    path: String,
+    db: sled::Db,
+    feeds: sled::Tree,
+    changes: sled::Tree,
+    signed: sled::Tree,
+    sync: sled::Tree,
+    peers: sled::Tree,
+}
+
+/// A feed that could not be loaded and was left out (it will be fetched again).
+#[derive(Debug)]
+pub struct SkippedFeed {
+    /// The feed.
+    pub feed: FeedId,
+    /// Why.
+    pub error: LoadError,
+}
+
+impl Store {
+    /// Opens (or creates) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let shown = path.display().to_string();
+        let db = sled::Config::new().path(path).open().map_err(|e| {
+            let reason = e.to_string();
+            if reason.contains("could not acquire lock") {
+                StoreError::Locked(shown.clone())
+            } else {
+                StoreError::Damaged {
+                    path: shown.clone(),
+                    reason,
+                }
+            }
+        })?;
+        let damaged = |e: sled::Error| StoreError::Damaged {
+            path: shown.clone(),
+            reason: e.to_string(),
+        };
+        let meta = db.open_tree("meta").map_err(damaged)?;
+        match meta.get("format").map_err(damaged)? {
+            Some(f) if f.as_ref() == FORMAT => {}
+            Some(_) => return Err(StoreError::Foreign(shown)),
+            None => {
+                let names = db.tree_names();
+                // A fresh database has only sled's default tree and our meta tree.
+                if names.len() > 2 || !db.is_empty() {
+                    return Err(StoreError::Foreign(shown));
+                }
+                meta.insert("format", FORMAT).map_err(damaged)?;
+            }
+        }
+        Ok(Self {
+            feeds: db.open_tree("feeds").map_err(damaged)?,
+            changes: db.open_tree("changes").map_err(damaged)?,
+            signed: db.open_tree("signed").map_err(damaged)?,
+            sync: db.open_tree("sync").map_err(damaged)?,
+            peers: db.open_tree("peers").map_err(damaged)?,
+            path: shown,
+            db,
+        })
+    }
+
+    fn damaged(&self, e: impl std::fmt::Display) -> StoreError {
+        StoreError::Damaged {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        }
+    }
+
+    fn write_err(e: impl std::fmt::Display) -> StoreError {
+        StoreError::Write(e.to_string())
+    }
+
+    /// Loads every feed. Feeds of others that fail to load are skipped and reported (they
+    /// will be fetched again); the resident's own feed failing is an error, because
+    /// writing on from an empty feed would fork their history.
+    pub fn load_board(&self, own: &AuthorId) -> Result<(Board, Vec<SkippedFeed>), StoreError> {
+        let mut board = Board::new();
+        let mut skipped = Vec::new();
+        let mut ids: Vec<FeedId> = Vec::new();
+        for item in self.feeds.iter().keys() {
+            let key = item.map_err(|e| self.damaged(e))?;
+            ids.extend(parse_feed_key(&key));
+        }
+        for item in self.changes.iter().keys() {
+            let key = item.map_err(|e| self.damaged(e))?;
+            if let Some(id) = key.get(..FEED_KEY_LEN).and_then(parse_feed_key) {
+                if ids.last() != Some(&id) && !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+        }
+        for id in ids {
+            match self.load_feed(&id)? {
+                Ok(feed) => board.insert(feed),
+                Err(error) if id.author == *own => {
+                    return Err(StoreError::OwnFeedDamaged {
+                        path: self.path.clone(),
+                        source: error,
+                    });
+                }
+                Err(error) => skipped.push(SkippedFeed { feed: id, error }),
+            }
+        }
+        Ok((board, skipped))
+    }
+
+    fn load_feed(&self, id: &FeedId) -> Result<Result<Feed, LoadError>, StoreError> {
+        let key = feed_key(id);
+        let mut bytes = self
+            .feeds
+            .get(key)
+            .map_err(|e| self.damaged(e))?
+            .map(|v| v.to_vec())
+            .unwrap_or_default();
+        for item in self.changes.scan_prefix(key) {
+            let (_, v) = item.map_err(|e| self.damaged(e))?;
+            bytes.extend_from_slice(&v);
+        }
+        let signed = match self.signed.get(key).map_err(|e| self.damaged(e))? {
+            Some(v) => ciborium::from_reader::<Vec<SignedHeads>, _>(v.as_ref()).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        Ok(Feed::load(*id, &bytes, signed))
+    }
+
+    fn put_signed(&self, feed: &Feed) -> Result<(), StoreError> {
+        let mut bytes = Vec::new();
+        ciborium::into_writer(feed.signed_heads(), &mut bytes).map_err(Self::write_err)?;
+        self.signed
+            .insert(feed_key(&feed.id()), bytes)
+            .map_err(Self::write_err)?;
+        Ok(())
+    }
+
+    /// Appends one local change and the feed's signatures, then flushes: once this
+    /// returns, the change survives a crash. Compacts the feed now and then.
+    pub fn append_local(&self, feed: &Feed, change: &[u8]) -> Result<(), StoreError> {
+        let key = feed_key(&feed.id());
+        let next = match self.changes.scan_prefix(key).keys().next_back() {
+            Some(last) => {
+                let last = last.map_err(|e| self.damaged(e))?;
+                u64::from_be_bytes(
+                    last[FEED_KEY_LEN..]
+                        .try_into()
+                        .map_err(|e| self.damaged(e))?,
+                ) + 1
+            }
+            None => 0,
+        };
+        let mut change_key = key.to_vec();
+        change_key.extend_from_slice(&next.to_be_bytes());
+        self.changes
+            .insert(change_key, change)
+            .map_err(Self::write_err)?;
+        self.put_signed(feed)?;
+        if next as usize >= COMPACT_AFTER {
+            self.save_feed(feed)?;
+        }
+        self.flush()
+    }
+
+    /// Stores a feed in compacted form, replacing its appended changes.
+    pub fn save_feed(&self, feed: &Feed) -> Result<(), StoreError> {
+        let key = feed_key(&feed.id());
+        let saved = feed.save();
+        let old: Vec<sled::IVec> = self
+            .changes
+            .scan_prefix(key)
+            .keys()
+            .collect::<Result<_, _>>()
+            .map_err(|e| self.damaged(e))?;
+        let mut batch = sled::Batch::default();
+        for k in old {
+            batch.remove(k);
+        }
+        // Write the compacted feed first: a crash between the two leaves both the feed and
+        // its old changes, which load as duplicates (harmless), never a loss.
+        self.feeds.insert(key, saved).map_err(Self::write_err)?;
+        self.put_signed(feed)?;
+        self.changes.apply_batch(batch).map_err(Self::write_err)?;
+        Ok(())
+    }
+
+    /// Makes everything written so far durable.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map_err(Self::write_err)?;
+        Ok(())
+    }
+
+    /// Saves the sync states with one peer.
+    pub fn save_sync_states(
+        &self,
+        peer: &[u8],
+        states: &[(FeedId, Vec<u8>)],
+    ) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for (feed, state) in states {
+            let mut key = Vec::with_capacity(1 + peer.len() + FEED_KEY_LEN);
+            key.push(peer.len() as u8);
+            key.extend_from_slice(peer);
+            key.extend_from_slice(&feed_key(feed));
+            batch.insert(key, state.as_slice());
+        }
+        self.sync.apply_batch(batch).map_err(Self::write_err)
+    }
+
+    /// The sync states saved with one peer.
+    pub fn sync_states(&self, peer: &[u8]) -> Vec<(FeedId, Vec<u8>)> {
+        let mut prefix = vec![peer.len() as u8];
+        prefix.extend_from_slice(peer);
+        self.sync
+            .scan_prefix(&prefix)
+            .filter_map(Result::ok)
+            .filter_map(|(k, v)| Some((parse_feed_key(k.get(prefix.len()..)?)?, v.to_vec())))
+            .collect()
+    }
+
+    /// Remembers a peer address (`manual` ones were given by hand and are always redialled).
+    pub fn remember_peer(&self, address: &str, manual: bool) -> Result<(), StoreError> {
+        let already_manual = self
+            .peers
+            .get(address)
+            .ok()
+            .flatten()
+            .is_some_and(|v| v.as_ref() == b"manual");
+        let value: &[u8] = if manual || already_manual {
+            b"manual"
+        } else {
+            b"seen"
+        };
+        self.peers.insert(address, value).map_err(Self::write_err)?;
+        Ok(())
+    }
+
+    /// Remembered peer addresses, `(address, manual)`.
+    pub fn peers(&self) -> Vec<(String, bool)> {
+        self.peers
+            .iter()
+            .filter_map(Result::ok)
+            .filter_map(|(k, v)| {
+                Some((String::from_utf8(k.to_vec()).ok()?, v.as_ref() == b"manual"))
+            })
+            .collect()
+    }
+
+    /// Bytes used on disk.
+    pub fn size_on_disk(&self) -> u64 {
+        self.db.size_on_disk().unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use entraide_crdt::{AuthorKey, Category, DeviceId, Filter, Kind, PostDraft, Urgency, Writer};
+
+    fn draft(title: &str) -> PostDraft {
+        PostDraft {
+            kind: Kind::Request,
+            category: Category::Food,
+            title: title.into(),
+            details: String::new(),
+            urgency: Urgency::Week,
+            area: String::new(),
+            expires_at: None,
+        }
+    }
+
+    const NOW: i64 = 1_764_000_000;
+
+    #[test]
+    fn local_changes_survive_reopening_through_compaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = Writer::new(AuthorKey::from_seed([1; 32]), DeviceId([1; 8]));
+        let mut board = Board::new();
+        {
+            let store = Store::open(&dir.path().join("db")).unwrap();
+            for i in 0..(COMPACT_AFTER + 20) {
+                let (_, change) = board
+                    .post_new(
+                        &w,
+                        (i as u64).to_be_bytes(),
+                        &draft(&format!("post {i}")),
+                        NOW,
+                    )
+                    .unwrap();
+                store
+                    .append_local(board.feed(&change.feed).unwrap(), &change.change)
+                    .unwrap();
+            }
+        }
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        let (loaded, skipped) = store.load_board(&w.author()).unwrap();
+        assert!(skipped.is_empty());
+        assert_eq!(loaded.digest(), board.digest());
+        assert_eq!(
+            loaded.view(&Filter::default(), NOW).len(),
+            COMPACT_AFTER + 20
+        );
+        // The signatures came back too, so the feed can be relayed.
+        let id = FeedId::first(w.author());
+        assert_eq!(
+            loaded.feed(&id).unwrap().signed_heads(),
+            board.feed(&id).unwrap().signed_heads()
+        );
+    }
+
+    #[test]
+    fn a_second_process_gets_a_clear_lock_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = Store::open(&dir.path().join("db")).unwrap();
+        // sled locks per process with flock; a second open in the same process of the same
+        // path shares the lock, so check the message mapping on a real second process in
+        // the CLI tests. Here: a foreign database is refused.
+        let other = dir.path().join("other");
+        let db = sled::open(&other).unwrap();
+        db.insert("x", "y").unwrap();
+        drop(db);
+        assert!(matches!(Store::open(&other), Err(StoreError::Foreign(_))));
+    }
+
+    #[test]
+    fn sync_states_and_peers_are_remembered() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let feed = FeedId::first(AuthorId([5; 32]));
+        store
+            .save_sync_states(b"peer-a", &[(feed, vec![1, 2, 3])])
+            .unwrap();
+        assert_eq!(store.sync_states(b"peer-a"), vec![(feed, vec![1, 2, 3])]);
+        assert!(store.sync_states(b"peer-b").is_empty());
+        store.remember_peer("/ip4/10.0.0.2/tcp/4001", true).unwrap();
+        store
+            .remember_peer("/ip4/10.0.0.2/tcp/4001", false)
+            .unwrap();
+        assert_eq!(
+            store.peers(),
+            vec![("/ip4/10.0.0.2/tcp/4001".to_string(), true)]
+        );
+    }
+}
