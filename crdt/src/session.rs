@@ -43,6 +43,14 @@ pub enum SessionEvent {
     },
     /// The peer's board has the same digest as ours: in sync.
     InSync,
+    /// Changes of a feed were refused for a reason that does not blame the peer (see
+    /// [`ValidationFailure::blames_sender`]); the feed is no longer synced in this session.
+    FeedRefused {
+        /// The feed.
+        feed: FeedId,
+        /// Why.
+        failure: ValidationFailure,
+    },
     /// A feed's sync message was too large to send in one frame and was skipped.
     FeedTooLarge {
         /// The feed.
@@ -111,6 +119,8 @@ pub struct SessionStats {
 #[derive(Debug, Default)]
 pub struct Session {
     states: BTreeMap<FeedId, sync::State>,
+    /// Feeds this session stopped syncing (see [`SessionEvent::FeedRefused`]).
+    refused: BTreeSet<FeedId>,
     stats: SessionStats,
 }
 
@@ -130,6 +140,7 @@ impl Session {
             .collect();
         Self {
             states,
+            refused: BTreeSet::new(),
             stats: SessionStats::default(),
         }
     }
@@ -257,11 +268,20 @@ impl Session {
         // The changes never reach automerge unvalidated: take them out of the message,
         // validate and apply them ourselves, then let automerge update the sync state.
         let changes = std::mem::replace(&mut message.changes, ChunkList::empty());
+        if self.refused.contains(&feed) {
+            return Ok(());
+        }
         if !changes.is_empty() {
             let data: Vec<u8> = changes.iter().flatten().copied().collect();
-            let applied = board
-                .receive(feed, &data, &fs.signed)
-                .map_err(|failure| SessionError::Invalid { feed, failure })?;
+            let applied = match board.receive(feed, &data, &fs.signed) {
+                Ok(applied) => applied,
+                Err(failure) if !failure.blames_sender() => {
+                    self.refused.insert(feed);
+                    out.events.push(SessionEvent::FeedRefused { feed, failure });
+                    return Ok(());
+                }
+                Err(failure) => return Err(SessionError::Invalid { feed, failure }),
+            };
             self.stats.changes_applied += applied.applied as u64;
             if applied.heads_changed || applied.pending > 0 {
                 out.events.push(SessionEvent::FeedUpdated {
@@ -284,6 +304,9 @@ impl Session {
 
     /// automerge's next sync message for `feed`, with the signatures covering it.
     fn generate(&mut self, board: &Board, feed: FeedId) -> Option<FeedSync> {
+        if self.refused.contains(&feed) {
+            return None;
+        }
         let state = self.state(feed).ok()?;
         let empty = Automerge::new();
         let stored = board.feed(&feed);

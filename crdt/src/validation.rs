@@ -101,6 +101,18 @@ pub enum ValidationFailure {
     },
 }
 
+impl ValidationFailure {
+    /// Whether the failure proves the sender misbehaved. Equivocation and a full waiting
+    /// queue depend on what this node already holds (an honest relay may have seen the
+    /// other half of an equivocating pair first), so they do not.
+    pub fn blames_sender(&self) -> bool {
+        !matches!(
+            self,
+            ValidationFailure::Equivocation { .. } | ValidationFailure::TooManyPending { .. }
+        )
+    }
+}
+
 /// Changes that passed [`validate`], ready to apply with [`Feed::apply`].
 #[derive(Debug)]
 pub struct VerifiedBatch {
