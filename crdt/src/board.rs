@@ -105,11 +105,13 @@ impl Board {
         data: &[u8],
         signed: &[SignedHeads],
     ) -> Result<Applied, ValidationFailure> {
+        let full = self.feeds.len() >= crate::limits::MAX_FEEDS;
         match self.feeds.get_mut(&feed) {
             Some(existing) => {
                 let batch = validate(existing, data, signed)?;
                 existing.apply(batch)
             }
+            None if full => Err(ValidationFailure::TooManyFeeds),
             None => {
                 // Not stored until it holds something valid: a peer cannot fill the board
                 // with empty feeds.

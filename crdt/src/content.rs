@@ -119,6 +119,11 @@ impl FeedContent {
         let Value::Map(root) = root else {
             return content;
         };
+        // A document of another format (or none yet) says nothing we can read.
+        if text(root, "format") != Some(FORMAT) {
+            content.skipped = root.iter().count();
+            return content;
+        }
         content.name = text(root, "name").map(|n| clip(n, MAX_NAME_CHARS));
         for (key, value) in root.iter() {
             if let Some(nonce) = key.strip_prefix(POST_PREFIX) {
@@ -163,6 +168,10 @@ fn read_post(author: &AuthorId, nonce_hex: &str, value: &Value) -> Option<Stored
     };
     let mut nonce = [0u8; 8];
     hex::decode_to_slice(nonce_hex, &mut nonce).ok()?;
+    // Only the canonical (lowercase) spelling names a post, so two keys never name one.
+    if hex::encode(nonce) != nonce_hex {
+        return None;
+    }
     let state = match text(map, "state")? {
         "open" => PostState::Open,
         "done" => PostState::Done,
@@ -176,9 +185,11 @@ fn read_post(author: &AuthorId, nonce_hex: &str, value: &Value) -> Option<Stored
     let mut thanks = BTreeMap::new();
     if let Some(Value::Map(t)) = map.get("thanks") {
         for (helper, message) in t.iter() {
-            if let (Ok(helper), Value::Scalar(ScalarValue::Str(m))) =
+            if let (Ok(id), Value::Scalar(ScalarValue::Str(m))) =
                 (helper.parse::<AuthorId>(), &message.value)
+                && id.to_string() == *helper
             {
+                let helper = id;
                 thanks.insert(helper, clip(m, MAX_MESSAGE_CHARS));
             }
         }
@@ -204,8 +215,12 @@ fn read_response(post_hex: &str, value: &Value) -> Option<StoredResponse> {
     let Value::Map(map) = value else {
         return None;
     };
+    let post: PostId = post_hex.parse().ok()?;
+    if post.to_string() != post_hex {
+        return None;
+    }
     Some(StoredResponse {
-        post: post_hex.parse().ok()?,
+        post,
         to: text(map, "to")?.parse().ok()?,
         message: clip(text(map, "message").unwrap_or(""), MAX_MESSAGE_CHARS),
         at: int(map, "at")?,

@@ -1,6 +1,6 @@
 //! One author's feed: an automerge document only that author's devices write.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, Automerge, Change, ChangeHash, ObjType, ROOT, ReadDoc, ScalarValue};
@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::author::{AuthorId, Writer};
 use crate::content::{FORMAT, FeedContent, POST_PREFIX, PostState, RESPONSE_PREFIX};
+use crate::limits::MAX_SIGNED_HEADS_PER_FEED;
 use crate::post::{PostDraft, PostId, TextError, Timestamp, check_message, check_name};
 use crate::signed_heads::{FeedId, SignedHeads};
 use crate::validation::{ValidationFailure, VerifiedBatch, split_chunks};
@@ -300,13 +301,29 @@ impl Feed {
         Ok(())
     }
 
-    /// Keeps the signatures that still vouch for a head or a waiting change.
+    /// Keeps the signatures that still vouch for something: a head of the document, or a
+    /// waiting change no other waiting change depends on (those are covered through the
+    /// hash chain). At most [`MAX_SIGNED_HEADS_PER_FEED`] are kept, those covering the
+    /// document's heads first, since peers refuse more.
     fn prune_signed(&mut self) {
         let heads = self.doc.get_heads();
-        self.signed.retain(|s| {
-            s.change_hashes()
-                .any(|h| heads.contains(&h) || self.pending.contains_key(&h))
-        });
+        let depended: HashSet<ChangeHash> = self
+            .pending
+            .values()
+            .flat_map(|c| c.deps().iter().copied())
+            .collect();
+        let pending = &self.pending;
+        let useful = |h: &ChangeHash| {
+            heads.contains(h) || (pending.contains_key(h) && !depended.contains(h))
+        };
+        self.signed
+            .retain(|s| s.change_hashes().any(|h| useful(&h)));
+        if self.signed.len() > MAX_SIGNED_HEADS_PER_FEED {
+            // Stable sort: within each group, the order of arrival is kept.
+            self.signed
+                .sort_by_key(|s| !s.change_hashes().any(|h| heads.contains(&h)));
+            self.signed.truncate(MAX_SIGNED_HEADS_PER_FEED);
+        }
     }
 
     fn refresh(&mut self) {

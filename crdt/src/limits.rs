@@ -19,7 +19,7 @@ pub const MAX_EXPIRY_SECS: i64 = 90 * 24 * 3600;
 /// Largest single automerge change accepted from anyone, in bytes (uncompressed).
 pub const MAX_CHANGE_BYTES: usize = 64 * 1024;
 /// Most changes accepted in one batch (one sync message or one gossip push).
-pub const MAX_CHANGES_PER_BATCH: usize = 20_000;
+pub const MAX_CHANGES_PER_BATCH: usize = 50_000;
 /// Most validated changes that may wait for a missing dependency, per feed.
 pub const MAX_PENDING_CHANGES: usize = 10_000;
 /// Most signed heads carried for one feed in one message.

@@ -27,8 +27,9 @@ use crate::signed_heads::{FeedId, Hash};
 use crate::validation::ValidationFailure;
 use crate::wire::{DecodeError, FeedSync, Frame, InventoryEntry, PROTOCOL_VERSION};
 
-/// Room kept in each frame for the CBOR around the automerge messages.
-const FRAME_OVERHEAD: usize = 1024;
+/// Room kept in each frame for the CBOR around the feeds' entries (map and array headers,
+/// the variant and field names: 22 bytes at most).
+const FRAME_OVERHEAD: usize = 64;
 
 /// What a session tells its caller besides frames to send.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -326,12 +327,13 @@ impl Session {
         })
     }
 
-    /// Packs sync messages into as few frames as fit.
+    /// Packs sync messages into as few frames as fit under [`MAX_FRAME_BYTES`], using
+    /// each entry's exact encoded size.
     fn send_syncs(&mut self, out: &mut Output, syncs: Vec<FeedSync>) {
         let mut batch: Vec<FeedSync> = Vec::new();
-        let mut size = 0;
+        let mut size = FRAME_OVERHEAD;
         for fs in syncs {
-            let fs_size = fs.message.len() + fs.signed.len() * (64 + 40 + 33 * 2) + 64;
+            let fs_size = encoded_len(&fs);
             if fs_size + FRAME_OVERHEAD > MAX_FRAME_BYTES {
                 out.events.push(SessionEvent::FeedTooLarge {
                     feed: fs.feed,
@@ -339,10 +341,10 @@ impl Session {
                 });
                 continue;
             }
-            if size + fs_size + FRAME_OVERHEAD > MAX_FRAME_BYTES {
+            if size + fs_size > MAX_FRAME_BYTES {
                 let feeds = std::mem::take(&mut batch);
                 self.push(out, Frame::Sync { feeds }.encode());
-                size = 0;
+                size = FRAME_OVERHEAD;
             }
             size += fs_size;
             batch.push(fs);
@@ -350,5 +352,25 @@ impl Session {
         if !batch.is_empty() {
             self.push(out, Frame::Sync { feeds: batch }.encode());
         }
+    }
+}
+
+/// The CBOR size of one entry of a sync frame.
+fn encoded_len(fs: &FeedSync) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    match ciborium::into_writer(fs, &mut counter) {
+        Ok(()) => counter.0,
+        // Cannot fail on a counting writer; never send what could not be measured.
+        Err(_) => usize::MAX / 2,
     }
 }

@@ -93,6 +93,9 @@ pub enum ValidationFailure {
         /// How many would wait.
         count: usize,
     },
+    /// A new feed while the board already holds [`crate::limits::MAX_FEEDS`].
+    #[error("the board already holds {} feeds", crate::limits::MAX_FEEDS)]
+    TooManyFeeds,
     /// The changes passed every check but automerge could not apply them.
     #[error("the changes do not apply: {reason}")]
     DoesNotApply {
@@ -108,7 +111,9 @@ impl ValidationFailure {
     pub fn blames_sender(&self) -> bool {
         !matches!(
             self,
-            ValidationFailure::Equivocation { .. } | ValidationFailure::TooManyPending { .. }
+            ValidationFailure::Equivocation { .. }
+                | ValidationFailure::TooManyPending { .. }
+                | ValidationFailure::TooManyFeeds
         )
     }
 }
@@ -175,6 +180,29 @@ fn read_leb128(bytes: &[u8]) -> Option<(u64, usize)> {
     None
 }
 
+/// Refuses a compressed change chunk that inflates beyond [`MAX_CHANGE_BYTES`], reading
+/// at most one byte more than that.
+fn check_inflated_size(chunk: &[u8]) -> Result<(), ValidationFailure> {
+    use std::io::Read;
+    let (_, leb_len) = read_leb128(&chunk[9..]).ok_or_else(|| ValidationFailure::Undecodable {
+        reason: "bad chunk length".into(),
+    })?;
+    let data = &chunk[9 + leb_len..];
+    let mut inflated = Vec::new();
+    flate2::bufread::DeflateDecoder::new(data)
+        .take(MAX_CHANGE_BYTES as u64 + 1)
+        .read_to_end(&mut inflated)
+        .map_err(|e| ValidationFailure::Undecodable {
+            reason: format!("bad compressed change: {e}"),
+        })?;
+    if inflated.len() > MAX_CHANGE_BYTES {
+        return Err(ValidationFailure::ChangeTooLarge {
+            size: inflated.len(),
+        });
+    }
+    Ok(())
+}
+
 /// Decodes change data (a stream of automerge chunks) into changes, without applying
 /// anything. A whole-document chunk is loaded (its head hashes verified) into a scratch
 /// document, returned too so an empty feed can adopt it.
@@ -198,7 +226,13 @@ fn decode(data: &[u8]) -> Result<(Vec<Change>, Option<Automerge>), ValidationFai
                     document = Some(doc);
                 }
             }
-            CHUNK_CHANGE | CHUNK_COMPRESSED_CHANGE => {
+            CHUNK_CHANGE => {
+                changes.push(Change::try_from(bytes).map_err(|e| undecodable(&e))?);
+            }
+            CHUNK_COMPRESSED_CHANGE => {
+                // automerge inflates the whole chunk before anyone sees its size: inflate it
+                // here first, stopping one byte past the limit.
+                check_inflated_size(bytes)?;
                 changes.push(Change::try_from(bytes).map_err(|e| undecodable(&e))?);
             }
             CHUNK_BUNDLE => {
@@ -311,11 +345,14 @@ pub fn validate(
     }
     // 6. Bound on changes waiting for dependencies: count the batch's changes that cannot
     // be applied (Kahn's algorithm over the batch), plus those already waiting.
+    // A change with a dependency that is neither applied nor in the batch can never apply
+    // from this batch: it is not counted in `missing`, just never made ready.
     let mut missing: HashMap<ChangeHash, usize> = HashMap::new();
     let mut dependents: HashMap<ChangeHash, Vec<ChangeHash>> = HashMap::new();
     let mut ready: Vec<ChangeHash> = Vec::new();
     for c in &new {
-        let mut count = 0;
+        let mut count = 0usize;
+        let mut stuck = false;
         for d in c.deps() {
             if feed.has_applied(d) {
                 continue;
@@ -324,9 +361,12 @@ pub fn validate(
                 dependents.entry(*d).or_default().push(c.hash());
                 count += 1;
             } else {
-                // Missing, or itself waiting: this change waits whatever else comes.
-                count += usize::MAX / 2;
+                // Missing, or itself waiting.
+                stuck = true;
             }
+        }
+        if stuck {
+            continue;
         }
         missing.insert(c.hash(), count);
         if count == 0 {

@@ -49,7 +49,12 @@ impl RawFeed {
 
     /// Commits one change putting `key = value` at the root; returns its bytes.
     pub fn put(&mut self, key: &str, value: &str) -> Vec<u8> {
+        let fresh = self.doc.get_heads().is_empty();
         let mut tx = self.doc.transaction();
+        if fresh {
+            // As entraide writes it: the first change names the format.
+            tx.put(ROOT, "format", entraide_crdt::FORMAT).expect("put");
+        }
         tx.put(ROOT, key, value).expect("put");
         let (hash, _) = tx.commit_with(CommitOptions::default().with_time(NOW));
         self.change_bytes(hash.expect("a change"))

@@ -1,0 +1,149 @@
+//! Regressions: each test here failed once (found by reading and probing the code).
+
+mod common;
+
+use common::*;
+use entraide_crdt::automerge::transaction::{CommitOptions, Transactable};
+use entraide_crdt::automerge::{ObjType, ReadDoc, ROOT};
+use entraide_crdt::limits::{MAX_CHANGE_BYTES, MAX_FRAME_BYTES, MAX_SIGNED_HEADS_PER_FEED};
+use entraide_crdt::wire::Frame;
+use entraide_crdt::{AuthorKey, Board, FeedId, Filter, Session, ValidationFailure};
+
+/// A feed whose pushes arrived one by one with one lost kept a signature per waiting
+/// change, more than peers accept, and its next session failed.
+#[test]
+fn waiting_changes_do_not_pile_up_signatures() {
+    let alice = AuthorKey::from_seed([1; 32]);
+    let feed = FeedId::first(alice.id());
+    let mut raw = RawFeed::new(actor(&alice, 1));
+    let pushes: Vec<_> = (0..21)
+        .map(|i| {
+            let change = raw.put("name", &format!("v{i}"));
+            (change, raw.signed_by(&alice))
+        })
+        .collect();
+    let mut relay = Board::new();
+    for (i, (change, signed)) in pushes.iter().enumerate() {
+        if i != 1 {
+            relay.receive(feed, change, std::slice::from_ref(signed)).unwrap();
+        }
+    }
+    assert!(relay.feed(&feed).unwrap().signed_heads().len() <= MAX_SIGNED_HEADS_PER_FEED);
+    let mut fresh = Board::new();
+    sync_pair(&mut relay, &mut fresh).expect("the session succeeds");
+    assert_eq!(fresh.name_of(&alice.id()).as_deref(), Some("v0"));
+    relay.receive(feed, &pushes[1].0, std::slice::from_ref(&pushes[1].1)).unwrap();
+    assert_eq!(relay.name_of(&alice.id()).as_deref(), Some("v20"));
+    sync_pair(&mut relay, &mut fresh).expect("the session succeeds");
+    assert_eq!(fresh.name_of(&alice.id()).as_deref(), Some("v20"));
+}
+
+/// Packing underestimated the CBOR around each feed: with thousands of small feeds a
+/// frame went over the limit and the peer refused it.
+#[test]
+fn frames_stay_under_the_limit_with_thousands_of_feeds() {
+    let mut full = Board::new();
+    for i in 0..2_600u32 {
+        let mut seed = [0u8; 32];
+        seed[..4].copy_from_slice(&i.to_be_bytes());
+        let w = entraide_crdt::Writer::new(AuthorKey::from_seed(seed), entraide_crdt::DeviceId([1; 8]));
+        full.set_name(&w, &format!("n{i}"), NOW).unwrap();
+    }
+    let mut fresh = Board::new();
+    let (mut sa, mut sb) = (Session::new(), Session::new());
+    let mut to_b = sa.start(&full).frames;
+    let mut to_a = sb.start(&fresh).frames;
+    while !to_a.is_empty() || !to_b.is_empty() {
+        for f in std::mem::take(&mut to_b) {
+            assert!(f.len() <= MAX_FRAME_BYTES, "frame of {} bytes", f.len());
+            to_a.extend(sb.handle_frame(&mut fresh, &f).unwrap().frames);
+        }
+        for f in std::mem::take(&mut to_a) {
+            assert!(f.len() <= MAX_FRAME_BYTES, "frame of {} bytes", f.len());
+            to_b.extend(sa.handle_frame(&mut full, &f).unwrap().frames);
+        }
+    }
+    assert_eq!(fresh.digest(), full.digest());
+    assert_eq!(fresh.len(), 2_600);
+}
+
+/// Counting changes blocked by missing dependencies overflowed (a panic in debug builds)
+/// for a change with three or more missing dependencies.
+#[test]
+fn a_merge_change_with_many_missing_dependencies_waits() {
+    let alice = AuthorKey::from_seed([1; 32]);
+    let feed = FeedId::first(alice.id());
+    let mut base = RawFeed::new(actor(&alice, 1));
+    base.put("root", "x");
+    // Four devices write concurrently; a fifth merges them.
+    let mut branches = Vec::new();
+    for d in 2..6u8 {
+        let mut b = RawFeed {
+            doc: base.doc.fork().with_actor(actor(&alice, d)),
+        };
+        b.put(&format!("k{d}"), "v");
+        branches.push(b);
+    }
+    let mut merged = RawFeed {
+        doc: base.doc.fork().with_actor(actor(&alice, 9)),
+    };
+    for b in &mut branches {
+        merged.doc.merge(&mut b.doc).unwrap();
+    }
+    let merge = merged.put("merged", "yes");
+    let signed = merged.signed_by(&alice);
+    let mut board = Board::new();
+    let applied = board.receive(feed, &merge, &[signed]).unwrap();
+    assert_eq!((applied.applied, applied.pending), (0, 1));
+}
+
+/// Upper-case hex spelled a second key for the same post, and which one was shown
+/// depended on hash-map order: different nodes showed different titles.
+#[test]
+fn only_canonical_keys_name_posts() {
+    let marie = writer(1);
+    let mut board = Board::new();
+    let (id, _) = board.post_new(&marie, [0xab; 8], &draft("the real title"), NOW).unwrap();
+    // Marie's own device writes a second spelling of the key by hand.
+    let feed = FeedId::first(marie.author());
+    let bytes = board.feed(&feed).unwrap().save();
+    let mut raw = RawFeed {
+        doc: entraide_crdt::automerge::Automerge::load(&bytes).unwrap().with_actor(marie.actor()),
+    };
+    let mut tx = raw.doc.transaction();
+    let post = tx.put_object(ROOT, "post:ABABABABABABABAB", ObjType::Map).unwrap();
+    for (k, v) in [("kind", "request"), ("category", "food"), ("title", "an impostor"), ("urgency", "today"), ("state", "open")] {
+        tx.put(&post, k, v).unwrap();
+    }
+    tx.put(&post, "created_at", NOW).unwrap();
+    tx.put(&post, "expires_at", NOW + 1000).unwrap();
+    let (hash, _) = tx.commit_with(CommitOptions::default().with_time(NOW));
+    let change = raw.change_bytes(hash.unwrap());
+    let signed = raw.signed_by(marie.key());
+    board.receive(feed, &change, &[signed]).unwrap();
+    let view = board.view(&Filter::default(), NOW);
+    assert_eq!(view.len(), 1);
+    assert_eq!(view[0].id, id);
+    assert_eq!(view[0].title, "the real title");
+}
+
+/// A compressed change was inflated whole before its size was checked.
+#[test]
+fn a_compressed_change_that_inflates_past_the_limit_is_refused() {
+    let alice = AuthorKey::from_seed([1; 32]);
+    let feed = FeedId::first(alice.id());
+    let mut raw = RawFeed::new(actor(&alice, 1));
+    let mut tx = raw.doc.transaction();
+    tx.put(ROOT, "name", "a".repeat(4 * MAX_CHANGE_BYTES)).unwrap();
+    let (hash, _) = tx.commit_with(CommitOptions::default().with_time(NOW));
+    let mut change = raw.doc.get_change_by_hash(&hash.unwrap()).unwrap();
+    let compressed = change.bytes().to_vec();
+    assert_eq!(compressed[8], 2, "automerge compressed it");
+    assert!(compressed.len() < MAX_CHANGE_BYTES);
+    let signed = raw.signed_by(&alice);
+    assert!(matches!(
+        Board::new().receive(feed, &compressed, &[signed]),
+        Err(ValidationFailure::ChangeTooLarge { .. })
+    ));
+    let _ = Frame::decode; // keep the wire types in view for this file's readers
+}
