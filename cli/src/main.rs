@@ -1,5 +1,5 @@
-//! The `entraide` command.
+//! The `entraide` binary: see the library for everything.
 
-fn main() {
-    println!("entraide");
+fn main() -> std::process::ExitCode {
+    entraide::main()
 }

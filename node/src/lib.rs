@@ -1,4 +1,13 @@
-//! The entraide node.
+//! The entraide node: one actor owning the libp2p swarm, the board and the sled store, a
+//! cloneable [`Node`] handle to talk to it, and the local JSON API.
+pub mod actor;
+pub mod api;
 pub mod community;
 pub mod data_dir;
+pub mod frame;
+pub mod net;
+pub mod node;
 pub mod store;
+
+pub use libp2p::Multiaddr;
+pub use node::{Node, NodeConfig, NodeError, NodeEvent, PeerInfo, Status, WhoAmI};

@@ -170,10 +170,11 @@ impl Store {
         }
         for item in self.changes.iter().keys() {
             let key = item.map_err(|e| self.damaged(e))?;
-            if let Some(id) = key.get(..FEED_KEY_LEN).and_then(parse_feed_key) {
-                if ids.last() != Some(&id) && !ids.contains(&id) {
-                    ids.push(id);
-                }
+            if let Some(id) = key.get(..FEED_KEY_LEN).and_then(parse_feed_key)
+                && ids.last() != Some(&id)
+                && !ids.contains(&id)
+            {
+                ids.push(id);
             }
         }
         for id in ids {

@@ -1,1 +1,291 @@
 //! Multi-node tests and the benchmark harness of entraide.
+//!
+//! [`TestNode`] drives the real `entraide` program in its own process with its own data
+//! directory: real libp2p over real loopback sockets, a real sled database on disk.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde_json::Value;
+
+/// Whether tests must run everything (CI) instead of skipping what this machine lacks.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Skips a test with a printed reason, unless under CI where a missing tool is a failure.
+#[macro_export]
+macro_rules! skip_unless {
+    ($cond:expr, $reason:expr) => {
+        if !$cond {
+            if $crate::in_ci() {
+                panic!("required under CI=true: {}", $reason);
+            }
+            eprintln!("SKIPPED: {}", $reason);
+            return;
+        }
+    };
+}
+
+/// One resident's node, run as a separate `entraide` process.
+#[derive(Debug)]
+pub struct TestNode {
+    /// A name for messages.
+    pub name: String,
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+    stdout: Option<mpsc::Receiver<String>>,
+    /// Extra command prefix (e.g. `ip netns exec NS`).
+    prefix: Vec<String>,
+}
+
+impl TestNode {
+    /// A node with an empty data directory, running the program at `bin`.
+    pub fn new(bin: impl Into<PathBuf>, name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            bin: bin.into(),
+            dir: tempfile::Builder::new()
+                .prefix(&format!("entraide-{name}-"))
+                .tempdir()
+                .expect("a temporary directory"),
+            child: None,
+            stdout: None,
+            prefix: Vec::new(),
+        }
+    }
+
+    /// Runs every command of this node through `prefix` (e.g. `ip netns exec ns1`).
+    pub fn with_prefix(mut self, prefix: &[&str]) -> Self {
+        self.prefix = prefix.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn command(&self) -> Command {
+        let mut cmd = match self.prefix.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(&self.bin);
+                c
+            }
+            None => Command::new(&self.bin),
+        };
+        cmd.arg("--data-dir").arg(self.dir.path());
+        cmd.env_remove("ENTRAIDE_DATA_DIR");
+        cmd
+    }
+
+    /// Runs a command to completion.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command()
+            .args(args)
+            .output()
+            .expect("the entraide program runs")
+    }
+
+    /// Runs a command that must succeed; returns its stdout.
+    pub fn ok(&self, args: &[&str]) -> Result<String> {
+        let out = self.run(args);
+        if !out.status.success() {
+            bail!(
+                "{}: `entraide {}` failed: {}",
+                self.name,
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Runs a command with `--json` output and parses it.
+    pub fn json(&self, args: &[&str]) -> Result<Value> {
+        let text = self.ok(args)?;
+        serde_json::from_str(&text).with_context(|| format!("{}: not JSON: {text}", self.name))
+    }
+
+    /// Starts `entraide up` with `args` (the API on a free loopback port) and waits until
+    /// its API answers.
+    pub fn up(&mut self, args: &[&str]) -> Result<()> {
+        if self.child.is_some() {
+            bail!("{} is already up", self.name);
+        }
+        let mut cmd = self.command();
+        cmd.arg("up").args(["--ui", "127.0.0.1:0"]).args(args);
+        cmd.env(
+            "RUST_LOG",
+            std::env::var("RUST_LOG").unwrap_or_else(|_| "warn,entraide_node=debug".into()),
+        );
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().context("spawn entraide up")?;
+        let (tx, rx) = mpsc::sync_channel(1024);
+        if let Some(out) = child.stdout.take() {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(out).lines().map_while(Result::ok) {
+                    let _ = tx.try_send(line);
+                }
+            });
+        }
+        if let Some(err) = child.stderr.take() {
+            let name = self.name.clone();
+            let log = self.dir.path().join("up.log");
+            std::thread::spawn(move || {
+                use std::io::Write;
+                let mut file = std::fs::File::create(log).ok();
+                for line in BufReader::new(err).lines().map_while(Result::ok) {
+                    if let Some(f) = file.as_mut() {
+                        let _ = writeln!(f, "{line}");
+                    }
+                    if std::env::var("ENTRAIDE_TEST_LOGS").is_ok() {
+                        eprintln!("[{name}] {line}");
+                    }
+                }
+            });
+        }
+        self.child = Some(child);
+        self.stdout = Some(rx);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(child) = self.child.as_mut()
+                && let Some(status) = child.try_wait()?
+            {
+                self.child = None;
+                bail!(
+                    "{}: entraide up exited with {status}: {}",
+                    self.name,
+                    self.log()
+                );
+            }
+            if self.api_answers() {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "{}: entraide up did not start in 30 s: {}",
+                    self.name,
+                    self.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn api_answers(&self) -> bool {
+        self.data_dir().join("api.json").exists()
+            && self.run(&["status", "--json"]).status.success()
+            && self
+                .json(&["status", "--json"])
+                .is_ok_and(|s| s["online"] == Value::Bool(true))
+    }
+
+    /// The node's log so far (stderr of `up`).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("up.log")).unwrap_or_default()
+    }
+
+    /// Lines `up` printed on stdout so far.
+    pub fn stdout_lines(&self) -> Vec<String> {
+        self.stdout
+            .as_ref()
+            .map(|rx| rx.try_iter().collect())
+            .unwrap_or_default()
+    }
+
+    /// A loopback address neighbours can dial, with the peer id.
+    pub fn address(&self) -> Result<String> {
+        let status = self.json(&["status", "--json"])?;
+        let who = self.json(&["whoami", "--json"])?;
+        let peer = who["peer_id"]
+            .as_str()
+            .ok_or_else(|| anyhow!("no peer id"))?;
+        let addr = status["listen_addresses"]
+            .as_array()
+            .and_then(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .find(|a| a.starts_with("/ip4/"))
+            })
+            .ok_or_else(|| anyhow!("{} listens on no IPv4 address", self.name))?;
+        Ok(format!("{addr}/p2p/{peer}"))
+    }
+
+    /// Stops the node with SIGTERM (a clean shutdown) and waits for it.
+    pub fn stop(&mut self) -> Result<()> {
+        if let Some(mut child) = self.child.take() {
+            let pid = child.id().to_string();
+            let _ = Command::new("kill").args(["-TERM", &pid]).status();
+            let deadline = Instant::now() + Duration::from_secs(15);
+            while child.try_wait()?.is_none() {
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                    bail!("{} did not stop within 15 s", self.name);
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        Ok(())
+    }
+
+    /// Kills the node with SIGKILL, as a power cut would.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// The board as `list --all --json` shows it.
+    pub fn board(&self) -> Result<Vec<Value>> {
+        let v = self.json(&["list", "--all", "--json"])?;
+        v.as_array()
+            .cloned()
+            .ok_or_else(|| anyhow!("list is not an array"))
+    }
+
+    /// Waits until `check` holds on this node's board.
+    pub fn wait_board(
+        &self,
+        what: &str,
+        timeout: Duration,
+        check: impl Fn(&[Value]) -> bool,
+    ) -> Result<Duration> {
+        let start = Instant::now();
+        loop {
+            if let Ok(board) = self.board()
+                && check(&board)
+            {
+                return Ok(start.elapsed());
+            }
+            if start.elapsed() > timeout {
+                bail!(
+                    "{}: {what} did not happen within {timeout:?}\nboard: {:?}\nlog:\n{}",
+                    self.name,
+                    self.board().ok(),
+                    self.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The post with this id on a board, if any.
+pub fn find_post<'a>(board: &'a [Value], id: &str) -> Option<&'a Value> {
+    board.iter().find(|p| p["id"] == id)
+}

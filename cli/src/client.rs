@@ -1,0 +1,274 @@
+//! How a command reaches the board: through the running node's local API, or, with no node
+//! running, by opening the store directly (the change syncs at the next `entraide up`).
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use entraide_crdt::{Filter, PostDraft, PostId, PostView};
+use entraide_node::api::ListQuery;
+use entraide_node::data_dir::DataDir;
+use entraide_node::{Node, NodeConfig, PeerInfo, Status, WhoAmI};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+/// A node reached one way or the other.
+pub(crate) enum Client {
+    /// A node running in another process, through its API.
+    Remote {
+        base: String,
+        token: String,
+        agent: ureq::Agent,
+    },
+    /// No node running: the store, opened here.
+    Local {
+        node: Node,
+        runtime: tokio::runtime::Runtime,
+    },
+}
+
+impl Client {
+    /// Finds the running node of `data_dir`, or opens the store.
+    pub(crate) fn connect(data_dir: &DataDir) -> Result<Client> {
+        if let Some((address, token)) = data_dir.read_api() {
+            let agent: ureq::Agent = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .timeout_global(Some(Duration::from_secs(30)))
+                .build()
+                .into();
+            let base = format!("http://{address}");
+            let probe = agent
+                .get(format!("{base}/api/v1/whoami"))
+                .header("Authorization", format!("Bearer {token}"))
+                .config()
+                .timeout_global(Some(Duration::from_secs(3)))
+                .build()
+                .call();
+            match probe {
+                Ok(r) if r.status().is_success() => {
+                    return Ok(Client::Remote { base, token, agent });
+                }
+                Ok(r) => bail!(
+                    "the running node refused this command ({}); is api.token readable?",
+                    r.status()
+                ),
+                // Nothing answers: a node that stopped without cleaning up. Open the store.
+                Err(_) => {}
+            }
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        let mut config = NodeConfig::new(data_dir.clone());
+        config.offline = true;
+        let node = runtime.block_on(Node::start(config))?;
+        Ok(Client::Local { node, runtime })
+    }
+
+    /// Whether a running node is reached.
+    pub(crate) fn is_remote(&self) -> bool {
+        matches!(self, Client::Remote { .. })
+    }
+
+    fn call<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<T> {
+        let Client::Remote { base, token, agent } = self else {
+            unreachable!("call on a local client")
+        };
+        let url = format!("{base}{path}");
+        let auth = format!("Bearer {token}");
+        let response = match (method, body) {
+            ("GET", _) => agent.get(&url).header("Authorization", &auth).call(),
+            (_, Some(body)) => agent
+                .post(&url)
+                .header("Authorization", &auth)
+                .send_json(body),
+            (_, None) => agent.post(&url).header("Authorization", &auth).send_empty(),
+        };
+        let mut response = response.map_err(|e| anyhow!("the running node did not answer: {e}"))?;
+        let status = response.status();
+        let value: Value = response
+            .body_mut()
+            .read_json()
+            .map_err(|e| anyhow!("the running node sent an unreadable answer: {e}"))?;
+        if !status.is_success() {
+            let message = value
+                .get("error")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown error");
+            bail!("{message}");
+        }
+        serde_json::from_value(value).map_err(|e| anyhow!("unexpected answer from the node: {e}"))
+    }
+
+    fn local<T>(
+        &self,
+        f: impl AsyncFnOnce(&Node) -> Result<T, entraide_node::NodeError>,
+    ) -> Result<T> {
+        let Client::Local { node, runtime } = self else {
+            unreachable!("local on a remote client")
+        };
+        Ok(runtime.block_on(f(node))?)
+    }
+
+    fn id_of(value: Value) -> Result<PostId> {
+        serde_json::from_value(value.get("id").cloned().unwrap_or(Value::Null))
+            .map_err(|e| anyhow!("unexpected answer from the node: {e}"))
+    }
+
+    pub(crate) fn post(&self, draft: PostDraft) -> Result<PostId> {
+        if self.is_remote() {
+            Self::id_of(self.call("POST", "/api/v1/posts", Some(serde_json::to_value(draft)?))?)
+        } else {
+            self.local(async |n| n.post(draft).await)
+        }
+    }
+
+    fn action(&self, id: &str, action: &str, body: Value) -> Result<PostId> {
+        let path = format!("/api/v1/posts/{}/{action}", urlencode(id));
+        Self::id_of(self.call("POST", &path, Some(body))?)
+    }
+
+    pub(crate) fn respond(&self, id: &str, message: &str) -> Result<PostId> {
+        if self.is_remote() {
+            self.action(id, "respond", json!({ "message": message }))
+        } else {
+            self.local(async |n| n.respond(id, message).await)
+        }
+    }
+
+    pub(crate) fn accept(&self, id: &str, helper: &str) -> Result<PostId> {
+        if self.is_remote() {
+            self.action(id, "accept", json!({ "helper": helper }))
+        } else {
+            self.local(async |n| n.accept(id, helper).await)
+        }
+    }
+
+    pub(crate) fn done(&self, id: &str) -> Result<PostId> {
+        if self.is_remote() {
+            self.action(id, "done", json!({}))
+        } else {
+            self.local(async |n| n.done(id).await)
+        }
+    }
+
+    pub(crate) fn withdraw(&self, id: &str) -> Result<PostId> {
+        if self.is_remote() {
+            self.action(id, "withdraw", json!({}))
+        } else {
+            self.local(async |n| n.withdraw(id).await)
+        }
+    }
+
+    pub(crate) fn thank(&self, id: &str, helper: &str, message: &str) -> Result<PostId> {
+        if self.is_remote() {
+            self.action(id, "thank", json!({ "helper": helper, "message": message }))
+        } else {
+            self.local(async |n| n.thank(id, helper, message).await)
+        }
+    }
+
+    pub(crate) fn set_name(&self, name: &str) -> Result<()> {
+        if self.is_remote() {
+            let _: Value = self.call("POST", "/api/v1/name", Some(json!({ "name": name })))?;
+            Ok(())
+        } else {
+            self.local(async |n| n.set_name(name).await)
+        }
+    }
+
+    pub(crate) fn list(&self, query: &ListQuery) -> Result<Vec<PostView>> {
+        if self.is_remote() {
+            let mut params = Vec::new();
+            let mut add = |k: &str, v: Option<String>| {
+                if let Some(v) = v {
+                    params.push(format!("{k}={}", urlencode(&v)));
+                }
+            };
+            add("kind", query.kind.map(|k| k.to_string()));
+            add("category", query.category.map(|c| c.to_string()));
+            add("urgency", query.urgency.map(|u| u.to_string()));
+            add("area", query.area.clone());
+            add("q", query.q.clone());
+            add("author", query.author.clone());
+            add("responder", query.responder.clone());
+            if query.all {
+                add("all", Some("true".into()));
+            }
+            self.call("GET", &format!("/api/v1/posts?{}", params.join("&")), None)
+        } else {
+            let filter: Filter = query.filter();
+            self.local(async |n| n.list(filter).await)
+        }
+    }
+
+    pub(crate) fn show(&self, id: &str) -> Result<PostView> {
+        if self.is_remote() {
+            self.call("GET", &format!("/api/v1/posts/{}", urlencode(id)), None)
+        } else {
+            self.local(async |n| n.show(id).await)
+        }
+    }
+
+    pub(crate) fn peers(&self) -> Result<Vec<PeerInfo>> {
+        if self.is_remote() {
+            self.call("GET", "/api/v1/peers", None)
+        } else {
+            self.local(async |n| n.peers().await)
+        }
+    }
+
+    pub(crate) fn status(&self) -> Result<Status> {
+        if self.is_remote() {
+            self.call("GET", "/api/v1/status", None)
+        } else {
+            self.local(async |n| n.status().await)
+        }
+    }
+
+    pub(crate) fn whoami(&self) -> Result<WhoAmI> {
+        if self.is_remote() {
+            self.call("GET", "/api/v1/whoami", None)
+        } else {
+            self.local(async |n| n.whoami().await)
+        }
+    }
+
+    pub(crate) fn invite(&self) -> Result<String> {
+        if self.is_remote() {
+            let v: Value = self.call("GET", "/api/v1/invite", None)?;
+            Ok(v.get("code")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned())
+        } else {
+            self.local(async |n| n.invite().await)
+        }
+    }
+
+    /// Saves and closes a locally opened store.
+    pub(crate) fn close(self) -> Result<()> {
+        if let Client::Local { node, runtime } = self {
+            runtime.block_on(node.shutdown())?;
+        }
+        Ok(())
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

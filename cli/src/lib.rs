@@ -1,0 +1,424 @@
+//! `entraide`: the command line of the mutual-aid board.
+//!
+//! Every command except `up` talks to the running node through its local API, or, with no
+//! node running, opens the store itself. Errors are one clear line and a non-zero exit.
+//!
+//! The command lives in this library so that the multi-process tests (crate
+//! `entraide-tests`) can build the very same program as their own binary.
+
+mod client;
+mod output;
+mod up;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use entraide_crdt::{Category, Kind, PostDraft, Urgency};
+use entraide_node::Multiaddr;
+use entraide_node::api::ListQuery;
+use entraide_node::community::{Community, Invite};
+use entraide_node::data_dir::DataDir;
+
+use crate::client::Client;
+
+/// entraide: a mutual-aid board for neighbours, with no server.
+#[derive(Debug, Parser)]
+#[command(name = "entraide", version, about, long_about = None)]
+struct Cli {
+    /// Where this node keeps its identity, community and board.
+    #[arg(long, global = true, env = "ENTRAIDE_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create your identity and a new community.
+    Init {
+        /// Your name as neighbours will see it.
+        #[arg(long)]
+        name: String,
+    },
+    /// Join a community with the invite code a neighbour gave you.
+    Join {
+        /// The invite code (ENTRAIDE-...).
+        code: String,
+        /// Your name as neighbours will see it.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Show the invite code (and QR code) that lets a neighbour join.
+    Invite,
+    /// Who you are on the board, and where your identity key is.
+    Whoami {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the node: find neighbours, keep the board in sync, serve the local page.
+    Up(up::UpArgs),
+    /// Post a request for help or an offer.
+    Post {
+        /// `request` (you need help) or `offer` (you can help).
+        kind: KindArg,
+        /// One line saying what it is about.
+        #[arg(long)]
+        title: String,
+        /// A few more words.
+        #[arg(long, default_value = "")]
+        details: String,
+        /// errands, visit, diy, transport, lending, paperwork, childcare, pets, shelter, food, other.
+        #[arg(long, default_value = "other")]
+        category: Category,
+        /// urgent (within hours), today, week, whenever.
+        #[arg(long, default_value = "week")]
+        urgency: Urgency,
+        /// A coarse place: building, street. Never an exact address.
+        #[arg(long, default_value = "")]
+        area: String,
+    },
+    /// List the board.
+    List {
+        /// Print JSON (stable, see docs/cli.md).
+        #[arg(long)]
+        json: bool,
+        /// Only `request`s or `offer`s.
+        #[arg(long)]
+        kind: Option<Kind>,
+        /// Only one category.
+        #[arg(long)]
+        category: Option<Category>,
+        /// Only one urgency.
+        #[arg(long)]
+        urgency: Option<Urgency>,
+        /// Only posts whose area contains this.
+        #[arg(long)]
+        area: Option<String>,
+        /// Only posts whose title or details contain this.
+        #[arg(long)]
+        search: Option<String>,
+        /// Also show done, withdrawn and expired posts.
+        #[arg(long)]
+        all: bool,
+        /// Only your own posts.
+        #[arg(long)]
+        mine: bool,
+        /// Only posts you offered help on.
+        #[arg(long)]
+        responded: bool,
+    },
+    /// Show one post with its responses.
+    Show {
+        /// The post's id (or the start of it).
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Offer your help on a post ("I can help").
+    Respond {
+        /// The post's id (or the start of it).
+        id: String,
+        /// A short message for its author.
+        #[arg(long, default_value = "")]
+        message: String,
+    },
+    /// Accept a neighbour's offer of help on your post.
+    Accept {
+        /// Your post's id (or the start of it).
+        id: String,
+        /// The helper: their name, fingerprint or id.
+        #[arg(long)]
+        helper: String,
+    },
+    /// Mark your post done.
+    Done {
+        /// Your post's id (or the start of it).
+        id: String,
+    },
+    /// Withdraw your post.
+    Withdraw {
+        /// Your post's id (or the start of it).
+        id: String,
+    },
+    /// Thank a helper on your post.
+    Thank {
+        /// Your post's id (or the start of it).
+        id: String,
+        /// The helper: their name, fingerprint or id.
+        #[arg(long)]
+        helper: String,
+        /// Your words.
+        #[arg(long, default_value = "")]
+        message: String,
+    },
+    /// Change your name.
+    Name {
+        /// Your new name.
+        name: String,
+    },
+    /// Neighbours this node knows.
+    Peers {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Neighbours connected, last sync, feeds and posts.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum KindArg {
+    Request,
+    Offer,
+}
+
+/// Runs the command line with the process's arguments.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("entraide: {}", output::error_chain(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn default_data_dir() -> Result<PathBuf> {
+    let base = dirs::data_dir().context("no data directory on this system: pass --data-dir DIR")?;
+    Ok(base.join("entraide"))
+}
+
+/// A default name for a resident who has not chosen one: "Neighbour" and their fingerprint.
+pub(crate) fn default_name(fingerprint: &str) -> String {
+    format!("Neighbour {}", &fingerprint[..4])
+}
+
+/// Creates a new identity in `data_dir` for `community`, sets the name, remembers peers.
+pub(crate) fn create_identity(
+    data_dir: &DataDir,
+    community: &Community,
+    name: Option<&str>,
+    peers: &[Multiaddr],
+) -> Result<()> {
+    if let Some(name) = name {
+        entraide_crdt::check_name(name).context("invalid name")?;
+    }
+    let profile = data_dir.init(rand::random(), rand::random(), community)?;
+    let name = match name {
+        Some(n) => n.to_owned(),
+        None => default_name(&profile.key.id().fmt_short()),
+    };
+    let client = Client::connect(data_dir)?;
+    client.set_name(&name)?;
+    client.close()?;
+    if !peers.is_empty() {
+        let store = entraide_node::store::Store::open(&data_dir.db_path())?;
+        for p in peers {
+            store.remember_peer(&p.to_string(), true)?;
+        }
+        store.flush()?;
+    }
+    Ok(())
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let data_dir = DataDir::new(match cli.data_dir {
+        Some(d) => d,
+        None => default_data_dir()?,
+    });
+    match cli.command {
+        Command::Init { name } => {
+            create_identity(
+                &data_dir,
+                &Community::from_secret(rand::random()),
+                Some(&name),
+                &[],
+            )?;
+            println!(
+                "Welcome, {name}. Your identity and a new community are in {}.",
+                data_dir.root().display()
+            );
+            println!(
+                "Back up {} : it is who you are on the board.",
+                data_dir.identity_path().display()
+            );
+            println!(
+                "Next: `entraide up` to start, then `entraide invite` to bring neighbours in."
+            );
+            Ok(())
+        }
+        Command::Join { code, name } => {
+            let invite = Invite::decode(&code)?;
+            if data_dir.is_initialized() {
+                bail!(
+                    "{} already holds an identity in a community; to join another one, use a new --data-dir",
+                    data_dir.root().display()
+                );
+            }
+            create_identity(
+                &data_dir,
+                &invite.community,
+                name.as_deref(),
+                &invite.addresses,
+            )?;
+            println!("You joined community {}.", invite.community.tag());
+            if !invite.addresses.is_empty() {
+                println!(
+                    "Your node will reach your neighbour at: {}",
+                    output::join(&invite.addresses)
+                );
+            }
+            println!("Next: `entraide up`.");
+            Ok(())
+        }
+        Command::Up(args) => up::run(&data_dir, args),
+        command => {
+            let client = Client::connect(&data_dir)?;
+            let result = run_command(&client, command);
+            client.close()?;
+            result
+        }
+    }
+}
+
+fn run_command(client: &Client, command: Command) -> Result<()> {
+    match command {
+        Command::Invite => {
+            let code = client.invite()?;
+            output::print_invite(&code, client.is_remote());
+        }
+        Command::Whoami { json } => {
+            let who = client.whoami()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&who)?);
+            } else {
+                output::print_whoami(&who);
+            }
+        }
+        Command::Post {
+            kind,
+            title,
+            details,
+            category,
+            urgency,
+            area,
+        } => {
+            let draft = PostDraft {
+                kind: match kind {
+                    KindArg::Request => Kind::Request,
+                    KindArg::Offer => Kind::Offer,
+                },
+                category,
+                title,
+                details,
+                urgency,
+                area,
+                expires_at: None,
+            };
+            let id = client.post(draft)?;
+            println!("{id}");
+            if !client.is_remote() {
+                eprintln!("(saved; it will reach neighbours at the next `entraide up`)");
+            }
+        }
+        Command::List {
+            json,
+            kind,
+            category,
+            urgency,
+            area,
+            search,
+            all,
+            mine,
+            responded,
+        } => {
+            let me = if mine || responded {
+                Some(client.whoami()?.author.to_string())
+            } else {
+                None
+            };
+            let query = ListQuery {
+                kind,
+                category,
+                urgency,
+                area,
+                q: search,
+                author: me.clone().filter(|_| mine),
+                responder: me.filter(|_| responded),
+                all,
+            };
+            let posts = client.list(&query)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&posts)?);
+            } else {
+                output::print_board(&posts);
+            }
+        }
+        Command::Show { id, json } => {
+            let post = client.show(&id)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&post)?);
+            } else {
+                output::print_post(&post);
+            }
+        }
+        Command::Respond { id, message } => {
+            let id = client.respond(&id, &message)?;
+            println!("You offered help on {id}.");
+        }
+        Command::Accept { id, helper } => {
+            let id = client.accept(&id, &helper)?;
+            println!("Helper accepted on {id}.");
+        }
+        Command::Done { id } => {
+            let id = client.done(&id)?;
+            println!("{id} is done.");
+        }
+        Command::Withdraw { id } => {
+            let id = client.withdraw(&id)?;
+            println!("{id} is withdrawn.");
+        }
+        Command::Thank {
+            id,
+            helper,
+            message,
+        } => {
+            let id = client.thank(&id, &helper, &message)?;
+            println!("Thanks sent on {id}.");
+        }
+        Command::Name { name } => {
+            client.set_name(&name)?;
+            println!("Your name is now {}.", name.trim());
+        }
+        Command::Peers { json } => {
+            let peers = client.peers()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&peers)?);
+            } else {
+                output::print_peers(&peers, client.is_remote());
+            }
+        }
+        Command::Status { json } => {
+            let status = client.status()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&status)?);
+            } else {
+                output::print_status(&status);
+            }
+        }
+        Command::Init { .. } | Command::Join { .. } | Command::Up(_) => {
+            unreachable!("handled in run")
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,129 @@
+//! `entraide up`: run the node in the foreground and serve the local API.
+
+use std::net::SocketAddr;
+
+use anyhow::{Context, Result, bail};
+use entraide_node::community::Community;
+use entraide_node::data_dir::DataDir;
+use entraide_node::{Multiaddr, Node, NodeConfig};
+use tracing_subscriber::EnvFilter;
+
+/// Options of `entraide up`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct UpArgs {
+    /// Address to listen on for neighbours (repeatable), e.g. /ip4/0.0.0.0/tcp/4001.
+    #[arg(long, value_name = "MULTIADDR")]
+    listen: Vec<Multiaddr>,
+    /// A neighbour's address to dial (repeatable); remembered for next time.
+    #[arg(long, value_name = "MULTIADDR")]
+    peer: Vec<Multiaddr>,
+    /// Do not look for neighbours on the local network (mDNS).
+    #[arg(long)]
+    no_mdns: bool,
+    /// Where the local page and API listen (a free port is used if this one is taken).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7878")]
+    ui: SocketAddr,
+    /// Seconds between sync rounds with every neighbour.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    resync: u64,
+}
+
+pub(crate) fn run(data_dir: &DataDir, args: UpArgs) -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("warn,entraide=info,entraide_node=info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if !args.ui.ip().is_loopback() {
+        bail!(
+            "--ui must be a loopback address (127.0.0.1 or [::1]): the page is for this computer only"
+        );
+    }
+    if !data_dir.is_initialized() {
+        crate::create_identity(data_dir, &Community::from_secret(rand::random()), None, &[])?;
+        println!(
+            "First start: created your identity and a new community in {}.",
+            data_dir.root().display()
+        );
+        println!(
+            "Change your name with `entraide name NAME`; back up {}.",
+            data_dir.identity_path().display()
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(data_dir, args))
+}
+
+async fn serve(data_dir: &DataDir, args: UpArgs) -> Result<()> {
+    let mut config = NodeConfig::new(data_dir.clone());
+    config.listen = args.listen;
+    config.peers = args.peer;
+    config.mdns = !args.no_mdns;
+    config.resync_interval = std::time::Duration::from_secs(args.resync.max(1));
+    let node = Node::start(config).await?;
+
+    let listener = match tokio::net::TcpListener::bind(args.ui).await {
+        Ok(l) => l,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            tokio::net::TcpListener::bind(SocketAddr::new(args.ui.ip(), 0))
+                .await
+                .context("cannot open the local page")?
+        }
+        Err(e) => return Err(e).context(format!("cannot listen on {}", args.ui)),
+    };
+    let address = listener.local_addr()?;
+    let token = hex::encode(rand::random::<[u8; 32]>());
+    data_dir.write_api(&address.to_string(), &token)?;
+
+    let status = node.status().await?;
+    let who = node.whoami().await?;
+    println!(
+        "entraide is running as {} ({}).",
+        who.name.as_deref().unwrap_or("?"),
+        who.fingerprint
+    );
+    println!(
+        "Local API: http://{address}/api/v1/ (token in {})",
+        data_dir.token_path().display()
+    );
+    for a in &status.listen_addresses {
+        println!("Neighbours can reach this node at {a}/p2p/{}", who.peer_id);
+    }
+    println!("Stop with Ctrl-C.");
+
+    let router = entraide_node::api::router(node.clone(), token);
+    let served = axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    println!("Stopping: saving the board...");
+    node.shutdown().await?;
+    data_dir.clear_api();
+    served.context("the local API stopped")?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}

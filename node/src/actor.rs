@@ -1,0 +1,1028 @@
+//! The actor: one task that owns the swarm, the board, the store and every sync session.
+//!
+//! Handles send [`Command`]s; session I/O tasks send [`SessionInput`]s; the swarm sends its
+//! events. Local work comes first (`biased` select), then the network.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use entraide_crdt::wire::Push;
+use entraide_crdt::{AuthorId, Board, FeedId, LocalChange, PostId, Session, SessionEvent, Writer};
+use futures::{AsyncReadExt, AsyncWriteExt, StreamExt};
+use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance};
+use libp2p::swarm::SwarmEvent;
+use libp2p::{Multiaddr, PeerId, StreamProtocol, Swarm, identify, mdns};
+use tokio::sync::{broadcast, mpsc};
+use tracing::{debug, info, warn};
+
+use crate::community::Invite;
+use crate::data_dir::Profile;
+use crate::frame::{read_frame, write_frame};
+use crate::net::{self, Behaviour, BehaviourEvent, NetConfig};
+use crate::node::{
+    COMMAND_CAPACITY, Command, EVENT_CAPACITY, Node, NodeConfig, NodeError, NodeEvent, PeerInfo,
+    Status, WhoAmI,
+};
+use crate::store::Store;
+
+/// Capacity of the channel from all session readers to the actor.
+pub const SESSION_INPUT_CAPACITY: usize = 64;
+/// Frames queued to one peer before the session is dropped as too slow.
+pub const SESSION_OUTPUT_CAPACITY: usize = 64;
+/// Most sessions opened by peers at once.
+pub const MAX_INBOUND_SESSIONS: usize = 32;
+/// How long a peer that sent invalid data stays disconnected.
+pub const BAN_DURATION: Duration = Duration::from_secs(600);
+/// Most banned peers remembered.
+pub const MAX_BANNED: usize = 1024;
+/// Most peers tracked (connected or recently seen).
+pub const MAX_PEERS: usize = 1024;
+/// Delay before a sync round after the board changed, so bursts share one round.
+pub const RESYNC_DEBOUNCE: Duration = Duration::from_millis(300);
+/// How often dirty feeds are saved.
+pub const PERSIST_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Seconds since the Unix epoch.
+pub(crate) fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// What session I/O tasks tell the actor.
+#[derive(Debug)]
+pub(crate) enum SessionInput {
+    /// A stream we asked for is open.
+    Opened(PeerId, libp2p::Stream),
+    /// Opening failed.
+    OpenFailed(PeerId, String),
+    /// A frame arrived.
+    Frame(PeerId, u64, Vec<u8>),
+    /// The stream ended.
+    Closed(PeerId, u64, Option<String>),
+}
+
+struct PeerSession {
+    id: u64,
+    session: Session,
+    out: mpsc::Sender<Vec<u8>>,
+    inbound: bool,
+}
+
+#[derive(Default)]
+struct PeerState {
+    author: Option<AuthorId>,
+    addresses: BTreeSet<Multiaddr>,
+    connections: usize,
+    session: Option<PeerSession>,
+    opening: bool,
+    last_sync: Option<i64>,
+}
+
+struct Net {
+    swarm: Swarm<Behaviour>,
+    control: libp2p_stream::Control,
+    incoming: libp2p_stream::IncomingStreams,
+    protocol: StreamProtocol,
+    topic: IdentTopic,
+    listen_addrs: Vec<Multiaddr>,
+}
+
+struct Actor {
+    config: NodeConfig,
+    profile: Profile,
+    writer: Writer,
+    board: Board,
+    store: Store,
+    net: Option<Net>,
+    peers: HashMap<PeerId, PeerState>,
+    banned: HashMap<PeerId, Instant>,
+    dirty: HashSet<FeedId>,
+    events: broadcast::Sender<NodeEvent>,
+    inputs_tx: mpsc::Sender<SessionInput>,
+    next_session: u64,
+    resync_at: Option<tokio::time::Instant>,
+}
+
+pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
+    let profile = config.data_dir.load()?;
+    let store = Store::open(&config.data_dir.db_path())?;
+    let (board, skipped) = store.load_board(&profile.key.id())?;
+    for s in &skipped {
+        warn!(feed = %s.feed, error = %s.error, "left out a damaged feed; neighbours will resend it");
+    }
+    let writer = Writer::new(profile.key.clone(), profile.device);
+    let (inputs_tx, inputs_rx) = mpsc::channel(SESSION_INPUT_CAPACITY);
+    let net = if config.offline {
+        None
+    } else {
+        Some(start_network(&profile, &config).await?)
+    };
+    let (commands, commands_rx) = mpsc::channel(COMMAND_CAPACITY);
+    let (events, _) = broadcast::channel(EVENT_CAPACITY);
+    let mut actor = Actor {
+        config,
+        profile,
+        writer,
+        board,
+        store,
+        net,
+        peers: HashMap::new(),
+        banned: HashMap::new(),
+        dirty: HashSet::new(),
+        events: events.clone(),
+        inputs_tx,
+        next_session: 0,
+        resync_at: None,
+    };
+    actor.dial_known_peers();
+    tokio::spawn(actor.run(commands_rx, inputs_rx));
+    Ok(Node { commands, events })
+}
+
+async fn start_network(profile: &Profile, config: &NodeConfig) -> Result<Net, NodeError> {
+    let network = |e: &dyn std::fmt::Display| NodeError::Network(e.to_string());
+    let keypair = libp2p::identity::Keypair::ed25519_from_bytes(profile.key.to_seed())
+        .map_err(|e| network(&e))?;
+    let tag = profile.community.tag();
+    let net_config = NetConfig {
+        mdns: config.mdns,
+        ..NetConfig::new(profile.community.psk(), tag.clone())
+    };
+    let mut swarm = net::build_swarm(keypair, &net_config).map_err(|e| network(&e))?;
+    let protocol = net::sync_protocol(&tag);
+    let topic = net::gossip_topic(&tag);
+    swarm
+        .behaviour_mut()
+        .gossipsub
+        .subscribe(&topic)
+        .map_err(|e| network(&e))?;
+    let mut control = swarm.behaviour().stream.new_control();
+    let incoming = control.accept(protocol.clone()).map_err(|e| network(&e))?;
+    let listen = if config.listen.is_empty() {
+        vec![
+            "/ip4/0.0.0.0/tcp/0".parse().map_err(|e| network(&e))?,
+            "/ip6/::/tcp/0".parse().map_err(|e| network(&e))?,
+        ]
+    } else {
+        config.listen.clone()
+    };
+    let mut wanted = 0;
+    for addr in &listen {
+        match swarm.listen_on(addr.clone()) {
+            Ok(_) => wanted += 1,
+            // IPv6 may be off on this machine: not fatal while another address works.
+            Err(e) => warn!(%addr, error = %e, "cannot listen"),
+        }
+    }
+    if wanted == 0 {
+        return Err(NodeError::Network("could not listen on any address".into()));
+    }
+    // Wait until the listeners report their addresses, so callers can print them.
+    let mut listen_addrs = Vec::new();
+    let deadline = tokio::time::sleep(Duration::from_secs(5));
+    tokio::pin!(deadline);
+    let mut settled = 0;
+    while settled < wanted {
+        tokio::select! {
+            event = swarm.select_next_some() => match event {
+                SwarmEvent::NewListenAddr { address, .. } => {
+                    listen_addrs.push(address);
+                    settled += 1;
+                }
+                SwarmEvent::ListenerClosed { .. } | SwarmEvent::ListenerError { .. } => settled += 1,
+                _ => {}
+            },
+            _ = &mut deadline => break,
+        }
+    }
+    if listen_addrs.is_empty() {
+        return Err(NodeError::Network("no listen address came up".into()));
+    }
+    Ok(Net {
+        swarm,
+        control,
+        incoming,
+        protocol,
+        topic,
+        listen_addrs,
+    })
+}
+
+impl Actor {
+    async fn run(
+        mut self,
+        mut commands: mpsc::Receiver<Command>,
+        mut inputs: mpsc::Receiver<SessionInput>,
+    ) {
+        let mut resync = tokio::time::interval(self.config.resync_interval);
+        resync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut persist = tokio::time::interval(PERSIST_INTERVAL);
+        persist.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let resync_at = self.resync_at;
+            let resync_soon = async move {
+                match resync_at {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                biased;
+                command = commands.recv() => match command {
+                    Some(Command::Shutdown(reply)) => {
+                        self.shutdown();
+                        let _ = reply.send(());
+                        return;
+                    }
+                    Some(command) => self.handle_command(command),
+                    None => {
+                        self.shutdown();
+                        return;
+                    }
+                },
+                Some(input) = inputs.recv() => self.handle_session_input(input),
+                event = next_net_event(&mut self.net) => match event {
+                    NetEvent::Swarm(event) => self.handle_swarm_event(event),
+                    NetEvent::Incoming(peer, stream) => self.attach(peer, stream, true),
+                },
+                _ = resync.tick() => self.resync_round(),
+                _ = resync_soon => {
+                    self.resync_at = None;
+                    self.sync_all_sessions();
+                }
+                _ = persist.tick() => self.persist_dirty(),
+            }
+        }
+    }
+
+    fn shutdown(&mut self) {
+        self.persist_dirty();
+        let peers: Vec<PeerId> = self.peers.keys().copied().collect();
+        for peer in peers {
+            self.end_session(peer);
+        }
+        if let Err(e) = self.store.flush() {
+            warn!(error = %e, "could not flush the database on shutdown");
+        }
+        info!("node stopped");
+    }
+
+    fn emit(&self, event: NodeEvent) {
+        // No subscriber is fine.
+        let _ = self.events.send(event);
+    }
+
+    // --- Commands ---
+
+    fn handle_command(&mut self, command: Command) {
+        let now = now();
+        match command {
+            Command::Post(draft, reply) => {
+                let nonce: [u8; 8] = rand::random();
+                let result = self
+                    .board
+                    .post_new(&self.writer, nonce, &draft, now)
+                    .map_err(NodeError::from)
+                    .and_then(|(id, change)| self.commit_local(change).map(|()| id));
+                let _ = reply.send(result);
+            }
+            Command::Respond(post, message, reply) => {
+                let result = self.resolve_post(&post).and_then(|id| {
+                    let change = self.board.respond(&self.writer, id, &message, now)?;
+                    self.commit_local(change).map(|()| id)
+                });
+                let _ = reply.send(result);
+            }
+            Command::Accept(post, helper, reply) => {
+                let result = self.resolve_post(&post).and_then(|id| {
+                    let helper = self.resolve_helper(id, &helper, now)?;
+                    let change = self.board.accept(&self.writer, id, helper, now)?;
+                    self.commit_local(change).map(|()| id)
+                });
+                let _ = reply.send(result);
+            }
+            Command::Done(post, reply) => {
+                let result = self.resolve_post(&post).and_then(|id| {
+                    let change = self.board.done(&self.writer, id, now)?;
+                    self.commit_local(change).map(|()| id)
+                });
+                let _ = reply.send(result);
+            }
+            Command::Withdraw(post, reply) => {
+                let result = self.resolve_post(&post).and_then(|id| {
+                    let change = self.board.withdraw(&self.writer, id, now)?;
+                    self.commit_local(change).map(|()| id)
+                });
+                let _ = reply.send(result);
+            }
+            Command::Thank(post, helper, message, reply) => {
+                let result = self.resolve_post(&post).and_then(|id| {
+                    let helper = self.resolve_helper(id, &helper, now)?;
+                    let change = self.board.thank(&self.writer, id, helper, &message, now)?;
+                    self.commit_local(change).map(|()| id)
+                });
+                let _ = reply.send(result);
+            }
+            Command::SetName(name, reply) => {
+                let result = self
+                    .board
+                    .set_name(&self.writer, &name, now)
+                    .map_err(NodeError::from)
+                    .and_then(|change| self.commit_local(change));
+                let _ = reply.send(result);
+            }
+            Command::List(filter, reply) => {
+                let _ = reply.send(self.board.view(&filter, now));
+            }
+            Command::Show(post, reply) => {
+                let result = self
+                    .resolve_post(&post)
+                    .and_then(|id| self.board.post(id, now).ok_or(NodeError::NoSuchPost(post)));
+                let _ = reply.send(result);
+            }
+            Command::Peers(reply) => {
+                let _ = reply.send(self.peer_infos());
+            }
+            Command::Status(reply) => {
+                let _ = reply.send(self.status(now));
+            }
+            Command::WhoAmI(reply) => {
+                let author = self.writer.author();
+                let _ = reply.send(WhoAmI {
+                    author,
+                    fingerprint: author.fmt_short(),
+                    name: self.board.name_of(&author),
+                    community: self.profile.community.tag(),
+                    peer_id: self.peer_id().to_string(),
+                    identity_file: self.config.data_dir.identity_path(),
+                });
+            }
+            Command::Invite(reply) => {
+                let _ = reply.send(self.invite_code());
+            }
+            Command::Dial(address, reply) => {
+                let result = self.dial(address.clone(), true);
+                let _ = reply.send(result);
+            }
+            Command::Shutdown(_) => unreachable!("handled in run"),
+        }
+    }
+
+    fn peer_id(&self) -> PeerId {
+        libp2p::identity::Keypair::ed25519_from_bytes(self.profile.key.to_seed())
+            .map(|k| k.public().to_peer_id())
+            .unwrap_or(PeerId::random())
+    }
+
+    /// Stores a local change durably, then pushes it to neighbours.
+    fn commit_local(&mut self, change: LocalChange) -> Result<(), NodeError> {
+        let feed = self
+            .board
+            .feed(&change.feed)
+            .ok_or_else(|| NodeError::Network("own feed vanished".into()))?;
+        self.store.append_local(feed, &change.change)?;
+        if let Some(net) = &mut self.net {
+            let push = Push {
+                feed: change.feed,
+                change: change.change,
+                signed: change.signed,
+            };
+            match net
+                .swarm
+                .behaviour_mut()
+                .gossipsub
+                .publish(net.topic.clone(), push.encode())
+            {
+                Ok(_) => {}
+                // Alone, or before the mesh forms: the next sync round carries it.
+                Err(gossipsub::PublishError::NoPeersSubscribedToTopic)
+                | Err(gossipsub::PublishError::Duplicate) => {}
+                Err(e) => {
+                    debug!(error = %e, "gossip publish failed; sync rounds will carry the change")
+                }
+            }
+        }
+        self.schedule_resync();
+        self.emit(NodeEvent::BoardChanged);
+        Ok(())
+    }
+
+    fn resolve_post(&self, text: &str) -> Result<PostId, NodeError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(NodeError::NoSuchPost(text.into()));
+        }
+        match self.board.find_posts(text).as_slice() {
+            [] => Err(NodeError::NoSuchPost(text.into())),
+            [one] => Ok(*one),
+            _ => Err(NodeError::AmbiguousPost(text.into())),
+        }
+    }
+
+    /// A helper by author id, id prefix, fingerprint or name, among those who responded.
+    fn resolve_helper(&self, post: PostId, text: &str, now: i64) -> Result<AuthorId, NodeError> {
+        let wanted = text.trim().to_lowercase();
+        let view = self
+            .board
+            .post(post, now)
+            .ok_or_else(|| NodeError::NoSuchPost(post.to_string()))?;
+        let matches: Vec<AuthorId> = view
+            .responses
+            .iter()
+            .filter(|r| {
+                !wanted.is_empty()
+                    && (r.helper.to_string().starts_with(&wanted)
+                        || r.helper.fmt_short() == wanted
+                        || r.helper_name
+                            .as_deref()
+                            .is_some_and(|n| n.to_lowercase() == wanted))
+            })
+            .map(|r| r.helper)
+            .collect();
+        match matches.as_slice() {
+            [one] => Ok(*one),
+            [] => {
+                // A full id of someone who has not responded: let the board say why.
+                wanted
+                    .parse()
+                    .map_err(|_| NodeError::NoSuchHelper(text.into()))
+            }
+            _ => Err(NodeError::NoSuchHelper(format!("{text} (several match)"))),
+        }
+    }
+
+    fn status(&self, now: i64) -> Status {
+        let author = self.writer.author();
+        let last_sync = self.peers.values().filter_map(|p| p.last_sync).max();
+        Status {
+            author,
+            name: self.board.name_of(&author),
+            community: self.profile.community.tag(),
+            online: self.net.is_some(),
+            listen_addresses: self
+                .net
+                .as_ref()
+                .map(|n| n.listen_addrs.iter().map(ToString::to_string).collect())
+                .unwrap_or_default(),
+            peers_connected: self.peers.values().filter(|p| p.connections > 0).count(),
+            last_sync,
+            recently_synced_peers: self
+                .peers
+                .values()
+                .filter(|p| p.last_sync.is_some_and(|t| now - t < 600))
+                .count(),
+            board: self.board.stats(now),
+        }
+    }
+
+    fn peer_infos(&self) -> Vec<PeerInfo> {
+        let mut infos: Vec<PeerInfo> = self
+            .peers
+            .iter()
+            .map(|(id, p)| PeerInfo {
+                peer_id: id.to_string(),
+                author: p.author,
+                name: p.author.and_then(|a| self.board.name_of(&a)),
+                connected: p.connections > 0,
+                addresses: p.addresses.iter().map(ToString::to_string).collect(),
+                last_sync: p.last_sync,
+            })
+            .collect();
+        infos.sort_by(|a, b| {
+            b.connected
+                .cmp(&a.connected)
+                .then(a.peer_id.cmp(&b.peer_id))
+        });
+        infos
+    }
+
+    fn invite_code(&self) -> String {
+        let mut addresses: Vec<Multiaddr> = Vec::new();
+        if let Some(net) = &self.net {
+            let peer = *net.swarm.local_peer_id();
+            let mut listen: Vec<&Multiaddr> = net.listen_addrs.iter().collect();
+            // Addresses others can reach first: LAN before loopback.
+            listen.sort_by_key(|a| is_loopback(a));
+            addresses = listen
+                .into_iter()
+                .map(|a| a.clone().with(libp2p::multiaddr::Protocol::P2p(peer)))
+                .collect();
+        }
+        Invite {
+            community: self.profile.community.clone(),
+            addresses,
+        }
+        .encode()
+    }
+
+    // --- Network ---
+
+    fn dial_known_peers(&mut self) {
+        let mut addresses: Vec<Multiaddr> = self.config.peers.clone();
+        for (addr, manual) in self.store.peers() {
+            if manual && let Ok(addr) = addr.parse() {
+                addresses.push(addr);
+            }
+        }
+        for addr in addresses {
+            if let Err(e) = self.dial(addr.clone(), true) {
+                warn!(%addr, error = %e, "cannot dial");
+            }
+        }
+    }
+
+    /// Dials an address; `manual` ones are remembered and redialled.
+    fn dial(&mut self, address: Multiaddr, manual: bool) -> Result<(), NodeError> {
+        if manual {
+            self.store.remember_peer(&address.to_string(), true)?;
+        }
+        let Some(net) = &mut self.net else {
+            return Ok(());
+        };
+        let target = address.iter().find_map(|p| match p {
+            libp2p::multiaddr::Protocol::P2p(peer) => Some(peer),
+            _ => None,
+        });
+        if let Some(peer) = target
+            && (self.peers.get(&peer).is_some_and(|p| p.connections > 0)
+                || self.banned.contains_key(&peer))
+        {
+            return Ok(());
+        }
+        net.swarm
+            .dial(address)
+            .map_err(|e| NodeError::Network(e.to_string()))
+    }
+
+    fn is_banned(&mut self, peer: &PeerId) -> bool {
+        match self.banned.get(peer) {
+            Some(until) if *until > Instant::now() => true,
+            Some(_) => {
+                self.banned.remove(peer);
+                false
+            }
+            None => false,
+        }
+    }
+
+    fn ban(&mut self, peer: PeerId, reason: &str) {
+        warn!(%peer, reason, "peer sent invalid data: disconnecting it");
+        if self.banned.len() >= MAX_BANNED
+            && let Some(oldest) = self.banned.iter().min_by_key(|(_, t)| **t).map(|(p, _)| *p)
+        {
+            self.banned.remove(&oldest);
+        }
+        self.banned.insert(peer, Instant::now() + BAN_DURATION);
+        self.end_session(peer);
+        if let Some(net) = &mut self.net {
+            let _ = net.swarm.disconnect_peer_id(peer);
+        }
+    }
+
+    fn handle_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::NewListenAddr { address, .. } => {
+                info!(%address, "listening");
+                if let Some(net) = &mut self.net {
+                    net.listen_addrs.push(address);
+                }
+            }
+            SwarmEvent::ExpiredListenAddr { address, .. } => {
+                if let Some(net) = &mut self.net {
+                    net.listen_addrs.retain(|a| *a != address);
+                }
+            }
+            SwarmEvent::ConnectionEstablished {
+                peer_id, endpoint, ..
+            } => {
+                if self.is_banned(&peer_id) {
+                    if let Some(net) = &mut self.net {
+                        let _ = net.swarm.disconnect_peer_id(peer_id);
+                    }
+                    return;
+                }
+                if !self.peers.contains_key(&peer_id) && self.peers.len() >= MAX_PEERS {
+                    self.forget_idle_peer();
+                }
+                let state = self.peers.entry(peer_id).or_default();
+                state.connections += 1;
+                state
+                    .addresses
+                    .insert(endpoint.get_remote_address().clone());
+                info!(peer = %peer_id, address = %endpoint.get_remote_address(), "neighbour connected");
+                self.maybe_open_session(peer_id);
+                self.emit(NodeEvent::PeersChanged);
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established,
+                ..
+            } => {
+                if let Some(state) = self.peers.get_mut(&peer_id) {
+                    state.connections = num_established as usize;
+                }
+                if num_established == 0 {
+                    info!(peer = %peer_id, "neighbour disconnected");
+                    self.end_session(peer_id);
+                    self.emit(NodeEvent::PeersChanged);
+                }
+            }
+            SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
+                debug!(peer = ?peer_id, error = %error, "dial failed");
+            }
+            SwarmEvent::Behaviour(event) => self.handle_behaviour_event(event),
+            _ => {}
+        }
+    }
+
+    fn forget_idle_peer(&mut self) {
+        if let Some(idle) = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.connections == 0)
+            .min_by_key(|(_, p)| p.last_sync)
+            .map(|(id, _)| *id)
+        {
+            self.peers.remove(&idle);
+        }
+    }
+
+    fn handle_behaviour_event(&mut self, event: BehaviourEvent) {
+        match event {
+            BehaviourEvent::Mdns(mdns::Event::Discovered(found)) => {
+                for (peer, addr) in found {
+                    if self.peers.get(&peer).is_some_and(|p| p.connections > 0)
+                        || self.is_banned(&peer)
+                    {
+                        continue;
+                    }
+                    debug!(%peer, %addr, "found on the LAN");
+                    if let Some(net) = &mut self.net {
+                        let _ = net
+                            .swarm
+                            .dial(addr.with(libp2p::multiaddr::Protocol::P2p(peer)));
+                    }
+                }
+            }
+            BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
+                if let Ok(key) = info.public_key.try_into_ed25519()
+                    && let Some(state) = self.peers.get_mut(&peer_id)
+                {
+                    state.author = Some(AuthorId(key.to_bytes()));
+                }
+            }
+            BehaviourEvent::Gossipsub(gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            }) => self.handle_push(propagation_source, message_id, &message.data),
+            _ => {}
+        }
+    }
+
+    fn handle_push(&mut self, source: PeerId, id: gossipsub::MessageId, data: &[u8]) {
+        let verdict = match Push::decode(data) {
+            Err(e) => {
+                self.report(&id, &source, MessageAcceptance::Reject);
+                self.ban(source, &format!("undecodable gossip: {e}"));
+                return;
+            }
+            Ok(push) => self
+                .board
+                .receive(push.feed, &push.change, std::slice::from_ref(&push.signed))
+                .map(|a| (push.feed, a)),
+        };
+        match verdict {
+            Ok((feed, applied)) => {
+                self.report(&id, &source, MessageAcceptance::Accept);
+                if applied.heads_changed || applied.pending > 0 {
+                    self.dirty.insert(feed);
+                    if let Some(p) = self.peers.get_mut(&source) {
+                        p.last_sync = Some(now());
+                    }
+                    self.schedule_resync();
+                    self.emit(NodeEvent::BoardChanged);
+                }
+            }
+            Err(failure) if !failure.blames_sender() => {
+                debug!(%failure, "gossip change refused without blame");
+                self.report(&id, &source, MessageAcceptance::Ignore);
+            }
+            Err(failure) => {
+                self.report(&id, &source, MessageAcceptance::Reject);
+                self.ban(source, &failure.to_string());
+            }
+        }
+    }
+
+    fn report(
+        &mut self,
+        id: &gossipsub::MessageId,
+        source: &PeerId,
+        acceptance: MessageAcceptance,
+    ) {
+        if let Some(net) = &mut self.net {
+            net.swarm
+                .behaviour_mut()
+                .gossipsub
+                .report_message_validation_result(id, source, acceptance);
+        }
+    }
+
+    // --- Sessions ---
+
+    /// The peer with the smaller id opens the sync stream, so there is one per pair.
+    fn maybe_open_session(&mut self, peer: PeerId) {
+        let Some(net) = &self.net else { return };
+        let ours = *net.swarm.local_peer_id();
+        let Some(state) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        if ours >= peer || state.session.is_some() || state.opening || state.connections == 0 {
+            return;
+        }
+        state.opening = true;
+        let mut control = net.control.clone();
+        let protocol = net.protocol.clone();
+        let inputs = self.inputs_tx.clone();
+        tokio::spawn(async move {
+            let input = match control.open_stream(peer, protocol).await {
+                Ok(stream) => SessionInput::Opened(peer, stream),
+                Err(e) => SessionInput::OpenFailed(peer, e.to_string()),
+            };
+            let _ = inputs.send(input).await;
+        });
+    }
+
+    fn attach(&mut self, peer: PeerId, stream: libp2p::Stream, inbound: bool) {
+        if self.is_banned(&peer) {
+            return;
+        }
+        if inbound {
+            let open_inbound = self
+                .peers
+                .values()
+                .filter(|p| p.session.as_ref().is_some_and(|s| s.inbound))
+                .count();
+            if open_inbound >= MAX_INBOUND_SESSIONS {
+                warn!(%peer, "too many inbound sync sessions; refusing one");
+                return;
+            }
+        }
+        self.end_session(peer);
+        self.next_session += 1;
+        let id = self.next_session;
+        let out = spawn_session_io(peer, id, stream, self.inputs_tx.clone());
+        let saved = self.store.sync_states(&peer.to_bytes());
+        let mut session = Session::resume(saved);
+        let hello = session.start(&self.board);
+        let state = self.peers.entry(peer).or_default();
+        state.opening = false;
+        state.session = Some(PeerSession {
+            id,
+            session,
+            out,
+            inbound,
+        });
+        debug!(%peer, inbound, "sync session open");
+        self.send_frames(peer, hello.frames);
+    }
+
+    fn end_session(&mut self, peer: PeerId) {
+        let Some(state) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        state.opening = false;
+        if let Some(s) = state.session.take() {
+            if let Err(e) = self
+                .store
+                .save_sync_states(&peer.to_bytes(), &s.session.saved_states())
+            {
+                warn!(error = %e, "could not save sync states");
+            }
+            let stats = s.session.stats();
+            debug!(%peer, ?stats, "sync session closed");
+        }
+    }
+
+    fn send_frames(&mut self, peer: PeerId, frames: Vec<Vec<u8>>) {
+        let mut too_slow = false;
+        if let Some(session) = self.peers.get(&peer).and_then(|p| p.session.as_ref()) {
+            for frame in frames {
+                if session.out.try_send(frame).is_err() {
+                    too_slow = true;
+                    break;
+                }
+            }
+        }
+        if too_slow {
+            warn!(%peer, "neighbour does not keep up with its sync session; closing it");
+            self.end_session(peer);
+        }
+    }
+
+    fn handle_session_input(&mut self, input: SessionInput) {
+        match input {
+            SessionInput::Opened(peer, stream) => {
+                if self.peers.get(&peer).is_some_and(|p| p.connections > 0) {
+                    self.attach(peer, stream, false);
+                }
+            }
+            SessionInput::OpenFailed(peer, reason) => {
+                debug!(%peer, reason, "could not open a sync stream");
+                if let Some(state) = self.peers.get_mut(&peer) {
+                    state.opening = false;
+                }
+            }
+            SessionInput::Frame(peer, id, bytes) => self.handle_frame(peer, id, &bytes),
+            SessionInput::Closed(peer, id, reason) => {
+                if self
+                    .peers
+                    .get(&peer)
+                    .and_then(|p| p.session.as_ref())
+                    .is_some_and(|s| s.id == id)
+                {
+                    debug!(%peer, ?reason, "sync stream ended");
+                    self.end_session(peer);
+                }
+            }
+        }
+    }
+
+    fn handle_frame(&mut self, peer: PeerId, id: u64, bytes: &[u8]) {
+        let Some(state) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        let Some(session) = state.session.as_mut().filter(|s| s.id == id) else {
+            return;
+        };
+        match session.session.handle_frame(&mut self.board, bytes) {
+            Ok(out) => {
+                let mut changed = false;
+                for event in &out.events {
+                    match event {
+                        SessionEvent::FeedUpdated { feed, .. } => {
+                            self.dirty.insert(*feed);
+                            changed = true;
+                            state.last_sync = Some(now());
+                        }
+                        SessionEvent::InSync => state.last_sync = Some(now()),
+                        SessionEvent::FeedRefused { feed, failure } => {
+                            warn!(%peer, %feed, %failure, "refused a feed's changes");
+                        }
+                        SessionEvent::FeedTooLarge { feed, size } => {
+                            warn!(%peer, %feed, size, "a feed is too large to sync in one frame");
+                        }
+                        _ => {}
+                    }
+                }
+                self.send_frames(peer, out.frames);
+                if changed {
+                    self.schedule_resync();
+                    self.emit(NodeEvent::BoardChanged);
+                }
+            }
+            Err(e) => self.ban(peer, &e.to_string()),
+        }
+    }
+
+    fn schedule_resync(&mut self) {
+        if self.resync_at.is_none() {
+            self.resync_at = Some(tokio::time::Instant::now() + RESYNC_DEBOUNCE);
+        }
+    }
+
+    /// Starts a round with every peer that has a session.
+    fn sync_all_sessions(&mut self) {
+        let peers: Vec<PeerId> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.session.is_some())
+            .map(|(id, _)| *id)
+            .collect();
+        for peer in peers {
+            let frames = match self.peers.get_mut(&peer).and_then(|p| p.session.as_mut()) {
+                Some(s) => s.session.start(&self.board).frames,
+                None => continue,
+            };
+            self.send_frames(peer, frames);
+        }
+    }
+
+    /// The periodic round: sync with everyone, reopen missing sessions, redial peers
+    /// given by hand.
+    fn resync_round(&mut self) {
+        self.sync_all_sessions();
+        let without: Vec<PeerId> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.connections > 0 && p.session.is_none())
+            .map(|(id, _)| *id)
+            .collect();
+        for peer in without {
+            self.maybe_open_session(peer);
+        }
+        if self.net.is_some() {
+            self.dial_known_peers_if_idle();
+        }
+    }
+
+    fn dial_known_peers_if_idle(&mut self) {
+        let connected: HashSet<Multiaddr> = self
+            .peers
+            .values()
+            .filter(|p| p.connections > 0)
+            .flat_map(|p| p.addresses.iter().cloned())
+            .collect();
+        let mut addresses: Vec<Multiaddr> = self.config.peers.clone();
+        addresses.extend(
+            self.store
+                .peers()
+                .into_iter()
+                .filter(|(_, manual)| *manual)
+                .filter_map(|(a, _)| a.parse().ok()),
+        );
+        for addr in addresses {
+            let bare: Multiaddr = addr
+                .iter()
+                .filter(|p| !matches!(p, libp2p::multiaddr::Protocol::P2p(_)))
+                .collect();
+            if !connected.contains(&bare) {
+                let _ = self.dial(addr, false);
+            }
+        }
+    }
+
+    fn persist_dirty(&mut self) {
+        for id in std::mem::take(&mut self.dirty) {
+            if let Some(feed) = self.board.feed(&id)
+                && let Err(e) = self.store.save_feed(feed)
+            {
+                warn!(feed = %id, error = %e, "could not save a neighbour's feed; will retry");
+                self.dirty.insert(id);
+            }
+        }
+    }
+}
+
+fn is_loopback(addr: &Multiaddr) -> bool {
+    addr.iter().any(|p| match p {
+        libp2p::multiaddr::Protocol::Ip4(ip) => ip.is_loopback(),
+        libp2p::multiaddr::Protocol::Ip6(ip) => ip.is_loopback(),
+        _ => false,
+    })
+}
+
+// Lives only between the select and its handler: boxing would cost an allocation per event.
+#[allow(clippy::large_enum_variant)]
+enum NetEvent {
+    Swarm(SwarmEvent<BehaviourEvent>),
+    Incoming(PeerId, libp2p::Stream),
+}
+
+/// The next thing the network has for the actor; never resolves without a network.
+async fn next_net_event(net: &mut Option<Net>) -> NetEvent {
+    let Some(net) = net else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        event = net.swarm.select_next_some() => NetEvent::Swarm(event),
+        Some((peer, stream)) = net.incoming.next() => NetEvent::Incoming(peer, stream),
+    }
+}
+
+/// Moves frames between a stream and the actor: one task reads, one writes.
+fn spawn_session_io(
+    peer: PeerId,
+    id: u64,
+    stream: libp2p::Stream,
+    inputs: mpsc::Sender<SessionInput>,
+) -> mpsc::Sender<Vec<u8>> {
+    let (mut reader, mut writer) = stream.split();
+    let (out_tx, mut out_rx) = mpsc::channel::<Vec<u8>>(SESSION_OUTPUT_CAPACITY);
+    tokio::spawn(async move {
+        while let Some(frame) = out_rx.recv().await {
+            if write_frame(&mut writer, &frame).await.is_err() {
+                break;
+            }
+        }
+        let _ = writer.close().await;
+    });
+    tokio::spawn(async move {
+        loop {
+            let input = match read_frame(&mut reader, entraide_crdt::limits::MAX_FRAME_BYTES).await
+            {
+                Ok(Some(frame)) => SessionInput::Frame(peer, id, frame),
+                Ok(None) => SessionInput::Closed(peer, id, None),
+                Err(e) => SessionInput::Closed(peer, id, Some(e.to_string())),
+            };
+            let closed = matches!(input, SessionInput::Closed(..));
+            if inputs.send(input).await.is_err() || closed {
+                break;
+            }
+        }
+    });
+    out_tx
+}

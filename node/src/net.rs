@@ -1,0 +1,471 @@
+//! The libp2p side of a node: the community's private transport, the combined behaviour, and
+//! the names of the community's sync protocol and gossip topic.
+//!
+//! Stack (`docs/protocol.md`, section 1): TCP, then the private-network layer (pnet) keyed by
+//! the community, then Noise, then Yamux. A node without the community's key cannot finish
+//! a handshake: its bytes decrypt to garbage, so the first protocol negotiation fails or
+//! stalls until [`NetConfig::handshake_timeout`].
+//!
+//! This module builds the [`Swarm`]; driving it (dialing mDNS discoveries, validating gossip,
+//! running sync sessions over [`libp2p_stream`] streams) is the node actor's job.
+
+use std::{collections::HashSet, fmt, time::Duration};
+
+use libp2p::{
+    StreamProtocol, Swarm, SwarmBuilder, Transport as _,
+    connection_limits::{self, ConnectionLimits},
+    core::upgrade::Version,
+    gossipsub::{
+        self, DataTransform, IdentTopic, MessageAuthenticity, MessageId, RawMessage, TopicHash,
+        ValidationMode, WhitelistSubscriptionFilter,
+    },
+    identify,
+    identity::Keypair,
+    mdns, noise, ping,
+    pnet::{PnetConfig, PreSharedKey},
+    swarm::{NetworkBehaviour, behaviour::toggle::Toggle},
+    tcp, yamux,
+};
+use sha2::{Digest as _, Sha256};
+
+/// Largest gossip message payload, in bytes (64 KiB): one CBOR `Push`
+/// (`entraide_crdt::limits::MAX_GOSSIP_BYTES` is the same number). Enforced by
+/// [`PayloadLimit`] both ways: `publish` of a larger payload fails with
+/// `PublishError::TransformFailed`, and a larger received payload is rejected as invalid
+/// before the application sees it.
+pub const MAX_GOSSIP_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// Room for gossipsub's own envelope around a payload (protobuf framing, topic, sender,
+/// sequence number, signature: about 200 bytes with an ed25519 key), in bytes.
+///
+/// gossipsub's `max_transmit_size` bounds the whole RPC on the wire, not the payload, so a
+/// payload of exactly [`MAX_GOSSIP_MESSAGE_BYTES`] needs this margin to get through.
+pub const GOSSIP_ENVELOPE_BYTES: usize = 1024;
+
+/// gossipsub's `max_transmit_size`: the largest gossipsub RPC sent or accepted, in bytes.
+pub const GOSSIP_MAX_TRANSMIT_BYTES: usize = MAX_GOSSIP_MESSAGE_BYTES + GOSSIP_ENVELOPE_BYTES;
+
+/// gossipsub heartbeat. Forwarding is immediate; the heartbeat only repairs the mesh and
+/// gossips message ids, so one second is plenty for a neighbourhood.
+pub const GOSSIP_HEARTBEAT: Duration = Duration::from_secs(1);
+
+/// Most connections to one peer. Two, because two nodes that find each other at the same
+/// moment (mDNS) both dial; a third connection is never needed.
+pub const MAX_CONNECTIONS_PER_PEER: u32 = 2;
+
+/// Most inbound connections still in their handshake at once: bounds what half-open
+/// connections (from anyone who can reach the port, key or not) can cost.
+pub const MAX_PENDING_INCOMING: u32 = 32;
+
+/// Most outbound connections still in their handshake at once.
+pub const MAX_PENDING_OUTGOING: u32 = 64;
+
+/// Most established inbound connections.
+pub const MAX_ESTABLISHED_INCOMING: u32 = 128;
+
+/// Most established connections in total (inbound and outbound).
+pub const MAX_ESTABLISHED_TOTAL: u32 = 256;
+
+/// Most concurrent yamux streams per connection (identify, ping, gossipsub and the sync
+/// session use a handful; the rest is slack for streams being closed).
+pub const MAX_STREAMS_PER_CONNECTION: usize = 128;
+
+/// Default for [`NetConfig::handshake_timeout`]. A stranger without the community key does
+/// not fail fast: its bytes decrypt to garbage that multistream-select often reads as the
+/// start of a long message and waits for, so most such connections end at this timeout.
+/// Until then each holds one of the [`MAX_PENDING_INCOMING`] slots.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Default for [`NetConfig::idle_timeout`]. Long, because reconnecting costs a full
+/// handshake and a neighbour that went quiet is likely to speak again soon.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Default for [`NetConfig::mdns_query_interval`]: short, so a neighbour that just joined
+/// the LAN shows up within seconds (libp2p's default is five minutes).
+pub const DEFAULT_MDNS_QUERY_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Shortest mDNS query interval used, whatever the configuration says: a zero interval
+/// would make the timer panic and a tiny one floods the LAN.
+pub const MIN_MDNS_QUERY_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Longest community tag, in characters (the real ones are 16 hex digits).
+pub const MAX_COMMUNITY_TAG_CHARS: usize = 64;
+
+/// The identify protocol version we announce. Informational: pnet already fences the
+/// community, and protocol names carry the community tag.
+pub const IDENTIFY_PROTOCOL_VERSION: &str = "/entraide/1";
+
+/// How a node joins the network.
+#[derive(Clone)]
+pub struct NetConfig {
+    /// The community's pre-shared key: `sha256("entraide/pnet/v1\0" || community secret)`.
+    /// Secret: never printed (the `Debug` output shows a fingerprint).
+    pub psk: [u8; 32],
+    /// Short id of the community (16 hex digits), used to namespace protocol names and the
+    /// gossip topic. At most [`MAX_COMMUNITY_TAG_CHARS`] ASCII letters, digits or `-`.
+    pub community_tag: String,
+    /// Whether to look for neighbours with mDNS. Discoveries come out as
+    /// [`BehaviourEvent::Mdns`]; mDNS never dials, the caller does.
+    pub mdns: bool,
+    /// How long a connection with no open stream and nothing to do stays open.
+    ///
+    /// Any open stream keeps its connection alive (an open sync stream included), and
+    /// gossipsub keeps its streams open for the life of the connection, so between two
+    /// entraide nodes this rarely fires; it closes connections to peers that never opened
+    /// a gossipsub stream.
+    pub idle_timeout: Duration,
+    /// How often mDNS asks the LAN for peers (raised to [`MIN_MDNS_QUERY_INTERVAL`]).
+    pub mdns_query_interval: Duration,
+    /// Longest time a connection may take to get through TCP, pnet, Noise and Yamux.
+    pub handshake_timeout: Duration,
+}
+
+impl NetConfig {
+    /// A configuration for the community with key `psk` and tag `community_tag`, with mDNS
+    /// on and the default timeouts.
+    pub fn new(psk: [u8; 32], community_tag: impl Into<String>) -> Self {
+        Self {
+            psk,
+            community_tag: community_tag.into(),
+            mdns: true,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            mdns_query_interval: DEFAULT_MDNS_QUERY_INTERVAL,
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+        }
+    }
+}
+
+impl fmt::Debug for NetConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The key lets anyone into the community: show only its fingerprint.
+        let fingerprint = PreSharedKey::new(self.psk).fingerprint().to_string();
+        f.debug_struct("NetConfig")
+            .field("psk_fingerprint", &fingerprint)
+            .field("community_tag", &self.community_tag)
+            .field("mdns", &self.mdns)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("mdns_query_interval", &self.mdns_query_interval)
+            .field("handshake_timeout", &self.handshake_timeout)
+            .finish()
+    }
+}
+
+/// Why the network could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    /// The community tag cannot name protocols and topics (empty, too long, or characters
+    /// other than ASCII letters, digits and `-`).
+    #[error(
+        "invalid community tag {0:?}: expected 1 to {MAX_COMMUNITY_TAG_CHARS} ASCII letters, digits or '-'"
+    )]
+    InvalidCommunityTag(String),
+    /// The identity key cannot be used for the Noise handshake.
+    #[error("cannot set up noise: {0}")]
+    Noise(#[from] noise::Error),
+    /// gossipsub refused its configuration (a limit out of range).
+    #[error("invalid gossipsub configuration: {0}")]
+    GossipsubConfig(#[from] gossipsub::ConfigBuilderError),
+    /// gossipsub refused to start with this key and configuration.
+    #[error("cannot start gossipsub: {0}")]
+    Gossipsub(&'static str),
+    /// mDNS could not start (it watches network interfaces; that needs a tokio runtime and
+    /// the right to open netlink sockets).
+    #[error("cannot start mDNS: {0}")]
+    Mdns(#[source] std::io::Error),
+}
+
+/// The gossipsub behaviour we run: payloads bounded by [`PayloadLimit`], and only our
+/// community's topic is tracked for remote peers, so their subscriptions to other topics
+/// cost us nothing.
+pub type Gossipsub = gossipsub::Behaviour<PayloadLimit, WhitelistSubscriptionFilter>;
+
+/// A gossipsub "transform" that changes nothing but refuses payloads over
+/// [`MAX_GOSSIP_MESSAGE_BYTES`].
+///
+/// Why: gossipsub's own `max_transmit_size` bounds the whole RPC on the wire, and `publish`
+/// compares it with the bare payload. Without this check a payload slightly under
+/// [`GOSSIP_MAX_TRANSMIT_BYTES`] would pass `publish`, grow past the limit once wrapped, and
+/// be refused by every receiver's decoder (which closes the inbound gossipsub stream it came
+/// on, not just drops the message).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PayloadLimit;
+
+impl PayloadLimit {
+    fn check(len: usize) -> Result<(), std::io::Error> {
+        if len > MAX_GOSSIP_MESSAGE_BYTES {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("gossip payload of {len} bytes is over {MAX_GOSSIP_MESSAGE_BYTES}"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl DataTransform for PayloadLimit {
+    fn inbound_transform(&self, raw: RawMessage) -> Result<gossipsub::Message, std::io::Error> {
+        Self::check(raw.data.len())?;
+        Ok(gossipsub::Message {
+            source: raw.source,
+            data: raw.data,
+            sequence_number: raw.sequence_number,
+            topic: raw.topic,
+        })
+    }
+
+    fn outbound_transform(
+        &self,
+        _topic: &TopicHash,
+        data: Vec<u8>,
+    ) -> Result<Vec<u8>, std::io::Error> {
+        Self::check(data.len())?;
+        Ok(data)
+    }
+}
+
+/// Everything a node speaks on a connection.
+///
+/// `limits` comes first: the derived code asks each behaviour in field order whether to
+/// accept a connection, so a refused connection is refused before anyone else sets up for it.
+#[derive(NetworkBehaviour)]
+pub struct Behaviour {
+    /// Connection limits (per peer, pending, established). Emits no events.
+    pub limits: connection_limits::Behaviour,
+    /// Exchanges public keys, listen addresses and protocols with each peer.
+    pub identify: identify::Behaviour,
+    /// Measures round-trip time; the traffic also shows the connection is alive.
+    pub ping: ping::Behaviour,
+    /// LAN discovery, off when [`NetConfig::mdns`] is false.
+    pub mdns: Toggle<mdns::tokio::Behaviour>,
+    /// Push of new changes on the community topic. Strict validation (signed by its
+    /// author), and every message waits for `report_message_validation_result` before it is
+    /// forwarded. Report within the message cache's life (5 heartbeats, so 5 s): after that
+    /// the report returns `false` and the message is simply forgotten.
+    pub gossipsub: Gossipsub,
+    /// Raw streams for the sync sessions: use [`libp2p_stream::Behaviour::new_control`].
+    pub stream: libp2p_stream::Behaviour,
+}
+
+impl fmt::Debug for Behaviour {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Several inner behaviours have no `Debug`; their state is not interesting here.
+        f.debug_struct("Behaviour")
+            .field("mdns", &self.mdns.is_enabled())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Behaviour {
+    /// The behaviour of a node with identity `keypair` in the community of `config`.
+    ///
+    /// With mDNS on, call this inside a tokio runtime.
+    pub fn new(keypair: &Keypair, config: &NetConfig) -> Result<Self, NetError> {
+        check_community_tag(&config.community_tag)?;
+        let local_peer_id = keypair.public().to_peer_id();
+
+        let limits = connection_limits::Behaviour::new(
+            ConnectionLimits::default()
+                .with_max_established_per_peer(Some(MAX_CONNECTIONS_PER_PEER))
+                .with_max_pending_incoming(Some(MAX_PENDING_INCOMING))
+                .with_max_pending_outgoing(Some(MAX_PENDING_OUTGOING))
+                .with_max_established_incoming(Some(MAX_ESTABLISHED_INCOMING))
+                .with_max_established(Some(MAX_ESTABLISHED_TOTAL)),
+        );
+
+        let identify = identify::Behaviour::new(
+            identify::Config::new(IDENTIFY_PROTOCOL_VERSION.to_owned(), keypair.public())
+                .with_agent_version(format!("entraide/{}", env!("CARGO_PKG_VERSION"))),
+        );
+
+        let ping = ping::Behaviour::new(ping::Config::new());
+
+        let mdns = if config.mdns {
+            let mdns_config = mdns::Config {
+                query_interval: config.mdns_query_interval.max(MIN_MDNS_QUERY_INTERVAL),
+                ..mdns::Config::default()
+            };
+            Some(mdns::tokio::Behaviour::new(mdns_config, local_peer_id).map_err(NetError::Mdns)?)
+        } else {
+            None
+        };
+
+        let gossip_config = gossipsub::ConfigBuilder::default()
+            .validation_mode(ValidationMode::Strict)
+            .validate_messages()
+            .max_transmit_size(GOSSIP_MAX_TRANSMIT_BYTES)
+            .heartbeat_interval(GOSSIP_HEARTBEAT)
+            .message_id_fn(|message| gossip_message_id(&message.data))
+            .build()?;
+        let topics = HashSet::from([gossip_topic(&config.community_tag).hash()]);
+        let gossipsub = gossipsub::Behaviour::new_with_subscription_filter_and_transform(
+            MessageAuthenticity::Signed(keypair.clone()),
+            gossip_config,
+            WhitelistSubscriptionFilter(topics),
+            PayloadLimit,
+        )
+        .map_err(NetError::Gossipsub)?;
+
+        Ok(Self {
+            limits,
+            identify,
+            ping,
+            mdns: Toggle::from(mdns),
+            gossipsub,
+            stream: libp2p_stream::Behaviour::new(),
+        })
+    }
+}
+
+/// The sync session protocol of a community: `/entraide/<tag>/sync/1`.
+pub fn sync_protocol(community_tag: &str) -> StreamProtocol {
+    StreamProtocol::try_from_owned(format!("/entraide/{community_tag}/sync/1"))
+        // Only a name without a leading '/' is refused, and this one has it: never taken.
+        .unwrap_or(StreamProtocol::new("/entraide/invalid-tag/sync/1"))
+}
+
+/// The gossip topic of a community: `entraide/<tag>/changes/1`.
+pub fn gossip_topic(community_tag: &str) -> IdentTopic {
+    IdentTopic::new(format!("entraide/{community_tag}/changes/1"))
+}
+
+/// The gossipsub id of a message with payload `data`: its SHA-256.
+///
+/// Content-addressed, so the same change pushed twice (by its author's two devices, or
+/// republished after a reconnect) is one message and is dropped as a duplicate.
+pub fn gossip_message_id(data: &[u8]) -> MessageId {
+    MessageId::new(&Sha256::digest(data))
+}
+
+/// Whether `tag` can name the community's protocols and topic.
+pub fn is_valid_community_tag(tag: &str) -> bool {
+    !tag.is_empty()
+        && tag.len() <= MAX_COMMUNITY_TAG_CHARS
+        && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+fn check_community_tag(tag: &str) -> Result<(), NetError> {
+    if is_valid_community_tag(tag) {
+        Ok(())
+    } else {
+        Err(NetError::InvalidCommunityTag(tag.to_owned()))
+    }
+}
+
+/// Builds the swarm of a node with identity `keypair` in the community of `config`.
+///
+/// Transport: TCP (`TCP_NODELAY`), pnet keyed by [`NetConfig::psk`] before anything else is
+/// said, then Noise and Yamux; connections idle for [`NetConfig::idle_timeout`] close (an
+/// open sync stream keeps its connection alive). Must be called inside a tokio runtime.
+/// Nothing listens yet: call [`Swarm::listen_on`].
+pub fn build_swarm(keypair: Keypair, config: &NetConfig) -> Result<Swarm<Behaviour>, NetError> {
+    let behaviour = Behaviour::new(&keypair, config)?;
+    let psk = PreSharedKey::new(config.psk);
+    let noise_config = noise::Config::new(&keypair)?;
+    let mut yamux_config = yamux::Config::default();
+    yamux_config.set_max_num_streams(MAX_STREAMS_PER_CONNECTION);
+
+    // Both closures below are infallible (their error type is `Infallible`).
+    let Ok(builder) = SwarmBuilder::with_existing_identity(keypair)
+        .with_tokio()
+        .with_other_transport(move |_| {
+            tcp::tokio::Transport::new(tcp::Config::new().nodelay(true))
+                // pnet wraps the raw socket, so even multistream-select runs encrypted.
+                .and_then(move |socket, _| PnetConfig::new(psk).handshake(socket))
+                .upgrade(Version::V1Lazy)
+                .authenticate(noise_config)
+                .multiplex(yamux_config)
+        });
+    let Ok(builder) = builder.with_behaviour(move |_| behaviour);
+    let idle_timeout = config.idle_timeout;
+    Ok(builder
+        .with_swarm_config(|swarm_config| swarm_config.with_idle_connection_timeout(idle_timeout))
+        .with_connection_timeout(config.handshake_timeout)
+        .build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_carry_the_community_tag() {
+        assert_eq!(
+            sync_protocol("0123abcd").as_ref(),
+            "/entraide/0123abcd/sync/1"
+        );
+        assert_eq!(
+            gossip_topic("0123abcd").hash().as_str(),
+            "entraide/0123abcd/changes/1"
+        );
+    }
+
+    #[test]
+    fn community_tags_are_checked() {
+        assert!(is_valid_community_tag("0123456789abcdef"));
+        assert!(!is_valid_community_tag(""));
+        assert!(!is_valid_community_tag("a/b"));
+        assert!(!is_valid_community_tag("a b"));
+        assert!(!is_valid_community_tag(
+            &"a".repeat(MAX_COMMUNITY_TAG_CHARS + 1)
+        ));
+        let config = NetConfig {
+            mdns: false,
+            ..NetConfig::new([1; 32], "not/a/tag")
+        };
+        assert!(matches!(
+            Behaviour::new(&Keypair::generate_ed25519(), &config),
+            Err(NetError::InvalidCommunityTag(_))
+        ));
+    }
+
+    #[test]
+    fn message_id_is_the_hash_of_the_payload() {
+        assert_eq!(gossip_message_id(b"x"), gossip_message_id(b"x"));
+        assert_ne!(gossip_message_id(b"x"), gossip_message_id(b"y"));
+        assert_eq!(gossip_message_id(b"").0.len(), 32);
+    }
+
+    #[test]
+    fn payload_limit_applies_both_ways() {
+        let topic = gossip_topic("t").hash();
+        let at_limit = vec![0u8; MAX_GOSSIP_MESSAGE_BYTES];
+        let over = vec![0u8; MAX_GOSSIP_MESSAGE_BYTES + 1];
+        assert!(
+            PayloadLimit
+                .outbound_transform(&topic, at_limit.clone())
+                .is_ok()
+        );
+        assert!(
+            PayloadLimit
+                .outbound_transform(&topic, over.clone())
+                .is_err()
+        );
+        let raw = |data: Vec<u8>| RawMessage {
+            source: None,
+            data,
+            sequence_number: None,
+            topic: topic.clone(),
+            signature: None,
+            key: None,
+            validated: false,
+        };
+        assert_eq!(
+            PayloadLimit
+                .inbound_transform(raw(at_limit))
+                .unwrap()
+                .data
+                .len(),
+            MAX_GOSSIP_MESSAGE_BYTES
+        );
+        assert!(PayloadLimit.inbound_transform(raw(over)).is_err());
+    }
+
+    #[test]
+    fn debug_hides_the_key() {
+        let config = NetConfig::new([0x42; 32], "tag");
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("42, 42"), "{shown}");
+        assert!(!shown.contains(&hex::encode([0x42; 32])), "{shown}");
+        assert!(shown.contains("psk_fingerprint"), "{shown}");
+    }
+}

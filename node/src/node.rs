@@ -1,0 +1,287 @@
+//! The node handle: a cheap, cloneable [`Node`] that sends [`Command`]s to the one actor
+//! owning the swarm, the board and the store (see [`crate::actor`]).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use entraide_crdt::{AuthorId, BoardStats, Filter, PostDraft, PostId, PostView, WriteError};
+use libp2p::Multiaddr;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::data_dir::{DataDir, DataDirError};
+use crate::store::StoreError;
+
+/// Capacity of the command channel from handles to the actor.
+pub const COMMAND_CAPACITY: usize = 64;
+/// Capacity of the event broadcast (slow subscribers miss events and re-read the board).
+pub const EVENT_CAPACITY: usize = 64;
+
+/// How a node is started.
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    /// The data directory (initialised).
+    pub data_dir: DataDir,
+    /// Addresses to listen on; empty means `/ip4/0.0.0.0/tcp/0` and `/ip6/::/tcp/0`.
+    pub listen: Vec<Multiaddr>,
+    /// Peers given by hand: dialled now, remembered, redialled.
+    pub peers: Vec<Multiaddr>,
+    /// Find neighbours on the LAN with mDNS.
+    pub mdns: bool,
+    /// How often a sync round runs with every connected peer (repairs what gossip missed).
+    pub resync_interval: Duration,
+    /// Run without any network (commands on the store while no node runs).
+    pub offline: bool,
+}
+
+impl NodeConfig {
+    /// Defaults for `data_dir`: mDNS on, listen everywhere, resync every 30 s.
+    pub fn new(data_dir: DataDir) -> Self {
+        Self {
+            data_dir,
+            listen: Vec::new(),
+            peers: Vec::new(),
+            mdns: true,
+            resync_interval: Duration::from_secs(30),
+            offline: false,
+        }
+    }
+}
+
+/// What can go wrong when asking the node for something. Messages are for people.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NodeError {
+    /// The board refused the write.
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    /// No post matches.
+    #[error("no post matches `{0}`")]
+    NoSuchPost(String),
+    /// Several posts match a short id.
+    #[error("`{0}` matches several posts: type more of the id")]
+    AmbiguousPost(String),
+    /// No neighbour matches.
+    #[error("no neighbour who offered help matches `{0}`")]
+    NoSuchHelper(String),
+    /// The data directory.
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
+    /// The database.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The network could not start.
+    #[error("the network could not start: {0}")]
+    Network(String),
+    /// The node stopped.
+    #[error("the node has stopped")]
+    Stopped,
+}
+
+/// A neighbour's node, as shown to people.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerInfo {
+    /// libp2p peer id.
+    pub peer_id: String,
+    /// The resident's author id, if known (from identify).
+    pub author: Option<AuthorId>,
+    /// Their display name, if known.
+    pub name: Option<String>,
+    /// Whether connected now.
+    pub connected: bool,
+    /// Addresses seen.
+    pub addresses: Vec<String>,
+    /// Last time a sync round with them completed or brought changes (Unix seconds).
+    pub last_sync: Option<i64>,
+}
+
+/// The node's state, for `entraide status` and the page footer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    /// Who runs this node.
+    pub author: AuthorId,
+    /// Their name.
+    pub name: Option<String>,
+    /// The community's public tag.
+    pub community: String,
+    /// Whether the node is on the network (false for offline commands).
+    pub online: bool,
+    /// Addresses the node listens on.
+    pub listen_addresses: Vec<String>,
+    /// Peers connected now.
+    pub peers_connected: usize,
+    /// Last completed sync with anyone (Unix seconds).
+    pub last_sync: Option<i64>,
+    /// How many distinct peers synced within the last 10 minutes.
+    pub recently_synced_peers: usize,
+    /// Board counts.
+    pub board: BoardStats,
+}
+
+/// Who am I.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WhoAmI {
+    /// Author id.
+    pub author: AuthorId,
+    /// Short fingerprint.
+    pub fingerprint: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// Community tag.
+    pub community: String,
+    /// libp2p peer id.
+    pub peer_id: String,
+    /// Where the identity key file is (to back it up).
+    pub identity_file: PathBuf,
+}
+
+/// Something that happened, for live views.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum NodeEvent {
+    /// The board changed (a local write or changes from a neighbour).
+    BoardChanged,
+    /// A neighbour connected or left.
+    PeersChanged,
+}
+
+/// A request to the actor.
+#[derive(Debug)]
+pub(crate) enum Command {
+    Post(PostDraft, oneshot::Sender<Result<PostId, NodeError>>),
+    Respond(String, String, oneshot::Sender<Result<PostId, NodeError>>),
+    Accept(String, String, oneshot::Sender<Result<PostId, NodeError>>),
+    Done(String, oneshot::Sender<Result<PostId, NodeError>>),
+    Withdraw(String, oneshot::Sender<Result<PostId, NodeError>>),
+    Thank(
+        String,
+        String,
+        String,
+        oneshot::Sender<Result<PostId, NodeError>>,
+    ),
+    SetName(String, oneshot::Sender<Result<(), NodeError>>),
+    List(Box<Filter>, oneshot::Sender<Vec<PostView>>),
+    Show(String, oneshot::Sender<Result<PostView, NodeError>>),
+    Peers(oneshot::Sender<Vec<PeerInfo>>),
+    Status(oneshot::Sender<Status>),
+    WhoAmI(oneshot::Sender<WhoAmI>),
+    Invite(oneshot::Sender<String>),
+    Dial(Multiaddr, oneshot::Sender<Result<(), NodeError>>),
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// A handle on a running node. Cheap to clone; the node stops when the last handle is
+/// dropped or on [`Node::shutdown`].
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub(crate) commands: mpsc::Sender<Command>,
+    pub(crate) events: broadcast::Sender<NodeEvent>,
+}
+
+impl Node {
+    /// Starts a node: loads the data directory and the store, starts the network (unless
+    /// `config.offline`) and returns once it listens.
+    pub async fn start(config: NodeConfig) -> Result<Node, NodeError> {
+        crate::actor::start(config).await
+    }
+
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, NodeError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(make(tx))
+            .await
+            .map_err(|_| NodeError::Stopped)?;
+        rx.await.map_err(|_| NodeError::Stopped)
+    }
+
+    /// Posts an offer or request; returns once it is on disk.
+    pub async fn post(&self, draft: PostDraft) -> Result<PostId, NodeError> {
+        self.ask(|tx| Command::Post(draft, tx)).await?
+    }
+
+    /// Responds "I can help" to a post (id or unique prefix).
+    pub async fn respond(&self, post: &str, message: &str) -> Result<PostId, NodeError> {
+        self.ask(|tx| Command::Respond(post.into(), message.into(), tx))
+            .await?
+    }
+
+    /// Accepts a helper (author id, unique prefix, or name) for one's own post.
+    pub async fn accept(&self, post: &str, helper: &str) -> Result<PostId, NodeError> {
+        self.ask(|tx| Command::Accept(post.into(), helper.into(), tx))
+            .await?
+    }
+
+    /// Marks one's own post done.
+    pub async fn done(&self, post: &str) -> Result<PostId, NodeError> {
+        self.ask(|tx| Command::Done(post.into(), tx)).await?
+    }
+
+    /// Withdraws one's own post.
+    pub async fn withdraw(&self, post: &str) -> Result<PostId, NodeError> {
+        self.ask(|tx| Command::Withdraw(post.into(), tx)).await?
+    }
+
+    /// Thanks a helper on one's own post.
+    pub async fn thank(
+        &self,
+        post: &str,
+        helper: &str,
+        message: &str,
+    ) -> Result<PostId, NodeError> {
+        self.ask(|tx| Command::Thank(post.into(), helper.into(), message.into(), tx))
+            .await?
+    }
+
+    /// Sets one's display name.
+    pub async fn set_name(&self, name: &str) -> Result<(), NodeError> {
+        self.ask(|tx| Command::SetName(name.into(), tx)).await?
+    }
+
+    /// The posts matching `filter`, in board order.
+    pub async fn list(&self, filter: Filter) -> Result<Vec<PostView>, NodeError> {
+        self.ask(|tx| Command::List(Box::new(filter), tx)).await
+    }
+
+    /// One post by id or unique prefix.
+    pub async fn show(&self, post: &str) -> Result<PostView, NodeError> {
+        self.ask(|tx| Command::Show(post.into(), tx)).await?
+    }
+
+    /// Known neighbours.
+    pub async fn peers(&self) -> Result<Vec<PeerInfo>, NodeError> {
+        self.ask(Command::Peers).await
+    }
+
+    /// The node's state.
+    pub async fn status(&self) -> Result<Status, NodeError> {
+        self.ask(Command::Status).await
+    }
+
+    /// Who runs this node.
+    pub async fn whoami(&self) -> Result<WhoAmI, NodeError> {
+        self.ask(Command::WhoAmI).await
+    }
+
+    /// An invite code with this node's current addresses.
+    pub async fn invite(&self) -> Result<String, NodeError> {
+        self.ask(Command::Invite).await
+    }
+
+    /// Dials an address now and remembers it.
+    pub async fn dial(&self, address: Multiaddr) -> Result<(), NodeError> {
+        self.ask(|tx| Command::Dial(address, tx)).await?
+    }
+
+    /// Events for live views.
+    pub fn subscribe(&self) -> broadcast::Receiver<NodeEvent> {
+        self.events.subscribe()
+    }
+
+    /// Stops the node after saving everything.
+    pub async fn shutdown(&self) -> Result<(), NodeError> {
+        self.ask(Command::Shutdown).await
+    }
+}

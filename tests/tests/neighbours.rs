@@ -1,0 +1,251 @@
+//! Real `entraide` processes on loopback, with explicit `--peer` and no mDNS.
+
+use std::time::Duration;
+
+use entraide_tests::{TestNode, find_post};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_entraide");
+const PATIENCE: Duration = Duration::from_secs(30);
+
+fn node(name: &str) -> TestNode {
+    TestNode::new(BIN, name)
+}
+
+/// A community of `names`: the first creates it, the others join with its invite code.
+fn community(names: &[&str]) -> Vec<TestNode> {
+    let first = node(names[0]);
+    first.ok(&["init", "--name", names[0]]).expect("init");
+    let invite = first.ok(&["invite"]).expect("invite");
+    let code = invite
+        .split_whitespace()
+        .find(|w| w.starts_with("ENTRAIDE-"))
+        .expect("a code")
+        .to_owned();
+    let mut nodes = vec![first];
+    for name in &names[1..] {
+        let n = node(name);
+        n.ok(&["join", &code, "--name", name]).expect("join");
+        nodes.push(n);
+    }
+    nodes
+}
+
+fn post(node: &TestNode, title: &str) -> String {
+    node.ok(&[
+        "post",
+        "request",
+        "--title",
+        title,
+        "--category",
+        "food",
+        "--urgency",
+        "today",
+        "--area",
+        "Bât. B",
+    ])
+    .expect("post")
+    .trim()
+    .to_owned()
+}
+
+const LOOPBACK: &[&str] = &[
+    "--no-mdns",
+    "--listen",
+    "/ip4/127.0.0.1/tcp/0",
+    "--resync",
+    "2",
+];
+
+fn up_with_peer(n: &mut TestNode, peer: Option<&str>) {
+    let mut args = LOOPBACK.to_vec();
+    if let Some(p) = peer {
+        args.extend(["--peer", p]);
+    }
+    n.up(&args).expect("up");
+}
+
+#[test]
+fn a_post_crosses_a_chain_of_three_and_all_agree_on_its_outcome() {
+    let mut nodes = community(&["Marie", "Bruno", "Chloe"]);
+    up_with_peer(&mut nodes[0], None);
+    let a_addr = nodes[0].address().unwrap();
+    up_with_peer(&mut nodes[1], Some(&a_addr));
+    let b_addr = nodes[1].address().unwrap();
+    up_with_peer(&mut nodes[2], Some(&b_addr));
+
+    let id = post(&nodes[0], "Water carried up to the 4th floor");
+    let took = nodes[2]
+        .wait_board("Marie's post reaching Chloe through Bruno", PATIENCE, |b| {
+            find_post(b, &id).is_some()
+        })
+        .unwrap();
+    eprintln!("post A -> C through B: {took:?}");
+    // A and C are not connected to each other: it went through B.
+    let a_peers = nodes[0].json(&["peers", "--json"]).unwrap();
+    let chloe = nodes[2].json(&["whoami", "--json"]).unwrap()["peer_id"].clone();
+    assert!(
+        !a_peers
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["peer_id"] == chloe && p["connected"] == Value::Bool(true)),
+        "A must not be connected to C directly"
+    );
+
+    nodes[2]
+        .ok(&["respond", &id[..8], "--message", "I can bring six bottles"])
+        .unwrap();
+    nodes[0]
+        .wait_board("Chloe's response reaching Marie", PATIENCE, |b| {
+            find_post(b, &id)
+                .is_some_and(|p| p["responses"].as_array().is_some_and(|r| r.len() == 1))
+        })
+        .unwrap();
+    nodes[0].ok(&["accept", &id, "--helper", "Chloe"]).unwrap();
+    let chloe_author = nodes[2].json(&["whoami", "--json"]).unwrap()["author"].clone();
+    for n in &nodes {
+        n.wait_board("everyone seeing Chloe accepted", PATIENCE, |b| {
+            find_post(b, &id)
+                .is_some_and(|p| p["status"] == "accepted" && p["accepted"] == chloe_author)
+        })
+        .unwrap();
+    }
+    let boards: Vec<_> = nodes.iter().map(|n| n.board().unwrap()).collect();
+    assert_eq!(boards[0], boards[1]);
+    assert_eq!(boards[1], boards[2]);
+}
+
+#[test]
+fn a_restarted_node_keeps_everything_and_catches_up() {
+    let mut nodes = community(&["Marie", "Bruno"]);
+    up_with_peer(&mut nodes[0], None);
+    let a_addr = nodes[0].address().unwrap();
+    up_with_peer(&mut nodes[1], Some(&a_addr));
+    let bruno_id = nodes[1].json(&["whoami", "--json"]).unwrap();
+    let own = post(&nodes[1], "Shelf to fix");
+    let first = post(&nodes[0], "Soup for two");
+    nodes[1]
+        .wait_board("first post", PATIENCE, |b| find_post(b, &first).is_some())
+        .unwrap();
+
+    nodes[1].kill();
+    let missed = post(&nodes[0], "Posted while Bruno was away");
+    // Restart with no --peer: the address given last time is remembered.
+    let mut args = LOOPBACK.to_vec();
+    args.retain(|_| true);
+    nodes[1].up(&args).unwrap();
+    assert_eq!(
+        nodes[1].json(&["whoami", "--json"]).unwrap(),
+        bruno_id,
+        "same identity"
+    );
+    nodes[1]
+        .wait_board("catching up on the missed post", PATIENCE, |b| {
+            find_post(b, &missed).is_some()
+                && find_post(b, &own).is_some()
+                && find_post(b, &first).is_some()
+        })
+        .unwrap();
+    let peers = nodes[1].json(&["peers", "--json"]).unwrap();
+    assert!(
+        peers
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["connected"] == Value::Bool(true))
+    );
+}
+
+#[test]
+fn a_post_made_with_no_node_running_reaches_the_neighbour_later() {
+    let mut nodes = community(&["Marie", "Bruno"]);
+    up_with_peer(&mut nodes[0], None);
+    let a_addr = nodes[0].address().unwrap();
+    // Bruno is not running: the command opens his store directly.
+    let out = nodes[1].run(&[
+        "post",
+        "offer",
+        "--title",
+        "Car on Sundays",
+        "--category",
+        "transport",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("next `entraide up`"));
+    assert!(find_post(&nodes[1].board().unwrap(), &id).is_some());
+    up_with_peer(&mut nodes[1], Some(&a_addr));
+    nodes[0]
+        .wait_board("the offline post", PATIENCE, |b| {
+            find_post(b, &id).is_some()
+        })
+        .unwrap();
+}
+
+#[test]
+fn a_node_of_another_community_cannot_connect_or_read() {
+    let mut ours = community(&["Marie", "Bruno"]);
+    let mut stranger = node("Eve");
+    stranger.ok(&["init", "--name", "Eve"]).unwrap();
+    up_with_peer(&mut ours[0], None);
+    let a_addr = ours[0].address().unwrap();
+    let secret = post(&ours[0], "Keys under the mat");
+    up_with_peer(&mut stranger, Some(&a_addr));
+    up_with_peer(&mut ours[1], Some(&a_addr));
+    ours[1]
+        .wait_board("our neighbour syncing", PATIENCE, |b| {
+            find_post(b, &secret).is_some()
+        })
+        .unwrap();
+    // Give the stranger several resync rounds.
+    std::thread::sleep(Duration::from_secs(6));
+    assert!(
+        stranger.board().unwrap().is_empty(),
+        "the stranger read nothing"
+    );
+    let status = stranger.json(&["status", "--json"]).unwrap();
+    assert_eq!(status["peers_connected"], 0, "no connection completed");
+    let eve = stranger.json(&["whoami", "--json"]).unwrap()["peer_id"].clone();
+    let a_peers = ours[0].json(&["peers", "--json"]).unwrap();
+    assert!(
+        !a_peers
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["peer_id"] == eve)
+    );
+}
+
+#[test]
+fn wrong_input_gets_one_clear_line_and_a_failure_code() {
+    let n = node("Marie");
+    n.ok(&["init", "--name", "Marie"]).unwrap();
+    for (args, expect) in [
+        (vec!["join", "ENTRAIDE-AAAA"], "damaged"),
+        (vec!["join", "hello"], "not an entraide invite code"),
+        (vec!["show", "ffff"], "no post matches"),
+        (
+            vec!["post", "request", "--title", "call 06 12 34 56 78"],
+            "phone number",
+        ),
+        (
+            vec!["post", "request", "--title", "x", "--category", "plumbing"],
+            "invalid value",
+        ),
+        (vec!["init", "--name", "Again"], "never overwritten"),
+    ] {
+        let out = n.run(&args);
+        assert!(!out.status.success(), "{args:?} should fail");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.to_lowercase().contains(expect), "{args:?}: {err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+            "{err}"
+        );
+    }
+}
