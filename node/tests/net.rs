@@ -254,6 +254,7 @@ async fn gossip_reaches_the_peer_and_waits_for_validation() {
                         assert_eq!(message.topic, topic.hash());
                         assert_eq!(message_id, gossip_message_id(&message.data));
                         // The application decides; gossipsub held the message until now.
+                        // (The big one is refused, to exercise both verdicts.)
                         let acceptance = if message.data == small {
                             MessageAcceptance::Accept
                         } else {

@@ -3,6 +3,8 @@
 //! [`TestNode`] drives the real `entraide` program in its own process with its own data
 //! directory: real libp2p over real loopback sockets, a real sled database on disk.
 
+pub mod netns;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

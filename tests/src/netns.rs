@@ -1,0 +1,115 @@
+//! Network namespaces joined by veth pairs or a bridge: several "hosts" on one machine,
+//! for tests of what crosses a real network (mDNS, partitions). Needs root and `ip`.
+
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+fn ip(args: &[&str]) -> Result<()> {
+    let out = Command::new("ip").args(args).output().context("run `ip`")?;
+    if !out.status.success() {
+        bail!(
+            "ip {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(())
+}
+
+/// Why namespaces cannot be used here, if they cannot.
+pub fn unavailable() -> Option<String> {
+    let uid = Command::new("id")
+        .arg("-u")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    if uid.as_deref() != Some("0") {
+        return Some("network namespaces need root".into());
+    }
+    if Command::new("ip").arg("-V").output().is_err() {
+        return Some("the `ip` command (iproute2) is not installed".into());
+    }
+    let probe = format!("entraide-probe-{}", std::process::id());
+    if let Err(e) = ip(&["netns", "add", &probe]) {
+        return Some(format!("cannot create a network namespace: {e}"));
+    }
+    let _ = ip(&["netns", "del", &probe]);
+    None
+}
+
+/// Hosts on one LAN: namespaces joined by a bridge in a namespace of their own.
+#[derive(Debug)]
+pub struct Lan {
+    hub: String,
+    hosts: Vec<String>,
+}
+
+impl Lan {
+    /// `n` hosts named `<tag>h<i>` with addresses 10.<net>.0.<i+1>/24 on one bridge.
+    pub fn new(tag: &str, n: usize) -> Result<Self> {
+        let net = 50 + (std::process::id() % 150);
+        let hub = format!("{tag}hub");
+        ip(&["netns", "add", &hub])?;
+        let mut lan = Lan {
+            hub: hub.clone(),
+            hosts: Vec::new(),
+        };
+        ip(&["-n", &hub, "link", "add", "br0", "type", "bridge"])?;
+        ip(&["-n", &hub, "link", "set", "br0", "up"])?;
+        for i in 0..n {
+            let host = format!("{tag}h{i}");
+            ip(&["netns", "add", &host])?;
+            lan.hosts.push(host.clone());
+            let (inner, outer) = (format!("e{i}"), format!("p{i}"));
+            ip(&[
+                "-n", &host, "link", "add", &inner, "type", "veth", "peer", "name", &outer,
+                "netns", &hub,
+            ])?;
+            ip(&["-n", &hub, "link", "set", &outer, "master", "br0"])?;
+            ip(&["-n", &hub, "link", "set", &outer, "up"])?;
+            ip(&[
+                "-n",
+                &host,
+                "addr",
+                "add",
+                &format!("10.{net}.0.{}/24", i + 1),
+                "dev",
+                &inner,
+            ])?;
+            ip(&["-n", &host, "link", "set", &inner, "up"])?;
+            ip(&["-n", &host, "link", "set", "lo", "up"])?;
+            // mDNS needs a multicast route on the LAN interface.
+            ip(&["-n", &host, "route", "add", "224.0.0.0/4", "dev", &inner])?;
+        }
+        Ok(lan)
+    }
+
+    /// The namespace of host `i`.
+    pub fn host(&self, i: usize) -> &str {
+        &self.hosts[i]
+    }
+
+    /// The command prefix that runs a program on host `i`.
+    pub fn prefix(&self, i: usize) -> Vec<&str> {
+        vec!["ip", "netns", "exec", self.host(i)]
+    }
+
+    /// Cuts host `i` off the LAN (its cable is pulled).
+    pub fn unplug(&self, i: usize) -> Result<()> {
+        ip(&["-n", &self.hub, "link", "set", &format!("p{i}"), "down"])
+    }
+
+    /// Plugs host `i` back in.
+    pub fn plug(&self, i: usize) -> Result<()> {
+        ip(&["-n", &self.hub, "link", "set", &format!("p{i}"), "up"])
+    }
+}
+
+impl Drop for Lan {
+    fn drop(&mut self) {
+        for h in self.hosts.iter().chain(std::iter::once(&self.hub)) {
+            let _ = ip(&["netns", "del", h]);
+        }
+    }
+}
