@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use entraide_crdt::automerge::transaction::{CommitOptions, Transactable};
-use entraide_crdt::automerge::{ObjType, ReadDoc, ROOT};
+use entraide_crdt::automerge::{ObjType, ROOT, ReadDoc};
 use entraide_crdt::limits::{MAX_CHANGE_BYTES, MAX_FRAME_BYTES, MAX_SIGNED_HEADS_PER_FEED};
 use entraide_crdt::wire::Frame;
 use entraide_crdt::{AuthorKey, Board, FeedId, Filter, Session, ValidationFailure};
@@ -25,14 +25,18 @@ fn waiting_changes_do_not_pile_up_signatures() {
     let mut relay = Board::new();
     for (i, (change, signed)) in pushes.iter().enumerate() {
         if i != 1 {
-            relay.receive(feed, change, std::slice::from_ref(signed)).unwrap();
+            relay
+                .receive(feed, change, std::slice::from_ref(signed))
+                .unwrap();
         }
     }
     assert!(relay.feed(&feed).unwrap().signed_heads().len() <= MAX_SIGNED_HEADS_PER_FEED);
     let mut fresh = Board::new();
     sync_pair(&mut relay, &mut fresh).expect("the session succeeds");
     assert_eq!(fresh.name_of(&alice.id()).as_deref(), Some("v0"));
-    relay.receive(feed, &pushes[1].0, std::slice::from_ref(&pushes[1].1)).unwrap();
+    relay
+        .receive(feed, &pushes[1].0, std::slice::from_ref(&pushes[1].1))
+        .unwrap();
     assert_eq!(relay.name_of(&alice.id()).as_deref(), Some("v20"));
     sync_pair(&mut relay, &mut fresh).expect("the session succeeds");
     assert_eq!(fresh.name_of(&alice.id()).as_deref(), Some("v20"));
@@ -46,7 +50,8 @@ fn frames_stay_under_the_limit_with_thousands_of_feeds() {
     for i in 0..2_600u32 {
         let mut seed = [0u8; 32];
         seed[..4].copy_from_slice(&i.to_be_bytes());
-        let w = entraide_crdt::Writer::new(AuthorKey::from_seed(seed), entraide_crdt::DeviceId([1; 8]));
+        let w =
+            entraide_crdt::Writer::new(AuthorKey::from_seed(seed), entraide_crdt::DeviceId([1; 8]));
         full.set_name(&w, &format!("n{i}"), NOW).unwrap();
     }
     let mut fresh = Board::new();
@@ -103,16 +108,28 @@ fn a_merge_change_with_many_missing_dependencies_waits() {
 fn only_canonical_keys_name_posts() {
     let marie = writer(1);
     let mut board = Board::new();
-    let (id, _) = board.post_new(&marie, [0xab; 8], &draft("the real title"), NOW).unwrap();
+    let (id, _) = board
+        .post_new(&marie, [0xab; 8], &draft("the real title"), NOW)
+        .unwrap();
     // Marie's own device writes a second spelling of the key by hand.
     let feed = FeedId::first(marie.author());
     let bytes = board.feed(&feed).unwrap().save();
     let mut raw = RawFeed {
-        doc: entraide_crdt::automerge::Automerge::load(&bytes).unwrap().with_actor(marie.actor()),
+        doc: entraide_crdt::automerge::Automerge::load(&bytes)
+            .unwrap()
+            .with_actor(marie.actor()),
     };
     let mut tx = raw.doc.transaction();
-    let post = tx.put_object(ROOT, "post:ABABABABABABABAB", ObjType::Map).unwrap();
-    for (k, v) in [("kind", "request"), ("category", "food"), ("title", "an impostor"), ("urgency", "today"), ("state", "open")] {
+    let post = tx
+        .put_object(ROOT, "post:ABABABABABABABAB", ObjType::Map)
+        .unwrap();
+    for (k, v) in [
+        ("kind", "request"),
+        ("category", "food"),
+        ("title", "an impostor"),
+        ("urgency", "today"),
+        ("state", "open"),
+    ] {
         tx.put(&post, k, v).unwrap();
     }
     tx.put(&post, "created_at", NOW).unwrap();
@@ -134,7 +151,8 @@ fn a_compressed_change_that_inflates_past_the_limit_is_refused() {
     let feed = FeedId::first(alice.id());
     let mut raw = RawFeed::new(actor(&alice, 1));
     let mut tx = raw.doc.transaction();
-    tx.put(ROOT, "name", "a".repeat(4 * MAX_CHANGE_BYTES)).unwrap();
+    tx.put(ROOT, "name", "a".repeat(4 * MAX_CHANGE_BYTES))
+        .unwrap();
     let (hash, _) = tx.commit_with(CommitOptions::default().with_time(NOW));
     let mut change = raw.doc.get_change_by_hash(&hash.unwrap()).unwrap();
     let compressed = change.bytes().to_vec();

@@ -1,6 +1,6 @@
 //! The actor: one task that owns the swarm, the board, the store and every sync session.
 //!
-//! Handles send [`Command`]s; session I/O tasks send [`SessionInput`]s; the swarm sends its
+//! Handles send commands; session I/O tasks send session inputs; the swarm sends its
 //! events. Local work comes first (`biased` select), then the network.
 
 use std::collections::{BTreeSet, HashMap, HashSet};

@@ -1,4 +1,4 @@
-//! The node handle: a cheap, cloneable [`Node`] that sends [`Command`]s to the one actor
+//! The node handle: a cheap, cloneable [`Node`] that sends commands to the one actor
 //! owning the swarm, the board and the store (see [`crate::actor`]).
 
 use std::path::PathBuf;

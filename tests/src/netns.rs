@@ -46,7 +46,7 @@ pub struct Lan {
 }
 
 impl Lan {
-    /// `n` hosts named `<tag>h<i>` with addresses 10.<net>.0.<i+1>/24 on one bridge.
+    /// `n` hosts named `<tag>h<i>` with addresses `10.<net>.0.<i+1>/24` on one bridge.
     pub fn new(tag: &str, n: usize) -> Result<Self> {
         let net = 50 + (std::process::id() % 150);
         let hub = format!("{tag}hub");
