@@ -1,13 +1,14 @@
 //! How a command reaches the board: through the running node's local API, or, with no node
 //! running, by opening the store directly (the change syncs at the next `entraide up`).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use entraide_crdt::{Filter, PostDraft, PostId, PostView};
 use entraide_node::api::ListQuery;
 use entraide_node::data_dir::DataDir;
-use entraide_node::{Node, NodeConfig, PeerInfo, Status, WhoAmI};
+use entraide_node::store::StoreError;
+use entraide_node::{Node, NodeConfig, NodeError, PeerInfo, Status, WhoAmI};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -27,42 +28,58 @@ pub(crate) enum Client {
 }
 
 impl Client {
-    /// Finds the running node of `data_dir`, or opens the store.
+    /// Finds the running node of `data_dir`, or opens the store. A node that is starting
+    /// holds the store before its API answers: wait for one or the other a few seconds.
     pub(crate) fn connect(data_dir: &DataDir) -> Result<Client> {
-        if let Some((address, token)) = data_dir.read_api() {
-            let agent: ureq::Agent = ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .timeout_global(Some(Duration::from_secs(30)))
+        let deadline = Instant::now() + Duration::from_secs(8);
+        loop {
+            if let Some(remote) = Self::remote(data_dir)? {
+                return Ok(remote);
+            }
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
                 .build()
-                .into();
-            let base = format!("http://{address}");
-            let probe = agent
-                .get(format!("{base}/api/v1/whoami"))
-                .header("Authorization", format!("Bearer {token}"))
-                .config()
-                .timeout_global(Some(Duration::from_secs(3)))
-                .build()
-                .call();
-            match probe {
-                Ok(r) if r.status().is_success() => {
-                    return Ok(Client::Remote { base, token, agent });
+                .context("cannot start the async runtime")?;
+            let mut config = NodeConfig::new(data_dir.clone());
+            config.offline = true;
+            config.store_lock_patience = Duration::ZERO;
+            match runtime.block_on(Node::start(config)) {
+                Ok(node) => return Ok(Client::Local { node, runtime }),
+                Err(NodeError::Store(StoreError::Locked(_))) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(200));
                 }
-                Ok(r) => bail!(
-                    "the running node refused this command ({}); is api.token readable?",
-                    r.status()
-                ),
-                // Nothing answers: a node that stopped without cleaning up. Open the store.
-                Err(_) => {}
+                Err(e) => return Err(e.into()),
             }
         }
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
+    }
+
+    /// The running node, if its API answers.
+    fn remote(data_dir: &DataDir) -> Result<Option<Client>> {
+        let Some((address, token)) = data_dir.read_api() else {
+            return Ok(None);
+        };
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
             .build()
-            .context("cannot start the async runtime")?;
-        let mut config = NodeConfig::new(data_dir.clone());
-        config.offline = true;
-        let node = runtime.block_on(Node::start(config))?;
-        Ok(Client::Local { node, runtime })
+            .into();
+        let base = format!("http://{address}");
+        let probe = agent
+            .get(format!("{base}/api/v1/whoami"))
+            .header("Authorization", format!("Bearer {token}"))
+            .config()
+            .timeout_global(Some(Duration::from_secs(3)))
+            .build()
+            .call();
+        match probe {
+            Ok(r) if r.status().is_success() => Ok(Some(Client::Remote { base, token, agent })),
+            Ok(r) => bail!(
+                "the running node refused this command ({}); is api.token readable?",
+                r.status()
+            ),
+            // Nothing answers: a node that stopped without cleaning up, or not started yet.
+            Err(_) => Ok(None),
+        }
     }
 
     /// Whether a running node is reached.

@@ -213,7 +213,7 @@ pub(crate) fn create_identity(
     if let Some(name) = name {
         entraide_crdt::check_name(name).context("invalid name")?;
     }
-    let profile = data_dir.init(rand::random(), rand::random(), community)?;
+    let profile = data_dir.init(rand::random(), community)?;
     let name = match name {
         Some(n) => n.to_owned(),
         None => default_name(&profile.key.id().fmt_short()),

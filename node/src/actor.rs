@@ -7,7 +7,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use entraide_crdt::wire::Push;
-use entraide_crdt::{AuthorId, Board, FeedId, LocalChange, PostId, Session, SessionEvent, Writer};
+use entraide_crdt::{
+    AuthorId, Board, DeviceId, FeedId, LocalChange, PostId, Session, SessionEvent, Writer,
+};
 use futures::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance};
 use libp2p::swarm::SwarmEvent;
@@ -23,7 +25,7 @@ use crate::node::{
     COMMAND_CAPACITY, Command, EVENT_CAPACITY, Node, NodeConfig, NodeError, NodeEvent, PeerInfo,
     Status, WhoAmI,
 };
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// Capacity of the channel from all session readers to the actor.
 pub const SESSION_INPUT_CAPACITY: usize = 64;
@@ -107,12 +109,16 @@ struct Actor {
 
 pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
     let profile = config.data_dir.load()?;
-    let store = Store::open(&config.data_dir.db_path())?;
+    let store = open_store(&config).await?;
     let (board, skipped) = store.load_board(&profile.key.id())?;
     for s in &skipped {
         warn!(feed = %s.feed, error = %s.error, "left out a damaged feed; neighbours will resend it");
     }
-    let writer = Writer::new(profile.key.clone(), profile.device);
+    // A new device id (so a new automerge actor) for every start: a change lost in a
+    // crash, or a database lost or rolled back, can never be followed by a different
+    // change with the same actor and sequence number (which neighbours would refuse as
+    // equivocation). The cost is one actor entry per start in the resident's feed.
+    let writer = Writer::new(profile.key.clone(), DeviceId(rand::random()));
     let (inputs_tx, inputs_rx) = mpsc::channel(SESSION_INPUT_CAPACITY);
     let net = if config.offline {
         None
@@ -139,6 +145,23 @@ pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
     actor.dial_known_peers();
     tokio::spawn(actor.run(commands_rx, inputs_rx));
     Ok(Node { commands, events })
+}
+
+/// How long to wait for another process (a short CLI command) to let go of the database.
+pub const STORE_LOCK_PATIENCE: Duration = Duration::from_secs(5);
+
+/// Opens the store, waiting a little while another process holds it: a command like
+/// `entraide list` run while `entraide up` starts holds it for a fraction of a second.
+async fn open_store(config: &NodeConfig) -> Result<Store, NodeError> {
+    let deadline = Instant::now() + config.store_lock_patience;
+    loop {
+        match Store::open(&config.data_dir.db_path()) {
+            Err(StoreError::Locked(_)) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            other => return Ok(other?),
+        }
+    }
 }
 
 async fn start_network(profile: &Profile, config: &NodeConfig) -> Result<Net, NodeError> {

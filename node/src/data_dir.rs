@@ -1,11 +1,10 @@
-//! The data directory: identity, device, community, database, and how the CLI finds a
+//! The data directory: identity, community, database, and how the CLI finds a
 //! running node.
 //!
 //! ```text
 //! <data dir>/
 //!   ENTRAIDE          marker: this directory belongs to entraide
 //!   identity.key      the resident's secret key (mode 0600). Back it up.
-//!   device.id         this installation's device id (never copied to another device)
 //!   community.key     the community secret (mode 0600)
 //!   db/               sled database: feeds, signatures, sync states, peers
 //!   api.json          address of the running node's local API (while it runs)
@@ -19,7 +18,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use entraide_crdt::{AuthorKey, DeviceId};
+use entraide_crdt::AuthorKey;
 
 use crate::community::Community;
 
@@ -27,7 +26,6 @@ const MARKER: &str = "ENTRAIDE";
 const MARKER_TEXT: &str = "entraide data directory, format 1\n";
 const IDENTITY_HEADER: &str = "entraide identity v1";
 const COMMUNITY_HEADER: &str = "entraide community v1";
-const DEVICE_HEADER: &str = "entraide device v1";
 
 /// What went wrong with the data directory. Every message says what to do.
 #[derive(Debug, thiserror::Error)]
@@ -58,7 +56,7 @@ pub enum DataDirError {
         /// What is wrong.
         reason: String,
     },
-    /// Another secret file (community, device) cannot be read.
+    /// The community file cannot be read.
     #[error(
         "the file {path} is damaged ({reason}): restore it from a backup, or join the community again with an invite code"
     )]
@@ -90,8 +88,6 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> DataDirError + '_ {
 pub struct Profile {
     /// The resident's key.
     pub key: AuthorKey,
-    /// This installation.
-    pub device: DeviceId,
     /// The community.
     pub community: Community,
 }
@@ -133,10 +129,6 @@ impl DataDir {
         self.root.join("api.token")
     }
 
-    fn device_path(&self) -> PathBuf {
-        self.root.join("device.id")
-    }
-
     fn community_path(&self) -> PathBuf {
         self.root.join("community.key")
     }
@@ -146,14 +138,9 @@ impl DataDir {
         self.identity_path().exists()
     }
 
-    /// Creates the directory with a new identity (`seed`), device and community. Refuses
+    /// Creates the directory with a new identity (`seed`) and community. Refuses
     /// a directory that already has an identity or that holds unrelated files.
-    pub fn init(
-        &self,
-        seed: [u8; 32],
-        device: [u8; 8],
-        community: &Community,
-    ) -> Result<Profile, DataDirError> {
+    pub fn init(&self, seed: [u8; 32], community: &Community) -> Result<Profile, DataDirError> {
         if self.is_initialized() {
             return Err(DataDirError::AlreadyInitialized(self.root.clone()));
         }
@@ -161,10 +148,6 @@ impl DataDir {
         write_new_secret(
             &self.identity_path(),
             &format!("{IDENTITY_HEADER}\nsecret: {}\n", hex::encode(seed)),
-        )?;
-        write_new_secret(
-            &self.device_path(),
-            &format!("{DEVICE_HEADER}\ndevice: {}\n", hex::encode(device)),
         )?;
         write_new_secret(
             &self.community_path(),
@@ -198,7 +181,7 @@ impl DataDir {
         fs::write(&marker, MARKER_TEXT).map_err(io_err(&marker))
     }
 
-    /// Reads identity, device and community.
+    /// Reads identity and community.
     pub fn load(&self) -> Result<Profile, DataDirError> {
         let identity = self.identity_path();
         if !identity.exists() {
@@ -219,13 +202,10 @@ impl DataDir {
             }
         })?;
         let damaged = |path: PathBuf| move |reason| DataDirError::Damaged { path, reason };
-        let device = read_field::<8>(&self.device_path(), DEVICE_HEADER, "device")
-            .map_err(damaged(self.device_path()))?;
         let community = read_field::<32>(&self.community_path(), COMMUNITY_HEADER, "secret")
             .map_err(damaged(self.community_path()))?;
         Ok(Profile {
             key: AuthorKey::from_seed(seed),
-            device: DeviceId(device),
             community: Community::from_secret(community),
         })
     }
@@ -333,14 +313,13 @@ mod tests {
         let dir = tmp();
         let data = DataDir::new(dir.path().join("node"));
         let community = Community::from_secret([3; 32]);
-        let profile = data.init([1; 32], [2; 8], &community).unwrap();
+        let profile = data.init([1; 32], &community).unwrap();
         let loaded = data.load().unwrap();
         assert_eq!(loaded.key.id(), profile.key.id());
-        assert_eq!(loaded.device, DeviceId([2; 8]));
         assert_eq!(loaded.community, community);
         let before = fs::read(data.identity_path()).unwrap();
         assert!(matches!(
-            data.init([9; 32], [9; 8], &community),
+            data.init([9; 32], &community),
             Err(DataDirError::AlreadyInitialized(_))
         ));
         assert_eq!(fs::read(data.identity_path()).unwrap(), before);
@@ -359,7 +338,7 @@ mod tests {
     fn a_damaged_identity_is_reported_and_kept() {
         let dir = tmp();
         let data = DataDir::new(dir.path());
-        data.init([1; 32], [2; 8], &Community::from_secret([3; 32]))
+        data.init([1; 32], &Community::from_secret([3; 32]))
             .unwrap();
         fs::write(data.identity_path(), "entraide identity v1\nsecret: 12zz\n").unwrap();
         let err = data.load().unwrap_err();
@@ -369,7 +348,7 @@ mod tests {
             "{err}"
         );
         assert!(matches!(
-            data.init([1; 32], [2; 8], &Community::from_secret([3; 32])),
+            data.init([1; 32], &Community::from_secret([3; 32])),
             Err(DataDirError::AlreadyInitialized(_))
         ));
         fs::write(data.identity_path(), b"\x00\x01garbage").unwrap();
@@ -386,7 +365,7 @@ mod tests {
         let data = DataDir::new(dir.path());
         assert!(matches!(data.load(), Err(DataDirError::Foreign(_))));
         assert!(matches!(
-            data.init([1; 32], [2; 8], &Community::from_secret([3; 32])),
+            data.init([1; 32], &Community::from_secret([3; 32])),
             Err(DataDirError::Foreign(_))
         ));
         assert_eq!(

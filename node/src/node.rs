@@ -32,6 +32,8 @@ pub struct NodeConfig {
     pub resync_interval: Duration,
     /// Run without any network (commands on the store while no node runs).
     pub offline: bool,
+    /// How long to wait for another process to let go of the database.
+    pub store_lock_patience: Duration,
 }
 
 impl NodeConfig {
@@ -44,6 +46,7 @@ impl NodeConfig {
             mdns: true,
             resync_interval: Duration::from_secs(30),
             offline: false,
+            store_lock_patience: crate::actor::STORE_LOCK_PATIENCE,
         }
     }
 }

@@ -107,8 +107,14 @@ impl Store {
     /// Opens (or creates) the database at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let shown = path.display().to_string();
+        // sled opens a damaged or truncated log as whatever prefix it can read, often
+        // nothing: an existing database without our format record is damaged, not new.
+        let existed = path.join("conf").exists() || path.join("db").exists();
         let db = sled::Config::new().path(path).open().map_err(|e| {
-            let reason = e.to_string();
+            let reason = match &e {
+                sled::Error::Corruption { .. } => "its files hold corrupted data".to_owned(),
+                other => other.to_string(),
+            };
             if reason.contains("could not acquire lock") {
                 StoreError::Locked(shown.clone())
             } else {
@@ -132,7 +138,14 @@ impl Store {
                 if names.len() > 2 || !db.is_empty() {
                     return Err(StoreError::Foreign(shown));
                 }
+                if existed {
+                    return Err(StoreError::Damaged {
+                        path: shown,
+                        reason: "it holds none of entraide's records: it was damaged, truncated or replaced".into(),
+                    });
+                }
                 meta.insert("format", FORMAT).map_err(damaged)?;
+                db.flush().map_err(damaged)?;
             }
         }
         Ok(Self {

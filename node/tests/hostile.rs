@@ -20,8 +20,7 @@ const PATIENCE: Duration = Duration::from_secs(20);
 
 async fn start_node(dir: &std::path::Path, community: &Community, peers: Vec<Multiaddr>) -> Node {
     let data = DataDir::new(dir);
-    data.init(rand::random(), rand::random(), community)
-        .unwrap();
+    data.init(rand::random(), community).unwrap();
     let mut config = NodeConfig::new(data);
     config.mdns = false;
     config.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()];

@@ -182,12 +182,18 @@ impl TestNode {
         }
     }
 
+    /// Whether the `up` we started (not a previous, killed one) answers on its API.
     fn api_answers(&self) -> bool {
-        self.data_dir().join("api.json").exists()
-            && self.run(&["status", "--json"]).status.success()
-            && self
-                .json(&["status", "--json"])
-                .is_ok_and(|s| s["online"] == Value::Bool(true))
+        let Some(pid) = self.child.as_ref().map(Child::id) else {
+            return false;
+        };
+        let Ok(text) = std::fs::read_to_string(self.data_dir().join("api.json")) else {
+            return false;
+        };
+        let ours = serde_json::from_str::<Value>(&text).is_ok_and(|v| v["pid"] == pid);
+        ours && self
+            .json(&["status", "--json"])
+            .is_ok_and(|s| s["online"] == Value::Bool(true))
     }
 
     /// The node's log so far (stderr of `up`).

@@ -249,3 +249,111 @@ fn wrong_input_gets_one_clear_line_and_a_failure_code() {
         );
     }
 }
+
+#[test]
+fn damaged_storage_gets_a_clear_error_and_the_identity_is_never_overwritten() {
+    let n = node("Marie");
+    n.ok(&["init", "--name", "Marie"]).unwrap();
+    n.ok(&["post", "request", "--title", "Bread"]).unwrap();
+    let identity = std::fs::read(n.data_dir().join("identity.key")).unwrap();
+    let fail = |args: &[&str], expect: &str| {
+        let out = n.run(args);
+        assert!(!out.status.success(), "{args:?} should fail");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expect), "{args:?}: {err}");
+        // One line of error (after any log lines `up` writes before it).
+        let last = err.trim().lines().last().unwrap_or_default();
+        assert!(
+            last.starts_with("entraide: ") && last.contains(expect),
+            "{args:?}: {err}"
+        );
+        if args[0] != "up" {
+            assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+        }
+        assert!(!err.contains("panicked"), "{err}");
+    };
+    // The database log truncated (a full disk, a bad copy): refused, not silently empty.
+    let db = n.data_dir().join("db").join("db");
+    let saved = std::fs::read(&db).unwrap();
+    std::fs::write(&db, &saved[..100]).unwrap();
+    fail(&["list"], "is damaged");
+    fail(&["up", "--no-mdns"], "is damaged");
+    std::fs::write(&db, &saved).unwrap();
+    assert_eq!(n.board().unwrap().len(), 1, "restored, the board is back");
+    // The identity file damaged: refused, and never rewritten.
+    std::fs::write(
+        n.data_dir().join("identity.key"),
+        b"entraide identity v1\nsecret: 00zz\n",
+    )
+    .unwrap();
+    fail(&["list"], "restore it from your backup");
+    fail(&["init", "--name", "Again"], "never overwritten");
+    assert_ne!(
+        std::fs::read(n.data_dir().join("identity.key")).unwrap(),
+        identity
+    );
+    std::fs::write(n.data_dir().join("identity.key"), &identity).unwrap();
+    assert_eq!(n.board().unwrap().len(), 1);
+    // A folder that is not ours.
+    let other = tempfile::tempdir().unwrap();
+    std::fs::write(other.path().join("letter.txt"), "dear neighbour").unwrap();
+    let out = std::process::Command::new(BIN)
+        .arg("--data-dir")
+        .arg(other.path())
+        .args(["init", "--name", "X"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not an entraide data directory"));
+    assert_eq!(
+        std::fs::read_dir(other.path()).unwrap().count(),
+        1,
+        "nothing written there"
+    );
+}
+
+#[test]
+fn commands_work_while_the_node_starts_and_after_it_stops() {
+    let mut n = node("Marie");
+    n.ok(&["init", "--name", "Marie"]).unwrap();
+    let dir = n.data_dir().to_owned();
+    // Commands racing the node's start: each must get through, offline or online.
+    let racers: Vec<_> = (0..3)
+        .map(|_| {
+            let dir = dir.clone();
+            std::thread::spawn(move || {
+                (0..8)
+                    .map(|_| {
+                        let out = std::process::Command::new(BIN)
+                            .arg("--data-dir")
+                            .arg(&dir)
+                            .args(["list", "--json"])
+                            .output()
+                            .unwrap();
+                        std::thread::sleep(Duration::from_millis(50));
+                        (
+                            out.status.success(),
+                            String::from_utf8_lossy(&out.stderr).into_owned(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    n.up(LOOPBACK).unwrap();
+    for r in racers {
+        for (ok, err) in r.join().unwrap() {
+            assert!(ok, "a command failed while the node started: {err}");
+        }
+    }
+    let id = post(&n, "Posted through the running node");
+    n.stop().unwrap();
+    assert!(
+        !n.data_dir().join("api.json").exists(),
+        "a clean stop forgets the API address"
+    );
+    assert!(
+        find_post(&n.board().unwrap(), &id).is_some(),
+        "saved before stopping"
+    );
+}
