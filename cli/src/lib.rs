@@ -8,6 +8,7 @@
 
 mod client;
 mod output;
+mod ui;
 mod up;
 
 use std::path::PathBuf;

@@ -1,6 +1,7 @@
 //! `entraide up`: run the node in the foreground and serve the local API.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use entraide_node::community::Community;
@@ -23,6 +24,10 @@ pub(crate) struct UpArgs {
     /// Where the local page and API listen (a free port is used if this one is taken).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7878")]
     ui: SocketAddr,
+    /// Also open the page to phones and computers on the local network, behind a login
+    /// code shown here and on the invite page.
+    #[arg(long)]
+    ui_lan: bool,
     /// Seconds between sync rounds with every neighbour.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     resync: u64,
@@ -67,16 +72,25 @@ async fn serve(data_dir: &DataDir, args: UpArgs) -> Result<()> {
     config.resync_interval = std::time::Duration::from_secs(args.resync.max(1));
     let node = Node::start(config).await?;
 
-    let listener = match tokio::net::TcpListener::bind(args.ui).await {
+    // With --ui-lan the page listens on every interface, same port; the gate in the UI
+    // lets only this computer in without the login code.
+    let bind = if args.ui_lan {
+        SocketAddr::new(std::net::Ipv4Addr::UNSPECIFIED.into(), args.ui.port())
+    } else {
+        args.ui
+    };
+    let listener = match tokio::net::TcpListener::bind(bind).await {
         Ok(l) => l,
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
-            tokio::net::TcpListener::bind(SocketAddr::new(args.ui.ip(), 0))
+            tokio::net::TcpListener::bind(SocketAddr::new(bind.ip(), 0))
                 .await
                 .context("cannot open the local page")?
         }
-        Err(e) => return Err(e).context(format!("cannot listen on {}", args.ui)),
+        Err(e) => return Err(e).context(format!("cannot listen on {bind}")),
     };
-    let address = listener.local_addr()?;
+    let bound = listener.local_addr()?;
+    // The address this computer's browser and the CLI use.
+    let address = SocketAddr::new(args.ui.ip(), bound.port());
     let token = hex::encode(rand::random::<[u8; 32]>());
     data_dir.write_api(&address.to_string(), &token)?;
 
@@ -87,6 +101,19 @@ async fn serve(data_dir: &DataDir, args: UpArgs) -> Result<()> {
         who.name.as_deref().unwrap_or("?"),
         who.fingerprint
     );
+    println!();
+    println!("    Open http://{address}/ in your browser.");
+    println!();
+    let lan = if args.ui_lan {
+        let code = lan_code();
+        println!(
+            "The page is open to this local network (port {port}): on a phone, open http://<this computer's address>:{port}/ and type the code {code}",
+            port = bound.port()
+        );
+        Some(Arc::new(crate::ui::LanAccess::new(code)))
+    } else {
+        None
+    };
     println!(
         "Local API: http://{address}/api/v1/ (token in {})",
         data_dir.token_path().display()
@@ -96,15 +123,31 @@ async fn serve(data_dir: &DataDir, args: UpArgs) -> Result<()> {
     }
     println!("Stop with Ctrl-C.");
 
-    let router = entraide_node::api::router(node.clone(), token);
-    let served = axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    let csrf = hex::encode(rand::random::<[u8; 32]>());
+    let router = entraide_node::api::router(node.clone(), token).merge(crate::ui::router(
+        node.clone(),
+        csrf,
+        lan,
+    ));
+    let served = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await;
     println!("Stopping: saving the board...");
     node.shutdown().await?;
     data_dir.clear_api();
     served.context("the local API stopped")?;
     Ok(())
+}
+
+/// A login code for `--ui-lan`: 8 letters and digits without look-alikes (about 40 bits).
+fn lan_code() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    (0..8)
+        .map(|_| ALPHABET[rand::random::<u8>() as usize % ALPHABET.len()] as char)
+        .collect()
 }
 
 async fn shutdown_signal() {

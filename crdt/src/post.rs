@@ -296,17 +296,40 @@ impl fmt::Display for Field {
 }
 
 impl PostDraft {
+    /// Every rule the draft breaks, field by field (for forms that show all problems at
+    /// once); empty when [`PostDraft::check`] would accept it.
+    pub fn problems(&self, now: Timestamp) -> Vec<TextError> {
+        let mut out = Vec::new();
+        for (field, text, required, max) in [
+            (Field::Title, &self.title, true, MAX_TITLE_CHARS),
+            (Field::Details, &self.details, false, MAX_DETAILS_CHARS),
+            (Field::Area, &self.area, false, MAX_AREA_CHARS),
+        ] {
+            if let Err(e) = check_text(field, text, required, max) {
+                out.push(e);
+            }
+        }
+        if let Err(TextError::Expiry) = self.check_expiry(now) {
+            out.push(TextError::Expiry);
+        }
+        out
+    }
+
+    fn check_expiry(&self, now: Timestamp) -> Result<Timestamp, TextError> {
+        match self.expires_at {
+            None => Ok(now + self.urgency.default_lifetime()),
+            Some(at) if at > now && at <= now + MAX_EXPIRY_SECS => Ok(at),
+            Some(_) => Err(TextError::Expiry),
+        }
+    }
+
     /// Checks every rule for a new post at time `now`: lengths, no contact details, a
     /// sensible expiry. Returns the expiry the post will carry.
     pub fn check(&self, now: Timestamp) -> Result<Timestamp, TextError> {
         check_text(Field::Title, &self.title, true, MAX_TITLE_CHARS)?;
         check_text(Field::Details, &self.details, false, MAX_DETAILS_CHARS)?;
         check_text(Field::Area, &self.area, false, MAX_AREA_CHARS)?;
-        match self.expires_at {
-            None => Ok(now + self.urgency.default_lifetime()),
-            Some(at) if at > now && at <= now + MAX_EXPIRY_SECS => Ok(at),
-            Some(_) => Err(TextError::Expiry),
-        }
+        self.check_expiry(now)
     }
 }
 
@@ -486,6 +509,17 @@ mod tests {
         assert_eq!(d.check(now), Err(TextError::Expiry));
         d.expires_at = Some(now + 60);
         assert_eq!(d.check(now), Ok(now + 60));
+        let mut d = draft("");
+        d.area = "06 12 34 56 78".into();
+        assert_eq!(
+            d.problems(now),
+            vec![
+                TextError::Empty {
+                    field: Field::Title
+                },
+                TextError::PhoneNumber { field: Field::Area }
+            ]
+        );
     }
 
     #[test]

@@ -521,16 +521,21 @@ impl Actor {
         infos
     }
 
+    /// An invite code with the addresses a neighbour is likely to reach: LAN IPv4 first,
+    /// then other global addresses; loopback and link-local only when there is nothing
+    /// else. At most two, without the peer id (the handshake tells who answers), so the
+    /// code stays short enough to type and to scan.
     fn invite_code(&self) -> String {
         let mut addresses: Vec<Multiaddr> = Vec::new();
         if let Some(net) = &self.net {
-            let peer = *net.swarm.local_peer_id();
             let mut listen: Vec<&Multiaddr> = net.listen_addrs.iter().collect();
-            // Addresses others can reach first: LAN before loopback.
-            listen.sort_by_key(|a| is_loopback(a));
+            listen.sort_by_key(|a| reach_rank(a));
+            let best = listen.first().map(|a| reach_rank(a)).unwrap_or(0);
             addresses = listen
                 .into_iter()
-                .map(|a| a.clone().with(libp2p::multiaddr::Protocol::P2p(peer)))
+                .filter(|a| reach_rank(a) <= best.max(1))
+                .take(2)
+                .cloned()
                 .collect();
         }
         Invite {
@@ -990,12 +995,22 @@ impl Actor {
     }
 }
 
-fn is_loopback(addr: &Multiaddr) -> bool {
-    addr.iter().any(|p| match p {
-        libp2p::multiaddr::Protocol::Ip4(ip) => ip.is_loopback(),
-        libp2p::multiaddr::Protocol::Ip6(ip) => ip.is_loopback(),
-        _ => false,
-    })
+/// How likely a neighbour reaches this address: 0 IPv4 on a LAN or beyond, 1 other IPv6,
+/// 2 link-local IPv6, 3 loopback.
+fn reach_rank(addr: &Multiaddr) -> u8 {
+    for p in addr.iter() {
+        match p {
+            libp2p::multiaddr::Protocol::Ip4(ip) if ip.is_loopback() => return 3,
+            libp2p::multiaddr::Protocol::Ip4(_) => return 0,
+            libp2p::multiaddr::Protocol::Ip6(ip) if ip.is_loopback() => return 3,
+            libp2p::multiaddr::Protocol::Ip6(ip) if (ip.segments()[0] & 0xffc0) == 0xfe80 => {
+                return 2;
+            }
+            libp2p::multiaddr::Protocol::Ip6(_) => return 1,
+            _ => {}
+        }
+    }
+    3
 }
 
 // Lives only between the select and its handler: boxing would cost an allocation per event.

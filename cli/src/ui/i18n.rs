@@ -1,0 +1,625 @@
+//! Every string of the web page, in French and English.
+//!
+//! One struct with one field per string: a language that misses a string does not
+//! compile, so no page can show a half-translated screen.
+
+use entraide_crdt::{Category, Field, Kind, Status, TextError, Urgency};
+
+/// A language of the page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Lang {
+    Fr,
+    En,
+}
+
+impl Lang {
+    pub(crate) fn code(self) -> &'static str {
+        match self {
+            Lang::Fr => "fr",
+            Lang::En => "en",
+        }
+    }
+
+    pub(crate) fn from_code(code: &str) -> Option<Lang> {
+        match code.trim().to_ascii_lowercase().as_str() {
+            "fr" => Some(Lang::Fr),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The first of French or English in an `Accept-Language` header (French when
+    /// neither is named: the project's home language).
+    pub(crate) fn from_accept_language(header: &str) -> Lang {
+        let mut best: Option<(f32, Lang)> = None;
+        for part in header.split(',') {
+            let mut pieces = part.split(';');
+            let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = pieces
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.parse::<f32>().ok())
+                })
+                .unwrap_or(1.0);
+            let lang = match tag.split('-').next() {
+                Some("fr") => Lang::Fr,
+                Some("en") => Lang::En,
+                _ => continue,
+            };
+            if best.is_none_or(|(bq, _)| q > bq) {
+                best = Some((q, lang));
+            }
+        }
+        best.map(|(_, l)| l).unwrap_or(Lang::Fr)
+    }
+
+    pub(crate) fn t(self) -> &'static Strings {
+        match self {
+            Lang::Fr => &FR,
+            Lang::En => &EN,
+        }
+    }
+}
+
+/// The strings of one language.
+pub(crate) struct Strings {
+    pub(crate) nav_board: &'static str,
+    pub(crate) nav_new: &'static str,
+    pub(crate) nav_mine: &'static str,
+    pub(crate) nav_neighbours: &'static str,
+    pub(crate) nav_invite: &'static str,
+    pub(crate) nav_settings: &'static str,
+    pub(crate) skip_to_content: &'static str,
+    pub(crate) language: &'static str,
+
+    pub(crate) board_title: &'static str,
+    pub(crate) board_empty: &'static str,
+    pub(crate) board_empty_filtered: &'static str,
+    pub(crate) filter_legend: &'static str,
+    pub(crate) filter_all: &'static str,
+    pub(crate) filter_kind: &'static str,
+    pub(crate) filter_search: &'static str,
+    pub(crate) filter_area: &'static str,
+    pub(crate) filter_show_closed: &'static str,
+    pub(crate) filter_apply: &'static str,
+    pub(crate) filter_reset: &'static str,
+    pub(crate) by: &'static str,
+    pub(crate) helpers_none: &'static str,
+    pub(crate) helpers_one: &'static str,
+    pub(crate) helpers_many: &'static str,
+
+    pub(crate) new_title: &'static str,
+    pub(crate) new_intro: &'static str,
+    pub(crate) field_kind: &'static str,
+    pub(crate) field_category: &'static str,
+    pub(crate) field_title: &'static str,
+    pub(crate) field_title_hint: &'static str,
+    pub(crate) field_details: &'static str,
+    pub(crate) field_details_hint: &'static str,
+    pub(crate) field_urgency: &'static str,
+    pub(crate) field_area: &'static str,
+    pub(crate) field_area_hint: &'static str,
+    pub(crate) field_name: &'static str,
+    pub(crate) field_message: &'static str,
+    pub(crate) submit_post: &'static str,
+    pub(crate) form_has_errors: &'static str,
+
+    pub(crate) post_posted: &'static str,
+    pub(crate) post_expires: &'static str,
+    pub(crate) post_area: &'static str,
+    pub(crate) post_responses: &'static str,
+    pub(crate) post_no_responses: &'static str,
+    pub(crate) post_accepted_helper: &'static str,
+    pub(crate) post_you_responded: &'static str,
+    pub(crate) post_your_post: &'static str,
+    pub(crate) post_closed: &'static str,
+    pub(crate) post_not_found: &'static str,
+    pub(crate) respond_title: &'static str,
+    pub(crate) respond_hint: &'static str,
+    pub(crate) respond_button: &'static str,
+    pub(crate) accept_button: &'static str,
+    pub(crate) accepted_mark: &'static str,
+    pub(crate) thank_button: &'static str,
+    pub(crate) thank_placeholder: &'static str,
+    pub(crate) thanks_given: &'static str,
+    pub(crate) done_button: &'static str,
+    pub(crate) withdraw_button: &'static str,
+    pub(crate) back_to_board: &'static str,
+    pub(crate) contact_privately: &'static str,
+
+    pub(crate) mine_title: &'static str,
+    pub(crate) mine_posts: &'static str,
+    pub(crate) mine_responses: &'static str,
+    pub(crate) mine_no_posts: &'static str,
+    pub(crate) mine_no_responses: &'static str,
+
+    pub(crate) neighbours_title: &'static str,
+    pub(crate) neighbours_none: &'static str,
+    pub(crate) neighbours_none_help: &'static str,
+    pub(crate) connected: &'static str,
+    pub(crate) not_connected: &'static str,
+    pub(crate) last_synced: &'static str,
+    pub(crate) never_synced: &'static str,
+    pub(crate) this_node_holds: &'static str,
+    pub(crate) feeds: &'static str,
+    pub(crate) posts: &'static str,
+    pub(crate) open_posts: &'static str,
+    pub(crate) listening_on: &'static str,
+
+    pub(crate) invite_title: &'static str,
+    pub(crate) invite_intro: &'static str,
+    pub(crate) invite_warning: &'static str,
+    pub(crate) invite_how: &'static str,
+    pub(crate) invite_print: &'static str,
+    pub(crate) invite_qr_alt: &'static str,
+    pub(crate) lan_code: &'static str,
+
+    pub(crate) settings_title: &'static str,
+    pub(crate) settings_name: &'static str,
+    pub(crate) settings_save: &'static str,
+    pub(crate) settings_saved: &'static str,
+    pub(crate) settings_language: &'static str,
+    pub(crate) settings_identity: &'static str,
+    pub(crate) settings_identity_text: &'static str,
+    pub(crate) settings_backup: &'static str,
+    pub(crate) settings_fingerprint: &'static str,
+
+    pub(crate) footer_synced: &'static str,
+    pub(crate) footer_never: &'static str,
+    pub(crate) footer_offline: &'static str,
+    pub(crate) live_notice: &'static str,
+
+    pub(crate) login_title: &'static str,
+    pub(crate) login_text: &'static str,
+    pub(crate) login_code: &'static str,
+    pub(crate) login_button: &'static str,
+    pub(crate) login_wrong: &'static str,
+
+    pub(crate) error_title: &'static str,
+    pub(crate) error_forbidden: &'static str,
+    pub(crate) error_generic: &'static str,
+
+    pub(crate) just_now: &'static str,
+    pub(crate) ago: fn(&str) -> String,
+    pub(crate) in_future: fn(&str) -> String,
+}
+
+pub(crate) static FR: Strings = Strings {
+    nav_board: "Tableau",
+    nav_new: "Nouvelle annonce",
+    nav_mine: "Mes annonces",
+    nav_neighbours: "Voisins",
+    nav_invite: "Inviter",
+    nav_settings: "Réglages",
+    skip_to_content: "Aller au contenu",
+    language: "Langue",
+
+    board_title: "Demandes et offres d'entraide",
+    board_empty: "Rien sur le tableau pour l'instant. Besoin d'un coup de main, ou envie d'en donner un ?",
+    board_empty_filtered: "Aucune annonce ne correspond à ces filtres.",
+    filter_legend: "Trier les annonces",
+    filter_all: "Tout",
+    filter_kind: "Type",
+    filter_search: "Rechercher",
+    filter_area: "Lieu",
+    filter_show_closed: "Afficher aussi les annonces terminées, retirées ou expirées",
+    filter_apply: "Filtrer",
+    filter_reset: "Tout afficher",
+    by: "par",
+    helpers_none: "personne ne s'est encore proposé",
+    helpers_one: "1 voisin peut aider",
+    helpers_many: "voisins peuvent aider",
+
+    new_title: "Nouvelle annonce",
+    new_intro: "Demandez un coup de main, ou proposez le vôtre. Ne mettez ni numéro de téléphone ni adresse exacte : vous les donnerez en privé à la personne qui aide.",
+    field_kind: "Je",
+    field_category: "Catégorie",
+    field_title: "Titre",
+    field_title_hint: "En une ligne : « Monter de l'eau au 4e étage »",
+    field_details: "Détails",
+    field_details_hint: "Facultatif : quand, combien, ce qu'il faut savoir.",
+    field_urgency: "Urgence",
+    field_area: "Lieu approximatif",
+    field_area_hint: "Facultatif : le bâtiment ou la rue, jamais l'adresse exacte.",
+    field_name: "Votre nom",
+    field_message: "Message",
+    submit_post: "Publier l'annonce",
+    form_has_errors: "L'annonce n'est pas publiée : corrigez ce qui est indiqué ci-dessous.",
+
+    post_posted: "Publiée",
+    post_expires: "Expire",
+    post_area: "Lieu",
+    post_responses: "Voisins qui peuvent aider",
+    post_no_responses: "Personne ne s'est encore proposé.",
+    post_accepted_helper: "Aide acceptée :",
+    post_you_responded: "Vous avez proposé votre aide.",
+    post_your_post: "C'est votre annonce.",
+    post_closed: "Cette annonce est close.",
+    post_not_found: "Cette annonce n'existe pas (ou n'est pas encore arrivée sur cet ordinateur).",
+    respond_title: "Je peux aider",
+    respond_hint: "Un petit mot pour la personne (facultatif). Pas de numéro de téléphone ici.",
+    respond_button: "Proposer mon aide",
+    accept_button: "Accepter cette aide",
+    accepted_mark: "Aide acceptée",
+    thank_button: "Remercier",
+    thank_placeholder: "Merci beaucoup !",
+    thanks_given: "Remerciements",
+    done_button: "Marquer comme terminée",
+    withdraw_button: "Retirer l'annonce",
+    back_to_board: "Retour au tableau",
+    contact_privately: "Échangez vos coordonnées de vive voix ou en privé, jamais sur le tableau.",
+
+    mine_title: "Mes annonces et mes propositions",
+    mine_posts: "Mes annonces",
+    mine_responses: "Là où j'ai proposé mon aide",
+    mine_no_posts: "Vous n'avez encore rien publié.",
+    mine_no_responses: "Vous n'avez encore proposé votre aide nulle part.",
+
+    neighbours_title: "Voisins",
+    neighbours_none: "Aucun voisin trouvé pour l'instant.",
+    neighbours_none_help: "Sur le même Wi-Fi, les voisins apparaissent d'eux-mêmes. Si votre box bloque cela, demandez à un voisin son code d'invitation.",
+    connected: "connecté",
+    not_connected: "non connecté",
+    last_synced: "synchronisé",
+    never_synced: "jamais synchronisé",
+    this_node_holds: "Cet ordinateur garde",
+    feeds: "voisins connus",
+    posts: "annonces",
+    open_posts: "ouvertes",
+    listening_on: "Adresses de cet ordinateur",
+
+    invite_title: "Inviter un voisin",
+    invite_intro: "Donnez ce code (ou faites scanner le QR code) à un voisin de confiance. Il lui permet de rejoindre votre communauté.",
+    invite_warning: "Ce code ouvre la communauté : ne l'affichez qu'à l'intérieur de l'immeuble.",
+    invite_how: "Sur son ordinateur, votre voisin tape :",
+    invite_print: "Imprimez cette page (Ctrl+P) pour l'afficher dans le hall.",
+    invite_qr_alt: "QR code du code d'invitation",
+    lan_code: "Code de connexion pour un téléphone sur ce Wi-Fi :",
+
+    settings_title: "Réglages",
+    settings_name: "Votre nom, tel que vos voisins le voient",
+    settings_save: "Enregistrer",
+    settings_saved: "C'est enregistré.",
+    settings_language: "Langue de la page",
+    settings_identity: "Votre identité",
+    settings_identity_text: "Votre identité est une clé secrète rangée dans ce fichier. Si vous la perdez, vos voisins ne pourront plus vous reconnaître.",
+    settings_backup: "Pour la sauvegarder, copiez ce fichier sur une clé USB et rangez-la en lieu sûr. Ne la donnez à personne.",
+    settings_fingerprint: "Votre empreinte (pour que vos voisins vous reconnaissent)",
+
+    footer_synced: "Dernière synchronisation",
+    footer_never: "Pas encore synchronisé avec un voisin.",
+    footer_offline: "Hors ligne",
+    live_notice: "Du nouveau sur le tableau : rechargez la page quand vous aurez fini.",
+
+    login_title: "Connexion",
+    login_text: "Entrez le code affiché sur l'ordinateur qui fait tourner entraide.",
+    login_code: "Code",
+    login_button: "Entrer",
+    login_wrong: "Ce code n'est pas le bon.",
+
+    error_title: "Oups",
+    error_forbidden: "Cette demande a été refusée (formulaire expiré ou venant d'un autre site). Rechargez la page et recommencez.",
+    error_generic: "Quelque chose s'est mal passé :",
+
+    just_now: "à l'instant",
+    ago: |t| format!("il y a {t}"),
+    in_future: |t| format!("dans {t}"),
+};
+
+pub(crate) static EN: Strings = Strings {
+    nav_board: "Board",
+    nav_new: "New post",
+    nav_mine: "My posts",
+    nav_neighbours: "Neighbours",
+    nav_invite: "Invite",
+    nav_settings: "Settings",
+    skip_to_content: "Skip to content",
+    language: "Language",
+
+    board_title: "Requests and offers of help",
+    board_empty: "Nothing on the board yet. Need a hand, or want to lend one?",
+    board_empty_filtered: "No post matches these filters.",
+    filter_legend: "Sort the posts",
+    filter_all: "All",
+    filter_kind: "Type",
+    filter_search: "Search",
+    filter_area: "Place",
+    filter_show_closed: "Also show done, withdrawn and expired posts",
+    filter_apply: "Filter",
+    filter_reset: "Show all",
+    by: "by",
+    helpers_none: "nobody has offered yet",
+    helpers_one: "1 neighbour can help",
+    helpers_many: "neighbours can help",
+
+    new_title: "New post",
+    new_intro: "Ask for a hand, or offer yours. Put no phone number and no exact address: you will give them privately to whoever helps.",
+    field_kind: "I",
+    field_category: "Category",
+    field_title: "Title",
+    field_title_hint: "One line: “Carry water up to the 4th floor”",
+    field_details: "Details",
+    field_details_hint: "Optional: when, how much, what to know.",
+    field_urgency: "Urgency",
+    field_area: "Rough place",
+    field_area_hint: "Optional: the building or the street, never the exact address.",
+    field_name: "Your name",
+    field_message: "Message",
+    submit_post: "Publish the post",
+    form_has_errors: "The post is not published: fix what is shown below.",
+
+    post_posted: "Posted",
+    post_expires: "Expires",
+    post_area: "Place",
+    post_responses: "Neighbours who can help",
+    post_no_responses: "Nobody has offered yet.",
+    post_accepted_helper: "Helper accepted:",
+    post_you_responded: "You offered your help.",
+    post_your_post: "This is your post.",
+    post_closed: "This post is closed.",
+    post_not_found: "This post does not exist (or has not reached this computer yet).",
+    respond_title: "I can help",
+    respond_hint: "A short word for them (optional). No phone number here.",
+    respond_button: "Offer my help",
+    accept_button: "Accept this help",
+    accepted_mark: "Helper accepted",
+    thank_button: "Thank",
+    thank_placeholder: "Thank you so much!",
+    thanks_given: "Thanks",
+    done_button: "Mark as done",
+    withdraw_button: "Withdraw the post",
+    back_to_board: "Back to the board",
+    contact_privately: "Exchange contact details face to face or privately, never on the board.",
+
+    mine_title: "My posts and my offers",
+    mine_posts: "My posts",
+    mine_responses: "Where I offered help",
+    mine_no_posts: "You have not posted anything yet.",
+    mine_no_responses: "You have not offered help anywhere yet.",
+
+    neighbours_title: "Neighbours",
+    neighbours_none: "No neighbour found yet.",
+    neighbours_none_help: "On the same Wi-Fi, neighbours appear by themselves. If your router blocks that, ask a neighbour for their invite code.",
+    connected: "connected",
+    not_connected: "not connected",
+    last_synced: "synced",
+    never_synced: "never synced",
+    this_node_holds: "This computer keeps",
+    feeds: "residents known",
+    posts: "posts",
+    open_posts: "open",
+    listening_on: "Addresses of this computer",
+
+    invite_title: "Invite a neighbour",
+    invite_intro: "Give this code (or let them scan the QR code) to a neighbour you trust. It lets them join your community.",
+    invite_warning: "This code opens the community: only show it inside the building.",
+    invite_how: "On their computer, your neighbour types:",
+    invite_print: "Print this page (Ctrl+P) to put it up in the hall.",
+    invite_qr_alt: "QR code of the invite code",
+    lan_code: "Login code for a phone on this Wi-Fi:",
+
+    settings_title: "Settings",
+    settings_name: "Your name, as neighbours see it",
+    settings_save: "Save",
+    settings_saved: "Saved.",
+    settings_language: "Language of the page",
+    settings_identity: "Your identity",
+    settings_identity_text: "Your identity is a secret key kept in this file. If you lose it, your neighbours can no longer recognise you.",
+    settings_backup: "To back it up, copy this file to a USB stick and keep it somewhere safe. Never give it to anyone.",
+    settings_fingerprint: "Your fingerprint (so neighbours can recognise you)",
+
+    footer_synced: "Last synced",
+    footer_never: "Not synced with a neighbour yet.",
+    footer_offline: "Offline",
+    live_notice: "Something new on the board: reload the page when you have finished.",
+
+    login_title: "Log in",
+    login_text: "Type the code shown on the computer that runs entraide.",
+    login_code: "Code",
+    login_button: "Enter",
+    login_wrong: "That code is not right.",
+
+    error_title: "Oops",
+    error_forbidden: "This request was refused (an expired form, or one from another site). Reload the page and try again.",
+    error_generic: "Something went wrong:",
+
+    just_now: "just now",
+    ago: |t| format!("{t} ago"),
+    in_future: |t| format!("in {t}"),
+};
+
+pub(crate) fn kind(lang: Lang, k: Kind) -> &'static str {
+    match (lang, k) {
+        (Lang::Fr, Kind::Request) => "Demande",
+        (Lang::Fr, Kind::Offer) => "Offre",
+        (Lang::En, Kind::Request) => "Request",
+        (Lang::En, Kind::Offer) => "Offer",
+    }
+}
+
+/// The kind as a choice in the form: "I … need a hand / can help".
+pub(crate) fn kind_choice(lang: Lang, k: Kind) -> &'static str {
+    match (lang, k) {
+        (Lang::Fr, Kind::Request) => "cherche un coup de main",
+        (Lang::Fr, Kind::Offer) => "propose mon aide",
+        (Lang::En, Kind::Request) => "need a hand",
+        (Lang::En, Kind::Offer) => "can help",
+    }
+}
+
+pub(crate) fn category(lang: Lang, c: Category) -> &'static str {
+    match (lang, c) {
+        (Lang::Fr, Category::Errands) => "Courses et commissions",
+        (Lang::Fr, Category::Visit) => "Visite et compagnie",
+        (Lang::Fr, Category::Diy) => "Bricolage et réparations",
+        (Lang::Fr, Category::Transport) => "Transport",
+        (Lang::Fr, Category::Lending) => "Prêt d'objets",
+        (Lang::Fr, Category::Paperwork) => "Papiers et démarches",
+        (Lang::Fr, Category::Childcare) => "Garde d'enfants",
+        (Lang::Fr, Category::Pets) => "Animaux",
+        (Lang::Fr, Category::Shelter) => "Chaleur et abri",
+        (Lang::Fr, Category::Food) => "Eau et nourriture",
+        (Lang::Fr, Category::Other) => "Autre",
+        (Lang::En, Category::Errands) => "Groceries and errands",
+        (Lang::En, Category::Visit) => "Visit and company",
+        (Lang::En, Category::Diy) => "DIY and repairs",
+        (Lang::En, Category::Transport) => "Transport",
+        (Lang::En, Category::Lending) => "Lending",
+        (Lang::En, Category::Paperwork) => "Paperwork",
+        (Lang::En, Category::Childcare) => "Childcare",
+        (Lang::En, Category::Pets) => "Pets",
+        (Lang::En, Category::Shelter) => "Warmth and shelter",
+        (Lang::En, Category::Food) => "Water and food",
+        (Lang::En, Category::Other) => "Other",
+    }
+}
+
+pub(crate) fn urgency(lang: Lang, u: Urgency) -> &'static str {
+    match (lang, u) {
+        (Lang::Fr, Urgency::Urgent) => "Urgent (dans les heures)",
+        (Lang::Fr, Urgency::Today) => "Aujourd'hui",
+        (Lang::Fr, Urgency::Week) => "Cette semaine",
+        (Lang::Fr, Urgency::Whenever) => "Quand vous pouvez",
+        (Lang::En, Urgency::Urgent) => "Urgent (within hours)",
+        (Lang::En, Urgency::Today) => "Today",
+        (Lang::En, Urgency::Week) => "This week",
+        (Lang::En, Urgency::Whenever) => "Whenever",
+    }
+}
+
+pub(crate) fn status(lang: Lang, s: Status) -> &'static str {
+    match (lang, s) {
+        (Lang::Fr, Status::Open) => "Ouverte",
+        (Lang::Fr, Status::Accepted) => "Aide acceptée",
+        (Lang::Fr, Status::Done) => "Terminée",
+        (Lang::Fr, Status::Withdrawn) => "Retirée",
+        (Lang::Fr, Status::Expired) => "Expirée",
+        (Lang::En, Status::Open) => "Open",
+        (Lang::En, Status::Accepted) => "Helper accepted",
+        (Lang::En, Status::Done) => "Done",
+        (Lang::En, Status::Withdrawn) => "Withdrawn",
+        (Lang::En, Status::Expired) => "Expired",
+    }
+}
+
+fn field(lang: Lang, f: Field) -> &'static str {
+    let t = lang.t();
+    match f {
+        Field::Title => t.field_title,
+        Field::Details => t.field_details,
+        Field::Area => t.field_area,
+        Field::Name => t.field_name,
+        Field::Message => t.field_message,
+    }
+}
+
+/// A refused text, in plain words.
+pub(crate) fn text_error(lang: Lang, e: &TextError) -> String {
+    match (lang, e) {
+        (Lang::Fr, TextError::Empty { field: f }) => {
+            format!("{} : ce champ est vide.", field(lang, *f))
+        }
+        (Lang::Fr, TextError::TooLong { field: f, len, max }) => {
+            format!(
+                "{} : trop long ({len} caractères, {max} au plus).",
+                field(lang, *f)
+            )
+        }
+        (Lang::Fr, TextError::PhoneNumber { field: f }) => format!(
+            "{} : on dirait un numéro de téléphone. Les coordonnées se donnent en privé, pas sur le tableau.",
+            field(lang, *f)
+        ),
+        (Lang::Fr, TextError::Email { field: f }) => format!(
+            "{} : on dirait une adresse e-mail. Les coordonnées se donnent en privé, pas sur le tableau.",
+            field(lang, *f)
+        ),
+        (Lang::Fr, TextError::ControlCharacters { field: f }) => {
+            format!("{} : contient des caractères invisibles.", field(lang, *f))
+        }
+        (Lang::Fr, TextError::Expiry) => {
+            "La date d'expiration doit être dans les 90 prochains jours.".into()
+        }
+        (Lang::En, TextError::Empty { field: f }) => {
+            format!("{}: this field is empty.", field(lang, *f))
+        }
+        (Lang::En, TextError::TooLong { field: f, len, max }) => {
+            format!(
+                "{}: too long ({len} characters, at most {max}).",
+                field(lang, *f)
+            )
+        }
+        (Lang::En, TextError::PhoneNumber { field: f }) => format!(
+            "{}: this looks like a phone number. Contact details are shared privately, not on the board.",
+            field(lang, *f)
+        ),
+        (Lang::En, TextError::Email { field: f }) => format!(
+            "{}: this looks like an e-mail address. Contact details are shared privately, not on the board.",
+            field(lang, *f)
+        ),
+        (Lang::En, TextError::ControlCharacters { field: f }) => {
+            format!("{}: contains invisible characters.", field(lang, *f))
+        }
+        (Lang::En, TextError::Expiry) => "The expiry must be within the next 90 days.".into(),
+        (_, other) => other.to_string(),
+    }
+}
+
+/// "5 min ago" / "il y a 5 min".
+pub(crate) fn relative(lang: Lang, at: i64, now: i64) -> String {
+    let t = lang.t();
+    let delta = now - at;
+    let amount = delta.unsigned_abs();
+    let text = match amount {
+        0..=59 => return t.just_now.into(),
+        60..=3599 => format!("{} min", amount / 60),
+        3600..=86_399 => format!("{} h", amount / 3600),
+        _ => match lang {
+            Lang::Fr => format!("{} j", amount / 86_400),
+            Lang::En => format!("{} d", amount / 86_400),
+        },
+    };
+    if delta < 0 {
+        (t.in_future)(&text)
+    } else {
+        (t.ago)(&text)
+    }
+}
+
+/// "synchronised with 4 neighbours, 2 minutes ago".
+pub(crate) fn synced_with(lang: Lang, peers: usize, when: &str) -> String {
+    match (lang, peers) {
+        (Lang::Fr, 0 | 1) => format!("synchronisé avec 1 voisin, {when}"),
+        (Lang::Fr, n) => format!("synchronisé avec {n} voisins, {when}"),
+        (Lang::En, 0 | 1) => format!("synced with 1 neighbour, {when}"),
+        (Lang::En, n) => format!("synced with {n} neighbours, {when}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_picks_french_or_english() {
+        assert_eq!(Lang::from_accept_language("en-GB,en;q=0.9"), Lang::En);
+        assert_eq!(
+            Lang::from_accept_language("fr-FR,fr;q=0.9,en;q=0.8"),
+            Lang::Fr
+        );
+        assert_eq!(
+            Lang::from_accept_language("de-DE,en;q=0.5,fr;q=0.7"),
+            Lang::Fr
+        );
+        assert_eq!(Lang::from_accept_language("de-DE,en;q=0.5"), Lang::En);
+        assert_eq!(Lang::from_accept_language(""), Lang::Fr);
+    }
+
+    #[test]
+    fn relative_times_in_both_languages() {
+        assert_eq!(relative(Lang::Fr, 0, 300), "il y a 5 min");
+        assert_eq!(relative(Lang::En, 0, 300), "5 min ago");
+        assert_eq!(relative(Lang::Fr, 7200, 0), "dans 2 h");
+        assert_eq!(relative(Lang::En, 0, 10), "just now");
+    }
+}
