@@ -19,19 +19,28 @@ fn agent() -> ureq::Agent {
 }
 
 fn api(node: &TestNode) -> (String, String) {
-    let api: Value = serde_json::from_str(&std::fs::read_to_string(node.data_dir().join("api.json")).unwrap()).unwrap();
+    let api: Value =
+        serde_json::from_str(&std::fs::read_to_string(node.data_dir().join("api.json")).unwrap())
+            .unwrap();
     let token = std::fs::read_to_string(node.data_dir().join("api.token")).unwrap();
-    (format!("http://{}", api["address"].as_str().unwrap()), token.trim().to_owned())
+    (
+        format!("http://{}", api["address"].as_str().unwrap()),
+        token.trim().to_owned(),
+    )
 }
 
 fn get(url: &str) -> (u16, String) {
     let mut r = agent().get(url).call().unwrap();
-    (r.status().as_u16(), r.body_mut().read_to_string().unwrap_or_default())
+    (
+        r.status().as_u16(),
+        r.body_mut().read_to_string().unwrap_or_default(),
+    )
 }
 
 /// The hidden form token of a page.
 fn csrf_of(page: &str) -> String {
-    let at = page.find(r#"name="csrf" value=""#).expect("a form token") + r#"name="csrf" value=""#.len();
+    let at =
+        page.find(r#"name="csrf" value=""#).expect("a form token") + r#"name="csrf" value=""#.len();
     page[at..at + 64].to_owned()
 }
 
@@ -48,17 +57,34 @@ fn text_from_neighbours_is_shown_as_text_never_as_markup() {
     let (base, _) = api(&n);
     let nasty = r#"<script>alert("x")</script>"#;
     let id = n
-        .ok(&["post", "request", "--title", nasty, "--details", "<img src=x onerror=alert(1)> & \"quotes\"", "--area", "<b>B</b>"])
+        .ok(&[
+            "post",
+            "request",
+            "--title",
+            nasty,
+            "--details",
+            "<img src=x onerror=alert(1)> & \"quotes\"",
+            "--area",
+            "<b>B</b>",
+        ])
         .unwrap()
         .trim()
         .to_owned();
     n.ok(&["name", "<i>Marie</i>"]).unwrap();
-    for path in ["/".to_owned(), format!("/posts/{id}"), "/mine".to_owned(), "/settings".to_owned()] {
+    for path in [
+        "/".to_owned(),
+        format!("/posts/{id}"),
+        "/mine".to_owned(),
+        "/settings".to_owned(),
+    ] {
         let (status, page) = get(&format!("{base}{path}"));
         assert_eq!(status, 200, "{path}");
         assert!(!page.contains("<script>alert"), "{path}: raw script");
         assert!(!page.contains("<img src=x"), "{path}: raw img");
-        assert!(!page.contains("<i>Marie</i>") && !page.contains("<b>B</b>"), "{path}: raw markup");
+        assert!(
+            !page.contains("<i>Marie</i>") && !page.contains("<b>B</b>"),
+            "{path}: raw markup"
+        );
     }
     let (_, post) = get(&format!("{base}/posts/{id}"));
     assert!(post.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"));
@@ -66,7 +92,12 @@ fn text_from_neighbours_is_shown_as_text_never_as_markup() {
     assert!(post.contains("&lt;i&gt;Marie&lt;/i&gt;"));
     // And the page forbids inline scripts anyway.
     let r = agent().get(&base).call().unwrap();
-    let csp = r.headers().get("content-security-policy").unwrap().to_str().unwrap();
+    let csp = r
+        .headers()
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap();
     assert!(csp.contains("script-src 'self'"), "{csp}");
 }
 
@@ -86,7 +117,10 @@ fn cross_site_and_tokenless_form_posts_are_refused() {
         ]
     };
     // No token: a page on another site cannot know it.
-    let r = agent().post(format!("{base}/new")).send_form(fields("")).unwrap();
+    let r = agent()
+        .post(format!("{base}/new"))
+        .send_form(fields(""))
+        .unwrap();
     assert_eq!(r.status().as_u16(), 403);
     // The right token but sent from another origin.
     let r = agent()
@@ -104,20 +138,36 @@ fn cross_site_and_tokenless_form_posts_are_refused() {
         .send_form(fields(&csrf))
         .unwrap();
     assert_eq!(r.status().as_u16(), 303);
-    let location = r.headers().get("location").unwrap().to_str().unwrap().to_owned();
+    let location = r
+        .headers()
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(location.starts_with("/posts/"), "{location}");
     assert_eq!(n.board().unwrap().len(), 1);
     // A refused text comes back with the reason in plain words, in the page's language.
     let r = agent()
         .post(format!("{base}/new"))
         .header("Accept-Language", "fr-FR")
-        .send_form(vec![("csrf", csrf.clone()), ("kind", "request".into()), ("title", "Appelez le 06 12 34 56 78".into())])
+        .send_form(vec![
+            ("csrf", csrf.clone()),
+            ("kind", "request".into()),
+            ("title", "Appelez le 06 12 34 56 78".into()),
+        ])
         .unwrap();
     assert_eq!(r.status().as_u16(), 422);
     let page = r.into_body().read_to_string().unwrap();
-    assert!(page.contains("numéro de téléphone") && page.contains("field-error"), "{page}");
+    assert!(
+        page.contains("numéro de téléphone") && page.contains("field-error"),
+        "{page}"
+    );
     // The language switch only redirects within the page.
-    let r = agent().get(format!("{base}/lang/en?back=//evil.example/")).call().unwrap();
+    let r = agent()
+        .get(format!("{base}/lang/en?back=//evil.example/"))
+        .call()
+        .unwrap();
     assert_eq!(r.headers().get("location").unwrap(), "/");
 }
 
@@ -126,14 +176,25 @@ fn the_json_api_needs_the_token() {
     let n = running("Marie", LOOPBACK);
     let (base, token) = api(&n);
     assert_eq!(get(&format!("{base}/api/v1/status")).0, 401);
-    let r = agent().get(format!("{base}/api/v1/status")).header("Authorization", "Bearer nope").call().unwrap();
+    let r = agent()
+        .get(format!("{base}/api/v1/status"))
+        .header("Authorization", "Bearer nope")
+        .call()
+        .unwrap();
     assert_eq!(r.status().as_u16(), 401);
-    let r = agent().get(format!("{base}/api/v1/status")).header("Authorization", format!("Bearer {token}")).call().unwrap();
+    let r = agent()
+        .get(format!("{base}/api/v1/status"))
+        .header("Authorization", format!("Bearer {token}"))
+        .call()
+        .unwrap();
     assert_eq!(r.status().as_u16(), 200);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(n.data_dir().join("api.token")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(n.data_dir().join("api.token"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o077, 0, "only the resident can read the token");
     }
 }
@@ -152,20 +213,37 @@ fn the_language_follows_the_browser_and_the_switch() {
     assert!(page("en-GB,en;q=0.9", None).contains(r#"<html lang="en">"#));
     assert!(page("fr-FR", None).contains(r#"<html lang="fr">"#));
     assert!(page("en-GB", Some("lang=fr")).contains(r#"<html lang="fr">"#));
-    let r = agent().get(format!("{base}/lang/en?back=/neighbours")).call().unwrap();
+    let r = agent()
+        .get(format!("{base}/lang/en?back=/neighbours"))
+        .call()
+        .unwrap();
     assert_eq!(r.headers().get("location").unwrap(), "/neighbours");
-    assert!(r.headers().get("set-cookie").unwrap().to_str().unwrap().starts_with("lang=en"));
+    assert!(
+        r.headers()
+            .get("set-cookie")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("lang=en")
+    );
 }
 
 #[test]
 fn on_the_lan_the_page_asks_for_the_login_code() {
-    let n = running("Marie", &["--no-mdns", "--listen", "/ip4/0.0.0.0/tcp/0", "--ui-lan"]);
+    let n = running(
+        "Marie",
+        &["--no-mdns", "--listen", "/ip4/0.0.0.0/tcp/0", "--ui-lan"],
+    );
     let (base, _) = api(&n);
     let port = base.rsplit(':').next().unwrap().to_owned();
     let code = n
         .stdout_lines()
         .iter()
-        .find_map(|l| l.split("type the code ").nth(1).map(|c| c.trim().to_owned()))
+        .find_map(|l| {
+            l.split("type the code ")
+                .nth(1)
+                .map(|c| c.trim().to_owned())
+        })
         .expect("up prints the login code");
     // This machine's address on its LAN, as a phone would use it.
     let status = n.json(&["status", "--json"]).unwrap();
@@ -190,13 +268,40 @@ fn on_the_lan_the_page_asks_for_the_login_code() {
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(r.headers().get("location").unwrap(), "/login");
     // The API keeps asking for its token, from anywhere.
-    assert_eq!(agent().get(format!("{lan}/api/v1/status")).call().unwrap().status().as_u16(), 401);
-    let r = agent().post(format!("{lan}/login")).send_form(vec![("code", "WRONG123")]).unwrap();
+    assert_eq!(
+        agent()
+            .get(format!("{lan}/api/v1/status"))
+            .call()
+            .unwrap()
+            .status()
+            .as_u16(),
+        401
+    );
+    let r = agent()
+        .post(format!("{lan}/login"))
+        .send_form(vec![("code", "WRONG123")])
+        .unwrap();
     assert_eq!(r.status().as_u16(), 401);
-    let r = agent().post(format!("{lan}/login")).send_form(vec![("code", code.to_lowercase())]).unwrap();
+    let r = agent()
+        .post(format!("{lan}/login"))
+        .send_form(vec![("code", code.to_lowercase())])
+        .unwrap();
     assert_eq!(r.status().as_u16(), 303);
-    let cookie = r.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_owned();
-    let r = agent().get(format!("{lan}/")).header("Cookie", &cookie).call().unwrap();
+    let cookie = r
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let r = agent()
+        .get(format!("{lan}/"))
+        .header("Cookie", &cookie)
+        .call()
+        .unwrap();
     assert_eq!(r.status().as_u16(), 200);
     // This computer itself never needs the code.
     assert_eq!(get(&format!("{base}/")).0, 200);
