@@ -141,8 +141,9 @@ pub(crate) fn board(lang: Lang, posts: &[PostView], f: &BoardFilters, now: i64) 
     let urg_all = if f.urgency.is_none() { " selected" } else { "" };
     format!(
         r#"<h1>{title}</h1>
+<details class="filters-box"{open}><summary>{legend}</summary>
 <form class="filters" method="get" action="/" role="search">
-<fieldset><legend>{legend}</legend>
+<fieldset><legend class="visually-hidden">{legend}</legend>
 <p><label for="f-kind">{kind_label}</label> <select id="f-kind" name="kind"><option value=""{kind_all}>{all}</option>{kinds}</select></p>
 <p><label for="f-category">{cat_label}</label> <select id="f-category" name="category"><option value=""{cat_all}>{all}</option>{cats}</select></p>
 <p><label for="f-urgency">{urg_label}</label> <select id="f-urgency" name="urgency"><option value=""{urg_all}>{all}</option>{urgs}</select></p>
@@ -152,9 +153,11 @@ pub(crate) fn board(lang: Lang, posts: &[PostView], f: &BoardFilters, now: i64) 
 <p><button type="submit">{apply}</button> <a href="/">{reset}</a></p>
 </fieldset>
 </form>
+</details>
 {cards}"#,
         title = esc(t.board_title),
         legend = esc(t.filter_legend),
+        open = if f.is_empty() { "" } else { " open" },
         kind_label = esc(t.filter_kind),
         all = esc(t.filter_all),
         kinds = options(
