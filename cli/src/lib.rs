@@ -184,7 +184,15 @@ enum KindArg {
 
 /// Runs the command line with the process's arguments.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    run_with_args(std::env::args_os())
+}
+
+/// Runs the command line with these arguments (the first is the program name).
+pub fn run_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

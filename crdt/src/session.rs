@@ -28,7 +28,7 @@ use crate::validation::ValidationFailure;
 use crate::wire::{DecodeError, FeedSync, Frame, InventoryEntry, PROTOCOL_VERSION};
 
 /// Room kept in each frame for the CBOR around the feeds' entries (map and array headers,
-/// the variant and field names: 22 bytes at most).
+/// the variant and field names: about 17 bytes), with room to spare.
 const FRAME_OVERHEAD: usize = 64;
 
 /// What a session tells its caller besides frames to send.

@@ -105,15 +105,18 @@ pub enum ValidationFailure {
 }
 
 impl ValidationFailure {
-    /// Whether the failure proves the sender misbehaved. Equivocation and a full waiting
-    /// queue depend on what this node already holds (an honest relay may have seen the
-    /// other half of an equivocating pair first), so they do not.
+    /// Whether the failure proves the sender misbehaved. Equivocation and a full waiting queue
+    /// or board depend on what this node already holds (an honest relay may have seen the
+    /// other half of an equivocating pair first); a batch
+    /// over the change limit may be an honest relay's whole document of a very large feed.
+    /// These do not blame the sender.
     pub fn blames_sender(&self) -> bool {
         !matches!(
             self,
             ValidationFailure::Equivocation { .. }
                 | ValidationFailure::TooManyPending { .. }
                 | ValidationFailure::TooManyFeeds
+                | ValidationFailure::TooManyChanges { .. }
         )
     }
 }
@@ -196,6 +199,7 @@ fn check_inflated_size(chunk: &[u8]) -> Result<(), ValidationFailure> {
             reason: format!("bad compressed change: {e}"),
         })?;
     if inflated.len() > MAX_CHANGE_BYTES {
+        // `size` is a lower bound: inflation stopped one byte past the limit.
         return Err(ValidationFailure::ChangeTooLarge {
             size: inflated.len(),
         });

@@ -120,6 +120,18 @@ impl Frame {
 }
 
 impl Push {
+    /// Whether the signature names the pushed change itself: the author signs the heads
+    /// right after each commit, and those are the new change. A push that leans on a
+    /// signature over other changes would be verifiable by some nodes and not others, so
+    /// it is refused everywhere. (The signature itself is checked by [`crate::validate`].)
+    pub fn is_self_signed(&self) -> bool {
+        let Ok(change) = automerge::Change::try_from(self.change.as_slice()) else {
+            return false;
+        };
+        let hash = crate::signed_heads::Hash::from(change.hash());
+        self.signed.feed == self.feed && self.signed.heads.contains(&hash)
+    }
+
     /// The push's bytes.
     pub fn encode(&self) -> Vec<u8> {
         encode(self)

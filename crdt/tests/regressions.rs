@@ -165,3 +165,36 @@ fn a_compressed_change_that_inflates_past_the_limit_is_refused() {
     ));
     let _ = Frame::decode; // keep the wire types in view for this file's readers
 }
+
+/// A push signed only by a child of its change was accepted by nodes that held the child
+/// and refused by the others, which then banned the honest relay that forwarded it. A push
+/// must carry a signature naming its own change, so every node gives the same verdict.
+#[test]
+fn a_push_must_be_signed_over_its_own_change() {
+    use entraide_crdt::wire::Push;
+    let alice = AuthorKey::from_seed([1; 32]);
+    let feed = FeedId::first(alice.id());
+    let mut raw = RawFeed::new(actor(&alice, 1));
+    let parent = raw.put("name", "v1");
+    let parent_signed = raw.signed_by(&alice);
+    raw.put("name", "v2");
+    let child_signed = raw.signed_by(&alice);
+    let crafted = Push {
+        feed,
+        change: parent.clone(),
+        signed: child_signed,
+    };
+    assert!(!crafted.is_self_signed());
+    let honest = Push {
+        feed,
+        change: parent,
+        signed: parent_signed,
+    };
+    assert!(honest.is_self_signed());
+    let garbage = Push {
+        feed,
+        change: b"not a change".to_vec(),
+        signed: honest.signed.clone(),
+    };
+    assert!(!garbage.is_self_signed());
+}

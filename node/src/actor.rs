@@ -8,7 +8,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use entraide_crdt::wire::Push;
 use entraide_crdt::{
-    AuthorId, Board, DeviceId, FeedId, LocalChange, PostId, Session, SessionEvent, Writer,
+    AuthorId, Board, DeviceId, FeedId, LocalChange, PostId, Session, SessionEvent, SessionStats,
+    Writer,
 };
 use futures::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance};
@@ -23,7 +24,7 @@ use crate::frame::{read_frame, write_frame};
 use crate::net::{self, Behaviour, BehaviourEvent, NetConfig};
 use crate::node::{
     COMMAND_CAPACITY, Command, EVENT_CAPACITY, Node, NodeConfig, NodeError, NodeEvent, PeerInfo,
-    Status, WhoAmI,
+    Status, SyncTraffic, WhoAmI,
 };
 use crate::store::{Store, StoreError};
 
@@ -80,6 +81,10 @@ struct PeerState {
     session: Option<PeerSession>,
     opening: bool,
     last_sync: Option<i64>,
+    /// Last ping round trip.
+    rtt: Option<Duration>,
+    /// Session traffic of finished sessions (the open one is added when asked).
+    traffic: SessionStats,
 }
 
 struct Net {
@@ -497,6 +502,7 @@ impl Actor {
                 .filter(|p| p.last_sync.is_some_and(|t| now - t < 600))
                 .count(),
             board: self.board.stats(now),
+            board_digest: hex::encode(self.board.digest()),
         }
     }
 
@@ -511,6 +517,20 @@ impl Actor {
                 connected: p.connections > 0,
                 addresses: p.addresses.iter().map(ToString::to_string).collect(),
                 last_sync: p.last_sync,
+                rtt_micros: p.rtt.map(|d| d.as_micros() as u64),
+                sync: {
+                    let mut t = p.traffic;
+                    if let Some(s) = &p.session {
+                        add_traffic(&mut t, &s.session.stats());
+                    }
+                    SyncTraffic {
+                        bytes_in: t.bytes_in,
+                        bytes_out: t.bytes_out,
+                        frames_in: t.frames_in,
+                        frames_out: t.frames_out,
+                        changes_applied: t.changes_applied,
+                    }
+                },
             })
             .collect();
         infos.sort_by(|a, b| {
@@ -575,7 +595,10 @@ impl Actor {
         });
         if let Some(peer) = target
             && (self.peers.get(&peer).is_some_and(|p| p.connections > 0)
-                || self.banned.contains_key(&peer))
+                || self
+                    .banned
+                    .get(&peer)
+                    .is_some_and(|until| *until > Instant::now()))
         {
             return Ok(());
         }
@@ -694,6 +717,15 @@ impl Actor {
                     }
                 }
             }
+            BehaviourEvent::Ping(libp2p::ping::Event {
+                peer,
+                result: Ok(rtt),
+                ..
+            }) => {
+                if let Some(state) = self.peers.get_mut(&peer) {
+                    state.rtt = Some(rtt);
+                }
+            }
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
                 if let Ok(key) = info.public_key.try_into_ed25519()
                     && let Some(state) = self.peers.get_mut(&peer_id)
@@ -715,6 +747,11 @@ impl Actor {
             Err(e) => {
                 self.report(&id, &source, MessageAcceptance::Reject);
                 self.ban(source, &format!("undecodable gossip: {e}"));
+                return;
+            }
+            Ok(push) if !push.is_self_signed() => {
+                self.report(&id, &source, MessageAcceptance::Reject);
+                self.ban(source, "a push not signed over its own change");
                 return;
             }
             Ok(push) => self
@@ -831,6 +868,7 @@ impl Actor {
                 warn!(error = %e, "could not save sync states");
             }
             let stats = s.session.stats();
+            add_traffic(&mut state.traffic, &stats);
             debug!(%peer, ?stats, "sync session closed");
         }
     }
@@ -993,6 +1031,14 @@ impl Actor {
             }
         }
     }
+}
+
+fn add_traffic(total: &mut SessionStats, more: &SessionStats) {
+    total.bytes_in += more.bytes_in;
+    total.bytes_out += more.bytes_out;
+    total.frames_in += more.frames_in;
+    total.frames_out += more.frames_out;
+    total.changes_applied += more.changes_applied;
 }
 
 /// How likely a neighbour reaches this address: 0 IPv4 on a LAN or beyond, 1 other IPv6,

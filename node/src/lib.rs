@@ -10,4 +10,4 @@ pub mod node;
 pub mod store;
 
 pub use libp2p::Multiaddr;
-pub use node::{Node, NodeConfig, NodeError, NodeEvent, PeerInfo, Status, WhoAmI};
+pub use node::{Node, NodeConfig, NodeError, NodeEvent, PeerInfo, Status, SyncTraffic, WhoAmI};

@@ -96,6 +96,26 @@ pub struct PeerInfo {
     pub addresses: Vec<String>,
     /// Last time a sync round with them completed or brought changes (Unix seconds).
     pub last_sync: Option<i64>,
+    /// Last ping round trip, in microseconds.
+    pub rtt_micros: Option<u64>,
+    /// Sync-session traffic with them since this node started.
+    pub sync: SyncTraffic,
+}
+
+/// Traffic of the sync sessions with one neighbour (frame payloads, not counting gossip,
+/// ping and the transport's own bytes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncTraffic {
+    /// Bytes received.
+    pub bytes_in: u64,
+    /// Bytes sent.
+    pub bytes_out: u64,
+    /// Frames received.
+    pub frames_in: u64,
+    /// Frames sent.
+    pub frames_out: u64,
+    /// Changes applied from them.
+    pub changes_applied: u64,
 }
 
 /// The node's state, for `entraide status` and the page footer.
@@ -119,6 +139,8 @@ pub struct Status {
     pub recently_synced_peers: usize,
     /// Board counts.
     pub board: BoardStats,
+    /// Digest of every feed's heads (hex): two nodes with the same digest hold the same board.
+    pub board_digest: String,
 }
 
 /// Who am I.

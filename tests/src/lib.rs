@@ -3,6 +3,8 @@
 //! [`TestNode`] drives the real `entraide` program in its own process with its own data
 //! directory: real libp2p over real loopback sockets, a real sled database on disk.
 
+pub mod browser;
+pub mod bench;
 pub mod netns;
 
 use std::io::{BufRead, BufReader};
@@ -207,6 +209,20 @@ impl TestNode {
             .as_ref()
             .map(|rx| rx.try_iter().collect())
             .unwrap_or_default()
+    }
+
+    /// The address of the running node's local page: `http://` and the `address` recorded
+    /// in `api.json`.
+    pub fn ui_url(&self) -> Result<String> {
+        let path = self.data_dir().join("api.json");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("{}: no {} (is the node up?)", self.name, path.display()))?;
+        let api: Value = serde_json::from_str(&text)
+            .with_context(|| format!("{}: api.json is not JSON: {text}", self.name))?;
+        let address = api["address"]
+            .as_str()
+            .ok_or_else(|| anyhow!("{}: api.json has no address: {text}", self.name))?;
+        Ok(format!("http://{address}"))
     }
 
     /// A loopback address neighbours can dial, with the peer id.

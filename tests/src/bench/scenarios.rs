@@ -1,0 +1,698 @@
+//! The six scenarios of the benchmark. Each returns table rows: figure, baseline measured
+//! in the same run, ratio, and the target.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use entraide_crdt::automerge::Automerge;
+use entraide_crdt::automerge::sync::{State, SyncDoc};
+use entraide_crdt::{Board, Category, Filter, Kind, PostDraft, Urgency};
+use entraide_node::community::Community;
+use serde_json::Value;
+
+use super::corpus::{self, Rng};
+use super::{
+    BenchNode, Row, cpu_seconds, dir_size, full_mesh, loopback_tx_bytes, prepare_data_dir,
+    progress, row, rss_mib, start_node, summary, temp_dir, verdict, wait_until,
+};
+
+fn community(tag: u8) -> Community {
+    Community::from_secret([tag; 32])
+}
+
+fn small_draft(title: String) -> PostDraft {
+    PostDraft {
+        kind: Kind::Request,
+        category: Category::Food,
+        title,
+        details: "Six packs d'eau, l'ascenseur est en panne.".into(),
+        urgency: Urgency::Today,
+        area: "Bât. B".into(),
+        expires_at: None,
+    }
+}
+
+/// Median ping round trip between the nodes of a cluster, in milliseconds.
+async fn median_rtt_ms(nodes: &[BenchNode]) -> Option<f64> {
+    let mut rtts = Vec::new();
+    for b in nodes {
+        for p in b.node.peers().await.ok()? {
+            if let Some(us) = p.rtt_micros {
+                rtts.push(us as f64 / 1000.0);
+            }
+        }
+    }
+    (!rtts.is_empty()).then(|| summary(&rtts).p50)
+}
+
+/// 1. Propagation: one node posts; time until the post is in every node's board view.
+pub async fn propagation(n: usize, posts: usize, start: Instant) -> Result<Vec<Row>> {
+    progress(
+        start,
+        &format!("propagation: starting {n} nodes in a full mesh"),
+    );
+    let nodes = full_mesh(n, &community(10 + n as u8), 1000 + n as u64).await?;
+    // Let gossipsub form its mesh (heartbeat: 1 s) and the first sync rounds end.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let mut everyone = Vec::with_capacity(posts);
+    let mut each = Vec::new();
+    for k in 0..posts {
+        let poster = k % n;
+        let (id_tx, id_rx) = tokio::sync::watch::channel(None::<String>);
+        let t0 = Instant::now();
+        let mut waiters = Vec::new();
+        for (i, b) in nodes.iter().enumerate() {
+            if i == poster {
+                continue;
+            }
+            let node = b.node.clone();
+            let mut events = node.subscribe();
+            let mut id_rx = id_rx.clone();
+            waiters.push(tokio::spawn(async move {
+                let id = loop {
+                    if let Some(id) = id_rx.borrow().clone() {
+                        break id;
+                    }
+                    if id_rx.changed().await.is_err() {
+                        return None;
+                    }
+                };
+                loop {
+                    if node.show(&id).await.is_ok() {
+                        return Some(t0.elapsed());
+                    }
+                    match tokio::time::timeout(Duration::from_secs(30), events.recv()).await {
+                        Ok(Ok(_))
+                        | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
+                        _ => return None,
+                    }
+                }
+            }));
+        }
+        let id = nodes[poster]
+            .node
+            .post(small_draft(format!("Propagation {k}")))
+            .await?;
+        let _ = id_tx.send(Some(id.to_string()));
+        let mut slowest = Duration::ZERO;
+        for w in waiters {
+            let took = w.await?.context("a node never received the post")?;
+            each.push(took.as_secs_f64() * 1000.0);
+            slowest = slowest.max(took);
+        }
+        everyone.push(slowest.as_secs_f64() * 1000.0);
+        if (k + 1) % 10 == 0 {
+            progress(start, &format!("propagation N={n}: {} posts", k + 1));
+        }
+    }
+    let rtt = median_rtt_ms(&nodes).await.unwrap_or(0.0);
+    let all = summary(&everyone);
+    let one = summary(&each);
+    let scenario = format!("1. propagation, N = {n} (full mesh)");
+    let target = if n == 50 {
+        verdict(all.p99 < 100.0, "p99 < 100 ms")
+    } else {
+        "-".into()
+    };
+    for b in nodes {
+        b.node.shutdown().await?;
+    }
+    Ok(vec![
+        row(
+            &scenario,
+            &format!("to every node, p50 ({} posts)", all.n),
+            all.p50,
+            "ms",
+            Some((rtt, "ping round trip, median")),
+            "-",
+        ),
+        row(
+            &scenario,
+            &format!("to every node, p99 ({} posts)", all.n),
+            all.p99,
+            "ms",
+            Some((rtt, "ping round trip, median")),
+            &target,
+        ),
+        row(
+            &scenario,
+            "to one node, p50",
+            one.p50,
+            "ms",
+            Some((rtt, "ping round trip, median")),
+            "-",
+        ),
+    ])
+}
+
+/// Bytes, messages and time of plain automerge sync of the same documents, in memory, with
+/// no network and no signatures: the floor.
+struct Floor {
+    bytes_to_new: u64,
+    bytes_to_old: u64,
+    messages: u64,
+    rounds: u64,
+    time: Duration,
+}
+
+fn automerge_floor(full: &Board, old: &Board) -> Result<Floor> {
+    let mut docs = Vec::new();
+    for feed in full.feeds() {
+        let a = Automerge::load(&feed.save())?;
+        let b = match old.feed(&feed.id()) {
+            Some(f) => Automerge::load(&f.save())?,
+            None => Automerge::new(),
+        };
+        docs.push((a, b));
+    }
+    let mut floor = Floor {
+        bytes_to_new: 0,
+        bytes_to_old: 0,
+        messages: 0,
+        rounds: 0,
+        time: Duration::ZERO,
+    };
+    let t0 = Instant::now();
+    for (a, b) in &mut docs {
+        let (mut sa, mut sb) = (State::new(), State::new());
+        let mut rounds = 0;
+        loop {
+            let mut moved = false;
+            if let Some(m) = a.generate_sync_message(&mut sa) {
+                let bytes = m.encode();
+                floor.bytes_to_new += bytes.len() as u64;
+                floor.messages += 1;
+                b.receive_sync_message(
+                    &mut sb,
+                    entraide_crdt::automerge::sync::Message::decode(&bytes)?,
+                )?;
+                moved = true;
+            }
+            if let Some(m) = b.generate_sync_message(&mut sb) {
+                let bytes = m.encode();
+                floor.bytes_to_old += bytes.len() as u64;
+                floor.messages += 1;
+                a.receive_sync_message(
+                    &mut sa,
+                    entraide_crdt::automerge::sync::Message::decode(&bytes)?,
+                )?;
+                moved = true;
+            }
+            if !moved {
+                break;
+            }
+            rounds += 1;
+        }
+        floor.rounds = floor.rounds.max(rounds);
+    }
+    floor.time = t0.elapsed();
+    if docs.iter_mut().any(|(a, b)| a.get_heads() != b.get_heads()) {
+        bail!("the automerge floor did not converge");
+    }
+    Ok(floor)
+}
+
+/// Starts `A` with `full` and `X` with `old`, connects X to A, and measures until X holds
+/// exactly A's board.
+async fn sync_two(
+    name: &str,
+    full: &Board,
+    old: &Board,
+    start: Instant,
+) -> Result<(Duration, entraide_node::SyncTraffic)> {
+    let c = community(20);
+    let dir_a = temp_dir(&format!("{name}-a"))?;
+    let data_a = prepare_data_dir(dir_a.path(), &c, [1; 32], Some(full))?;
+    let a = start_node(dir_a, data_a, vec![]).await?;
+    let dir_x = temp_dir(&format!("{name}-x"))?;
+    let data_x = prepare_data_dir(dir_x.path(), &c, [2; 32], Some(old))?;
+    let want = a.node.status().await?.board_digest;
+    progress(start, &format!("{name}: nodes ready, syncing"));
+    let t0 = Instant::now();
+    let x = start_node(dir_x, data_x, vec![a.address.clone()]).await?;
+    let took = wait_until(Duration::from_secs(600), || async {
+        x.node
+            .status()
+            .await
+            .map(|s| s.board_digest == want)
+            .unwrap_or(false)
+    })
+    .await
+    .context("the node never caught up")?;
+    let _ = took;
+    let elapsed = t0.elapsed();
+    let traffic = x.node.peers().await?.into_iter().map(|p| p.sync).fold(
+        entraide_node::SyncTraffic::default(),
+        |mut t, s| {
+            t.bytes_in += s.bytes_in;
+            t.bytes_out += s.bytes_out;
+            t.frames_in += s.frames_in;
+            t.frames_out += s.frames_out;
+            t.changes_applied += s.changes_applied;
+            t
+        },
+    );
+    a.node.shutdown().await?;
+    x.node.shutdown().await?;
+    Ok((elapsed, traffic))
+}
+
+fn build_board(seed: u64, authors: usize, posts: usize, now: i64) -> Board {
+    let mut rng = Rng::new(seed);
+    let writers = corpus::writers(&mut rng, authors);
+    let mut board = Board::new();
+    corpus::add_posts(&mut board, &writers, &mut rng, posts, now);
+    board
+}
+
+/// 2. Catch-up: a node comes back after `offline` posts were made by 20 authors.
+pub async fn catch_up(offline: usize, start: Instant) -> Result<Vec<Row>> {
+    let now = super::now();
+    progress(start, &format!("catch-up {offline}: writing the corpus"));
+    let before = 200;
+    let old = build_board(77, 20, before, now);
+    let full = build_board(77, 20, before + offline, now);
+    let floor = automerge_floor(&full, &old)?;
+    let (took, t) = sync_two(&format!("catchup{offline}"), &full, &old, start).await?;
+    let scenario = format!("2. catch-up after {offline} posts (20 authors)");
+    let time_ms = took.as_secs_f64() * 1000.0;
+    let floor_ms = floor.time.as_secs_f64() * 1000.0;
+    let bytes_ratio = t.bytes_in as f64 / floor.bytes_to_new.max(1) as f64;
+    Ok(vec![
+        row(
+            &scenario,
+            "time to identical board",
+            time_ms,
+            "ms",
+            Some((floor_ms, "automerge sync in memory")),
+            &verdict(time_ms <= 2.0 * floor_ms, "within 2x"),
+        ),
+        row(
+            &scenario,
+            "bytes to the returning node",
+            t.bytes_in as f64 / 1024.0,
+            "KiB",
+            Some((
+                floor.bytes_to_new as f64 / 1024.0,
+                "automerge sync in memory",
+            )),
+            &verdict(bytes_ratio <= 1.25, "within 1.25x"),
+        ),
+        row(
+            &scenario,
+            "bytes from the returning node",
+            t.bytes_out as f64 / 1024.0,
+            "KiB",
+            Some((
+                floor.bytes_to_old as f64 / 1024.0,
+                "automerge sync in memory",
+            )),
+            "-",
+        ),
+        row(
+            &scenario,
+            "frames in / out (automerge messages, floor)",
+            (t.frames_in + t.frames_out) as f64,
+            "frames",
+            Some((
+                floor.messages as f64,
+                &format!("messages over {} rounds", floor.rounds),
+            )),
+            "-",
+        ),
+    ])
+}
+
+/// 3. Fresh join: a new node joins a community holding `posts` posts from 500 authors.
+pub async fn fresh_join(posts: usize, start: Instant) -> Result<Vec<Row>> {
+    let now = super::now();
+    progress(
+        start,
+        &format!("fresh join: writing {posts} posts from 500 authors"),
+    );
+    let full = build_board(99, 500, posts, now);
+    let empty = Board::new();
+    let floor = automerge_floor(&full, &empty)?;
+    let (took, t) = sync_two("freshjoin", &full, &empty, start).await?;
+    let scenario = format!("3. fresh join, {posts} posts from 500 authors");
+    Ok(vec![
+        row(
+            &scenario,
+            "time until the board is complete",
+            took.as_secs_f64() * 1000.0,
+            "ms",
+            Some((
+                floor.time.as_secs_f64() * 1000.0,
+                "automerge sync in memory",
+            )),
+            "-",
+        ),
+        row(
+            &scenario,
+            "bytes received",
+            t.bytes_in as f64 / 1024.0,
+            "KiB",
+            Some((
+                floor.bytes_to_new as f64 / 1024.0,
+                "automerge sync in memory",
+            )),
+            "-",
+        ),
+        row(
+            &scenario,
+            "bytes sent",
+            t.bytes_out as f64 / 1024.0,
+            "KiB",
+            Some((
+                floor.bytes_to_old as f64 / 1024.0,
+                "automerge sync in memory",
+            )),
+            "-",
+        ),
+    ])
+}
+
+/// 4. Idle cost: `n` connected nodes, nothing changes for `window`.
+pub async fn idle(n: usize, window: Duration, start: Instant) -> Result<Vec<Row>> {
+    progress(start, &format!("idle: starting {n} nodes"));
+    let nodes = full_mesh(n, &community(40), 4000).await?;
+    // Let the first sync rounds and the gossip mesh settle.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let sync_before = total_sync_out(&nodes).await?;
+    let (lo0, cpu0) = (loopback_tx_bytes(), cpu_seconds());
+    progress(
+        start,
+        &format!("idle: measuring {} s of silence", window.as_secs()),
+    );
+    tokio::time::sleep(window).await;
+    let (lo1, cpu1) = (loopback_tx_bytes(), cpu_seconds());
+    let sync_after = total_sync_out(&nodes).await?;
+    let minutes = window.as_secs_f64() / 60.0;
+    let links = (n * (n - 1)) as f64;
+    let mut rows = Vec::new();
+    let scenario = format!("4. idle, {n} connected nodes");
+    if let (Some(a), Some(b)) = (lo0, lo1) {
+        let per = (b - a) as f64 / links / minutes;
+        rows.push(row(
+            &scenario,
+            "bytes per peer per minute (loopback, with TCP/IP headers)",
+            per,
+            "B",
+            None,
+            &verdict(per < 2048.0, "< 2 KB"),
+        ));
+    }
+    let sync_per = (sync_after - sync_before) as f64 / links / minutes;
+    rows.push(row(
+        &scenario,
+        "of which sync-session payload",
+        sync_per,
+        "B",
+        None,
+        "-",
+    ));
+    if let (Some(a), Some(b)) = (cpu0, cpu1) {
+        rows.push(row(
+            &scenario,
+            "CPU per node per minute",
+            (b - a) / n as f64 / minutes,
+            "s",
+            None,
+            "-",
+        ));
+    }
+    for b in nodes {
+        b.node.shutdown().await?;
+    }
+    Ok(rows)
+}
+
+async fn total_sync_out(nodes: &[BenchNode]) -> Result<u64> {
+    let mut total = 0;
+    for b in nodes {
+        for p in b.node.peers().await? {
+            total += p.sync.bytes_out;
+        }
+    }
+    Ok(total)
+}
+
+/// The node program run as a child process: this benchmark binary re-executes itself in
+/// `--as-entraide` mode, which is the `entraide` command line.
+fn entraide(data: &Path) -> Result<Command> {
+    let mut cmd = Command::new(std::env::current_exe()?);
+    cmd.arg("--as-entraide").arg("--data-dir").arg(data);
+    Ok(cmd)
+}
+
+struct Running {
+    child: Child,
+    base: String,
+    token: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn http() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into()
+}
+
+/// Spawns `entraide up` on `data` and waits until its API answers; returns the wait.
+fn spawn_up(data: &Path) -> Result<(Running, Duration)> {
+    let _ = std::fs::remove_file(data.join("api.json"));
+    let t0 = Instant::now();
+    let child = entraide(data)?
+        .args([
+            "up",
+            "--no-mdns",
+            "--listen",
+            "/ip4/127.0.0.1/tcp/0",
+            "--ui",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let pid = child.id();
+    let mut running = Running {
+        child,
+        base: String::new(),
+        token: String::new(),
+    };
+    loop {
+        if t0.elapsed() > Duration::from_secs(120) {
+            bail!("entraide up did not answer in 120 s");
+        }
+        if let Ok(text) = std::fs::read_to_string(data.join("api.json")) {
+            let api: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            if api["pid"] == pid {
+                running.base = format!("http://{}", api["address"].as_str().unwrap_or_default());
+                running.token = std::fs::read_to_string(data.join("api.token"))?
+                    .trim()
+                    .to_owned();
+                let r = http()
+                    .get(format!("{}/api/v1/posts?category=food", running.base))
+                    .header("Authorization", format!("Bearer {}", running.token))
+                    .call();
+                if r.is_ok_and(|r| r.status().is_success()) {
+                    return Ok((running, t0.elapsed()));
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// 5. Scale of one node: 10,000 live posts from 500 authors on disk.
+pub fn scale(posts: usize, lists: usize, start: Instant) -> Result<Vec<Row>> {
+    let now = super::now();
+    progress(
+        start,
+        &format!("scale: writing {posts} posts from 500 authors"),
+    );
+    let board = build_board(123, 500, posts, now);
+    let dir = temp_dir("scale")?;
+    prepare_data_dir(dir.path(), &community(50), [5; 32], Some(&board))?;
+    // Floor for the cold start: loading the same documents with plain automerge.
+    let saved: Vec<Vec<u8>> = board.feeds().map(|f| f.save()).collect();
+    let t0 = Instant::now();
+    for s in &saved {
+        Automerge::load(s)?;
+    }
+    let load_floor = t0.elapsed();
+    progress(start, "scale: cold start of `entraide up`");
+    let (running, cold) = spawn_up(dir.path())?;
+    let rss = rss_mib(running.child.id()).unwrap_or(0.0);
+    let disk = dir_size(dir.path()) as f64 / (1024.0 * 1024.0);
+    let agent = http();
+    let mut times = Vec::new();
+    for _ in 0..lists {
+        let t = Instant::now();
+        let mut r = agent
+            .get(format!("{}/api/v1/posts?category=food&q=eau", running.base))
+            .header("Authorization", format!("Bearer {}", running.token))
+            .call()?;
+        let body = r.body_mut().read_to_string()?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        if !body.starts_with('[') {
+            bail!("unexpected list answer: {body:.100}");
+        }
+    }
+    // Floor for the list: the same filter over the same board, in memory, no HTTP.
+    let filter = Filter {
+        category: Some(Category::Food),
+        text: Some("eau".into()),
+        ..Filter::default()
+    };
+    let mut floor = Vec::new();
+    for _ in 0..lists.min(20) {
+        let t = Instant::now();
+        let _ = board.view(&filter, now);
+        floor.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let rss_after = rss_mib(running.child.id()).unwrap_or(rss);
+    let list = summary(&times);
+    let floor = summary(&floor);
+    let scenario = format!("5. one node, {posts} posts from 500 authors");
+    let cold_ms = cold.as_secs_f64() * 1000.0;
+    Ok(vec![
+        row(
+            &scenario,
+            "cold start to serving the board",
+            cold_ms,
+            "ms",
+            Some((
+                load_floor.as_secs_f64() * 1000.0,
+                "automerge load of the same feeds",
+            )),
+            &verdict(cold_ms < 1000.0, "< 1 s"),
+        ),
+        row(
+            &scenario,
+            "resident memory after listing",
+            rss_after,
+            "MiB",
+            None,
+            &verdict(rss_after < 150.0, "< 150 MB"),
+        ),
+        row(
+            &scenario,
+            "disk used",
+            disk,
+            "MiB",
+            Some((
+                saved.iter().map(Vec::len).sum::<usize>() as f64 / (1024.0 * 1024.0),
+                "automerge save() of the feeds",
+            )),
+            "-",
+        ),
+        row(
+            &scenario,
+            "filtered list through the API, p50",
+            list.p50,
+            "ms",
+            Some((floor.p50, "same filter in memory")),
+            &verdict(list.p50 < 50.0, "< 50 ms"),
+        ),
+        row(
+            &scenario,
+            "filtered list through the API, p99",
+            list.p99,
+            "ms",
+            Some((floor.p99, "same filter in memory")),
+            "-",
+        ),
+    ])
+}
+
+/// 6. Local post: from `entraide post` (and from an API call) to acknowledged on disk.
+pub fn local_post(api_posts: usize, cli_posts: usize, start: Instant) -> Result<Vec<Row>> {
+    let dir = temp_dir("localpost")?;
+    prepare_data_dir(dir.path(), &community(60), [6; 32], None)?;
+    progress(start, "local post: starting `entraide up`");
+    let (running, _) = spawn_up(dir.path())?;
+    let agent = http();
+    let mut api = Vec::new();
+    let mut rng = Rng::new(66);
+    for _ in 0..api_posts {
+        let draft = serde_json::to_value(corpus::draft(&mut rng))?;
+        let t = Instant::now();
+        let r = agent
+            .post(format!("{}/api/v1/posts", running.base))
+            .header("Authorization", format!("Bearer {}", running.token))
+            .send_json(draft)?;
+        api.push(t.elapsed().as_secs_f64() * 1000.0);
+        if r.status().as_u16() != 201 {
+            bail!("post refused: {}", r.status());
+        }
+    }
+    let mut cli = Vec::new();
+    for i in 0..cli_posts {
+        let t = Instant::now();
+        let out = entraide(dir.path())?
+            .args([
+                "post",
+                "request",
+                "--title",
+                &format!("Bread for the neighbour {i}"),
+            ])
+            .output()?;
+        cli.push(t.elapsed().as_secs_f64() * 1000.0);
+        if !out.status.success() {
+            bail!(
+                "entraide post failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    // Floor: one sled insert and flush on the same disk.
+    let floor_dir = temp_dir("sledfloor")?;
+    let db = sled::open(floor_dir.path())?;
+    let mut floor = Vec::new();
+    for i in 0..api_posts {
+        let t = Instant::now();
+        db.insert(format!("k{i}"), vec![0u8; 300])?;
+        db.flush()?;
+        floor.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    drop(running);
+    let (api, cli, floor) = (summary(&api), summary(&cli), summary(&floor));
+    let scenario = "6. local post acknowledged (flushed)";
+    Ok(vec![
+        row(
+            scenario,
+            &format!("through the local API, p50 ({} posts)", api.n),
+            api.p50,
+            "ms",
+            Some((floor.p50, "sled insert + flush")),
+            &verdict(api.p50 < 20.0, "p50 < 20 ms"),
+        ),
+        row(
+            scenario,
+            "through the local API, p99",
+            api.p99,
+            "ms",
+            Some((floor.p99, "sled insert + flush")),
+            "-",
+        ),
+        row(
+            scenario,
+            &format!("`entraide post` command, p50 ({} runs)", cli.n),
+            cli.p50,
+            "ms",
+            Some((floor.p50, "sled insert + flush")),
+            "-",
+        ),
+    ])
+}

@@ -1,0 +1,77 @@
+//! The benchmark harness: `cargo run --release -p entraide-tests --bin bench [-- --quick]`.
+//!
+//! Runs every scenario with real nodes over loopback TCP, prints a table, and writes it as
+//! markdown (`--out FILE`, default `target/bench.md`). See `docs/benchmarks.md`.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use entraide_tests::bench::{Row, markdown, progress, scenarios};
+
+fn main() -> ExitCode {
+    let mut args: Vec<String> = std::env::args().collect();
+    // Child processes of scenarios 5 and 6: this binary is then the `entraide` program.
+    if args.get(1).map(String::as_str) == Some("--as-entraide") {
+        args.remove(1);
+        return entraide::run_with_args(args.into_iter().map(Into::into));
+    }
+    let quick = args.iter().any(|a| a == "--quick");
+    let out = args
+        .iter()
+        .position(|a| a == "--out")
+        .and_then(|i| args.get(i + 1).cloned())
+        .unwrap_or_else(|| "target/bench.md".into());
+    match run(quick) {
+        Ok(rows) => {
+            let table = markdown(&rows);
+            println!("\n{table}");
+            let header = format!(
+                "<!-- cargo run --release -p entraide-tests --bin bench{} -->\n",
+                if quick { " -- --quick" } else { "" }
+            );
+            if let Err(e) = std::fs::write(&out, format!("{header}{table}")) {
+                eprintln!("bench: could not write {out}: {e}");
+                return ExitCode::FAILURE;
+            }
+            eprintln!("written to {out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("bench: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(quick: bool) -> anyhow::Result<Vec<Row>> {
+    let start = Instant::now();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let mut rows = Vec::new();
+    let (posts, idle_window, scale_posts) = if quick {
+        (20, Duration::from_secs(20), 2_000)
+    } else {
+        (100, Duration::from_secs(60), 10_000)
+    };
+    rows.extend(runtime.block_on(scenarios::propagation(10, posts, start))?);
+    rows.extend(runtime.block_on(scenarios::propagation(50, posts, start))?);
+    rows.extend(runtime.block_on(scenarios::catch_up(1_000, start))?);
+    if !quick {
+        rows.extend(runtime.block_on(scenarios::catch_up(10_000, start))?);
+    }
+    rows.extend(runtime.block_on(scenarios::fresh_join(scale_posts, start))?);
+    rows.extend(runtime.block_on(scenarios::idle(10, idle_window, start))?);
+    rows.extend(scenarios::scale(
+        scale_posts,
+        if quick { 20 } else { 100 },
+        start,
+    )?);
+    rows.extend(scenarios::local_post(
+        if quick { 30 } else { 200 },
+        if quick { 5 } else { 20 },
+        start,
+    )?);
+    progress(start, "done");
+    Ok(rows)
+}
