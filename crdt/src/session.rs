@@ -7,8 +7,8 @@
 //! 1. each side sends [`Frame::Hello`] with its board digest; equal digests end the round;
 //! 2. otherwise each side sends [`Frame::Inventory`]: its feeds and a digest of each one's
 //!    heads;
-//! 3. for every feed that differs or that one side lacks, both sides run automerge's sync
-//!    protocol (one `sync::State` per feed, kept across rounds), carrying the author's
+//! 3. for every feed that differs or that one side lacks, the sides that hold it start
+//!    automerge's sync protocol (one `sync::State` per feed, kept across rounds), carrying the author's
 //!    signed heads with any changes; each received message is validated
 //!    ([`crate::validate`]) before anything is applied, and answered until neither side
 //!    has anything to send.
@@ -221,8 +221,13 @@ impl Session {
                         differing.insert(feed.id());
                     }
                 }
+                // Only feeds we hold start here; for a feed we lack, the holder's first
+                // message asks for nothing and ours would say "I hold nothing", which makes
+                // automerge send the whole document once per such message: we answer the
+                // holder's message instead, and the document travels once.
                 let syncs = differing
                     .into_iter()
+                    .filter(|feed| board.feed(feed).is_some_and(|f| !f.is_empty()))
                     .filter_map(|feed| self.generate(board, feed))
                     .collect();
                 self.send_syncs(&mut out, syncs);

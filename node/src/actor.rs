@@ -89,6 +89,7 @@ struct PeerState {
 
 struct Net {
     swarm: Swarm<Behaviour>,
+    traffic: crate::net::TrafficCounter,
     control: libp2p_stream::Control,
     incoming: libp2p_stream::IncomingStreams,
     protocol: StreamProtocol,
@@ -178,6 +179,7 @@ async fn start_network(profile: &Profile, config: &NodeConfig) -> Result<Net, No
         mdns: config.mdns,
         ..NetConfig::new(profile.community.psk(), tag.clone())
     };
+    let traffic = net_config.traffic.clone();
     let mut swarm = net::build_swarm(keypair, &net_config).map_err(|e| network(&e))?;
     let protocol = net::sync_protocol(&tag);
     let topic = net::gossip_topic(&tag);
@@ -230,6 +232,7 @@ async fn start_network(profile: &Profile, config: &NodeConfig) -> Result<Net, No
     }
     Ok(Net {
         swarm,
+        traffic,
         control,
         incoming,
         protocol,
@@ -423,16 +426,14 @@ impl Actor {
                 .gossipsub
                 .publish(net.topic.clone(), push.encode())
             {
-                Ok(_) => {}
-                // Alone, or before the mesh forms: the next sync round carries it.
-                Err(gossipsub::PublishError::NoPeersSubscribedToTopic)
-                | Err(gossipsub::PublishError::Duplicate) => {}
+                Ok(_) | Err(gossipsub::PublishError::Duplicate) => {}
+                // Alone, or before the gossip mesh forms: a sync round carries it.
                 Err(e) => {
-                    debug!(error = %e, "gossip publish failed; sync rounds will carry the change")
+                    debug!(error = %e, "gossip publish failed; a sync round will carry the change");
+                    self.schedule_resync();
                 }
             }
         }
-        self.schedule_resync();
         self.emit(NodeEvent::BoardChanged);
         Ok(())
     }
@@ -503,6 +504,8 @@ impl Actor {
                 .count(),
             board: self.board.stats(now),
             board_digest: hex::encode(self.board.digest()),
+            network_bytes_sent: self.net.as_ref().map(|n| n.traffic.sent()).unwrap_or(0),
+            network_bytes_received: self.net.as_ref().map(|n| n.traffic.received()).unwrap_or(0),
         }
     }
 
@@ -767,7 +770,7 @@ impl Actor {
                     if let Some(p) = self.peers.get_mut(&source) {
                         p.last_sync = Some(now());
                     }
-                    self.schedule_resync();
+                    // No sync round: gossipsub forwards the push to the other peers itself.
                     self.emit(NodeEvent::BoardChanged);
                 }
             }

@@ -45,6 +45,11 @@ pub const GOSSIP_ENVELOPE_BYTES: usize = 1024;
 /// gossipsub's `max_transmit_size`: the largest gossipsub RPC sent or accepted, in bytes.
 pub const GOSSIP_MAX_TRANSMIT_BYTES: usize = MAX_GOSSIP_MESSAGE_BYTES + GOSSIP_ENVELOPE_BYTES;
 
+/// How often each connection is pinged. Pings only measure the round trip shown to people
+/// (libp2p does not close connections on failed pings), so once a minute is plenty, and
+/// keeps an idle neighbourhood quiet (see docs/benchmarks.md, idle cost).
+pub const PING_INTERVAL: Duration = Duration::from_secs(60);
+
 /// gossipsub heartbeat. Forwarding is immediate; the heartbeat only repairs the mesh and
 /// gossips message ids, so one second is plenty for a neighbourhood.
 pub const GOSSIP_HEARTBEAT: Duration = Duration::from_secs(1);
@@ -118,6 +123,8 @@ pub struct NetConfig {
     pub mdns_query_interval: Duration,
     /// Longest time a connection may take to get through TCP, pnet, Noise and Yamux.
     pub handshake_timeout: Duration,
+    /// Counts the bytes of every connection (shown in the node's status).
+    pub traffic: TrafficCounter,
 }
 
 impl NetConfig {
@@ -131,6 +138,7 @@ impl NetConfig {
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             mdns_query_interval: DEFAULT_MDNS_QUERY_INTERVAL,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            traffic: TrafficCounter::default(),
         }
     }
 }
@@ -277,7 +285,7 @@ impl Behaviour {
                 .with_agent_version(format!("entraide/{}", env!("CARGO_PKG_VERSION"))),
         );
 
-        let ping = ping::Behaviour::new(ping::Config::new());
+        let ping = ping::Behaviour::new(ping::Config::new().with_interval(PING_INTERVAL));
 
         let mdns = if config.mdns {
             let mdns_config = mdns::Config {
@@ -357,6 +365,76 @@ fn check_community_tag(tag: &str) -> Result<(), NetError> {
 /// said, then Noise and Yamux; connections idle for [`NetConfig::idle_timeout`] close (an
 /// open sync stream keeps its connection alive). Must be called inside a tokio runtime.
 /// Nothing listens yet: call [`Swarm::listen_on`].
+/// Bytes carried by every TCP connection of a swarm, above TCP (with every protocol
+/// overhead: pnet, Noise, Yamux, multistream-select). Shared by cheap clones.
+#[derive(Clone, Debug, Default)]
+pub struct TrafficCounter(std::sync::Arc<[std::sync::atomic::AtomicU64; 2]>);
+
+impl TrafficCounter {
+    /// Bytes sent so far.
+    pub fn sent(&self) -> u64 {
+        self.0[0].load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Bytes received so far.
+    pub fn received(&self) -> u64 {
+        self.0[1].load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn add(&self, which: usize, n: usize) {
+        self.0[which].fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// A socket that counts what crosses it.
+#[derive(Debug)]
+struct Counted<S> {
+    inner: S,
+    counter: TrafficCounter,
+}
+
+impl<S: futures::AsyncRead + Unpin> futures::AsyncRead for Counted<S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut [u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let poll = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let std::task::Poll::Ready(Ok(n)) = &poll {
+            self.counter.add(1, *n);
+        }
+        poll
+    }
+}
+
+impl<S: futures::AsyncWrite + Unpin> futures::AsyncWrite for Counted<S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let poll = std::pin::Pin::new(&mut self.inner).poll_write(cx, buf);
+        if let std::task::Poll::Ready(Ok(n)) = &poll {
+            self.counter.add(0, *n);
+        }
+        poll
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_close(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_close(cx)
+    }
+}
+
 pub fn build_swarm(keypair: Keypair, config: &NetConfig) -> Result<Swarm<Behaviour>, NetError> {
     let behaviour = Behaviour::new(&keypair, config)?;
     let psk = PreSharedKey::new(config.psk);
@@ -364,12 +442,17 @@ pub fn build_swarm(keypair: Keypair, config: &NetConfig) -> Result<Swarm<Behavio
     let mut yamux_config = yamux::Config::default();
     yamux_config.set_max_num_streams(MAX_STREAMS_PER_CONNECTION);
 
+    let traffic = config.traffic.clone();
     // Both closures below are infallible (their error type is `Infallible`).
     let Ok(builder) = SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
         .with_other_transport(move |_| {
             tcp::tokio::Transport::new(tcp::Config::new().nodelay(true))
                 // pnet wraps the raw socket, so even multistream-select runs encrypted.
+                .map(move |socket, _| Counted {
+                    inner: socket,
+                    counter: traffic.clone(),
+                })
                 .and_then(move |socket, _| PnetConfig::new(psk).handshake(socket))
                 .upgrade(Version::V1Lazy)
                 .authenticate(noise_config)

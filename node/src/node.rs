@@ -141,6 +141,11 @@ pub struct Status {
     pub board: BoardStats,
     /// Digest of every feed's heads (hex): two nodes with the same digest hold the same board.
     pub board_digest: String,
+    /// Bytes sent over every connection since the node started (above TCP, with every
+    /// protocol's overhead).
+    pub network_bytes_sent: u64,
+    /// Bytes received over every connection since the node started.
+    pub network_bytes_received: u64,
 }
 
 /// Who am I.

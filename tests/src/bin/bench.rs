@@ -1,7 +1,8 @@
 //! The benchmark harness: `cargo run --release -p entraide-tests --bin bench [-- --quick]`.
 //!
 //! Runs every scenario with real nodes over loopback TCP, prints a table, and writes it as
-//! markdown (`--out FILE`, default `target/bench.md`). See `docs/benchmarks.md`.
+//! markdown (`--out FILE`, default `target/bench.md`). `--only NAME` runs one scenario
+//! (propagation, catch-up, fresh-join, idle, scale, local-post). See `docs/benchmarks.md`.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -21,7 +22,11 @@ fn main() -> ExitCode {
         .position(|a| a == "--out")
         .and_then(|i| args.get(i + 1).cloned())
         .unwrap_or_else(|| "target/bench.md".into());
-    match run(quick) {
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1).cloned());
+    match run(quick, only.as_deref()) {
         Ok(rows) => {
             let table = markdown(&rows);
             println!("\n{table}");
@@ -43,7 +48,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(quick: bool) -> anyhow::Result<Vec<Row>> {
+fn run(quick: bool, only: Option<&str>) -> anyhow::Result<Vec<Row>> {
+    let want = |name: &str| only.is_none_or(|o| o == name);
     let start = Instant::now();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -54,24 +60,30 @@ fn run(quick: bool) -> anyhow::Result<Vec<Row>> {
     } else {
         (100, Duration::from_secs(60), 10_000)
     };
-    rows.extend(runtime.block_on(scenarios::propagation(10, posts, start))?);
-    rows.extend(runtime.block_on(scenarios::propagation(50, posts, start))?);
-    rows.extend(runtime.block_on(scenarios::catch_up(1_000, start))?);
-    if !quick {
-        rows.extend(runtime.block_on(scenarios::catch_up(10_000, start))?);
+    if want("propagation") {
+        rows.extend(runtime.block_on(scenarios::propagation(10, posts, start))?);
+        rows.extend(runtime.block_on(scenarios::propagation(50, posts, start))?);
     }
-    rows.extend(runtime.block_on(scenarios::fresh_join(scale_posts, start))?);
-    rows.extend(runtime.block_on(scenarios::idle(10, idle_window, start))?);
-    rows.extend(scenarios::scale(
-        scale_posts,
-        if quick { 20 } else { 100 },
-        start,
-    )?);
-    rows.extend(scenarios::local_post(
-        if quick { 30 } else { 200 },
-        if quick { 5 } else { 20 },
-        start,
-    )?);
+    if want("catch-up") {
+        rows.extend(runtime.block_on(scenarios::catch_up(1_000, start))?);
+        if !quick {
+            rows.extend(runtime.block_on(scenarios::catch_up(10_000, start))?);
+        }
+    }
+    if want("fresh-join") {
+        rows.extend(runtime.block_on(scenarios::fresh_join(scale_posts, start))?);
+    }
+    if want("idle") {
+        rows.extend(runtime.block_on(scenarios::idle(10, idle_window, start))?);
+    }
+    if want("scale") {
+        let lists = if quick { 20 } else { 100 };
+        rows.extend(scenarios::scale(scale_posts, lists, start)?);
+    }
+    if want("local-post") {
+        let (api, cli) = if quick { (30, 5) } else { (200, 20) };
+        rows.extend(scenarios::local_post(api, cli, start)?);
+    }
     progress(start, "done");
     Ok(rows)
 }
