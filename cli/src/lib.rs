@@ -6,6 +6,17 @@
 //! The command lives in this library so that the multi-process tests (crate
 //! `entraide-tests`) can build the very same program as their own binary.
 
+/// `println!` that ends the program quietly when stdout is closed (`entraide list | head`)
+/// instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 mod client;
 mod output;
 mod ui;
@@ -84,7 +95,7 @@ enum Command {
     },
     /// List the board.
     List {
-        /// Print JSON (stable, see docs/cli.md).
+        /// Print JSON (stable, see docs/api.md).
         #[arg(long)]
         json: bool,
         /// Only `request`s or `offer`s.
@@ -240,6 +251,54 @@ pub(crate) fn create_identity(
     Ok(())
 }
 
+/// `join` where an identity already exists: a restored `identity.key` with no community
+/// yet, the same community again, or a community of one (made by a first `entraide up`)
+/// that nobody else has joined. Never leaves a community that has neighbours in it.
+fn join_with_existing_identity(
+    data_dir: &DataDir,
+    invite: &Invite,
+    name: Option<&str>,
+) -> Result<()> {
+    match data_dir.load() {
+        Err(entraide_node::data_dir::DataDirError::NoCommunity(_)) => {
+            data_dir.set_community(&invite.community)?;
+        }
+        Err(e) => return Err(e.into()),
+        Ok(profile) if profile.community == invite.community => {}
+        Ok(_) => {
+            let client = Client::connect(data_dir)?;
+            let status = client.status();
+            let online = client.is_remote();
+            client.close()?;
+            let status = status?;
+            if online {
+                bail!("stop `entraide up` first (Ctrl-C), then run `entraide join` again");
+            }
+            if status.board.feeds > 1 {
+                bail!(
+                    "{} already belongs to a community with neighbours in it; to join another one, use a new --data-dir",
+                    data_dir.root().display()
+                );
+            }
+            // A community of one, nobody else in it: leave it for the neighbour's.
+            data_dir.set_community(&invite.community)?;
+        }
+    }
+    let client = Client::connect(data_dir)?;
+    if let Some(name) = name {
+        client.set_name(name)?;
+    }
+    client.close()?;
+    if !invite.addresses.is_empty() {
+        let store = entraide_node::store::Store::open(&data_dir.db_path())?;
+        for p in &invite.addresses {
+            store.remember_peer(&p.to_string(), true)?;
+        }
+        store.flush()?;
+    }
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<()> {
     let data_dir = DataDir::new(match cli.data_dir {
         Some(d) => d,
@@ -253,41 +312,37 @@ fn run(cli: Cli) -> Result<()> {
                 Some(&name),
                 &[],
             )?;
-            println!(
+            say!(
                 "Welcome, {name}. Your identity and a new community are in {}.",
                 data_dir.root().display()
             );
-            println!(
-                "Back up {} : it is who you are on the board.",
+            say!(
+                "Back up {}: it is who you are on the board.",
                 data_dir.identity_path().display()
             );
-            println!(
-                "Next: `entraide up` to start, then `entraide invite` to bring neighbours in."
-            );
+            say!("Next: `entraide up` to start, then `entraide invite` to bring neighbours in.");
             Ok(())
         }
         Command::Join { code, name } => {
             let invite = Invite::decode(&code)?;
             if data_dir.is_initialized() {
-                bail!(
-                    "{} already holds an identity in a community; to join another one, use a new --data-dir",
-                    data_dir.root().display()
-                );
+                join_with_existing_identity(&data_dir, &invite, name.as_deref())?;
+            } else {
+                create_identity(
+                    &data_dir,
+                    &invite.community,
+                    name.as_deref(),
+                    &invite.addresses,
+                )?;
             }
-            create_identity(
-                &data_dir,
-                &invite.community,
-                name.as_deref(),
-                &invite.addresses,
-            )?;
-            println!("You joined community {}.", invite.community.tag());
+            say!("You joined community {}.", invite.community.tag());
             if !invite.addresses.is_empty() {
-                println!(
+                say!(
                     "Your node will reach your neighbour at: {}",
                     output::join(&invite.addresses)
                 );
             }
-            println!("Next: `entraide up`.");
+            say!("Next: `entraide up`.");
             Ok(())
         }
         Command::Up(args) => up::run(&data_dir, args),
@@ -309,7 +364,7 @@ fn run_command(client: &Client, command: Command) -> Result<()> {
         Command::Whoami { json } => {
             let who = client.whoami()?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&who)?);
+                say!("{}", serde_json::to_string_pretty(&who)?);
             } else {
                 output::print_whoami(&who);
             }
@@ -335,7 +390,7 @@ fn run_command(client: &Client, command: Command) -> Result<()> {
                 expires_at: None,
             };
             let id = client.post(draft)?;
-            println!("{id}");
+            say!("{id}");
             if !client.is_remote() {
                 eprintln!("(saved; it will reach neighbours at the next `entraide up`)");
             }
@@ -368,34 +423,41 @@ fn run_command(client: &Client, command: Command) -> Result<()> {
             };
             let posts = client.list(&query)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&posts)?);
+                say!("{}", serde_json::to_string_pretty(&posts)?);
             } else {
-                output::print_board(&posts);
+                let filtered = query.kind.is_some()
+                    || query.category.is_some()
+                    || query.urgency.is_some()
+                    || query.area.is_some()
+                    || query.q.is_some()
+                    || query.author.is_some()
+                    || query.responder.is_some();
+                output::print_board(&posts, filtered);
             }
         }
         Command::Show { id, json } => {
             let post = client.show(&id)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&post)?);
+                say!("{}", serde_json::to_string_pretty(&post)?);
             } else {
                 output::print_post(&post);
             }
         }
         Command::Respond { id, message } => {
             let id = client.respond(&id, &message)?;
-            println!("You offered help on {id}.");
+            say!("You offered help on {id}.");
         }
         Command::Accept { id, helper } => {
             let id = client.accept(&id, &helper)?;
-            println!("Helper accepted on {id}.");
+            say!("Helper accepted on {id}.");
         }
         Command::Done { id } => {
             let id = client.done(&id)?;
-            println!("{id} is done.");
+            say!("{id} is done.");
         }
         Command::Withdraw { id } => {
             let id = client.withdraw(&id)?;
-            println!("{id} is withdrawn.");
+            say!("{id} is withdrawn.");
         }
         Command::Thank {
             id,
@@ -403,16 +465,16 @@ fn run_command(client: &Client, command: Command) -> Result<()> {
             message,
         } => {
             let id = client.thank(&id, &helper, &message)?;
-            println!("Thanks sent on {id}.");
+            say!("Thanks sent on {id}.");
         }
         Command::Name { name } => {
             client.set_name(&name)?;
-            println!("Your name is now {}.", name.trim());
+            say!("Your name is now {}.", name.trim().trim_end_matches('.'));
         }
         Command::Peers { json } => {
             let peers = client.peers()?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&peers)?);
+                say!("{}", serde_json::to_string_pretty(&peers)?);
             } else {
                 output::print_peers(&peers, client.is_remote());
             }
@@ -420,7 +482,7 @@ fn run_command(client: &Client, command: Command) -> Result<()> {
         Command::Status { json } => {
             let status = client.status()?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&status)?);
+                say!("{}", serde_json::to_string_pretty(&status)?);
             } else {
                 output::print_status(&status);
             }

@@ -57,9 +57,13 @@ fn name_or_id(name: &Option<String>, id: &entraide_crdt::AuthorId) -> String {
     }
 }
 
-pub(crate) fn print_board(posts: &[PostView]) {
+pub(crate) fn print_board(posts: &[PostView], filtered: bool) {
     if posts.is_empty() {
-        println!("The board is empty. Post with `entraide post request --title ...`.");
+        if filtered {
+            say!("No post matches these filters (`entraide list --all` shows everything).");
+        } else {
+            say!("The board is empty. Post with `entraide post request --title ...`.");
+        }
         return;
     }
     let now = now();
@@ -74,7 +78,7 @@ pub(crate) fn print_board(posts: &[PostView]) {
         } else {
             format!(" · {}", p.area)
         };
-        println!(
+        say!(
             "{}  {:<7} {:<8} {:<9} {}{}",
             p.id,
             p.kind,
@@ -87,7 +91,7 @@ pub(crate) fn print_board(posts: &[PostView]) {
                 format!(" [{}]", p.status.as_str())
             }
         );
-        println!(
+        say!(
             "{:18}by {} · {}{}{}",
             "",
             name_or_id(&p.author_name, &p.author),
@@ -100,17 +104,17 @@ pub(crate) fn print_board(posts: &[PostView]) {
 
 pub(crate) fn print_post(p: &PostView) {
     let now = now();
-    println!("{} ({} · {} · {})", p.title, p.kind, p.category, p.urgency);
-    println!("id       {}", p.id);
-    println!("status   {}", p.status.as_str());
-    println!("by       {}", name_or_id(&p.author_name, &p.author));
-    println!("posted   {}", relative(p.created_at, now));
-    println!("expires  {}", relative(p.expires_at, now));
+    say!("{} ({} · {} · {})", p.title, p.kind, p.category, p.urgency);
+    say!("id       {}", p.id);
+    say!("status   {}", p.status.as_str());
+    say!("by       {}", name_or_id(&p.author_name, &p.author));
+    say!("posted   {}", relative(p.created_at, now));
+    say!("expires  {}", relative(p.expires_at, now));
     if !p.area.is_empty() {
-        println!("area     {}", p.area);
+        say!("area     {}", p.area);
     }
     if !p.details.is_empty() {
-        println!("\n{}\n", p.details);
+        say!("\n{}\n", p.details);
     }
     if let Some(helper) = &p.accepted {
         let name = p
@@ -118,10 +122,10 @@ pub(crate) fn print_post(p: &PostView) {
             .iter()
             .find(|r| r.helper == *helper)
             .and_then(|r| r.helper_name.clone());
-        println!("accepted {}", name_or_id(&name, helper));
+        say!("accepted {}", name_or_id(&name, helper));
     }
     if p.responses.is_empty() {
-        println!("No offer of help yet.");
+        say!("No offer of help yet.");
     }
     for r in &p.responses {
         let message = if r.message.is_empty() {
@@ -129,7 +133,7 @@ pub(crate) fn print_post(p: &PostView) {
         } else {
             format!(": {}", r.message)
         };
-        println!(
+        say!(
             "- {} can help ({}){}",
             name_or_id(&r.helper_name, &r.helper),
             relative(r.at, now),
@@ -137,18 +141,23 @@ pub(crate) fn print_post(p: &PostView) {
         );
     }
     for (helper, message) in &p.thanks {
-        println!("Thanks to {}: {message}", helper.fmt_short());
+        let name = p
+            .responses
+            .iter()
+            .find(|r| r.helper == *helper)
+            .and_then(|r| r.helper_name.clone());
+        say!("Thanks to {}: {message}", name_or_id(&name, helper));
     }
 }
 
 pub(crate) fn print_peers(peers: &[PeerInfo], online: bool) {
     if !online {
-        println!("No node is running: start one with `entraide up` to see neighbours.");
+        say!("No node is running: start one with `entraide up` to see neighbours.");
         return;
     }
     if peers.is_empty() {
-        println!("No neighbour found yet. On the same Wi-Fi they appear by themselves; otherwise");
-        println!("ask one for an invite code, or their address for `entraide up --peer ADDRESS`.");
+        say!("No neighbour found yet. On the same Wi-Fi they appear by themselves; otherwise");
+        say!("ask one for an invite code, or their address for `entraide up --peer ADDRESS`.");
         return;
     }
     let now = now();
@@ -167,9 +176,9 @@ pub(crate) fn print_peers(peers: &[PeerInfo], online: bool) {
             .last_sync
             .map(|t| format!(", synced {}", relative(t, now)))
             .unwrap_or_default();
-        println!("{who}: {state}{sync}");
+        say!("{who}: {state}{sync}");
         for a in &p.addresses {
-            println!("    {a}");
+            say!("    {a}");
         }
     }
 }
@@ -177,59 +186,61 @@ pub(crate) fn print_peers(peers: &[PeerInfo], online: bool) {
 pub(crate) fn print_status(s: &Status) {
     let now = now();
     let name = s.name.clone().unwrap_or_else(|| "(no name)".into());
-    println!(
+    say!(
         "{name} ({}) in community {}",
         s.author.fmt_short(),
         s.community
     );
     if s.online {
-        println!("running, {} neighbour(s) connected", s.peers_connected);
+        say!("running, {} neighbour(s) connected", s.peers_connected);
         match s.last_sync {
-            Some(t) => println!(
+            Some(t) => say!(
                 "last synced with {} neighbour(s), {}",
                 s.recently_synced_peers.max(1),
                 relative(t, now)
             ),
-            None => println!("not synced with anyone yet"),
+            None => say!("not synced with anyone yet"),
         }
         for a in &s.listen_addresses {
-            println!("listening on {a}");
+            say!("listening on {a}");
         }
     } else {
-        println!("not running (start it with `entraide up`)");
+        say!("not running (start it with `entraide up`)");
     }
-    println!(
-        "{} feeds, {} posts ({} open)",
-        s.board.feeds, s.board.posts, s.board.live_posts
+    say!(
+        "{} residents known, {} posts ({} still open or in hand)",
+        s.board.feeds,
+        s.board.posts,
+        s.board.live_posts
     );
 }
 
 pub(crate) fn print_whoami(w: &WhoAmI) {
-    println!("name         {}", w.name.as_deref().unwrap_or("(none)"));
-    println!("fingerprint  {}", w.fingerprint);
-    println!("author id    {}", w.author);
-    println!("peer id      {}", w.peer_id);
-    println!("community    {}", w.community);
-    println!(
+    say!("name         {}", w.name.as_deref().unwrap_or("(none)"));
+    say!("fingerprint  {}", w.fingerprint);
+    say!("author id    {}", w.author);
+    say!("peer id      {}", w.peer_id);
+    say!("community    {}", w.community);
+    say!(
         "identity key {}  (back this file up: it is who you are)",
         w.identity_file.display()
     );
 }
 
 pub(crate) fn print_invite(code: &str, online: bool) {
-    println!("Invite code (give it only to neighbours you trust: it opens the community):\n");
-    println!("{code}\n");
+    say!("Invite code (give it only to neighbours you trust: it opens the community):\n");
+    say!("{code}\n");
     if let Ok(qr) = qrcode::QrCode::new(code.as_bytes()) {
         let art = qr
             .render::<qrcode::render::unicode::Dense1x2>()
             .dark_color(qrcode::render::unicode::Dense1x2::Light)
             .light_color(qrcode::render::unicode::Dense1x2::Dark)
             .build();
-        println!("{art}\n");
+        say!("{art}\n");
     }
-    println!("On their machine: entraide join {code}");
+    say!("On their machine: entraide join {code}");
     if !online {
-        println!(
+        say!(
             "(no node is running, so the code carries no address: neighbours on the same Wi-Fi still find you)"
         );
     }

@@ -48,11 +48,11 @@ pub(crate) fn run(data_dir: &DataDir, args: UpArgs) -> Result<()> {
     }
     if !data_dir.is_initialized() {
         crate::create_identity(data_dir, &Community::from_secret(rand::random()), None, &[])?;
-        println!(
+        say!(
             "First start: created your identity and a new community in {}.",
             data_dir.root().display()
         );
-        println!(
+        say!(
             "Change your name with `entraide name NAME`; back up {}.",
             data_dir.identity_path().display()
         );
@@ -96,17 +96,17 @@ async fn serve(data_dir: &DataDir, args: UpArgs) -> Result<()> {
 
     let status = node.status().await?;
     let who = node.whoami().await?;
-    println!(
+    say!(
         "entraide is running as {} ({}).",
         who.name.as_deref().unwrap_or("?"),
         who.fingerprint
     );
-    println!();
-    println!("    Open http://{address}/ in your browser.");
-    println!();
+    say!();
+    say!("    Open http://{address}/ in your browser.");
+    say!();
     let lan = if args.ui_lan {
         let code = lan_code();
-        println!(
+        say!(
             "The page is open to this local network (port {port}): on a phone, open http://<this computer's address>:{port}/ and type the code {code}",
             port = bound.port()
         );
@@ -114,14 +114,14 @@ async fn serve(data_dir: &DataDir, args: UpArgs) -> Result<()> {
     } else {
         None
     };
-    println!(
+    say!(
         "Local API: http://{address}/api/v1/ (token in {})",
         data_dir.token_path().display()
     );
     for a in &status.listen_addresses {
-        println!("Neighbours can reach this node at {a}/p2p/{}", who.peer_id);
+        say!("Neighbours can reach this node at {a}/p2p/{}", who.peer_id);
     }
-    println!("Stop with Ctrl-C.");
+    say!("Stop with Ctrl-C.");
 
     let csrf = hex::encode(rand::random::<[u8; 32]>());
     let router = entraide_node::api::router(node.clone(), token).merge(crate::ui::router(
@@ -135,7 +135,7 @@ async fn serve(data_dir: &DataDir, args: UpArgs) -> Result<()> {
     )
     .with_graceful_shutdown(shutdown_signal())
     .await;
-    println!("Stopping: saving the board...");
+    say!("Stopping: saving the board...");
     node.shutdown().await?;
     data_dir.clear_api();
     served.context("the local API stopped")?;

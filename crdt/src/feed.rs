@@ -32,7 +32,7 @@ pub enum WriteError {
     #[error(transparent)]
     Text(#[from] TextError),
     /// The writer is not this feed's author.
-    #[error("this feed belongs to another author")]
+    #[error("this is not your post: only its author can change it")]
     NotYourFeed,
     /// No post with that id in this feed.
     #[error("no post {0} on the board")]

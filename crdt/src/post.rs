@@ -84,7 +84,8 @@ macro_rules! text_enum {
 
         impl fmt::Display for $ty {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
+                // `pad`, so widths in format strings line columns up.
+                f.pad(self.as_str())
             }
         }
 
@@ -242,7 +243,7 @@ pub enum TextError {
     },
     /// A public text contains what looks like a phone number.
     #[error(
-        "the {field} looks like it contains a phone number: contact details are shared privately, not on the board"
+        "a phone number was found in the {field}: give contact details in person, not on the board"
     )]
     PhoneNumber {
         /// Which field.
@@ -250,7 +251,7 @@ pub enum TextError {
     },
     /// A public text contains what looks like an e-mail address.
     #[error(
-        "the {field} looks like it contains an e-mail address: contact details are shared privately, not on the board"
+        "an e-mail address was found in the {field}: give contact details in person, not on the board"
     )]
     Email {
         /// Which field.

@@ -153,6 +153,9 @@ pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
     Ok(Node { commands, events })
 }
 
+/// The TCP port a node listens on for neighbours unless told otherwise.
+pub const DEFAULT_PORT: u16 = 4747;
+
 /// How long to wait for another process (a short CLI command) to let go of the database.
 pub const STORE_LOCK_PATIENCE: Duration = Duration::from_secs(5);
 
@@ -190,20 +193,40 @@ async fn start_network(profile: &Profile, config: &NodeConfig) -> Result<Net, No
         .map_err(|e| network(&e))?;
     let mut control = swarm.behaviour().stream.new_control();
     let incoming = control.accept(protocol.clone()).map_err(|e| network(&e))?;
-    let listen = if config.listen.is_empty() {
-        vec![
-            "/ip4/0.0.0.0/tcp/0".parse().map_err(|e| network(&e))?,
-            "/ip6/::/tcp/0".parse().map_err(|e| network(&e))?,
-        ]
-    } else {
-        config.listen.clone()
-    };
     let mut wanted = 0;
-    for addr in &listen {
-        match swarm.listen_on(addr.clone()) {
-            Ok(_) => wanted += 1,
-            // IPv6 may be off on this machine: not fatal while another address works.
-            Err(e) => warn!(%addr, error = %e, "cannot listen"),
+    if config.listen.is_empty() {
+        // A fixed port by default, so the addresses neighbours remember (and invite codes
+        // carry) stay right across restarts; any free port when it is taken (a second
+        // node on this computer).
+        for (family, unspecified) in [
+            (
+                "/ip4/0.0.0.0",
+                std::net::IpAddr::from(std::net::Ipv4Addr::UNSPECIFIED),
+            ),
+            (
+                "/ip6/::",
+                std::net::IpAddr::from(std::net::Ipv6Addr::UNSPECIFIED),
+            ),
+        ] {
+            // libp2p sets SO_REUSEPORT on listeners, so two nodes could share the port and
+            // split its connections: probe with a plain socket first.
+            let free = std::net::TcpListener::bind((unspecified, DEFAULT_PORT)).is_ok();
+            let port = if free { DEFAULT_PORT } else { 0 };
+            let any: Multiaddr = format!("{family}/tcp/{port}")
+                .parse()
+                .map_err(|e| network(&e))?;
+            match swarm.listen_on(any.clone()) {
+                Ok(_) => wanted += 1,
+                // IPv6 may be off on this machine: not fatal while IPv4 works.
+                Err(e) => warn!(addr = %any, error = %e, "cannot listen"),
+            }
+        }
+    } else {
+        for addr in &config.listen {
+            match swarm.listen_on(addr.clone()) {
+                Ok(_) => wanted += 1,
+                Err(e) => warn!(%addr, error = %e, "cannot listen"),
+            }
         }
     }
     if wanted == 0 {
@@ -297,7 +320,7 @@ impl Actor {
         if let Err(e) = self.store.flush() {
             warn!(error = %e, "could not flush the database on shutdown");
         }
-        info!("node stopped");
+        debug!("node stopped");
     }
 
     fn emit(&self, event: NodeEvent) {
@@ -586,28 +609,33 @@ impl Actor {
 
     /// Dials an address; `manual` ones are remembered and redialled.
     fn dial(&mut self, address: Multiaddr, manual: bool) -> Result<(), NodeError> {
-        if manual {
-            self.store.remember_peer(&address.to_string(), true)?;
-        }
         let Some(net) = &mut self.net else {
+            if manual {
+                self.store.remember_peer(&address.to_string(), true)?;
+            }
             return Ok(());
         };
         let target = address.iter().find_map(|p| match p {
             libp2p::multiaddr::Protocol::P2p(peer) => Some(peer),
             _ => None,
         });
-        if let Some(peer) = target
-            && (self.peers.get(&peer).is_some_and(|p| p.connections > 0)
+        let skip = target.is_some_and(|peer| {
+            self.peers.get(&peer).is_some_and(|p| p.connections > 0)
                 || self
                     .banned
                     .get(&peer)
-                    .is_some_and(|until| *until > Instant::now()))
-        {
-            return Ok(());
+                    .is_some_and(|until| *until > Instant::now())
+        });
+        if !skip {
+            net.swarm
+                .dial(address.clone())
+                .map_err(|e| NodeError::Dial(address.to_string(), e.to_string()))?;
         }
-        net.swarm
-            .dial(address)
-            .map_err(|e| NodeError::Network(e.to_string()))
+        // Remembered only once the swarm accepted to dial it (a usable address).
+        if manual {
+            self.store.remember_peer(&address.to_string(), true)?;
+        }
+        Ok(())
     }
 
     fn is_banned(&mut self, peer: &PeerId) -> bool {
@@ -714,9 +742,16 @@ impl Actor {
                     }
                     debug!(%peer, %addr, "found on the LAN");
                     if let Some(net) = &mut self.net {
-                        let _ = net
-                            .swarm
-                            .dial(addr.with(libp2p::multiaddr::Protocol::P2p(peer)));
+                        // mDNS addresses may already end with the peer id.
+                        let addr = if addr
+                            .iter()
+                            .any(|p| matches!(p, libp2p::multiaddr::Protocol::P2p(_)))
+                        {
+                            addr
+                        } else {
+                            addr.with(libp2p::multiaddr::Protocol::P2p(peer))
+                        };
+                        let _ = net.swarm.dial(addr);
                     }
                 }
             }

@@ -50,7 +50,9 @@ async fn require_token(State(state): State<ApiState>, request: Request, next: Ne
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
         .unwrap_or("");
     if !constant_time_eq(given.as_bytes(), state.token.as_bytes()) {
         return (
@@ -83,7 +85,9 @@ impl IntoResponse for ApiError {
             NodeError::Write(WriteError::UnknownPost(_)) | NodeError::NoSuchPost(_) => {
                 StatusCode::NOT_FOUND
             }
-            NodeError::Write(_) | NodeError::NoSuchHelper(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            NodeError::Write(_) | NodeError::NoSuchHelper(_) | NodeError::Dial(..) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             NodeError::AmbiguousPost(_) => StatusCode::CONFLICT,
             NodeError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,

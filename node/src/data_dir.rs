@@ -66,6 +66,14 @@ pub enum DataDirError {
         /// What is wrong.
         reason: String,
     },
+    /// A board exists but its identity file is gone.
+    #[error(
+        "the identity file {0} is missing, but this folder holds a board: restore identity.key from your backup (entraide will not make a new identity over an existing board)"
+    )]
+    IdentityMissing(PathBuf),
+    /// An identity without a community: a restored backup of identity.key.
+    #[error("{0} holds an identity but no community yet: join one with `entraide join CODE`")]
+    NoCommunity(PathBuf),
     /// The filesystem refused.
     #[error("cannot use {path}: {source}")]
     Io {
@@ -144,6 +152,11 @@ impl DataDir {
         if self.is_initialized() {
             return Err(DataDirError::AlreadyInitialized(self.root.clone()));
         }
+        if self.root.join(MARKER).exists()
+            && (self.community_path().exists() || self.db_path().exists())
+        {
+            return Err(DataDirError::IdentityMissing(self.identity_path()));
+        }
         self.claim()?;
         write_new_secret(
             &self.identity_path(),
@@ -166,8 +179,12 @@ impl DataDir {
             return Ok(());
         }
         if self.root.exists() {
-            let mut entries = fs::read_dir(&self.root).map_err(io_err(&self.root))?;
-            if entries.next().is_some() {
+            // Empty, or holding only a restored identity.key: ours to take.
+            let foreign = fs::read_dir(&self.root)
+                .map_err(io_err(&self.root))?
+                .filter_map(Result::ok)
+                .any(|e| e.file_name() != "identity.key");
+            if foreign {
                 return Err(DataDirError::Foreign(self.root.clone()));
             }
         }
@@ -201,6 +218,9 @@ impl DataDir {
                 reason,
             }
         })?;
+        if !self.community_path().exists() {
+            return Err(DataDirError::NoCommunity(self.root.clone()));
+        }
         let damaged = |path: PathBuf| move |reason| DataDirError::Damaged { path, reason };
         let community = read_field::<32>(&self.community_path(), COMMUNITY_HEADER, "secret")
             .map_err(damaged(self.community_path()))?;
@@ -208,6 +228,26 @@ impl DataDir {
             key: AuthorKey::from_seed(seed),
             community: Community::from_secret(community),
         })
+    }
+
+    /// Sets the community of an existing identity: after restoring `identity.key` into a
+    /// new folder, or to leave a community nobody else has joined yet (the caller checks).
+    /// The identity is never touched.
+    pub fn set_community(&self, community: &Community) -> Result<(), DataDirError> {
+        if !self.is_initialized() {
+            return Err(DataDirError::NotInitialized(self.root.clone()));
+        }
+        self.claim()?;
+        let text = format!(
+            "{COMMUNITY_HEADER}\nsecret: {}\n",
+            hex::encode(community.secret())
+        );
+        let path = self.community_path();
+        if path.exists() {
+            write_atomic(&path, text.as_bytes())
+        } else {
+            write_new_secret(&path, &text)
+        }
     }
 
     /// Writes the API address and token of a running node (token file mode 0600).
@@ -281,10 +321,18 @@ fn write_new_secret(path: &Path, contents: &str) -> Result<(), DataDirError> {
     }
 }
 
-/// Replaces a file atomically (write, fsync, rename, fsync the directory).
+/// Replaces a file atomically (write, fsync, rename, fsync the directory), mode 0600.
 pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), DataDirError> {
     let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    let mut file = File::create(&tmp).map_err(io_err(&tmp))?;
+    let _ = fs::remove_file(&tmp);
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(&tmp).map_err(io_err(&tmp))?;
     file.write_all(contents).map_err(io_err(&tmp))?;
     file.sync_all().map_err(io_err(&tmp))?;
     fs::rename(&tmp, path).map_err(io_err(path))?;

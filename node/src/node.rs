@@ -76,6 +76,9 @@ pub enum NodeError {
     /// The network could not start.
     #[error("the network could not start: {0}")]
     Network(String),
+    /// An address could not be dialled.
+    #[error("cannot dial {0}: {1}")]
+    Dial(String, String),
     /// The node stopped.
     #[error("the node has stopped")]
     Stopped,
