@@ -357,3 +357,69 @@ fn commands_work_while_the_node_starts_and_after_it_stops() {
         "saved before stopping"
     );
 }
+
+#[test]
+fn an_identity_backup_restores_into_a_new_folder_and_a_lost_one_is_never_replaced() {
+    let nodes = community(&["Marie", "Bruno"]);
+    let marie = &nodes[0];
+    let code = marie.ok(&["invite"]).unwrap();
+    let code = code
+        .split_whitespace()
+        .find(|w| w.starts_with("ENTRAIDE-"))
+        .unwrap()
+        .to_owned();
+    let who = marie.json(&["whoami", "--json"]).unwrap();
+    // A new computer: only identity.key copied from the backup, then the invite.
+    let restored = node("Marie-laptop");
+    std::fs::copy(
+        marie.data_dir().join("identity.key"),
+        restored.data_dir().join("identity.key"),
+    )
+    .unwrap();
+    let out = restored.run(&["list"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("entraide join CODE"),
+        "{out:?}"
+    );
+    restored.ok(&["join", &code]).unwrap();
+    assert_eq!(
+        restored.json(&["whoami", "--json"]).unwrap()["author"],
+        who["author"]
+    );
+    // identity.key lost from a folder that holds a board: no new identity is made over it.
+    std::fs::remove_file(nodes[1].data_dir().join("identity.key")).unwrap();
+    for args in [vec!["init", "--name", "X"], vec!["up", "--no-mdns"]] {
+        let out = nodes[1].run(&args);
+        assert!(!out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("identity file"),
+            "{out:?}"
+        );
+        assert!(
+            !nodes[1].data_dir().join("identity.key").exists(),
+            "{args:?} made a new identity"
+        );
+    }
+}
+
+#[test]
+fn a_lone_new_community_can_be_left_for_a_neighbours_invite() {
+    let nodes = community(&["Marie"]);
+    let code = nodes[0].ok(&["invite"]).unwrap();
+    let code = code
+        .split_whitespace()
+        .find(|w| w.starts_with("ENTRAIDE-"))
+        .unwrap()
+        .to_owned();
+    // Karim ran `init` (or a first `up`) before getting Marie's code.
+    let karim = node("Karim");
+    karim.ok(&["init", "--name", "Karim"]).unwrap();
+    let before = karim.json(&["whoami", "--json"]).unwrap();
+    karim.ok(&["join", &code]).unwrap();
+    let after = karim.json(&["whoami", "--json"]).unwrap();
+    assert_eq!(after["author"], before["author"], "same identity");
+    assert_eq!(
+        after["community"],
+        nodes[0].json(&["whoami", "--json"]).unwrap()["community"]
+    );
+}
