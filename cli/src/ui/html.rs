@@ -147,12 +147,7 @@ fn footer_text(lang: Lang, f: &Footer, now: i64) -> String {
         (true, None) => t.footer_never.to_owned(),
         (true, Some(at)) => {
             let when = i18n::relative(lang, at, now);
-            format!(
-                "{} : {}",
-                t.footer_synced,
-                i18n::synced_with(lang, f.recently_synced_peers, &when)
-            )
-            .replace(" : ", if lang == Lang::Fr { " : " } else { ": " })
+            i18n::synced_with(lang, f.recently_synced_peers, &when)
         }
     };
     let _ = f.peers_connected;

@@ -165,7 +165,6 @@ pub(crate) struct Strings {
     pub(crate) settings_backup: &'static str,
     pub(crate) settings_fingerprint: &'static str,
 
-    pub(crate) footer_synced: &'static str,
     pub(crate) footer_never: &'static str,
     pub(crate) footer_offline: &'static str,
     pub(crate) live_notice: &'static str,
@@ -263,10 +262,10 @@ pub(crate) static FR: Strings = Strings {
     not_connected: "non connecté",
     last_synced: "synchronisé",
     never_synced: "jamais synchronisé",
-    this_node_holds: "Cet ordinateur garde",
-    feeds: "voisins connus",
+    this_node_holds: "Cet ordinateur garde le tableau de",
+    feeds: "voisins",
     posts: "annonces",
-    open_posts: "ouvertes",
+    open_posts: "en cours",
     listening_on: "Adresses de cet ordinateur",
 
     invite_title: "Inviter un voisin",
@@ -287,7 +286,6 @@ pub(crate) static FR: Strings = Strings {
     settings_backup: "Pour la sauvegarder, copiez ce fichier sur une clé USB et rangez-la en lieu sûr. Ne la donnez à personne.",
     settings_fingerprint: "Votre empreinte (pour que vos voisins vous reconnaissent)",
 
-    footer_synced: "Dernière synchronisation",
     footer_never: "Pas encore synchronisé avec un voisin.",
     footer_offline: "Hors ligne",
     live_notice: "Du nouveau sur le tableau : rechargez la page quand vous aurez fini.",
@@ -385,10 +383,10 @@ pub(crate) static EN: Strings = Strings {
     not_connected: "not connected",
     last_synced: "synced",
     never_synced: "never synced",
-    this_node_holds: "This computer keeps",
-    feeds: "residents known",
+    this_node_holds: "This computer keeps the board of",
+    feeds: "residents",
     posts: "posts",
-    open_posts: "open",
+    open_posts: "in progress",
     listening_on: "Addresses of this computer",
 
     invite_title: "Invite a neighbour",
@@ -409,7 +407,6 @@ pub(crate) static EN: Strings = Strings {
     settings_backup: "To back it up, copy this file to a USB stick and keep it somewhere safe. Never give it to anyone.",
     settings_fingerprint: "Your fingerprint (so neighbours can recognise you)",
 
-    footer_synced: "Last synced",
     footer_never: "Not synced with a neighbour yet.",
     footer_offline: "Offline",
     live_notice: "Something new on the board: reload the page when you have finished.",
@@ -589,10 +586,10 @@ pub(crate) fn relative(lang: Lang, at: i64, now: i64) -> String {
 /// "synchronised with 4 neighbours, 2 minutes ago".
 pub(crate) fn synced_with(lang: Lang, peers: usize, when: &str) -> String {
     match (lang, peers) {
-        (Lang::Fr, 0 | 1) => format!("synchronisé avec 1 voisin, {when}"),
-        (Lang::Fr, n) => format!("synchronisé avec {n} voisins, {when}"),
-        (Lang::En, 0 | 1) => format!("synced with 1 neighbour, {when}"),
-        (Lang::En, n) => format!("synced with {n} neighbours, {when}"),
+        (Lang::Fr, 0 | 1) => format!("Synchronisé avec 1 voisin, {when}"),
+        (Lang::Fr, n) => format!("Synchronisé avec {n} voisins, {when}"),
+        (Lang::En, 0 | 1) => format!("Synced with 1 neighbour, {when}"),
+        (Lang::En, n) => format!("Synced with {n} neighbours, {when}"),
     }
 }
 

@@ -43,7 +43,7 @@ fn card(lang: Lang, p: &PostView, now: i64) -> String {
     let area = if p.area.is_empty() {
         String::new()
     } else {
-        format!(r#"<span class="area">{}</span>"#, esc(&p.area))
+        format!(r#"· <span class="area">{}</span>"#, esc(&p.area))
     };
     format!(
         r#"<li class="card kind-{kind_code} urgency-{urg_code}" data-post-id="{id}">
@@ -540,7 +540,8 @@ pub(crate) fn neighbours(lang: Lang, peers: &[PeerInfo], status: &NodeStatus, no
     let mut out = format!("<h1>{}</h1>", esc(t.neighbours_title));
     let _ = write!(
         out,
-        r#"<p class="summary">{holds} {feeds} {feeds_l}, {posts} {posts_l} ({live} {open_l}).</p>"#,
+        r#"<p class="summary">{holds} {feeds} {feeds_l}{colon}{posts} {posts_l} ({live} {open_l}).</p>"#,
+        colon = if lang == Lang::Fr { " : " } else { ": " },
         holds = esc(t.this_node_holds),
         feeds = status.board.feeds,
         feeds_l = esc(t.feeds),
