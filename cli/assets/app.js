@@ -51,6 +51,22 @@
       });
   }
 
-  var source = new EventSource("/events");
-  source.addEventListener("change", refresh);
+  // One stream per page shown. A page kept in the browser's back/forward cache must let go
+  // of its stream, or six cached pages hold every connection the browser allows to this
+  // host and the next page waits a minute.
+  var source = null;
+  function open() {
+    if (source) return;
+    source = new EventSource("/events");
+    source.addEventListener("change", refresh);
+  }
+  function close() {
+    if (source) { source.close(); source = null; }
+  }
+  window.addEventListener("pagehide", close);
+  window.addEventListener("pageshow", function (e) {
+    open();
+    if (e.persisted) refresh();
+  });
+  open();
 })();

@@ -244,6 +244,10 @@ impl Driver {
         std::fs::create_dir_all(&profile)?;
         let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|s| s.to_string()).collect();
         args.push(format!("--user-data-dir={}", profile.display()));
+        // ENTRAIDE_CHROMIUM_ARGS adds flags (space-separated), to investigate.
+        if let Ok(extra) = std::env::var("ENTRAIDE_CHROMIUM_ARGS") {
+            args.extend(extra.split_whitespace().map(str::to_owned));
+        }
         let caps = json!({
             "browserName": "chrome",
             "pageLoadStrategy": "normal",
@@ -470,6 +474,30 @@ impl Browser {
         std::fs::write(path, png).with_context(|| format!("write {}", path.display()))
     }
 
+    /// Saves a PNG of the whole page (not only what the window shows) to `path`, at the
+    /// window's width.
+    pub async fn full_screenshot_to(&self, path: &Path) -> Result<()> {
+        let size = self
+            .js(
+                "return [window.innerWidth, Math.max(window.innerHeight, \
+                 document.documentElement.scrollHeight)];",
+                vec![],
+            )
+            .await?;
+        let (width, height) = (
+            size[0].as_u64().unwrap_or(1280),
+            size[1].as_u64().unwrap_or(900),
+        );
+        self.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": width, "height": height.min(8000), "deviceScaleFactor": 1, "mobile": false }),
+        )
+        .await?;
+        let shot = self.screenshot_to(path).await;
+        self.stop_emulation().await?;
+        shot
+    }
+
     /// Sends a Chrome DevTools command to this browser (through chromedriver).
     pub async fn cdp(&self, cmd: &str, params: Value) -> Result<Value> {
         let (port, path) = (
@@ -489,7 +517,7 @@ impl Browser {
     pub async fn emulate_phone(&self, width: u32, height: u32) -> Result<()> {
         self.cdp(
             "Emulation.setDeviceMetricsOverride",
-            json!({ "width": width, "height": height, "deviceScaleFactor": 2, "mobile": true }),
+            json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": true }),
         )
         .await?;
         Ok(())

@@ -3,8 +3,8 @@
 //! [`TestNode`] drives the real `entraide` program in its own process with its own data
 //! directory: real libp2p over real loopback sockets, a real sled database on disk.
 
-pub mod browser;
 pub mod bench;
+pub mod browser;
 pub mod netns;
 
 use std::io::{BufRead, BufReader};

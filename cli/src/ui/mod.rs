@@ -700,14 +700,30 @@ struct LangQuery {
     back: String,
 }
 
-async fn set_lang(Path(code): Path<String>, Query(q): Query<LangQuery>) -> Response {
+async fn set_lang(
+    Path(code): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
     let lang = Lang::from_code(&code).unwrap_or(Lang::Fr);
-    // Only a local path: never an open redirect to another site.
-    let back = if q.back.starts_with('/') && !q.back.starts_with("//") && !q.back.contains('\\') {
-        q.back
-    } else {
-        "/".into()
-    };
+    // Back to the page the link was on, query included: from the same-origin `Referer`,
+    // else from `back`. Only a local path: never an open redirect to another site.
+    let from_referer = headers
+        .get(header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .zip(headers.get(header::HOST).and_then(|h| h.to_str().ok()))
+        .and_then(|(referer, host)| {
+            let rest = referer
+                .strip_prefix("http://")
+                .or_else(|| referer.strip_prefix("https://"))?;
+            let (origin_host, path) = rest.split_at(rest.find('/')?);
+            origin_host.eq_ignore_ascii_case(host).then(|| path.to_owned())
+        });
+    let local = |p: &String| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\');
+    let back = from_referer
+        .filter(local)
+        .or_else(|| Some(q.back).filter(local))
+        .unwrap_or_else(|| "/".into());
     let mut response = Redirect::to(&back).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!(
         "lang={}; Path=/; Max-Age=31536000; SameSite=Strict",
