@@ -249,12 +249,17 @@ impl Feed {
         }
         let before = self.doc.get_heads();
         let applied_before = self.seqs.len() - self.pending.len();
-        if let (Some(document), true) = (batch.document, self.is_empty()) {
-            for meta in document.get_changes_meta(&[]) {
-                self.seqs
-                    .insert((meta.actor.into_owned(), meta.seq), meta.hash);
-            }
+        if let Some(document) = batch.document {
+            // The document holds every applied change of ours (checked by `validate`): it
+            // replaces ours, and what was waiting is offered to it again.
+            let waiting: Vec<Change> = self.pending.drain().map(|(_, c)| c).collect();
             self.doc = document;
+            self.rebuild_seqs();
+            if let Err(e) = self.insert_changes(waiting) {
+                return Err(ValidationFailure::DoesNotApply {
+                    reason: e.to_string(),
+                });
+            }
         } else if !batch.changes.is_empty() {
             // automerge may fail part-way through a batch; keep the old state to go back to.
             let backup = (self.doc.clone(), self.pending.clone(), self.seqs.clone());
@@ -299,6 +304,17 @@ impl Feed {
         self.pending
             .retain(|h, _| doc.get_change_meta_by_hash(h).is_none());
         Ok(())
+    }
+
+    fn rebuild_seqs(&mut self) {
+        self.seqs.clear();
+        for meta in self.doc.get_changes_meta(&[]) {
+            self.seqs
+                .insert((meta.actor.into_owned(), meta.seq), meta.hash);
+        }
+        for c in self.pending.values() {
+            self.seqs.insert((c.actor_id().clone(), c.seq()), c.hash());
+        }
     }
 
     /// Keeps the signatures that still vouch for something: a head of the document, or a

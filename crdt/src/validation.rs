@@ -127,8 +127,8 @@ pub struct VerifiedBatch {
     pub(crate) feed: FeedId,
     /// The new changes (those the feed does not hold yet), in arrival order.
     pub(crate) changes: Vec<Change>,
-    /// A whole document, loaded, when the batch was one and the feed is empty: cheaper to
-    /// adopt than to apply its changes one by one.
+    /// A whole document, loaded, when the batch was one and it holds every applied change
+    /// of the feed: cheaper to adopt than to apply its changes one by one.
     pub(crate) document: Option<Automerge>,
     pub(crate) signed: Vec<SignedHeads>,
 }
@@ -393,7 +393,12 @@ pub fn validate(
     if waiting > MAX_PENDING_CHANGES {
         return Err(ValidationFailure::TooManyPending { count: waiting });
     }
-    let document = document.filter(|_| feed.is_empty());
+    // A whole document that holds everything the feed holds can simply replace it.
+    let document = document.filter(|d| {
+        feed.heads()
+            .iter()
+            .all(|h| d.get_change_meta_by_hash(h).is_some())
+    });
     Ok(VerifiedBatch {
         feed: id,
         changes: new,

@@ -214,6 +214,44 @@ fn automerge_floor(full: &Board, old: &Board) -> Result<Floor> {
     Ok(floor)
 }
 
+/// The same sync through entraide's own session, in memory: signatures and validation
+/// included, no network, no disk. Separates the cost of the protocol from the node's.
+fn session_in_memory(full: &Board, old: &Board) -> Result<Duration> {
+    let mut a = Board::new();
+    let mut x = Board::new();
+    for f in full.feeds() {
+        a.insert(entraide_crdt::Feed::load(
+            f.id(),
+            &f.save(),
+            f.signed_heads().to_vec(),
+        )?);
+    }
+    for f in old.feeds() {
+        x.insert(entraide_crdt::Feed::load(
+            f.id(),
+            &f.save(),
+            f.signed_heads().to_vec(),
+        )?);
+    }
+    let t0 = Instant::now();
+    let (mut sa, mut sx) = (entraide_crdt::Session::new(), entraide_crdt::Session::new());
+    let mut to_x = sa.start(&a).frames;
+    let mut to_a = sx.start(&x).frames;
+    while !to_x.is_empty() || !to_a.is_empty() {
+        for f in std::mem::take(&mut to_x) {
+            to_a.extend(sx.handle_frame(&mut x, &f)?.frames);
+        }
+        for f in std::mem::take(&mut to_a) {
+            to_x.extend(sa.handle_frame(&mut a, &f)?.frames);
+        }
+    }
+    let took = t0.elapsed();
+    if a.digest() != x.digest() {
+        bail!("the in-memory session did not converge");
+    }
+    Ok(took)
+}
+
 /// Starts `A` with `full` and `X` with `old`, connects X to A, and measures until X holds
 /// exactly A's board.
 async fn sync_two(
@@ -221,7 +259,7 @@ async fn sync_two(
     full: &Board,
     old: &Board,
     start: Instant,
-) -> Result<(Duration, entraide_node::SyncTraffic)> {
+) -> Result<(Duration, Duration, entraide_node::SyncTraffic)> {
     let c = community(20);
     let dir_a = temp_dir(&format!("{name}-a"))?;
     let data_a = prepare_data_dir(dir_a.path(), &c, [1; 32], Some(full))?;
@@ -234,6 +272,15 @@ async fn sync_two(
     let x = start_node(dir_x, data_x, vec![]).await?;
     let t0 = Instant::now();
     x.node.dial(a.address.clone()).await?;
+    let connect = wait_until(Duration::from_secs(60), || async {
+        x.node
+            .status()
+            .await
+            .map(|s| s.peers_connected > 0)
+            .unwrap_or(false)
+    })
+    .await
+    .context("the node never connected")?;
     wait_until(Duration::from_secs(600), || async {
         x.node
             .status()
@@ -257,7 +304,7 @@ async fn sync_two(
     );
     a.node.shutdown().await?;
     x.node.shutdown().await?;
-    Ok((elapsed, traffic))
+    Ok((elapsed, connect, traffic))
 }
 
 fn build_board(seed: u64, authors: usize, posts: usize, now: i64) -> Board {
@@ -276,7 +323,8 @@ pub async fn catch_up(offline: usize, start: Instant) -> Result<Vec<Row>> {
     let old = build_board(77, 20, before, now);
     let full = build_board(77, 20, before + offline, now);
     let floor = automerge_floor(&full, &old)?;
-    let (took, t) = sync_two(&format!("catchup{offline}"), &full, &old, start).await?;
+    let session_ms = session_in_memory(&full, &old)?.as_secs_f64() * 1000.0;
+    let (took, connect, t) = sync_two(&format!("catchup{offline}"), &full, &old, start).await?;
     let scenario = format!("2. catch-up after {offline} posts (20 authors)");
     let time_ms = took.as_secs_f64() * 1000.0;
     let floor_ms = floor.time.as_secs_f64() * 1000.0;
@@ -289,6 +337,22 @@ pub async fn catch_up(offline: usize, start: Instant) -> Result<Vec<Row>> {
             "ms",
             Some((floor_ms, "automerge sync in memory")),
             &verdict(time_ms <= 2.0 * floor_ms, "within 2x"),
+        ),
+        row(
+            &scenario,
+            "entraide session in memory (signatures, validation; no network, no disk)",
+            session_ms,
+            "ms",
+            Some((floor_ms, "automerge sync in memory")),
+            "-",
+        ),
+        row(
+            &scenario,
+            "of which connecting (TCP, pnet, Noise, Yamux)",
+            connect.as_secs_f64() * 1000.0,
+            "ms",
+            None,
+            "-",
         ),
         row(
             &scenario,
@@ -336,9 +400,17 @@ pub async fn fresh_join(posts: usize, start: Instant) -> Result<Vec<Row>> {
     let full = build_board(99, 500, posts, now);
     let empty = Board::new();
     let floor = automerge_floor(&full, &empty)?;
-    let (took, t) = sync_two("freshjoin", &full, &empty, start).await?;
+    let (took, connect, t) = sync_two("freshjoin", &full, &empty, start).await?;
     let scenario = format!("3. fresh join, {posts} posts from 500 authors");
     Ok(vec![
+        row(
+            &scenario,
+            "of which connecting (TCP, pnet, Noise, Yamux)",
+            connect.as_secs_f64() * 1000.0,
+            "ms",
+            None,
+            "-",
+        ),
         row(
             &scenario,
             "time until the board is complete",
