@@ -717,7 +717,9 @@ async fn set_lang(
                 .strip_prefix("http://")
                 .or_else(|| referer.strip_prefix("https://"))?;
             let (origin_host, path) = rest.split_at(rest.find('/')?);
-            origin_host.eq_ignore_ascii_case(host).then(|| path.to_owned())
+            origin_host
+                .eq_ignore_ascii_case(host)
+                .then(|| path.to_owned())
         });
     let local = |p: &String| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\');
     let back = from_referer
