@@ -376,6 +376,12 @@ async fn flow(driver: &Driver, p: &People, shots: &Path) -> Result<()> {
         DETAILS,
     )
     .await?;
+    // Mark this document: the errors of the first try stay on screen until the browser
+    // has the answer to the second, and must not be read as its answer.
+    marie
+        .client
+        .execute("document.documentElement.dataset.submitted = '1';", vec![])
+        .await?;
     let posted = Instant::now();
     marie
         .one(&format!(r#"{form} button[data-action="submit-post"]"#))
@@ -384,6 +390,16 @@ async fn flow(driver: &Driver, p: &People, shots: &Path) -> Result<()> {
         .await?;
     // The post page, or the form again with its errors: either is final.
     let refused = poll("Marie's post page after submitting", PATIENCE, async || {
+        let old = marie
+            .client
+            .execute(
+                "return document.documentElement.dataset.submitted || null;",
+                vec![],
+            )
+            .await?;
+        if !old.is_null() {
+            return Ok(None);
+        }
         let mut refused = Vec::new();
         for e in marie.client.find_all(Locator::Css(".field-error")).await? {
             let t = e.text().await?;
