@@ -256,6 +256,20 @@ impl Client {
         }
     }
 
+    /// Dials a neighbour's address now and remembers it.
+    pub(crate) fn dial(&self, address: &str) -> Result<()> {
+        if self.is_remote() {
+            let _: Value =
+                self.call("POST", "/api/v1/peers", Some(json!({ "address": address })))?;
+            Ok(())
+        } else {
+            let address = address
+                .parse()
+                .map_err(|e| anyhow!("not an address: {e}"))?;
+            self.local(async |n| n.dial(address).await)
+        }
+    }
+
     pub(crate) fn invite(&self) -> Result<String> {
         if self.is_remote() {
             let v: Value = self.call("GET", "/api/v1/invite", None)?;

@@ -284,19 +284,15 @@ fn join_with_existing_identity(
             data_dir.set_community(&invite.community)?;
         }
     }
+    // Through the running node if there is one (it holds the database), else directly.
     let client = Client::connect(data_dir)?;
     if let Some(name) = name {
         client.set_name(name)?;
     }
-    client.close()?;
-    if !invite.addresses.is_empty() {
-        let store = entraide_node::store::Store::open(&data_dir.db_path())?;
-        for p in &invite.addresses {
-            store.remember_peer(&p.to_string(), true)?;
-        }
-        store.flush()?;
+    for address in &invite.addresses {
+        client.dial(&address.to_string())?;
     }
-    Ok(())
+    client.close()
 }
 
 fn run(cli: Cli) -> Result<()> {

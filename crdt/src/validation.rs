@@ -207,6 +207,23 @@ fn check_inflated_size(chunk: &[u8]) -> Result<(), ValidationFailure> {
     Ok(())
 }
 
+/// One change chunk (plain or compressed) decoded, with compressed ones bounded before
+/// automerge inflates them; `None` if it is anything else.
+pub(crate) fn decode_one_change(bytes: &[u8]) -> Option<Change> {
+    let chunks = split_chunks(bytes).ok()?;
+    let [(kind, chunk)] = chunks.as_slice() else {
+        return None;
+    };
+    match *kind {
+        CHUNK_CHANGE => Change::try_from(*chunk).ok(),
+        CHUNK_COMPRESSED_CHANGE => {
+            check_inflated_size(chunk).ok()?;
+            Change::try_from(*chunk).ok()
+        }
+        _ => None,
+    }
+}
+
 /// Decodes change data (a stream of automerge chunks) into changes, without applying
 /// anything. A whole-document chunk is loaded (its head hashes verified) into a scratch
 /// document, returned too so an empty feed can adopt it.

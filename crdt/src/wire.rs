@@ -125,7 +125,7 @@ impl Push {
     /// signature over other changes would be verifiable by some nodes and not others, so
     /// it is refused everywhere. (The signature itself is checked by [`crate::validate`].)
     pub fn is_self_signed(&self) -> bool {
-        let Ok(change) = automerge::Change::try_from(self.change.as_slice()) else {
+        let Some(change) = crate::validation::decode_one_change(&self.change) else {
             return false;
         };
         let hash = crate::signed_heads::Hash::from(change.hash());

@@ -198,24 +198,23 @@ async fn start_network(profile: &Profile, config: &NodeConfig) -> Result<Net, No
         // A fixed port by default, so the addresses neighbours remember (and invite codes
         // carry) stay right across restarts; any free port when it is taken (a second
         // node on this computer).
-        for (family, unspecified) in [
-            (
-                "/ip4/0.0.0.0",
-                std::net::IpAddr::from(std::net::Ipv4Addr::UNSPECIFIED),
-            ),
-            (
-                "/ip6/::",
-                std::net::IpAddr::from(std::net::Ipv6Addr::UNSPECIFIED),
-            ),
-        ] {
-            // libp2p sets SO_REUSEPORT on listeners, so two nodes could share the port and
-            // split its connections: probe with a plain socket first.
-            let free = std::net::TcpListener::bind((unspecified, DEFAULT_PORT)).is_ok();
+        // libp2p sets SO_REUSEPORT on listeners, so two nodes could share the port and
+        // split its connections: probe with plain sockets first, both families before
+        // either listens (an IPv6 socket also covers IPv4 on Linux).
+        let free4 =
+            std::net::TcpListener::bind((std::net::Ipv4Addr::UNSPECIFIED, DEFAULT_PORT)).is_ok();
+        let free6 =
+            std::net::TcpListener::bind((std::net::Ipv6Addr::UNSPECIFIED, DEFAULT_PORT)).is_ok();
+        for (family, free) in [("/ip4/0.0.0.0", free4), ("/ip6/::", free6)] {
             let port = if free { DEFAULT_PORT } else { 0 };
             let any: Multiaddr = format!("{family}/tcp/{port}")
                 .parse()
                 .map_err(|e| network(&e))?;
-            match swarm.listen_on(any.clone()) {
+            let fallback: Multiaddr = format!("{family}/tcp/0").parse().map_err(|e| network(&e))?;
+            match swarm
+                .listen_on(any.clone())
+                .or_else(|_| swarm.listen_on(fallback))
+            {
                 Ok(_) => wanted += 1,
                 // IPv6 may be off on this machine: not fatal while IPv4 works.
                 Err(e) => warn!(addr = %any, error = %e, "cannot listen"),
@@ -432,10 +431,11 @@ impl Actor {
 
     /// Stores a local change durably, then pushes it to neighbours.
     fn commit_local(&mut self, change: LocalChange) -> Result<(), NodeError> {
-        let feed = self
-            .board
-            .feed(&change.feed)
-            .ok_or_else(|| NodeError::Network("own feed vanished".into()))?;
+        let feed = self.board.feed(&change.feed).ok_or_else(|| {
+            NodeError::Write(entraide_crdt::WriteError::Document(
+                "the feed just written is not on the board".into(),
+            ))
+        })?;
         self.store.append_local(feed, &change.change)?;
         if let Some(net) = &mut self.net {
             let push = Push {
@@ -706,6 +706,9 @@ impl Actor {
                     state.connections = num_established as usize;
                 }
                 if num_established == 0 {
+                    if let Some(state) = self.peers.get_mut(&peer_id) {
+                        state.rtt = None;
+                    }
                     info!(peer = %peer_id, "neighbour disconnected");
                     self.end_session(peer_id);
                     self.emit(NodeEvent::PeersChanged);

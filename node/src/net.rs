@@ -359,12 +359,6 @@ fn check_community_tag(tag: &str) -> Result<(), NetError> {
     }
 }
 
-/// Builds the swarm of a node with identity `keypair` in the community of `config`.
-///
-/// Transport: TCP (`TCP_NODELAY`), pnet keyed by [`NetConfig::psk`] before anything else is
-/// said, then Noise and Yamux; connections idle for [`NetConfig::idle_timeout`] close (an
-/// open sync stream keeps its connection alive). Must be called inside a tokio runtime.
-/// Nothing listens yet: call [`Swarm::listen_on`].
 /// Bytes carried by every TCP connection of a swarm, above TCP (with every protocol
 /// overhead: pnet, Noise, Yamux, multistream-select). Shared by cheap clones.
 #[derive(Clone, Debug, Default)]
@@ -435,6 +429,12 @@ impl<S: futures::AsyncWrite + Unpin> futures::AsyncWrite for Counted<S> {
     }
 }
 
+/// Builds the swarm of a node with identity `keypair` in the community of `config`.
+///
+/// Transport: TCP (`TCP_NODELAY`), pnet keyed by [`NetConfig::psk`] before anything else is
+/// said, then Noise and Yamux; connections idle for [`NetConfig::idle_timeout`] close (an
+/// open sync stream keeps its connection alive). Must be called inside a tokio runtime.
+/// Nothing listens yet: call [`Swarm::listen_on`].
 pub fn build_swarm(keypair: Keypair, config: &NetConfig) -> Result<Swarm<Behaviour>, NetError> {
     let behaviour = Behaviour::new(&keypair, config)?;
     let psk = PreSharedKey::new(config.psk);

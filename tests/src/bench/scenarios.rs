@@ -34,6 +34,35 @@ fn small_draft(title: String) -> PostDraft {
     }
 }
 
+/// Median round trip of 64 bytes over a plain loopback TCP connection in this process, in
+/// milliseconds: the floor under any protocol, under the same load as the nodes.
+async fn tcp_echo_rtt_ms(samples: usize) -> Result<f64> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        if let Ok((mut s, _)) = listener.accept().await {
+            let mut buf = [0u8; 64];
+            while s.read_exact(&mut buf).await.is_ok() {
+                if s.write_all(&buf).await.is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    let mut c = tokio::net::TcpStream::connect(addr).await?;
+    c.set_nodelay(true)?;
+    let mut buf = [7u8; 64];
+    let mut rtts = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let t = Instant::now();
+        c.write_all(&buf).await?;
+        c.read_exact(&mut buf).await?;
+        rtts.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    Ok(summary(&rtts).p50)
+}
+
 /// Median ping round trip between the nodes of a cluster, in milliseconds.
 async fn median_rtt_ms(nodes: &[BenchNode]) -> Option<f64> {
     let mut rtts = Vec::new();
@@ -56,6 +85,7 @@ pub async fn propagation(n: usize, posts: usize, start: Instant) -> Result<Vec<R
     let nodes = full_mesh(n, &community(10 + n as u8), 1000 + n as u64).await?;
     // Let gossipsub form its mesh (heartbeat: 1 s) and the first sync rounds end.
     tokio::time::sleep(Duration::from_secs(4)).await;
+    let cpu_before = cpu_seconds();
     let mut everyone = Vec::with_capacity(posts);
     let mut each = Vec::new();
     for k in 0..posts {
@@ -107,7 +137,12 @@ pub async fn propagation(n: usize, posts: usize, start: Instant) -> Result<Vec<R
             progress(start, &format!("propagation N={n}: {} posts", k + 1));
         }
     }
+    let cpu_per_post_ms = match (cpu_before, cpu_seconds()) {
+        (Some(a), Some(b)) => (b - a) * 1000.0 / posts as f64,
+        _ => 0.0,
+    };
     let rtt = median_rtt_ms(&nodes).await.unwrap_or(0.0);
+    let echo = tcp_echo_rtt_ms(200).await?;
     let all = summary(&everyone);
     let one = summary(&each);
     let scenario = format!("1. propagation, N = {n} (full mesh)");
@@ -125,7 +160,7 @@ pub async fn propagation(n: usize, posts: usize, start: Instant) -> Result<Vec<R
             &format!("to every node, p50 ({} posts)", all.n),
             all.p50,
             "ms",
-            Some((rtt, "ping round trip, median")),
+            Some((rtt, "libp2p ping on these connections, median")),
             "-",
         ),
         row(
@@ -133,7 +168,7 @@ pub async fn propagation(n: usize, posts: usize, start: Instant) -> Result<Vec<R
             &format!("to every node, p99 ({} posts)", all.n),
             all.p99,
             "ms",
-            Some((rtt, "ping round trip, median")),
+            Some((rtt, "libp2p ping on these connections, median")),
             &target,
         ),
         row(
@@ -141,7 +176,23 @@ pub async fn propagation(n: usize, posts: usize, start: Instant) -> Result<Vec<R
             "to one node, p50",
             one.p50,
             "ms",
-            Some((rtt, "ping round trip, median")),
+            Some((rtt, "libp2p ping on these connections, median")),
+            "-",
+        ),
+        row(
+            &scenario,
+            "CPU time per post, all nodes together (2 cores shared)",
+            cpu_per_post_ms,
+            "ms",
+            None,
+            "-",
+        ),
+        row(
+            &scenario,
+            "to every node, p99, against plain TCP",
+            all.p99,
+            "ms",
+            Some((echo, "64-byte TCP echo on loopback, same process, p50")),
             "-",
         ),
     ])
