@@ -107,6 +107,9 @@ struct Actor {
     peers: HashMap<PeerId, PeerState>,
     banned: HashMap<PeerId, Instant>,
     dirty: HashSet<FeedId>,
+    /// Neighbours mDNS found on the LAN (until it says they expired), redialled each round
+    /// while not connected: a first dial can fail (a handshake cut short, a peer starting).
+    lan_peers: HashMap<PeerId, Multiaddr>,
     events: broadcast::Sender<NodeEvent>,
     inputs_tx: mpsc::Sender<SessionInput>,
     next_session: u64,
@@ -143,6 +146,7 @@ pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
         peers: HashMap::new(),
         banned: HashMap::new(),
         dirty: HashSet::new(),
+        lan_peers: HashMap::new(),
         events: events.clone(),
         inputs_tx,
         next_session: 0,
@@ -628,7 +632,7 @@ impl Actor {
         });
         if !skip {
             net.swarm
-                .dial(address.clone())
+                .dial(dial_opts(address.clone()))
                 .map_err(|e| NodeError::Dial(address.to_string(), e.to_string()))?;
         }
         // Remembered only once the swarm accepted to dial it (a usable address).
@@ -736,8 +740,16 @@ impl Actor {
 
     fn handle_behaviour_event(&mut self, event: BehaviourEvent) {
         match event {
+            BehaviourEvent::Mdns(mdns::Event::Expired(gone)) => {
+                for (peer, _) in gone {
+                    self.lan_peers.remove(&peer);
+                }
+            }
             BehaviourEvent::Mdns(mdns::Event::Discovered(found)) => {
                 for (peer, addr) in found {
+                    if self.lan_peers.len() < MAX_PEERS || self.lan_peers.contains_key(&peer) {
+                        self.lan_peers.insert(peer, addr.clone());
+                    }
                     if self.peers.get(&peer).is_some_and(|p| p.connections > 0)
                         || self.is_banned(&peer)
                     {
@@ -754,7 +766,7 @@ impl Actor {
                         } else {
                             addr.with(libp2p::multiaddr::Protocol::P2p(peer))
                         };
-                        let _ = net.swarm.dial(addr);
+                        let _ = net.swarm.dial(dial_opts(addr.clone()));
                     }
                 }
             }
@@ -1033,6 +1045,35 @@ impl Actor {
         }
         if self.net.is_some() {
             self.dial_known_peers_if_idle();
+            self.redial_lan_peers();
+        }
+    }
+
+    /// Redials the neighbours mDNS found that are not connected.
+    fn redial_lan_peers(&mut self) {
+        let now = Instant::now();
+        let todo: Vec<Multiaddr> = self
+            .lan_peers
+            .iter()
+            .filter(|(peer, _)| {
+                !self.peers.get(peer).is_some_and(|p| p.connections > 0)
+                    && !self.banned.get(peer).is_some_and(|until| *until > now)
+            })
+            .map(|(peer, addr)| {
+                if addr
+                    .iter()
+                    .any(|p| matches!(p, libp2p::multiaddr::Protocol::P2p(_)))
+                {
+                    addr.clone()
+                } else {
+                    addr.clone().with(libp2p::multiaddr::Protocol::P2p(*peer))
+                }
+            })
+            .collect();
+        if let Some(net) = &mut self.net {
+            for addr in todo {
+                let _ = net.swarm.dial(dial_opts(addr));
+            }
         }
     }
 
@@ -1080,6 +1121,28 @@ fn add_traffic(total: &mut SessionStats, more: &SessionStats) {
     total.frames_in += more.frames_in;
     total.frames_out += more.frames_out;
     total.changes_applied += more.changes_applied;
+}
+
+/// Dial options for `address`, from a fresh local port. libp2p reuses the listening port for
+/// outgoing connections by default; when two nodes that found each other on the LAN dial
+/// each other at the same instant from their listening ports, TCP merges the two attempts
+/// into one connection where both sides think they dialled, and the Noise handshake fails.
+fn dial_opts(address: Multiaddr) -> libp2p::swarm::dial_opts::DialOpts {
+    use libp2p::swarm::dial_opts::DialOpts;
+    let peer = address.iter().find_map(|p| match p {
+        libp2p::multiaddr::Protocol::P2p(peer) => Some(peer),
+        _ => None,
+    });
+    match peer {
+        Some(peer) => DialOpts::peer_id(peer)
+            .addresses(vec![address])
+            .allocate_new_port()
+            .build(),
+        None => DialOpts::unknown_peer_id()
+            .address(address)
+            .allocate_new_port()
+            .build(),
+    }
 }
 
 /// How likely a neighbour reaches this address: 0 IPv4 on a LAN or beyond, 1 other IPv6,
