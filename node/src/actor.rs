@@ -1056,8 +1056,8 @@ impl Actor {
             .lan_peers
             .iter()
             .filter(|(peer, _)| {
-                !self.peers.get(peer).is_some_and(|p| p.connections > 0)
-                    && !self.banned.get(peer).is_some_and(|until| *until > now)
+                self.peers.get(peer).is_none_or(|p| p.connections == 0)
+                    && self.banned.get(peer).is_none_or(|until| *until <= now)
             })
             .map(|(peer, addr)| {
                 if addr
