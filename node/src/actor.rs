@@ -20,7 +20,7 @@ use tracing::{debug, info, warn};
 
 use crate::community::Invite;
 use crate::data_dir::Profile;
-use crate::frame::{read_frame, write_frame};
+use crate::frame::{FrameError, read_frame_within, write_frame};
 use crate::net::{self, Behaviour, BehaviourEvent, NetConfig};
 use crate::node::{
     COMMAND_CAPACITY, Command, EVENT_CAPACITY, Node, NodeConfig, NodeError, NodeEvent, PeerInfo,
@@ -40,6 +40,8 @@ pub const BAN_DURATION: Duration = Duration::from_secs(600);
 pub const MAX_BANNED: usize = 1024;
 /// Most peers tracked (connected or recently seen).
 pub const MAX_PEERS: usize = 1024;
+/// Time a frame's payload has to arrive once its length prefix has.
+pub const FRAME_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Delay before a sync round after the board changed, so bursts share one round.
 pub const RESYNC_DEBOUNCE: Duration = Duration::from_millis(300);
 /// How often dirty feeds are saved.
@@ -64,6 +66,8 @@ pub(crate) enum SessionInput {
     Frame(PeerId, u64, Vec<u8>),
     /// The stream ended.
     Closed(PeerId, u64, Option<String>),
+    /// The peer broke the framing (a frame over the limit, or too slow to arrive).
+    Violation(PeerId, u64, String),
 }
 
 struct PeerSession {
@@ -956,6 +960,16 @@ impl Actor {
                 }
             }
             SessionInput::Frame(peer, id, bytes) => self.handle_frame(peer, id, &bytes),
+            SessionInput::Violation(peer, id, reason) => {
+                if self
+                    .peers
+                    .get(&peer)
+                    .and_then(|p| p.session.as_ref())
+                    .is_some_and(|s| s.id == id)
+                {
+                    self.ban(peer, &reason);
+                }
+            }
             SessionInput::Closed(peer, id, reason) => {
                 if self
                     .peers
@@ -1200,13 +1214,26 @@ fn spawn_session_io(
     });
     tokio::spawn(async move {
         loop {
-            let input = match read_frame(&mut reader, entraide_crdt::limits::MAX_FRAME_BYTES).await
-            {
+            let read = read_frame_within(
+                &mut reader,
+                entraide_crdt::limits::MAX_FRAME_BYTES,
+                Some(FRAME_BODY_TIMEOUT),
+            )
+            .await;
+            let input = match read {
                 Ok(Some(frame)) => SessionInput::Frame(peer, id, frame),
                 Ok(None) => SessionInput::Closed(peer, id, None),
+                // Announcing a frame over the limit, or dripping one, is a protocol
+                // violation; a stream cut inside a frame may just be a lost connection.
+                Err(e @ (FrameError::TooLarge { .. } | FrameError::TooSlow { .. })) => {
+                    SessionInput::Violation(peer, id, e.to_string())
+                }
                 Err(e) => SessionInput::Closed(peer, id, Some(e.to_string())),
             };
-            let closed = matches!(input, SessionInput::Closed(..));
+            let closed = matches!(
+                input,
+                SessionInput::Closed(..) | SessionInput::Violation(..)
+            );
             if inputs.send(input).await.is_err() || closed {
                 break;
             }

@@ -44,6 +44,14 @@ pub enum FrameError {
     /// The underlying stream failed (reset, closed connection, ...).
     #[error("frame stream i/o error: {0}")]
     Io(#[from] std::io::Error),
+    /// A frame was started but its payload did not arrive in time (a peer dripping bytes).
+    #[error("a frame of {len} bytes did not arrive within {seconds} s")]
+    TooSlow {
+        /// The announced length.
+        len: usize,
+        /// The time allowed.
+        seconds: u64,
+    },
 }
 
 /// Writes `payload` as one frame and flushes it.
@@ -84,6 +92,19 @@ pub async fn read_frame<R>(io: &mut R, max_len: usize) -> Result<Option<Vec<u8>>
 where
     R: AsyncRead + Unpin + ?Sized,
 {
+    read_frame_within(io, max_len, None).await
+}
+
+/// [`read_frame`], with `body_timeout` for the payload of a frame once its length prefix has
+/// arrived (`None`: no limit). Needs a tokio runtime when a timeout is given.
+pub async fn read_frame_within<R>(
+    io: &mut R,
+    max_len: usize,
+    body_timeout: Option<std::time::Duration>,
+) -> Result<Option<Vec<u8>>, FrameError>
+where
+    R: AsyncRead + Unpin + ?Sized,
+{
     let mut prefix = [0u8; LENGTH_PREFIX_BYTES];
     let mut filled = 0;
     while filled < LENGTH_PREFIX_BYTES {
@@ -109,7 +130,19 @@ where
     let mut payload = Vec::with_capacity(len.min(INITIAL_RESERVE_BYTES));
     // `take` stops at the frame's end, so the next frame's bytes stay in the stream.
     let limit = u64::try_from(len).unwrap_or(u64::MAX);
-    let received = (&mut *io).take(limit).read_to_end(&mut payload).await?;
+    let mut bounded = (&mut *io).take(limit);
+    let body = bounded.read_to_end(&mut payload);
+    let received = match body_timeout {
+        // Waiting for a frame to start is normal (an idle session); once it has started,
+        // its payload must come within `body_timeout`.
+        Some(t) => tokio::time::timeout(t, body)
+            .await
+            .map_err(|_| FrameError::TooSlow {
+                len,
+                seconds: t.as_secs(),
+            })??,
+        None => body.await?,
+    };
     if received < len {
         return Err(FrameError::Truncated {
             expected: len,

@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod browser;
+pub mod hostile;
 pub mod netns;
 
 use std::io::{BufRead, BufReader};
@@ -258,6 +259,24 @@ impl TestNode {
             }
         }
         Ok(())
+    }
+
+    /// The process id of the running `up`, if any.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Peak resident memory of the running `up` so far (`VmHWM`), in MiB.
+    pub fn peak_rss_mib(&self) -> Option<f64> {
+        let text = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?)).ok()?;
+        let kib: f64 = text
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()?;
+        Some(kib / 1024.0)
     }
 
     /// Kills the node with SIGKILL, as a power cut would.
