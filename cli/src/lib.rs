@@ -263,6 +263,13 @@ fn join_with_existing_identity(
         Err(entraide_node::data_dir::DataDirError::NoCommunity(_)) => {
             data_dir.set_community(&invite.community)?;
         }
+        // A damaged community file is mended by the invite, as its error message says; the
+        // identity is not touched (a damaged identity is its own, different error).
+        Err(entraide_node::data_dir::DataDirError::Damaged { path, .. })
+            if path.file_name().is_some_and(|f| f == "community.key") =>
+        {
+            data_dir.set_community(&invite.community)?;
+        }
         Err(e) => return Err(e.into()),
         Ok(profile) if profile.community == invite.community => {}
         Ok(_) => {

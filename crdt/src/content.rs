@@ -14,10 +14,9 @@
 //! Reading is lenient and deterministic: an entry that breaks the format is skipped and
 //! counted, never an error, so a bad entry from one author cannot hide anything else.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use automerge::ScalarValue;
-use automerge::hydrate::{Map, Value};
+use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 use serde::{Deserialize, Serialize};
 
 use crate::author::AuthorId;
@@ -110,123 +109,185 @@ pub struct FeedContent {
     pub responses: BTreeMap<PostId, StoredResponse>,
     /// Entries skipped because they break the format.
     pub skipped: usize,
+    /// The root keys skipped, kept so an incremental read can forget one that got fixed.
+    bad_keys: BTreeSet<String>,
+    /// Whether the document lacks the format record (then nothing is read).
+    unformatted: bool,
 }
 
 impl FeedContent {
-    /// Reads a feed document of `author`.
-    pub(crate) fn read(author: &AuthorId, root: &Value) -> Self {
+    /// Reads a whole feed document of `author`.
+    pub(crate) fn read(author: &AuthorId, doc: &Automerge) -> Self {
         let mut content = FeedContent::default();
-        let Value::Map(root) = root else {
-            return content;
-        };
+        let keys: Vec<String> = doc.keys(ROOT).collect();
+        content.reread(author, doc, keys);
+        content
+    }
+
+    /// Reads again the root entries `keys` of the document (those a change touched), so
+    /// that applying one change costs what that change touched, not the whole feed.
+    pub(crate) fn reread(
+        &mut self,
+        author: &AuthorId,
+        doc: &Automerge,
+        keys: impl IntoIterator<Item = String>,
+    ) {
         // A document of another format (or none yet) says nothing we can read.
-        if text(root, "format") != Some(FORMAT) {
-            content.skipped = root.iter().count();
-            return content;
+        if text(doc, &ROOT, "format").as_deref() != Some(FORMAT) {
+            *self = FeedContent {
+                skipped: doc.keys(ROOT).count(),
+                ..FeedContent::default()
+            };
+            self.unformatted = true;
+            return;
         }
-        content.name = text(root, "name").map(|n| clip(n, MAX_NAME_CHARS));
-        for (key, value) in root.iter() {
-            if let Some(nonce) = key.strip_prefix(POST_PREFIX) {
-                match read_post(author, nonce, &value.value) {
+        if self.unformatted {
+            // The format just arrived: everything is readable now.
+            self.unformatted = false;
+            let all: Vec<String> = doc.keys(ROOT).collect();
+            self.skipped = 0;
+            self.bad_keys.clear();
+            return self.reread(author, doc, all);
+        }
+        for key in keys {
+            self.bad_keys.remove(&key);
+            if key == "name" {
+                self.name = text(doc, &ROOT, "name").map(|n| clip(&n, MAX_NAME_CHARS));
+            } else if let Some(nonce_hex) = key.strip_prefix(POST_PREFIX) {
+                let Some(nonce) = canonical_nonce(nonce_hex) else {
+                    self.bad_keys.insert(key);
+                    continue;
+                };
+                let id = PostId::derive(author, &nonce);
+                self.posts.remove(&id);
+                match read_post(doc, &key, id, nonce) {
                     Some(post) => {
-                        content.posts.insert(post.id, post);
+                        self.posts.insert(id, post);
                     }
-                    None => content.skipped += 1,
+                    None if doc.get(ROOT, key.as_str()).ok().flatten().is_some() => {
+                        self.bad_keys.insert(key);
+                    }
+                    None => {}
                 }
-            } else if let Some(post) = key.strip_prefix(RESPONSE_PREFIX) {
-                match read_response(post, &value.value) {
+            } else if let Some(post_hex) = key.strip_prefix(RESPONSE_PREFIX) {
+                let post: Option<PostId> = post_hex
+                    .parse()
+                    .ok()
+                    .filter(|p: &PostId| p.to_string() == post_hex);
+                let Some(post) = post else {
+                    self.bad_keys.insert(key);
+                    continue;
+                };
+                self.responses.remove(&post);
+                match read_response(doc, &key, post) {
                     Some(r) => {
-                        content.responses.insert(r.post, r);
+                        self.responses.insert(post, r);
                     }
-                    None => content.skipped += 1,
+                    None if doc.get(ROOT, key.as_str()).ok().flatten().is_some() => {
+                        self.bad_keys.insert(key);
+                    }
+                    None => {}
                 }
             }
         }
-        content
+        self.skipped = self.bad_keys.len();
     }
 }
 
-fn text<'a>(map: &'a Map, key: &str) -> Option<&'a str> {
-    match map.get(key)? {
-        Value::Scalar(ScalarValue::Str(s)) => Some(s.as_str()),
-        _ => None,
-    }
-}
-
-fn int(map: &Map, key: &str) -> Option<i64> {
-    match map.get(key)? {
-        Value::Scalar(ScalarValue::Int(i)) => Some(*i),
-        Value::Scalar(ScalarValue::Uint(u)) => i64::try_from(*u).ok(),
-        Value::Scalar(ScalarValue::Timestamp(t)) => Some(*t),
-        _ => None,
-    }
-}
-
-fn read_post(author: &AuthorId, nonce_hex: &str, value: &Value) -> Option<StoredPost> {
-    let Value::Map(map) = value else {
-        return None;
-    };
+fn canonical_nonce(nonce_hex: &str) -> Option<[u8; 8]> {
     let mut nonce = [0u8; 8];
     hex::decode_to_slice(nonce_hex, &mut nonce).ok()?;
     // Only the canonical (lowercase) spelling names a post, so two keys never name one.
-    if hex::encode(nonce) != nonce_hex {
-        return None;
+    (hex::encode(nonce) == nonce_hex).then_some(nonce)
+}
+
+fn scalar(doc: &Automerge, obj: &ObjId, key: &str) -> Option<ScalarValue> {
+    match doc.get(obj, key).ok()?? {
+        (Value::Scalar(v), _) => Some(v.into_owned()),
+        _ => None,
     }
-    let state = match text(map, "state")? {
+}
+
+fn text(doc: &Automerge, obj: &ObjId, key: &str) -> Option<String> {
+    match scalar(doc, obj, key)? {
+        ScalarValue::Str(s) => Some(s.to_string()),
+        _ => None,
+    }
+}
+
+fn int(doc: &Automerge, obj: &ObjId, key: &str) -> Option<i64> {
+    match scalar(doc, obj, key)? {
+        ScalarValue::Int(i) => Some(i),
+        ScalarValue::Uint(u) => i64::try_from(u).ok(),
+        ScalarValue::Timestamp(t) => Some(t),
+        _ => None,
+    }
+}
+
+fn map_at(doc: &Automerge, obj: &ObjId, key: &str) -> Option<ObjId> {
+    match doc.get(obj, key).ok()?? {
+        (Value::Object(ObjType::Map), id) => Some(id),
+        _ => None,
+    }
+}
+
+fn read_post(doc: &Automerge, key: &str, id: PostId, nonce: [u8; 8]) -> Option<StoredPost> {
+    let map = map_at(doc, &ROOT, key)?;
+    let state = match text(doc, &map, "state")?.as_str() {
         "open" => PostState::Open,
         "done" => PostState::Done,
         "withdrawn" => PostState::Withdrawn,
         _ => return None,
     };
-    let accepted = match text(map, "accepted") {
+    let accepted = match text(doc, &map, "accepted").as_deref() {
         None | Some("") => None,
         Some(id) => Some(id.parse().ok()?),
     };
     let mut thanks = BTreeMap::new();
-    if let Some(Value::Map(t)) = map.get("thanks") {
-        for (helper, message) in t.iter() {
-            if let (Ok(id), Value::Scalar(ScalarValue::Str(m))) =
-                (helper.parse::<AuthorId>(), &message.value)
-                && id.to_string() == *helper
+    if let Some(t) = map_at(doc, &map, "thanks") {
+        for helper in doc.keys(&t) {
+            if let (Ok(id), Some(m)) = (helper.parse::<AuthorId>(), text(doc, &t, &helper))
+                && id.to_string() == helper
             {
-                let helper = id;
-                thanks.insert(helper, clip(m, MAX_MESSAGE_CHARS));
+                thanks.insert(id, clip(&m, MAX_MESSAGE_CHARS));
             }
         }
     }
     Some(StoredPost {
-        id: PostId::derive(author, &nonce),
+        id,
         nonce,
-        kind: text(map, "kind")?.parse().ok()?,
-        category: text(map, "category")?.parse().unwrap_or(Category::Other),
-        title: clip(text(map, "title")?, MAX_TITLE_CHARS),
-        details: clip(text(map, "details").unwrap_or(""), MAX_DETAILS_CHARS),
-        urgency: text(map, "urgency")?.parse().ok()?,
-        area: clip(text(map, "area").unwrap_or(""), MAX_AREA_CHARS),
-        created_at: int(map, "created_at")?,
-        expires_at: int(map, "expires_at")?,
+        kind: text(doc, &map, "kind")?.parse().ok()?,
+        category: text(doc, &map, "category")?
+            .parse()
+            .unwrap_or(Category::Other),
+        title: clip(&text(doc, &map, "title")?, MAX_TITLE_CHARS),
+        details: clip(
+            &text(doc, &map, "details").unwrap_or_default(),
+            MAX_DETAILS_CHARS,
+        ),
+        urgency: text(doc, &map, "urgency")?.parse().ok()?,
+        area: clip(&text(doc, &map, "area").unwrap_or_default(), MAX_AREA_CHARS),
+        created_at: int(doc, &map, "created_at")?,
+        expires_at: int(doc, &map, "expires_at")?,
         state,
         accepted,
         thanks,
     })
 }
 
-fn read_response(post_hex: &str, value: &Value) -> Option<StoredResponse> {
-    let Value::Map(map) = value else {
-        return None;
-    };
-    let post: PostId = post_hex.parse().ok()?;
-    if post.to_string() != post_hex {
-        return None;
-    }
+fn read_response(doc: &Automerge, key: &str, post: PostId) -> Option<StoredResponse> {
+    let map = map_at(doc, &ROOT, key)?;
     Some(StoredResponse {
         post,
-        to: text(map, "to")?.parse().ok()?,
-        message: clip(text(map, "message").unwrap_or(""), MAX_MESSAGE_CHARS),
-        at: int(map, "at")?,
+        to: text(doc, &map, "to")?.parse().ok()?,
+        message: clip(
+            &text(doc, &map, "message").unwrap_or_default(),
+            MAX_MESSAGE_CHARS,
+        ),
+        at: int(doc, &map, "at")?,
         withdrawn: matches!(
-            map.get("withdrawn"),
-            Some(Value::Scalar(ScalarValue::Boolean(true)))
+            scalar(doc, &map, "withdrawn"),
+            Some(ScalarValue::Boolean(true))
         ),
     })
 }

@@ -1,6 +1,6 @@
 //! One author's feed: an automerge document only that author's devices write.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, Automerge, Change, ChangeHash, ObjType, ROOT, ReadDoc, ScalarValue};
@@ -97,6 +97,8 @@ pub struct Feed {
     /// Every held change by (actor, seq), to spot equivocation.
     seqs: HashMap<(ActorId, u64), ChangeHash>,
     content: FeedContent,
+    /// The heads `content` was read at.
+    content_heads: Vec<ChangeHash>,
 }
 
 impl Feed {
@@ -109,6 +111,7 @@ impl Feed {
             pending: HashMap::new(),
             seqs: HashMap::new(),
             content: FeedContent::default(),
+            content_heads: Vec::new(),
         }
     }
 
@@ -342,8 +345,33 @@ impl Feed {
         }
     }
 
+    /// Brings the content up to the document's heads: only the root entries the new
+    /// changes touched are read again (a diff since the last read), so a feed of 10,000
+    /// posts costs one post per new change, not 10,000.
     fn refresh(&mut self) {
-        self.content = FeedContent::read(&self.id.author, &self.doc.hydrate(None));
+        let heads = self.doc.get_heads();
+        if self.content_heads.is_empty() {
+            self.content = FeedContent::read(&self.id.author, &self.doc);
+        } else if self.content_heads != heads {
+            let mut keys: BTreeSet<String> = BTreeSet::new();
+            for patch in self.doc.diff(&self.content_heads, &heads) {
+                let key = match patch.path.first() {
+                    Some((_, automerge::Prop::Map(k))) => Some(k.clone()),
+                    Some(_) => None,
+                    None => match patch.action {
+                        automerge::PatchAction::PutMap { key, .. }
+                        | automerge::PatchAction::DeleteMap { key } => Some(key),
+                        automerge::PatchAction::Conflict {
+                            prop: automerge::Prop::Map(key),
+                        } => Some(key),
+                        _ => None,
+                    },
+                };
+                keys.extend(key);
+            }
+            self.content.reread(&self.id.author, &self.doc, keys);
+        }
+        self.content_heads = heads;
     }
 
     // --- Local writes: only the feed's author, from one of their devices. ---

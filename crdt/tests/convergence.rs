@@ -185,5 +185,13 @@ proptest! {
         }
         // Every post made is on every board.
         prop_assert_eq!(first_view.len(), world.posts.len());
+        // What each feed says, kept up to date change by change, equals a fresh reading of
+        // the whole document.
+        for board in &world.boards {
+            for feed in board.feeds() {
+                let fresh = entraide_crdt::Feed::load(feed.id(), &feed.save(), vec![]).unwrap();
+                prop_assert_eq!(fresh.content(), feed.content());
+            }
+        }
     }
 }

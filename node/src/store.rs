@@ -21,6 +21,9 @@ use entraide_crdt::{AuthorId, Board, Feed, FeedId, LoadError, SignedHeads};
 
 const FORMAT: &[u8] = b"entraide-store/1";
 const FEED_KEY_LEN: usize = 36;
+/// Name of the ledger file inside the database folder.
+const LEDGER: &str = "entraide-acknowledged";
+
 /// Appended changes after which a local feed is compacted.
 pub const COMPACT_AFTER: usize = 200;
 
@@ -46,6 +49,18 @@ pub enum StoreError {
     /// A database of something else.
     #[error("{0} is not an entraide database")]
     Foreign(String),
+    /// The database holds fewer of your own changes than were acknowledged.
+    #[error(
+        "the database {path} has lost changes you made ({held} of {acknowledged} are left): it was damaged after a crash; your identity is safe: move the db folder away and restart, neighbours will resend what they received"
+    )]
+    LostChanges {
+        /// The database path.
+        path: String,
+        /// Own changes in the database.
+        held: usize,
+        /// Own changes acknowledged.
+        acknowledged: usize,
+    },
     /// Your own feed cannot be read: writing on would fork your history.
     #[error(
         "your own feed in {path} is damaged ({source}); it is not overwritten: move the db folder away and restart to fetch it back from neighbours"
@@ -86,6 +101,9 @@ fn parse_feed_key(key: &[u8]) -> Option<FeedId> {
 #[derive(Clone, Debug)]
 pub struct Store {
     path: String,
+    /// The file, beside sled's own, that records how many changes of the resident's own
+    /// feed were acknowledged (see [`Store::load_board`]).
+    ledger: std::path::PathBuf,
     db: sled::Db,
     feeds: sled::Tree,
     changes: sled::Tree,
@@ -149,6 +167,7 @@ impl Store {
             }
         }
         Ok(Self {
+            ledger: path.join(LEDGER),
             feeds: db.open_tree("feeds").map_err(damaged)?,
             changes: db.open_tree("changes").map_err(damaged)?,
             signed: db.open_tree("signed").map_err(damaged)?,
@@ -201,6 +220,20 @@ impl Store {
                 }
                 Err(error) => skipped.push(SkippedFeed { feed: id, error }),
             }
+        }
+        let held = board
+            .feeds()
+            .filter(|f| f.id().author == *own)
+            .map(|f| f.change_count())
+            .max()
+            .unwrap_or(0);
+        let acknowledged = self.acknowledged();
+        if held < acknowledged {
+            return Err(StoreError::LostChanges {
+                path: self.path.clone(),
+                held,
+                acknowledged,
+            });
         }
         Ok((board, skipped))
     }
@@ -257,7 +290,20 @@ impl Store {
         if next as usize >= COMPACT_AFTER {
             self.save_feed(feed)?;
         }
-        self.flush()
+        self.flush()?;
+        // Then the ledger: sled recovers a damaged log by dropping its tail, silently; the
+        // ledger lets the next start notice that acknowledged changes are gone.
+        let text = format!("{}\n", feed.change_count());
+        crate::data_dir::write_atomic(&self.ledger, text.as_bytes())
+            .map_err(|e| StoreError::Write(e.to_string()))
+    }
+
+    /// How many changes of the resident's own feed were acknowledged, as the ledger says.
+    fn acknowledged(&self) -> usize {
+        std::fs::read_to_string(&self.ledger)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+            .unwrap_or(0)
     }
 
     /// Stores a feed in compacted form, replacing its appended changes.

@@ -57,7 +57,18 @@ impl std::fmt::Debug for Command {
 }
 
 impl Attacker {
-    /// A member of `community` with the key `seed`, not yet connected.
+    /// [`Attacker::new`] inside `runtime` (its swarm task runs there).
+    pub fn new_in(
+        runtime: &tokio::runtime::Runtime,
+        community: &Community,
+        seed: [u8; 32],
+    ) -> Result<Self> {
+        let _guard = runtime.enter();
+        Self::new(community, seed)
+    }
+
+    /// A member of `community` with the key `seed`, not yet connected. Call inside a tokio
+    /// runtime.
     pub fn new(community: &Community, seed: [u8; 32]) -> Result<Self> {
         let keypair = Keypair::ed25519_from_bytes(seed).map_err(|e| anyhow!("{e}"))?;
         let peer_id = keypair.public().to_peer_id();
@@ -137,6 +148,7 @@ impl Attacker {
     /// no known subscriber yet (subscriptions travel right after connecting).
     pub async fn publish(&self, bytes: Vec<u8>) -> Result<()> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let mut retried = false;
         loop {
             let (tx, rx) = oneshot::channel();
             self.commands
@@ -145,6 +157,14 @@ impl Attacker {
                 .map_err(|_| anyhow!("attacker stopped"))?;
             match rx.await? {
                 Ok(()) => return Ok(()),
+                // The honest node reads slower than we write: our own queue is full, wait.
+                Err(e) if e.contains("AllQueuesFull") => {
+                    retried = true;
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                // gossipsub remembered the message on the attempt that found the queues
+                // full; it goes out from its cache.
+                Err(e) if retried && e.contains("Duplicate") => return Ok(()),
                 Err(e) if e.contains("NoPeersSubscribedToTopic") || e.contains("no peers") => {
                     if tokio::time::Instant::now() > deadline {
                         return Err(anyhow!("nobody subscribed: {e}"));
