@@ -99,6 +99,10 @@ pub struct Feed {
     content: FeedContent,
     /// The heads `content` was read at.
     content_heads: Vec<ChangeHash>,
+    /// Root entries touched by changes applied since `content` was read.
+    touched: BTreeSet<String>,
+    /// Whether `content` must be read whole (the document was replaced).
+    reread_all: bool,
 }
 
 impl Feed {
@@ -112,6 +116,8 @@ impl Feed {
             seqs: HashMap::new(),
             content: FeedContent::default(),
             content_heads: Vec::new(),
+            touched: BTreeSet::new(),
+            reread_all: false,
         }
     }
 
@@ -257,6 +263,7 @@ impl Feed {
             // replaces ours, and what was waiting is offered to it again.
             let waiting: Vec<Change> = self.pending.drain().map(|(_, c)| c).collect();
             self.doc = document;
+            self.reread_all = true;
             self.rebuild_seqs();
             if let Err(e) = self.insert_changes(waiting) {
                 return Err(ValidationFailure::DoesNotApply {
@@ -299,7 +306,10 @@ impl Feed {
         }
         // automerge queues what misses a dependency and applies it once the dependency
         // arrives; `pending` mirrors that queue so it can be bounded, saved and walked.
-        self.doc.apply_changes(changes.clone())?;
+        let mut log = automerge::PatchLog::active();
+        self.doc
+            .apply_changes_log_patches(changes.clone(), &mut log)?;
+        self.note_touched(&mut log);
         for c in changes {
             self.pending.insert(c.hash(), c);
         }
@@ -345,33 +355,41 @@ impl Feed {
         }
     }
 
-    /// Brings the content up to the document's heads: only the root entries the new
-    /// changes touched are read again (a diff since the last read), so a feed of 10,000
-    /// posts costs one post per new change, not 10,000.
+    /// Brings the content up to the document: only the root entries that the changes
+    /// applied since the last read touched (collected from automerge's patch log as they
+    /// were applied) are read again, so a feed of 10,000 posts costs one post per new
+    /// change. (automerge's `diff` between heads costs the whole document, measured at
+    /// 6 ms per change at 6,000 posts.)
     fn refresh(&mut self) {
         let heads = self.doc.get_heads();
-        if self.content_heads.is_empty() {
+        if self.content_heads.is_empty() || self.reread_all {
             self.content = FeedContent::read(&self.id.author, &self.doc);
+            self.reread_all = false;
         } else if self.content_heads != heads {
-            let mut keys: BTreeSet<String> = BTreeSet::new();
-            for patch in self.doc.diff(&self.content_heads, &heads) {
-                let key = match patch.path.first() {
-                    Some((_, automerge::Prop::Map(k))) => Some(k.clone()),
-                    Some(_) => None,
-                    None => match patch.action {
-                        automerge::PatchAction::PutMap { key, .. }
-                        | automerge::PatchAction::DeleteMap { key } => Some(key),
-                        automerge::PatchAction::Conflict {
-                            prop: automerge::Prop::Map(key),
-                        } => Some(key),
-                        _ => None,
-                    },
-                };
-                keys.extend(key);
-            }
+            let keys = std::mem::take(&mut self.touched);
             self.content.reread(&self.id.author, &self.doc, keys);
         }
+        self.touched.clear();
         self.content_heads = heads;
+    }
+
+    /// Records the root entries a patch log says were touched.
+    fn note_touched(&mut self, log: &mut automerge::PatchLog) {
+        for patch in self.doc.make_patches(log) {
+            let key = match patch.path.first() {
+                Some((_, automerge::Prop::Map(k))) => Some(k.clone()),
+                Some(_) => None,
+                None => match patch.action {
+                    automerge::PatchAction::PutMap { key, .. }
+                    | automerge::PatchAction::DeleteMap { key } => Some(key),
+                    automerge::PatchAction::Conflict {
+                        prop: automerge::Prop::Map(key),
+                    } => Some(key),
+                    _ => None,
+                },
+            };
+            self.touched.extend(key);
+        }
     }
 
     // --- Local writes: only the feed's author, from one of their devices. ---
@@ -388,7 +406,10 @@ impl Feed {
         let document = |e: automerge::AutomergeError| WriteError::Document(e.to_string());
         self.doc.set_actor(writer.actor());
         let fresh = self.doc.get_heads().is_empty();
-        let mut tx = self.doc.transaction();
+        let mut tx = self
+            .doc
+            .transaction_log_patches(automerge::PatchLog::active())
+            .map_err(|e| WriteError::Document(e.to_string()))?;
         if fresh {
             tx.put(ROOT, "format", FORMAT).map_err(document)?;
         }
@@ -396,8 +417,9 @@ impl Feed {
             tx.rollback();
             return Err(document(e));
         }
-        let (hash, _) = tx.commit_with(CommitOptions::default().with_time(now));
+        let (hash, mut log) = tx.commit_with(CommitOptions::default().with_time(now));
         let hash = hash.ok_or_else(|| WriteError::Document("empty change".into()))?;
+        self.note_touched(&mut log);
         let change = self
             .doc
             .get_change_by_hash(&hash)
