@@ -522,6 +522,52 @@ fn a_hostile_member_gets_nothing_in_and_honest_nodes_keep_syncing() {
             "yes",
         );
     }
+    // 5b. A truncated frame (the stream closed inside a frame), then a replay of a valid
+    // change over a session: a lost connection and a duplicate are not attacks to punish.
+    {
+        let mut att = attacker(&rt, &a);
+        let mut stream = rt.block_on(att.open_stream(a.peer)).unwrap();
+        rt.block_on(async {
+            let mut f = 100u32.to_be_bytes().to_vec();
+            f.extend([1u8; 10]);
+            stream.write_all(&f).await.unwrap();
+            stream.close().await.unwrap();
+        });
+        let w = Writer::new(AuthorKey::from_seed(att.seed), DeviceId([1; 8]));
+        let mut board = Board::new();
+        let (_, c) = board
+            .post_new(&w, [9; 8], &draft("said twice"), NOW)
+            .unwrap();
+        let frame = sync_frame(c.feed, c.change.clone(), vec![c.signed.clone()]);
+        let _s = rt
+            .block_on(att.send_frames(a.peer, &[frame.clone(), frame]))
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        let lat = latency(&a, &b, "after truncation and replay").unwrap();
+        unchanged("truncation and replay");
+        let copies = a
+            .get("/api/v1/posts?all=true")
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["title"] == "said twice")
+            .count();
+        assert_eq!(copies, 1, "a replayed change must count once");
+        let gone = rt.block_on(dropped(&mut att, a.peer, Duration::from_millis(500)));
+        report.add(
+            "truncated frame, then the same valid change sent twice",
+            "0 (the replay is a no-op)",
+            lat,
+            baseline,
+            a.node.peak_rss_mib().unwrap_or(0.0),
+            if gone {
+                "yes"
+            } else {
+                "no (neither is invalid)"
+            },
+        );
+    }
     // 6. Thousands of valid changes with a missing dependency.
     {
         let mut att = attacker(&rt, &a);
