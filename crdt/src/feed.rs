@@ -7,6 +7,7 @@ use automerge::{ActorId, Automerge, Change, ChangeHash, ObjType, ROOT, ReadDoc, 
 use sha2::{Digest, Sha256};
 
 use crate::author::{AuthorId, Writer};
+use crate::contained::contained;
 use crate::content::{FORMAT, FeedContent, POST_PREFIX, PostState, RESPONSE_PREFIX};
 use crate::limits::MAX_SIGNED_HEADS_PER_FEED;
 use crate::post::{PostDraft, PostId, TextError, Timestamp, check_message, check_name};
@@ -132,9 +133,14 @@ impl Feed {
         let mut rest = Vec::new();
         for (i, (kind, bytes)) in chunks.into_iter().enumerate() {
             if i == 0 && kind == 0 {
-                feed.doc = Automerge::load(bytes).map_err(|e| damaged(e.to_string()))?;
+                feed.doc = contained(|| Automerge::load(bytes))
+                    .map_err(|e| damaged(e.to_string()))?
+                    .map_err(|e| damaged(e.to_string()))?;
             } else {
-                rest.push(Change::try_from(bytes).map_err(|e| damaged(e.to_string()))?);
+                let change = contained(|| Change::try_from(bytes))
+                    .map_err(|e| damaged(e.to_string()))?
+                    .map_err(|e| damaged(e.to_string()))?;
+                rest.push(change);
             }
         }
         for meta in feed.doc.get_changes_meta(&[]) {
@@ -150,8 +156,7 @@ impl Feed {
         {
             return Err(LoadError::ForeignActor { feed: id });
         }
-        feed.insert_changes(rest)
-            .map_err(|e| damaged(e.to_string()))?;
+        feed.insert_changes(rest).map_err(damaged)?;
         feed.signed = signed.into_iter().filter(|s| s.feed == id).collect();
         feed.prune_signed();
         feed.refresh();
@@ -242,9 +247,19 @@ impl Feed {
         &mut self,
         state: &mut automerge::sync::State,
         message: automerge::sync::Message,
-    ) -> Result<(), automerge::AutomergeError> {
+    ) -> Result<(), String> {
         debug_assert!(message.changes.is_empty());
-        automerge::sync::SyncDoc::receive_sync_message(&mut self.doc, state, message)
+        // Without changes automerge leaves the document alone; only `state` can need
+        // restoring.
+        let backup = state.clone();
+        let doc = &mut self.doc;
+        match contained(|| automerge::sync::SyncDoc::receive_sync_message(doc, state, message)) {
+            Ok(result) => result.map_err(|e| e.to_string()),
+            Err(panicked) => {
+                *state = backup;
+                Err(panicked.to_string())
+            }
+        }
     }
 
     /// Applies a batch that passed [`crate::validate`] for this feed's current state. On
@@ -261,23 +276,22 @@ impl Feed {
         if let Some(document) = batch.document {
             // The document holds every applied change of ours (checked by `validate`): it
             // replaces ours, and what was waiting is offered to it again.
+            let backup = (self.pending.clone(), self.seqs.clone());
             let waiting: Vec<Change> = self.pending.drain().map(|(_, c)| c).collect();
-            self.doc = document;
-            self.reread_all = true;
+            let old = std::mem::replace(&mut self.doc, document);
             self.rebuild_seqs();
-            if let Err(e) = self.insert_changes(waiting) {
-                return Err(ValidationFailure::DoesNotApply {
-                    reason: e.to_string(),
-                });
+            if let Err(reason) = self.insert_changes(waiting) {
+                self.doc = old;
+                (self.pending, self.seqs) = backup;
+                return Err(ValidationFailure::DoesNotApply { reason });
             }
+            self.reread_all = true;
         } else if !batch.changes.is_empty() {
             // automerge may fail part-way through a batch; keep the old state to go back to.
             let backup = (self.doc.clone(), self.pending.clone(), self.seqs.clone());
-            if let Err(e) = self.insert_changes(batch.changes) {
+            if let Err(reason) = self.insert_changes(batch.changes) {
                 (self.doc, self.pending, self.seqs) = backup;
-                return Err(ValidationFailure::DoesNotApply {
-                    reason: e.to_string(),
-                });
+                return Err(ValidationFailure::DoesNotApply { reason });
             }
         }
         for s in batch.signed {
@@ -297,7 +311,9 @@ impl Feed {
         })
     }
 
-    fn insert_changes(&mut self, changes: Vec<Change>) -> Result<(), automerge::AutomergeError> {
+    /// Applies `changes` (automerge holds back those missing a dependency). On `Err` the
+    /// document may be half-updated: the caller restores or discards it.
+    fn insert_changes(&mut self, changes: Vec<Change>) -> Result<(), String> {
         if changes.is_empty() {
             return Ok(());
         }
@@ -307,8 +323,10 @@ impl Feed {
         // automerge queues what misses a dependency and applies it once the dependency
         // arrives; `pending` mirrors that queue so it can be bounded, saved and walked.
         let mut log = automerge::PatchLog::active();
-        self.doc
-            .apply_changes_log_patches(changes.clone(), &mut log)?;
+        let doc = &mut self.doc;
+        contained(|| doc.apply_changes_log_patches(changes.clone(), &mut log))
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
         self.note_touched(&mut log);
         for c in changes {
             self.pending.insert(c.hash(), c);

@@ -70,6 +70,7 @@
 
 mod author;
 mod board;
+mod contained;
 mod content;
 mod feed;
 mod fixed_bytes;

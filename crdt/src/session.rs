@@ -22,6 +22,7 @@ use automerge::Automerge;
 use automerge::sync::{self, ChunkList, SyncDoc};
 
 use crate::board::Board;
+use crate::contained::contained;
 use crate::limits::{MAX_FEEDS, MAX_FRAME_BYTES};
 use crate::signed_heads::{FeedId, Hash};
 use crate::validation::ValidationFailure;
@@ -266,11 +267,10 @@ impl Session {
         out: &mut Output,
     ) -> Result<(), SessionError> {
         let feed = fs.feed;
-        let mut message =
-            sync::Message::decode(&fs.message).map_err(|e| SessionError::BadSyncMessage {
-                feed,
-                reason: e.to_string(),
-            })?;
+        let bad = |reason: String| SessionError::BadSyncMessage { feed, reason };
+        let mut message = contained(|| sync::Message::decode(&fs.message))
+            .map_err(|e| bad(e.to_string()))?
+            .map_err(|e| bad(e.to_string()))?;
         // The changes never reach automerge unvalidated: take them out of the message,
         // validate and apply them ourselves, then let automerge update the sync state.
         let changes = std::mem::replace(&mut message.changes, ChunkList::empty());
@@ -298,14 +298,21 @@ impl Session {
         }
         let state = self.state(feed)?;
         // With the changes taken out, this only updates the sync state.
-        let result = match board.existing_feed_mut(&feed) {
+        match board.existing_feed_mut(&feed) {
             Some(f) => f.receive_sync_state(state, message),
-            None => Automerge::new().receive_sync_message(state, message),
-        };
-        result.map_err(|e| SessionError::BadSyncMessage {
-            feed,
-            reason: e.to_string(),
-        })
+            None => {
+                let mut empty = Automerge::new();
+                let backup = state.clone();
+                match contained(|| empty.receive_sync_message(state, message)) {
+                    Ok(result) => result.map_err(|e| e.to_string()),
+                    Err(panicked) => {
+                        *state = backup;
+                        Err(panicked.to_string())
+                    }
+                }
+            }
+        }
+        .map_err(bad)
     }
 
     /// automerge's next sync message for `feed`, with the signatures covering it.

@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 use automerge::{Automerge, Change, ChangeHash};
 
 use crate::author::AuthorId;
+use crate::contained::contained;
 use crate::feed::Feed;
 use crate::limits::{
     MAX_CHANGE_BYTES, MAX_CHANGES_PER_BATCH, MAX_DOCUMENT_BYTES, MAX_PENDING_CHANGES,
@@ -215,10 +216,10 @@ pub(crate) fn decode_one_change(bytes: &[u8]) -> Option<Change> {
         return None;
     };
     match *kind {
-        CHUNK_CHANGE => Change::try_from(*chunk).ok(),
+        CHUNK_CHANGE => contained(|| Change::try_from(*chunk)).ok()?.ok(),
         CHUNK_COMPRESSED_CHANGE => {
             check_inflated_size(chunk).ok()?;
-            Change::try_from(*chunk).ok()
+            contained(|| Change::try_from(*chunk)).ok()?.ok()
         }
         _ => None,
     }
@@ -241,24 +242,39 @@ fn decode(data: &[u8]) -> Result<(Vec<Change>, Option<Automerge>), ValidationFai
                 if bytes.len() > MAX_DOCUMENT_BYTES {
                     return Err(ValidationFailure::DocumentTooLarge { size: bytes.len() });
                 }
-                let doc = Automerge::load(bytes).map_err(|e| undecodable(&e))?;
+                let doc = contained(|| Automerge::load(bytes))
+                    .map_err(|e| undecodable(&e))?
+                    .map_err(|e| undecodable(&e))?;
                 changes.extend(doc.get_changes(&[]));
                 if single {
                     document = Some(doc);
                 }
             }
             CHUNK_CHANGE => {
-                changes.push(Change::try_from(bytes).map_err(|e| undecodable(&e))?);
+                let change = contained(|| Change::try_from(bytes))
+                    .map_err(|e| undecodable(&e))?
+                    .map_err(|e| undecodable(&e))?;
+                changes.push(change);
             }
             CHUNK_COMPRESSED_CHANGE => {
                 // automerge inflates the whole chunk before anyone sees its size: inflate it
                 // here first, stopping one byte past the limit.
                 check_inflated_size(bytes)?;
-                changes.push(Change::try_from(bytes).map_err(|e| undecodable(&e))?);
+                let change = contained(|| Change::try_from(bytes))
+                    .map_err(|e| undecodable(&e))?
+                    .map_err(|e| undecodable(&e))?;
+                changes.push(change);
             }
             CHUNK_BUNDLE => {
-                let bundle = automerge::Bundle::try_from(bytes).map_err(|e| undecodable(&e))?;
-                changes.extend(bundle.to_changes().map_err(|e| undecodable(&e))?);
+                let bundle_changes = contained(|| {
+                    automerge::Bundle::try_from(bytes)
+                        .map_err(|e| e.to_string())?
+                        .to_changes()
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(|e| undecodable(&e))?
+                .map_err(|e| undecodable(&e))?;
+                changes.extend(bundle_changes);
             }
             other => return Err(undecodable(&format!("unknown chunk type {other}"))),
         }

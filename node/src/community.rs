@@ -150,8 +150,12 @@ impl Invite {
                 return Err(InviteError::Damaged);
             }
             let (addr, tail) = tail.split_at(len as usize);
-            // An address we cannot read is skipped: the secret is what matters.
-            if let Ok(addr) = Multiaddr::try_from(addr.to_vec()) {
+            // An address we cannot read, an empty one, or one past the number a code
+            // carries is skipped: the secret is what matters.
+            if let Ok(addr) = Multiaddr::try_from(addr.to_vec())
+                && !addr.is_empty()
+                && addresses.len() < MAX_INVITE_ADDRESSES
+            {
                 addresses.push(addr);
             }
             rest = tail;
