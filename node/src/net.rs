@@ -45,10 +45,17 @@ pub const GOSSIP_ENVELOPE_BYTES: usize = 1024;
 /// gossipsub's `max_transmit_size`: the largest gossipsub RPC sent or accepted, in bytes.
 pub const GOSSIP_MAX_TRANSMIT_BYTES: usize = MAX_GOSSIP_MESSAGE_BYTES + GOSSIP_ENVELOPE_BYTES;
 
-/// How often each connection is pinged. Pings only measure the round trip shown to people
-/// (libp2p does not close connections on failed pings), so once a minute is plenty, and
-/// keeps an idle neighbourhood quiet (see docs/benchmarks.md, idle cost).
+/// How often each connection is pinged: the round trip shown to people, and how a
+/// connection that went dead is noticed (a cable pulled, a Wi-Fi cut in two: TCP says
+/// nothing for many minutes). Once a minute keeps an idle neighbourhood quiet (see
+/// docs/benchmarks.md, idle cost); a dead connection is closed at most
+/// `PING_INTERVAL + PING_TIMEOUT` after it died, then mDNS and the redial rounds connect
+/// again as soon as the network is back (see tests/tests/partition.rs).
 pub const PING_INTERVAL: Duration = Duration::from_secs(60);
+
+/// How long a ping may go unanswered before its connection is closed. Round trips on a
+/// LAN are milliseconds; ten seconds leaves room for a busy, slow device.
+pub const PING_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// gossipsub heartbeat. Forwarding is immediate; the heartbeat only repairs the mesh and
 /// gossips message ids, so one second is plenty for a neighbourhood.
@@ -285,7 +292,11 @@ impl Behaviour {
                 .with_agent_version(format!("entraide/{}", env!("CARGO_PKG_VERSION"))),
         );
 
-        let ping = ping::Behaviour::new(ping::Config::new().with_interval(PING_INTERVAL));
+        let ping = ping::Behaviour::new(
+            ping::Config::new()
+                .with_interval(PING_INTERVAL)
+                .with_timeout(PING_TIMEOUT),
+        );
 
         let mdns = if config.mdns {
             let mdns_config = mdns::Config {
