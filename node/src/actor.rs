@@ -783,19 +783,17 @@ impl Actor {
                     state.rtt = Some(rtt);
                 }
             }
+            // libp2p keeps a connection whose pings go unanswered; TCP would too, for many
+            // minutes, holding back what we send. Close it: the neighbour is redialled
+            // (mDNS, remembered addresses) and synced once it is back.
             BehaviourEvent::Ping(libp2p::ping::Event {
                 peer,
                 connection,
                 result: Err(failure),
-            }) => {
-                // libp2p keeps a connection whose pings go unanswered; TCP would too, for
-                // many minutes, holding back what we send. Close it: the neighbour is
-                // redialled (mDNS, remembered addresses) and synced once it is back.
-                if !matches!(failure, libp2p::ping::Failure::Unsupported) {
-                    info!(%peer, %failure, "neighbour stopped answering; connection closed");
-                    if let Some(net) = &mut self.net {
-                        net.swarm.close_connection(connection);
-                    }
+            }) if !matches!(failure, libp2p::ping::Failure::Unsupported) => {
+                info!(%peer, %failure, "neighbour stopped answering; connection closed");
+                if let Some(net) = &mut self.net {
+                    net.swarm.close_connection(connection);
                 }
             }
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
