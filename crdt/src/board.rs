@@ -275,6 +275,18 @@ impl Board {
             .is_some_and(|p| p.responses.iter().any(|r| r.helper == helper))
     }
 
+    /// Takes back the local change just written (see [`Feed::forget_local`]).
+    pub fn forget_local(
+        &mut self,
+        writer: &Writer,
+        change: &LocalChange,
+    ) -> Result<(), WriteError> {
+        match self.existing_feed_mut(&change.feed) {
+            Some(feed) => feed.forget_local(writer, change),
+            None => Err(WriteError::NotYourFeed),
+        }
+    }
+
     /// Sets the writer's display name.
     pub fn set_name(
         &mut self,

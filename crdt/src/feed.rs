@@ -455,6 +455,53 @@ impl Feed {
         })
     }
 
+    /// Takes back the local change just written, which could not be saved (a full disk):
+    /// the feed becomes what it was before, its heads signed again by `writer`. Only the
+    /// newest local change can be taken back (no other change may depend on it), and only
+    /// before it was sent anywhere. The writer must not write again with the same actor
+    /// (the change may have reached the disk after all): use a new device id.
+    pub fn forget_local(
+        &mut self,
+        writer: &Writer,
+        change: &LocalChange,
+    ) -> Result<(), WriteError> {
+        if writer.author() != self.id.author || change.feed != self.id {
+            return Err(WriteError::NotYourFeed);
+        }
+        let hash = Change::try_from(change.change.as_slice())
+            .map_err(|e| WriteError::Document(e.to_string()))?
+            .hash();
+        if !self.doc.get_heads().contains(&hash) {
+            return Err(WriteError::Document(
+                "only the newest local change can be taken back".into(),
+            ));
+        }
+        let keep: Vec<Change> = self
+            .doc
+            .get_changes(&[])
+            .into_iter()
+            .filter(|c| c.hash() != hash)
+            .collect();
+        let mut doc = Automerge::new();
+        doc.apply_changes(keep)
+            .map_err(|e| WriteError::Document(e.to_string()))?;
+        self.doc = doc;
+        // What waited for a dependency waited in the old document's queue: offer it again.
+        let waiting: Vec<Change> = self.pending.drain().map(|(_, c)| c).collect();
+        self.rebuild_seqs();
+        self.insert_changes(waiting).map_err(WriteError::Document)?;
+        self.signed.retain(|s| s != &change.signed);
+        let heads = self.doc.get_heads();
+        if !heads.is_empty() {
+            self.signed
+                .push(SignedHeads::sign(writer.key(), self.id.epoch, &heads));
+        }
+        self.prune_signed();
+        self.reread_all = true;
+        self.refresh();
+        Ok(())
+    }
+
     /// Sets the author's display name.
     pub fn set_name(
         &mut self,

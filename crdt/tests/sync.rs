@@ -239,3 +239,40 @@ fn a_frame_listing_too_many_feeds_is_refused() {
     ));
     let _ = Message::decode; // the automerge message type is part of the wire format
 }
+
+#[test]
+fn a_local_change_that_could_not_be_saved_is_taken_back_and_never_sent() {
+    let (marie, karim) = (writer(1), writer(2));
+    let (mut a, mut b) = (Board::new(), Board::new());
+    a.set_name(&marie, "Marie", NOW).unwrap();
+    let (kept, _) = a.post_new(&marie, [1; 8], &draft("Water"), NOW).unwrap();
+    let before = a.digest();
+    // The disk refused this one: the node takes it back before anyone saw it.
+    let (lost, change) = a.post_new(&marie, [2; 8], &draft("Soup"), NOW).unwrap();
+    a.forget_local(&marie, &change).unwrap();
+    assert_eq!(a.digest(), before, "the board is what it was");
+    assert!(a.post(lost, NOW).is_none());
+    // Only the newest change can be taken back.
+    let (_, older) = a.post_new(&marie, [3; 8], &draft("Bread"), NOW).unwrap();
+    a.post_new(&marie, [4; 8], &draft("Milk"), NOW).unwrap();
+    assert!(a.forget_local(&marie, &older).is_err());
+    // Not someone else's.
+    b.set_name(&karim, "Karim", NOW).unwrap();
+    assert!(b.forget_local(&karim, &older).is_err());
+
+    // The heads were signed again: a neighbour accepts the feed, without the taken-back
+    // post; and writing on from a new device (as the node does) is accepted too.
+    let marie_again = entraide_crdt::Writer::new(
+        AuthorKey::from_seed([1; 32]),
+        entraide_crdt::DeviceId([9; 8]),
+    );
+    let (later, _) = a
+        .post_new(&marie_again, [5; 8], &draft("Tea"), NOW)
+        .unwrap();
+    sync_pair(&mut a, &mut b).unwrap();
+    assert_eq!(a.digest(), b.digest());
+    assert!(b.post(kept, NOW).is_some());
+    assert!(b.post(later, NOW).is_some());
+    assert!(b.post(lost, NOW).is_none());
+    assert_eq!(b.view(&all(), NOW).len(), 4, "Water, Bread, Milk, Tea");
+}

@@ -444,7 +444,17 @@ impl Actor {
                 "the feed just written is not on the board".into(),
             ))
         })?;
-        self.store.append_local(feed, &change.change)?;
+        if let Err(e) = self.store.append_local(feed, &change.change) {
+            // Not saved, so not acknowledged: take the change back before anyone sees it,
+            // so the board shows only what is on disk. It may have reached the disk after
+            // all (a write cut halfway): a new automerge actor from now on makes sure the
+            // next change can never share its actor and sequence number.
+            if let Err(back) = self.board.forget_local(&self.writer, &change) {
+                warn!(error = %back, "could not take back an unsaved change");
+            }
+            self.writer = Writer::new(self.profile.key.clone(), DeviceId(rand::random()));
+            return Err(e.into());
+        }
         if let Some(net) = &mut self.net {
             let push = Push {
                 feed: change.feed,

@@ -90,6 +90,9 @@ impl IntoResponse for ApiError {
             }
             NodeError::AmbiguousPost(_) => StatusCode::CONFLICT,
             NodeError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
+            NodeError::Store(crate::store::StoreError::DiskFull { .. }) => {
+                StatusCode::INSUFFICIENT_STORAGE
+            }
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         (status, Json(json!({ "error": self.0.to_string() }))).into_response()

@@ -333,9 +333,16 @@ pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), DataDirEr
         options.mode(0o600);
     }
     let mut file = options.open(&tmp).map_err(io_err(&tmp))?;
-    file.write_all(contents).map_err(io_err(&tmp))?;
-    file.sync_all().map_err(io_err(&tmp))?;
-    fs::rename(&tmp, path).map_err(io_err(path))?;
+    let written = file
+        .write_all(contents)
+        .and_then(|()| file.sync_all())
+        .map_err(io_err(&tmp))
+        .and_then(|()| fs::rename(&tmp, path).map_err(io_err(path)));
+    if written.is_err() {
+        // A half-written copy helps no one, and takes room on a disk that may be full.
+        let _ = fs::remove_file(&tmp);
+    }
+    written?;
     sync_dir(path)
 }
 

@@ -71,9 +71,26 @@ pub enum StoreError {
         /// What is wrong.
         source: LoadError,
     },
-    /// A write failed (disk full, I/O error).
+    /// A write failed (an I/O error other than a full disk).
     #[error("could not save to disk: {0}")]
     Write(String),
+    /// The disk is full. sled refuses every operation after its first failed write, so
+    /// the node must be restarted once there is room; nothing saved before is lost.
+    #[error(
+        "the disk holding {path} is full: free some space, then restart entraide (everything saved before is safe)"
+    )]
+    DiskFull {
+        /// The database path.
+        path: String,
+    },
+}
+
+/// Whether an I/O error means the disk (or the user's quota) is full.
+pub fn is_disk_full(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::StorageFull
+        || e.kind() == std::io::ErrorKind::QuotaExceeded
+        // ENOSPC and EDQUOT, for errors built from raw codes.
+        || matches!(e.raw_os_error(), Some(28 | 122))
 }
 
 /// The feed key: author || epoch.
@@ -129,6 +146,13 @@ impl Store {
         // nothing: an existing database without our format record is damaged, not new.
         let existed = path.join("conf").exists() || path.join("db").exists();
         let db = sled::Config::new().path(path).open().map_err(|e| {
+            if let sled::Error::Io(io) = &e
+                && is_disk_full(io)
+            {
+                return StoreError::DiskFull {
+                    path: shown.clone(),
+                };
+            }
             let reason = match &e {
                 sled::Error::Corruption { .. } => "its files hold corrupted data".to_owned(),
                 other => other.to_string(),
@@ -142,9 +166,14 @@ impl Store {
                 }
             }
         })?;
-        let damaged = |e: sled::Error| StoreError::Damaged {
-            path: shown.clone(),
-            reason: e.to_string(),
+        let damaged = |e: sled::Error| match e {
+            sled::Error::Io(io) if is_disk_full(&io) => StoreError::DiskFull {
+                path: shown.clone(),
+            },
+            e => StoreError::Damaged {
+                path: shown.clone(),
+                reason: e.to_string(),
+            },
         };
         let meta = db.open_tree("meta").map_err(damaged)?;
         match meta.get("format").map_err(damaged)? {
@@ -178,15 +207,33 @@ impl Store {
         })
     }
 
-    fn damaged(&self, e: impl std::fmt::Display) -> StoreError {
-        StoreError::Damaged {
-            path: self.path.clone(),
-            reason: e.to_string(),
+    /// A read failed. An I/O error is not damage: after a failed write (a full disk)
+    /// sled answers every read with the same error.
+    fn damaged(&self, e: sled::Error) -> StoreError {
+        match e {
+            sled::Error::Io(io) => self.io_err(&io),
+            e => StoreError::Damaged {
+                path: self.path.clone(),
+                reason: e.to_string(),
+            },
         }
     }
 
-    fn write_err(e: impl std::fmt::Display) -> StoreError {
-        StoreError::Write(e.to_string())
+    fn io_err(&self, e: &std::io::Error) -> StoreError {
+        if is_disk_full(e) {
+            StoreError::DiskFull {
+                path: self.path.clone(),
+            }
+        } else {
+            StoreError::Write(e.to_string())
+        }
+    }
+
+    fn write_err(&self, e: sled::Error) -> StoreError {
+        match e {
+            sled::Error::Io(io) => self.io_err(&io),
+            e => StoreError::Write(e.to_string()),
+        }
     }
 
     /// Loads every feed. Feeds of others that fail to load are skipped and reported (they
@@ -259,10 +306,11 @@ impl Store {
 
     fn put_signed(&self, feed: &Feed) -> Result<(), StoreError> {
         let mut bytes = Vec::new();
-        ciborium::into_writer(feed.signed_heads(), &mut bytes).map_err(Self::write_err)?;
+        ciborium::into_writer(feed.signed_heads(), &mut bytes)
+            .map_err(|e| StoreError::Write(e.to_string()))?;
         self.signed
             .insert(feed_key(&feed.id()), bytes)
-            .map_err(Self::write_err)?;
+            .map_err(|e| self.write_err(e))?;
         Ok(())
     }
 
@@ -273,11 +321,12 @@ impl Store {
         let next = match self.changes.scan_prefix(key).keys().next_back() {
             Some(last) => {
                 let last = last.map_err(|e| self.damaged(e))?;
-                u64::from_be_bytes(
-                    last[FEED_KEY_LEN..]
-                        .try_into()
-                        .map_err(|e| self.damaged(e))?,
-                ) + 1
+                u64::from_be_bytes(last[FEED_KEY_LEN..].try_into().map_err(
+                    |e: std::array::TryFromSliceError| StoreError::Damaged {
+                        path: self.path.clone(),
+                        reason: e.to_string(),
+                    },
+                )?) + 1
             }
             None => 0,
         };
@@ -285,7 +334,7 @@ impl Store {
         change_key.extend_from_slice(&next.to_be_bytes());
         self.changes
             .insert(change_key, change)
-            .map_err(Self::write_err)?;
+            .map_err(|e| self.write_err(e))?;
         self.put_signed(feed)?;
         if next as usize >= COMPACT_AFTER {
             self.save_feed(feed)?;
@@ -293,9 +342,14 @@ impl Store {
         self.flush()?;
         // Then the ledger: sled recovers a damaged log by dropping its tail, silently; the
         // ledger lets the next start notice that acknowledged changes are gone.
+        // The change itself is on disk by now: a ledger that cannot be written (a full
+        // disk) only lags behind, which weakens that check for this change; it does not
+        // make the change unsaved, so it is still acknowledged.
         let text = format!("{}\n", feed.change_count());
-        crate::data_dir::write_atomic(&self.ledger, text.as_bytes())
-            .map_err(|e| StoreError::Write(e.to_string()))
+        if let Err(e) = crate::data_dir::write_atomic(&self.ledger, text.as_bytes()) {
+            tracing::warn!(error = %e, "the change is saved, but the acknowledgement ledger could not be updated");
+        }
+        Ok(())
     }
 
     /// How many changes of the resident's own feed were acknowledged, as the ledger says.
@@ -322,15 +376,19 @@ impl Store {
         }
         // Write the compacted feed first: a crash between the two leaves both the feed and
         // its old changes, which load as duplicates (harmless), never a loss.
-        self.feeds.insert(key, saved).map_err(Self::write_err)?;
+        self.feeds
+            .insert(key, saved)
+            .map_err(|e| self.write_err(e))?;
         self.put_signed(feed)?;
-        self.changes.apply_batch(batch).map_err(Self::write_err)?;
+        self.changes
+            .apply_batch(batch)
+            .map_err(|e| self.write_err(e))?;
         Ok(())
     }
 
     /// Makes everything written so far durable.
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush().map_err(Self::write_err)?;
+        self.db.flush().map_err(|e| self.write_err(e))?;
         Ok(())
     }
 
@@ -348,7 +406,7 @@ impl Store {
             key.extend_from_slice(&feed_key(feed));
             batch.insert(key, state.as_slice());
         }
-        self.sync.apply_batch(batch).map_err(Self::write_err)
+        self.sync.apply_batch(batch).map_err(|e| self.write_err(e))
     }
 
     /// The sync states saved with one peer.
@@ -375,7 +433,9 @@ impl Store {
         } else {
             b"seen"
         };
-        self.peers.insert(address, value).map_err(Self::write_err)?;
+        self.peers
+            .insert(address, value)
+            .map_err(|e| self.write_err(e))?;
         Ok(())
     }
 
