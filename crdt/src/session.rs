@@ -271,6 +271,9 @@ impl Session {
         let mut message = contained(|| sync::Message::decode(&fs.message))
             .map_err(|e| bad(e.to_string()))?
             .map_err(|e| bad(e.to_string()))?;
+        for have in &message.have {
+            check_bloom(&have.bloom.to_bytes()).map_err(|e| bad(e.to_owned()))?;
+        }
         // The changes never reach automerge unvalidated: take them out of the message,
         // validate and apply them ourselves, then let automerge update the sync state.
         let changes = std::mem::replace(&mut message.changes, ChunkList::empty());
@@ -324,7 +327,14 @@ impl Session {
         let empty = Automerge::new();
         let stored = board.feed(&feed);
         let doc = stored.map(|f| f.doc()).unwrap_or(&empty);
-        let message = doc.generate_sync_message(state)?;
+        // A state that makes automerge panic (it holds what a peer said) is started over.
+        let message = match contained(|| doc.generate_sync_message(state)) {
+            Ok(message) => message?,
+            Err(_) => {
+                *state = sync::State::new();
+                return None;
+            }
+        };
         let signed = if message.changes.is_empty() {
             Vec::new()
         } else {
@@ -385,4 +395,48 @@ fn encoded_len(fs: &FeedSync) -> usize {
         // Cannot fail on a counting writer; never send what could not be measured.
         Err(_) => usize::MAX / 2,
     }
+}
+
+/// Most probes per hash in a peer's Bloom filter (automerge uses 7). automerge computes
+/// the probes of every hash it checks against a peer's filter, in a vector of that length:
+/// a filter announcing four billion probes would cost 16 GiB per hash.
+const MAX_BLOOM_PROBES: u64 = 32;
+/// Most bits per entry in a peer's Bloom filter (automerge uses 10).
+const MAX_BLOOM_BITS_PER_ENTRY: u64 = 64;
+
+/// Checks the parameters of a Bloom filter from a peer before automerge uses it: a filter
+/// with entries but no bits makes automerge divide by zero, and a huge probe count makes
+/// it allocate without bound (fuzzing found the first).
+fn check_bloom(bytes: &[u8]) -> Result<(), &'static str> {
+    fn leb128(bytes: &mut &[u8]) -> Option<u64> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let (&byte, rest) = bytes.split_first()?;
+            *bytes = rest;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Some(value);
+            }
+        }
+        None
+    }
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    let mut rest = bytes;
+    let (Some(entries), Some(bits_per_entry), Some(probes)) =
+        (leb128(&mut rest), leb128(&mut rest), leb128(&mut rest))
+    else {
+        return Err("a Bloom filter that does not decode");
+    };
+    if entries == 0 {
+        return Ok(());
+    }
+    if !(1..=MAX_BLOOM_PROBES).contains(&probes) {
+        return Err("a Bloom filter with a probe count out of range");
+    }
+    if !(1..=MAX_BLOOM_BITS_PER_ENTRY).contains(&bits_per_entry) || rest.is_empty() {
+        return Err("a Bloom filter with no bits");
+    }
+    Ok(())
 }

@@ -276,3 +276,57 @@ fn a_local_change_that_could_not_be_saved_is_taken_back_and_never_sent() {
     assert!(b.post(lost, NOW).is_none());
     assert_eq!(b.view(&all(), NOW).len(), 4, "Water, Bread, Milk, Tea");
 }
+
+/// A sync message for `feed` whose `have` carries a Bloom filter made of `bloom` bytes.
+fn sync_with_bloom(board: &Board, feed: entraide_crdt::FeedId, bloom: &[u8]) -> Vec<u8> {
+    use entraide_crdt::automerge::sync::{BloomFilter, Have};
+    let saved = board.feed(&feed).expect("the feed").save();
+    let doc = entraide_crdt::automerge::Automerge::load(&saved).expect("a document");
+    let mut message = doc
+        .generate_sync_message(&mut State::new())
+        .expect("a first message");
+    message.have = vec![Have {
+        last_sync: vec![],
+        bloom: BloomFilter::try_from(bloom).expect("the filter parses"),
+    }];
+    Frame::Sync {
+        feeds: vec![FeedSync {
+            feed,
+            signed: vec![],
+            message: message.encode(),
+        }],
+    }
+    .encode()
+}
+
+#[test]
+fn bloom_filters_that_would_crash_automerge_are_refused() {
+    let marie = writer(1);
+    let mut board = Board::new();
+    board
+        .post_new(&marie, [1; 8], &draft("Water"), NOW)
+        .unwrap();
+    let feed = entraide_crdt::FeedId::first(marie.author());
+    // Entries but no bits: automerge divides by zero (found by fuzzing).
+    let no_bits = [5, 0, 7];
+    // Four billion probes per hash: automerge would allocate 16 GiB per hash.
+    let mut many_probes = vec![5, 10, 0xff, 0xff, 0xff, 0xff, 0x0f];
+    many_probes.extend([0u8; 7]);
+    for (what, bloom) in [("no bits", &no_bits[..]), ("many probes", &many_probes)] {
+        let frame = sync_with_bloom(&board, feed, bloom);
+        let mut session = Session::new();
+        let _ = session.start(&board);
+        let result = session.handle_frame(&mut board, &frame);
+        assert!(
+            matches!(result, Err(SessionError::BadSyncMessage { .. })),
+            "{what}: {result:?}"
+        );
+    }
+    // A well-formed filter still passes.
+    let mut fine = vec![1, 10, 7];
+    fine.extend([0u8; 2]);
+    let frame = sync_with_bloom(&board, feed, &fine);
+    let mut session = Session::new();
+    let _ = session.start(&board);
+    session.handle_frame(&mut board, &frame).unwrap();
+}

@@ -46,6 +46,19 @@ pub const FRAME_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 pub const RESYNC_DEBOUNCE: Duration = Duration::from_millis(300);
 /// How often dirty feeds are saved.
 pub const PERSIST_INTERVAL: Duration = Duration::from_secs(1);
+/// Gossip pushes taken from one feed in a burst. A push is one live change (a post, a
+/// response, a name); people make a few a minute. Past the budget, pushes of that feed are
+/// ignored (not forwarded, not blamed) and its changes come by the next sync session,
+/// many per message: automerge 0.12 pays for each apply in proportion to the whole
+/// document, so one change at a time from a flooding author costs quadratic time, while
+/// a batch costs little more than one change (see docs/threat-model.md).
+pub const GOSSIP_BURST: f64 = 60.0;
+/// Gossip pushes per second per feed once the burst is spent.
+pub const GOSSIP_PER_SECOND: f64 = 1.0;
+/// Sync rounds started to fetch what was pushed past a gossip budget: at most one per this.
+pub const THROTTLED_ROUND_EVERY: Duration = Duration::from_secs(2);
+/// Most feeds whose gossip budget is tracked (feeds at full budget are forgotten first).
+pub const MAX_GOSSIP_BUDGETS: usize = 4096;
 
 /// Seconds since the Unix epoch.
 pub(crate) fn now() -> i64 {
@@ -118,6 +131,10 @@ struct Actor {
     inputs_tx: mpsc::Sender<SessionInput>,
     next_session: u64,
     resync_at: Option<tokio::time::Instant>,
+    /// Per feed: gossip pushes still allowed, and when that was computed.
+    gossip_budget: HashMap<FeedId, (f64, Instant)>,
+    /// When a sync round was last started for pushes past their budget.
+    throttled_round: Option<Instant>,
 }
 
 pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
@@ -155,6 +172,8 @@ pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
         inputs_tx,
         next_session: 0,
         resync_at: None,
+        gossip_budget: HashMap::new(),
+        throttled_round: None,
     };
     actor.dial_known_peers();
     tokio::spawn(actor.run(commands_rx, inputs_rx));
@@ -834,6 +853,20 @@ impl Actor {
                 self.ban(source, "a push not signed over its own change");
                 return;
             }
+            Ok(push) if !self.take_gossip_budget(push.feed) => {
+                // A feed pushing faster than people write: its changes come by sync
+                // sessions, in batches.
+                self.report(&id, &source, MessageAcceptance::Ignore);
+                let now = Instant::now();
+                if self
+                    .throttled_round
+                    .is_none_or(|at| now.duration_since(at) >= THROTTLED_ROUND_EVERY)
+                {
+                    self.throttled_round = Some(now);
+                    self.schedule_resync();
+                }
+                return;
+            }
             Ok(push) => self
                 .board
                 .receive(push.feed, &push.change, std::slice::from_ref(&push.signed))
@@ -859,6 +892,35 @@ impl Actor {
                 self.report(&id, &source, MessageAcceptance::Reject);
                 self.ban(source, &failure.to_string());
             }
+        }
+    }
+
+    /// Takes one push from `feed`'s gossip budget (a token bucket); false when spent.
+    fn take_gossip_budget(&mut self, feed: FeedId) -> bool {
+        let now = Instant::now();
+        if self.gossip_budget.len() >= MAX_GOSSIP_BUDGETS && !self.gossip_budget.contains_key(&feed)
+        {
+            let refilled = |(tokens, at): &(f64, Instant)| {
+                tokens + now.duration_since(*at).as_secs_f64() * GOSSIP_PER_SECOND >= GOSSIP_BURST
+            };
+            self.gossip_budget.retain(|_, b| !refilled(b));
+            if self.gossip_budget.len() >= MAX_GOSSIP_BUDGETS {
+                // Thousands of feeds all pushing at once: no budget for a new one.
+                return false;
+            }
+        }
+        let (tokens, at) = self
+            .gossip_budget
+            .entry(feed)
+            .or_insert((GOSSIP_BURST, now));
+        *tokens =
+            (*tokens + now.duration_since(*at).as_secs_f64() * GOSSIP_PER_SECOND).min(GOSSIP_BURST);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
         }
     }
 

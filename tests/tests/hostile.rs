@@ -657,7 +657,7 @@ fn a_hostile_member_gets_nothing_in_and_honest_nodes_keep_syncing() {
         unchanged("flood");
         report.add(
             &format!("flood of {count} valid signed changes in {took:.1?} ({rate:.0} per minute)"),
-            "0 invalid (valid changes of its own feed are kept)",
+            "0 invalid (60 valid ones taken by gossip, then the feed is throttled)",
             during,
             baseline,
             a.node.peak_rss_mib().unwrap_or(0.0),
