@@ -178,6 +178,7 @@ pub(crate) struct Strings {
     pub(crate) error_title: &'static str,
     pub(crate) error_forbidden: &'static str,
     pub(crate) error_generic: &'static str,
+    pub(crate) error_disk_full: &'static str,
 
     pub(crate) just_now: &'static str,
     pub(crate) ago: fn(&str) -> String,
@@ -299,6 +300,7 @@ pub(crate) static FR: Strings = Strings {
     error_title: "Oups",
     error_forbidden: "Cette demande a été refusée (formulaire expiré ou venant d'un autre site). Rechargez la page et recommencez.",
     error_generic: "Quelque chose s'est mal passé :",
+    error_disk_full: "Le disque de cet ordinateur est plein : ceci n'a pas été enregistré. Libérez de la place (supprimez des fichiers, videz la corbeille), puis redémarrez entraide. Tout ce qui était enregistré avant est intact.",
 
     just_now: "à l'instant",
     ago: |t| format!("il y a {t}"),
@@ -420,6 +422,7 @@ pub(crate) static EN: Strings = Strings {
     error_title: "Oops",
     error_forbidden: "This request was refused (an expired form, or one from another site). Reload the page and try again.",
     error_generic: "Something went wrong:",
+    error_disk_full: "This computer's disk is full: this was not saved. Make some room (delete files, empty the bin), then restart entraide. Everything saved before is safe.",
 
     just_now: "just now",
     ago: |t| format!("{t} ago"),

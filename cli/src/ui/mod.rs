@@ -24,6 +24,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use entraide_crdt::{Category, Filter, Kind, PostDraft, TextError, Urgency, WriteError};
+use entraide_node::store::StoreError;
 use entraide_node::{Node, NodeError};
 use futures::Stream;
 use serde::Deserialize;
@@ -279,10 +280,23 @@ async fn node_error(ui: &Ui, lang: Lang, e: NodeError) -> Response {
             )
             .await
         }
+        NodeError::Store(StoreError::DiskFull { .. }) => {
+            let message = problem(lang, &e);
+            error_page(ui, lang, StatusCode::INSUFFICIENT_STORAGE, &message).await
+        }
         other => {
-            let message = format!("{} {other}", lang.t().error_generic);
+            let message = problem(lang, &other);
             error_page(ui, lang, StatusCode::UNPROCESSABLE_ENTITY, &message).await
         }
+    }
+}
+
+/// A node error in the resident's words: a full disk says what to do in their language;
+/// anything else is shown as the node said it.
+fn problem(lang: Lang, e: &NodeError) -> String {
+    match e {
+        NodeError::Store(StoreError::DiskFull { .. }) => lang.t().error_disk_full.to_owned(),
+        other => format!("{} {other}", lang.t().error_generic),
     }
 }
 
@@ -432,9 +446,7 @@ async fn new_submit(
             Err(NodeError::Write(WriteError::Text(e))) => form
                 .errors
                 .push((field_name(&e), i18n::text_error(lang, &e))),
-            Err(e) => form
-                .errors
-                .push(("form", format!("{} {e}", lang.t().error_generic))),
+            Err(e) => form.errors.push(("form", problem(lang, &e))),
         }
     }
     let body = pages::new_post(lang, &form, &ui.csrf);
