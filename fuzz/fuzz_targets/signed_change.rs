@@ -2,4 +2,7 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| entraide_fuzz_harness::signed_change::run(data));
+fuzz_target!(|data: &[u8]| {
+    entraide_fuzz_harness::contained_panics_are_not_crashes();
+    entraide_fuzz_harness::signed_change::run(data)
+});

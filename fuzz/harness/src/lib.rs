@@ -18,3 +18,17 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("feed_load", feed_load::run),
     ("invite", invite::run),
 ];
+
+/// Replaces libFuzzer's panic hook, once per process. libFuzzer's hook aborts on any
+/// panic, even one entraide catches on purpose: automerge panics on some malformed input,
+/// and `entraide_crdt` contains those panics and refuses the input (`crdt/src/contained.rs`),
+/// which is the behaviour under test. This hook prints one line (no backtrace, which would
+/// slow the run down) and lets the panic unwind to where it is contained; a panic that
+/// escapes a target still aborts (libfuzzer-sys aborts when the target unwinds), so it is
+/// still reported as a crash, its message being the last `panicked` line of the log.
+pub fn contained_panics_are_not_crashes() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        std::panic::set_hook(Box::new(|info| eprintln!("{info}")));
+    });
+}
