@@ -47,6 +47,14 @@ pub enum ValidationFailure {
         /// What the decoder said.
         reason: String,
     },
+    /// A whole-document chunk whose operations do not rebuild the heads it lists. automerge
+    /// 0.12 accepts some crafted changes whose document then saves this way (fuzzing found
+    /// one), so an honest relay of such a feed sends it: not the sender's fault.
+    #[error("a document that does not load: {reason}")]
+    InconsistentDocument {
+        /// What automerge said.
+        reason: String,
+    },
     /// A whole-document chunk larger than [`MAX_DOCUMENT_BYTES`].
     #[error("a document of {size} bytes, at most {MAX_DOCUMENT_BYTES}")]
     DocumentTooLarge {
@@ -115,6 +123,7 @@ impl ValidationFailure {
         !matches!(
             self,
             ValidationFailure::Equivocation { .. }
+                | ValidationFailure::InconsistentDocument { .. }
                 | ValidationFailure::TooManyPending { .. }
                 | ValidationFailure::TooManyFeeds
                 | ValidationFailure::TooManyChanges { .. }
@@ -244,7 +253,14 @@ fn decode(data: &[u8]) -> Result<(Vec<Change>, Option<Automerge>), ValidationFai
                 }
                 let doc = contained(|| Automerge::load(bytes))
                     .map_err(|e| undecodable(&e))?
-                    .map_err(|e| undecodable(&e))?;
+                    .map_err(|e| {
+                        let reason = e.to_string();
+                        if reason.contains("mismatching heads") {
+                            ValidationFailure::InconsistentDocument { reason }
+                        } else {
+                            ValidationFailure::Undecodable { reason }
+                        }
+                    })?;
                 changes.extend(doc.get_changes(&[]));
                 if single {
                     document = Some(doc);

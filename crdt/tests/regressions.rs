@@ -198,3 +198,40 @@ fn a_push_must_be_signed_over_its_own_change() {
     };
     assert!(!garbage.is_self_signed());
 }
+
+/// Found by fuzzing: automerge 0.12 accepts a change (here from Marie's own feed, so
+/// validly signed) after which the document saves in a form that does not load again
+/// ("mismatching heads"). An honest node holding that feed sends it whole to a newcomer;
+/// the newcomer refused it as undecodable and banned the honest node. Now it refuses
+/// the feed without blaming the sender, and the rest of the session goes on.
+#[test]
+fn a_document_that_does_not_reload_is_refused_without_blaming_the_relay() {
+    let data = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fuzz/regressions/feed_load/change-whose-document-does-not-reload"
+    ))
+    .expect("the regression file");
+    let marie = AuthorKey::from_seed([1; 32]);
+    let id = FeedId::first(marie.id());
+    let unsigned = entraide_crdt::Feed::load(id, &data, vec![]).expect("it loads once");
+    let signed = entraide_crdt::SignedHeads::sign(&marie, 0, &unsigned.heads());
+    let poisoned = entraide_crdt::Feed::load(id, &data, vec![signed]).unwrap();
+    let saved = poisoned.save();
+    assert!(
+        entraide_crdt::Feed::load(id, &saved, poisoned.signed_heads().to_vec()).is_err(),
+        "automerge still writes this document in a form it cannot read back"
+    );
+
+    // The relay holds the poisoned feed and an honest one; the newcomer has nothing.
+    let mut relay = Board::new();
+    relay.insert(poisoned);
+    let karim = writer(2);
+    relay.set_name(&karim, "Karim", NOW).unwrap();
+    let mut newcomer = Board::new();
+    sync_pair(&mut relay, &mut newcomer).expect("the relay is not blamed");
+    assert!(newcomer.feed(&id).is_none(), "the poisoned feed is refused");
+    assert!(
+        newcomer.feed(&FeedId::first(karim.author())).is_some(),
+        "the other feeds still come through"
+    );
+}
