@@ -159,7 +159,7 @@ impl Feed {
         feed.insert_changes(rest).map_err(damaged)?;
         feed.signed = signed.into_iter().filter(|s| s.feed == id).collect();
         feed.prune_signed();
-        feed.refresh();
+        feed.refresh().map_err(damaged)?;
         Ok(feed)
     }
 
@@ -273,24 +273,38 @@ impl Feed {
         }
         let before = self.doc.get_heads();
         let applied_before = self.seqs.len() - self.pending.len();
-        if let Some(document) = batch.document {
+        // automerge may fail (or panic) part-way through, or on reading the result: keep
+        // the old state to go back to.
+        let backup = if let Some(document) = batch.document {
             // The document holds every applied change of ours (checked by `validate`): it
             // replaces ours, and what was waiting is offered to it again.
             let backup = (self.pending.clone(), self.seqs.clone());
             let waiting: Vec<Change> = self.pending.drain().map(|(_, c)| c).collect();
             let old = std::mem::replace(&mut self.doc, document);
             self.rebuild_seqs();
-            if let Err(reason) = self.insert_changes(waiting) {
-                self.doc = old;
-                (self.pending, self.seqs) = backup;
-                return Err(ValidationFailure::DoesNotApply { reason });
-            }
             self.reread_all = true;
+            let result = self.insert_changes(waiting);
+            Some((old, backup.0, backup.1, result))
         } else if !batch.changes.is_empty() {
-            // automerge may fail part-way through a batch; keep the old state to go back to.
-            let backup = (self.doc.clone(), self.pending.clone(), self.seqs.clone());
-            if let Err(reason) = self.insert_changes(batch.changes) {
-                (self.doc, self.pending, self.seqs) = backup;
+            let (doc, pending, seqs) = (self.doc.clone(), self.pending.clone(), self.seqs.clone());
+            let result = self.insert_changes(batch.changes);
+            Some((doc, pending, seqs, result))
+        } else {
+            None
+        };
+        if let Some((doc, pending, seqs, result)) = backup {
+            let result = result.and_then(|()| {
+                if self.doc.get_heads() != before {
+                    self.refresh()
+                } else {
+                    Ok(())
+                }
+            });
+            if let Err(reason) = result {
+                (self.doc, self.pending, self.seqs) = (doc, pending, seqs);
+                self.reread_all = true;
+                // The old document was read fine before.
+                let _ = self.refresh();
                 return Err(ValidationFailure::DoesNotApply { reason });
             }
         }
@@ -301,9 +315,6 @@ impl Feed {
         }
         self.prune_signed();
         let heads_changed = self.doc.get_heads() != before;
-        if heads_changed {
-            self.refresh();
-        }
         Ok(Applied {
             applied: (self.seqs.len() - self.pending.len()).saturating_sub(applied_before),
             pending: self.pending.len(),
@@ -327,7 +338,7 @@ impl Feed {
         contained(|| doc.apply_changes_log_patches(changes.clone(), &mut log))
             .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
-        self.note_touched(&mut log);
+        self.note_touched(&mut log)?;
         for c in changes {
             self.pending.insert(c.hash(), c);
         }
@@ -378,22 +389,35 @@ impl Feed {
     /// were applied) are read again, so a feed of 10,000 posts costs one post per new
     /// change. (automerge's `diff` between heads costs the whole document, measured at
     /// 6 ms per change at 6,000 posts.)
-    fn refresh(&mut self) {
+    ///
+    /// Reading runs under [`contained`]: automerge panics on some documents it accepted
+    /// (fuzzing found one). On `Err` the content is stale; the caller restores the
+    /// document and reads it whole again.
+    fn refresh(&mut self) -> Result<(), String> {
         let heads = self.doc.get_heads();
+        let (author, doc) = (&self.id.author, &self.doc);
         if self.content_heads.is_empty() || self.reread_all {
-            self.content = FeedContent::read(&self.id.author, &self.doc);
+            self.content =
+                contained(|| FeedContent::read(author, doc)).map_err(|e| e.to_string())?;
             self.reread_all = false;
         } else if self.content_heads != heads {
             let keys = std::mem::take(&mut self.touched);
-            self.content.reread(&self.id.author, &self.doc, keys);
+            let content = &mut self.content;
+            if let Err(e) = contained(|| content.reread(author, doc, keys)) {
+                self.reread_all = true;
+                return Err(e.to_string());
+            }
         }
         self.touched.clear();
         self.content_heads = heads;
+        Ok(())
     }
 
     /// Records the root entries a patch log says were touched.
-    fn note_touched(&mut self, log: &mut automerge::PatchLog) {
-        for patch in self.doc.make_patches(log) {
+    fn note_touched(&mut self, log: &mut automerge::PatchLog) -> Result<(), String> {
+        let doc = &self.doc;
+        let patches = contained(|| doc.make_patches(log)).map_err(|e| e.to_string())?;
+        for patch in patches {
             let key = match patch.path.first() {
                 Some((_, automerge::Prop::Map(k))) => Some(k.clone()),
                 Some(_) => None,
@@ -408,6 +432,7 @@ impl Feed {
             };
             self.touched.extend(key);
         }
+        Ok(())
     }
 
     // --- Local writes: only the feed's author, from one of their devices. ---
@@ -437,7 +462,11 @@ impl Feed {
         }
         let (hash, mut log) = tx.commit_with(CommitOptions::default().with_time(now));
         let hash = hash.ok_or_else(|| WriteError::Document("empty change".into()))?;
-        self.note_touched(&mut log);
+        if self.note_touched(&mut log).is_err() {
+            // Only our own changes are in this document; should automerge still panic
+            // reading it, the content is read whole again below.
+            self.reread_all = true;
+        }
         let change = self
             .doc
             .get_change_by_hash(&hash)
@@ -447,7 +476,9 @@ impl Feed {
         let signed = SignedHeads::sign(writer.key(), self.id.epoch, &self.doc.get_heads());
         self.signed.push(signed.clone());
         self.prune_signed();
-        self.refresh();
+        // The change is made and signed; content that automerge fails to read is read
+        // whole again at the next change (`reread_all` stays set).
+        let _ = self.refresh();
         Ok(LocalChange {
             feed: self.id,
             change: change.raw_bytes().to_vec(),
@@ -498,8 +529,7 @@ impl Feed {
         }
         self.prune_signed();
         self.reread_all = true;
-        self.refresh();
-        Ok(())
+        self.refresh().map_err(WriteError::Document)
     }
 
     /// Sets the author's display name.

@@ -47,9 +47,10 @@ pub enum ValidationFailure {
         /// What the decoder said.
         reason: String,
     },
-    /// A whole-document chunk whose operations do not rebuild the heads it lists. automerge
-    /// 0.12 accepts some crafted changes whose document then saves this way (fuzzing found
-    /// one), so an honest relay of such a feed sends it: not the sender's fault.
+    /// A whole-document chunk whose operations automerge cannot rebuild (they do not give
+    /// the heads it lists, or their counters do not add up). automerge 0.12 accepts some
+    /// crafted changes whose document then saves this way (fuzzing found two), so an honest
+    /// relay of such a feed sends it: not the sender's fault.
     #[error("a document that does not load: {reason}")]
     InconsistentDocument {
         /// What automerge said.
@@ -255,7 +256,9 @@ fn decode(data: &[u8]) -> Result<(Vec<Change>, Option<Automerge>), ValidationFai
                     .map_err(|e| undecodable(&e))?
                     .map_err(|e| {
                         let reason = e.to_string();
-                        if reason.contains("mismatching heads") {
+                        // What automerge's own `save()` can write for a feed it accepted
+                        // (see `InconsistentDocument`): not proof against the sender.
+                        if reason.contains("error inflating document chunk") {
                             ValidationFailure::InconsistentDocument { reason }
                         } else {
                             ValidationFailure::Undecodable { reason }
