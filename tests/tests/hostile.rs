@@ -445,6 +445,51 @@ fn a_hostile_member_gets_nothing_in_and_honest_nodes_keep_syncing() {
             "yes",
         );
     }
+    // 3b. Sync messages about Marie's feed (which A holds) whose Bloom filter made automerge
+    // divide by zero, or would make it allocate without bound, while A composed its reply:
+    // one such message stopped a node (found by fuzzing).
+    for (what, bloom) in [
+        ("entries, no bits", vec![5u8, 0, 7]),
+        (
+            "four billion probes",
+            vec![5, 10, 0xff, 0xff, 0xff, 0xff, 0x0f, 0, 0, 0, 0, 0, 0, 0],
+        ),
+    ] {
+        use entraide_crdt::automerge::sync::{BloomFilter, Have, State, SyncDoc};
+        let mut att = attacker(&rt, &a);
+        let mut message = Automerge::new()
+            .generate_sync_message(&mut State::new())
+            .expect("a message");
+        message.have = vec![Have {
+            last_sync: vec![],
+            bloom: BloomFilter::try_from(bloom.as_slice()).expect("the filter parses"),
+        }];
+        let frame = Frame::Sync {
+            feeds: vec![FeedSync {
+                feed: FeedId::first(marie),
+                signed: vec![],
+                message: message.encode(),
+            }],
+        }
+        .encode();
+        let stream = rt.block_on(att.send_frames(a.peer, &[frame])).unwrap();
+        let gone = rt.block_on(dropped(&mut att, a.peer, Duration::from_secs(5)));
+        drop(stream);
+        let lat = latency(&a, &b, "after a crashing Bloom filter").unwrap();
+        unchanged("crashing Bloom filter");
+        assert!(
+            gone,
+            "{what}: the sender of a crashing filter must be disconnected"
+        );
+        report.add(
+            &format!("sync message with a Bloom filter that crashed automerge ({what})"),
+            "0 (refused before automerge uses it)",
+            lat,
+            baseline,
+            a.node.peak_rss_mib().unwrap_or(0.0),
+            "yes",
+        );
+    }
     // 4. Equivocation: two different changes, same actor and sequence number, one to each node.
     {
         let mut att_a = attacker(&rt, &a);

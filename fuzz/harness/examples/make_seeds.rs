@@ -2,7 +2,7 @@
 //! by the real code (session frames, signed changes and pushes, saved feeds, invite codes).
 //! Deterministic: running it again rewrites the same files.
 //!
-//! `cargo run --manifest-path fuzz/Cargo.toml -p entraide-fuzz-harness --example make_seeds`
+//! `cargo run -p entraide-fuzz-harness --example make_seeds`
 
 use std::path::{Path, PathBuf};
 
