@@ -16,7 +16,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value, hydrate};
 use serde::{Deserialize, Serialize};
 
 use crate::author::AuthorId;
@@ -116,11 +116,16 @@ pub struct FeedContent {
 }
 
 impl FeedContent {
-    /// Reads a whole feed document of `author`.
+    /// Reads a whole feed document of `author`, from one `hydrate()` pass (reading a
+    /// whole feed key by key through automerge's `get` costs about twice as much; see
+    /// docs/benchmarks.md, catch-up).
     pub(crate) fn read(author: &AuthorId, doc: &Automerge) -> Self {
         let mut content = FeedContent::default();
-        let keys: Vec<String> = doc.keys(ROOT).collect();
-        content.reread(author, doc, keys);
+        if let hydrate::Value::Map(root) = doc.hydrate(None) {
+            let source = Hydrated(&root);
+            let keys = source.keys(&source.root());
+            content.read_keys(author, &source, keys);
+        }
         content
     }
 
@@ -132,27 +137,34 @@ impl FeedContent {
         doc: &Automerge,
         keys: impl IntoIterator<Item = String>,
     ) {
-        // A document of another format (or none yet) says nothing we can read.
-        if text(doc, &ROOT, "format").as_deref() != Some(FORMAT) {
-            *self = FeedContent {
-                skipped: doc.keys(ROOT).count(),
-                ..FeedContent::default()
-            };
-            self.unformatted = true;
+        if self.unformatted {
+            // Nothing was readable: read everything, in case the format just arrived.
+            *self = FeedContent::read(author, doc);
             return;
         }
-        if self.unformatted {
-            // The format just arrived: everything is readable now.
-            self.unformatted = false;
-            let all: Vec<String> = doc.keys(ROOT).collect();
-            self.skipped = 0;
-            self.bad_keys.clear();
-            return self.reread(author, doc, all);
+        self.read_keys(author, &doc, keys);
+    }
+
+    fn read_keys<S: Source>(
+        &mut self,
+        author: &AuthorId,
+        source: &S,
+        keys: impl IntoIterator<Item = String>,
+    ) {
+        let root = source.root();
+        // A document of another format (or none yet) says nothing we can read.
+        if text(source, &root, "format").as_deref() != Some(FORMAT) {
+            *self = FeedContent {
+                skipped: source.keys(&root).len(),
+                unformatted: true,
+                ..FeedContent::default()
+            };
+            return;
         }
         for key in keys {
             self.bad_keys.remove(&key);
             if key == "name" {
-                self.name = text(doc, &ROOT, "name").map(|n| clip(&n, MAX_NAME_CHARS));
+                self.name = text(source, &root, "name").map(|n| clip(&n, MAX_NAME_CHARS));
             } else if let Some(nonce_hex) = key.strip_prefix(POST_PREFIX) {
                 let Some(nonce) = canonical_nonce(nonce_hex) else {
                     self.bad_keys.insert(key);
@@ -160,11 +172,11 @@ impl FeedContent {
                 };
                 let id = PostId::derive(author, &nonce);
                 self.posts.remove(&id);
-                match read_post(doc, &key, id, nonce) {
+                match read_post(source, &key, id, nonce) {
                     Some(post) => {
                         self.posts.insert(id, post);
                     }
-                    None if doc.get(ROOT, key.as_str()).ok().flatten().is_some() => {
+                    None if source.has(&root, &key) => {
                         self.bad_keys.insert(key);
                     }
                     None => {}
@@ -179,11 +191,11 @@ impl FeedContent {
                     continue;
                 };
                 self.responses.remove(&post);
-                match read_response(doc, &key, post) {
+                match read_response(source, &key, post) {
                     Some(r) => {
                         self.responses.insert(post, r);
                     }
-                    None if doc.get(ROOT, key.as_str()).ok().flatten().is_some() => {
+                    None if source.has(&root, &key) => {
                         self.bad_keys.insert(key);
                     }
                     None => {}
@@ -194,6 +206,84 @@ impl FeedContent {
     }
 }
 
+/// Where a feed's content is read from: the document itself (a few keys, through `get`),
+/// or its hydrated copy (the whole feed, built in one pass). The same reading code runs on
+/// both, so they cannot disagree.
+trait Source {
+    /// An object of the document.
+    type Obj;
+    fn root(&self) -> Self::Obj;
+    /// The scalar at `key` of map `obj` (the winner of a conflict), if it is a scalar.
+    fn scalar(&self, obj: &Self::Obj, key: &str) -> Option<ScalarValue>;
+    /// The map at `key` of map `obj`, if it is a map.
+    fn map_at(&self, obj: &Self::Obj, key: &str) -> Option<Self::Obj>;
+    fn keys(&self, obj: &Self::Obj) -> Vec<String>;
+    fn has(&self, obj: &Self::Obj, key: &str) -> bool;
+}
+
+impl Source for &Automerge {
+    type Obj = ObjId;
+
+    fn root(&self) -> ObjId {
+        ROOT
+    }
+
+    fn scalar(&self, obj: &ObjId, key: &str) -> Option<ScalarValue> {
+        match self.get(obj, key).ok()?? {
+            (Value::Scalar(v), _) => Some(v.into_owned()),
+            _ => None,
+        }
+    }
+
+    fn map_at(&self, obj: &ObjId, key: &str) -> Option<ObjId> {
+        match self.get(obj, key).ok()?? {
+            (Value::Object(ObjType::Map), id) => Some(id),
+            _ => None,
+        }
+    }
+
+    fn keys(&self, obj: &ObjId) -> Vec<String> {
+        ReadDoc::keys(*self, obj).collect()
+    }
+
+    fn has(&self, obj: &ObjId, key: &str) -> bool {
+        self.get(obj, key).ok().flatten().is_some()
+    }
+}
+
+/// A hydrated document (`Automerge::hydrate`).
+struct Hydrated<'a>(&'a hydrate::Map);
+
+impl<'a> Source for Hydrated<'a> {
+    type Obj = &'a hydrate::Map;
+
+    fn root(&self) -> &'a hydrate::Map {
+        self.0
+    }
+
+    fn scalar(&self, obj: &&'a hydrate::Map, key: &str) -> Option<ScalarValue> {
+        match obj.get(key)? {
+            hydrate::Value::Scalar(v) => Some(v.clone()),
+            _ => None,
+        }
+    }
+
+    fn map_at(&self, obj: &&'a hydrate::Map, key: &str) -> Option<&'a hydrate::Map> {
+        match obj.get(key)? {
+            hydrate::Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    fn keys(&self, obj: &&'a hydrate::Map) -> Vec<String> {
+        obj.iter().map(|(k, _)| k.clone()).collect()
+    }
+
+    fn has(&self, obj: &&'a hydrate::Map, key: &str) -> bool {
+        obj.get(key).is_some()
+    }
+}
+
 fn canonical_nonce(nonce_hex: &str) -> Option<[u8; 8]> {
     let mut nonce = [0u8; 8];
     hex::decode_to_slice(nonce_hex, &mut nonce).ok()?;
@@ -201,22 +291,15 @@ fn canonical_nonce(nonce_hex: &str) -> Option<[u8; 8]> {
     (hex::encode(nonce) == nonce_hex).then_some(nonce)
 }
 
-fn scalar(doc: &Automerge, obj: &ObjId, key: &str) -> Option<ScalarValue> {
-    match doc.get(obj, key).ok()?? {
-        (Value::Scalar(v), _) => Some(v.into_owned()),
-        _ => None,
-    }
-}
-
-fn text(doc: &Automerge, obj: &ObjId, key: &str) -> Option<String> {
-    match scalar(doc, obj, key)? {
+fn text<S: Source>(source: &S, obj: &S::Obj, key: &str) -> Option<String> {
+    match source.scalar(obj, key)? {
         ScalarValue::Str(s) => Some(s.to_string()),
         _ => None,
     }
 }
 
-fn int(doc: &Automerge, obj: &ObjId, key: &str) -> Option<i64> {
-    match scalar(doc, obj, key)? {
+fn int<S: Source>(source: &S, obj: &S::Obj, key: &str) -> Option<i64> {
+    match source.scalar(obj, key)? {
         ScalarValue::Int(i) => Some(i),
         ScalarValue::Uint(u) => i64::try_from(u).ok(),
         ScalarValue::Timestamp(t) => Some(t),
@@ -224,15 +307,9 @@ fn int(doc: &Automerge, obj: &ObjId, key: &str) -> Option<i64> {
     }
 }
 
-fn map_at(doc: &Automerge, obj: &ObjId, key: &str) -> Option<ObjId> {
-    match doc.get(obj, key).ok()?? {
-        (Value::Object(ObjType::Map), id) => Some(id),
-        _ => None,
-    }
-}
-
-fn read_post(doc: &Automerge, key: &str, id: PostId, nonce: [u8; 8]) -> Option<StoredPost> {
-    let map = map_at(doc, &ROOT, key)?;
+fn read_post<S: Source>(source: &S, key: &str, id: PostId, nonce: [u8; 8]) -> Option<StoredPost> {
+    let doc = source;
+    let map = doc.map_at(&doc.root(), key)?;
     let state = match text(doc, &map, "state")?.as_str() {
         "open" => PostState::Open,
         "done" => PostState::Done,
@@ -244,7 +321,7 @@ fn read_post(doc: &Automerge, key: &str, id: PostId, nonce: [u8; 8]) -> Option<S
         Some(id) => Some(id.parse().ok()?),
     };
     let mut thanks = BTreeMap::new();
-    if let Some(t) = map_at(doc, &map, "thanks") {
+    if let Some(t) = doc.map_at(&map, "thanks") {
         for helper in doc.keys(&t) {
             if let (Ok(id), Some(m)) = (helper.parse::<AuthorId>(), text(doc, &t, &helper))
                 && id.to_string() == helper
@@ -275,8 +352,9 @@ fn read_post(doc: &Automerge, key: &str, id: PostId, nonce: [u8; 8]) -> Option<S
     })
 }
 
-fn read_response(doc: &Automerge, key: &str, post: PostId) -> Option<StoredResponse> {
-    let map = map_at(doc, &ROOT, key)?;
+fn read_response<S: Source>(source: &S, key: &str, post: PostId) -> Option<StoredResponse> {
+    let doc = source;
+    let map = doc.map_at(&doc.root(), key)?;
     Some(StoredResponse {
         post,
         to: text(doc, &map, "to")?.parse().ok()?,
@@ -286,7 +364,7 @@ fn read_response(doc: &Automerge, key: &str, post: PostId) -> Option<StoredRespo
         ),
         at: int(doc, &map, "at")?,
         withdrawn: matches!(
-            scalar(doc, &map, "withdrawn"),
+            doc.scalar(&map, "withdrawn"),
             Some(ScalarValue::Boolean(true))
         ),
     })
