@@ -266,3 +266,20 @@ fn a_feed_read_whole_and_read_change_by_change_says_the_same() {
     assert_eq!(whole.content().name.as_deref(), Some("Marie B."));
     assert_eq!(whole.content().skipped, 3);
 }
+
+/// Found by fuzzing: automerge expands a bundle chunk's run-length columns with no bound
+/// (896 bytes asked for 2 GiB). Nothing honest sends bundles, so none is accepted.
+#[test]
+fn bundle_chunks_are_refused_before_automerge_reads_them() {
+    let marie = AuthorKey::from_seed([1; 32]);
+    let feed = FeedId::first(marie.id());
+    // magic, checksum (not checked: refused on its type), type 3, length 1, one byte.
+    let bundle = [0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 3, 1, 0];
+    let mut board = Board::new();
+    match board.receive(feed, &bundle, &[]) {
+        Err(ValidationFailure::Undecodable { reason }) => {
+            assert!(reason.contains("bundle"), "{reason}")
+        }
+        other => panic!("a bundle got {other:?}"),
+    }
+}
