@@ -104,6 +104,45 @@ impl Lan {
     pub fn plug(&self, i: usize) -> Result<()> {
         ip(&["-n", &self.hub, "link", "set", &format!("p{i}"), "up"])
     }
+
+    /// Cuts the LAN in two: the ports of `hosts` move from `br0` to a bridge `br1` of their
+    /// own (made on first use). Each half keeps its switch; nothing crosses between them,
+    /// and no connection is closed: packets just stop, as with a cable cut between two
+    /// switches.
+    pub fn split(&self, hosts: &[usize]) -> Result<()> {
+        if ip(&["-n", &self.hub, "link", "show", "br1"]).is_err() {
+            ip(&["-n", &self.hub, "link", "add", "br1", "type", "bridge"])?;
+            ip(&["-n", &self.hub, "link", "set", "br1", "up"])?;
+        }
+        for i in hosts {
+            ip(&[
+                "-n",
+                &self.hub,
+                "link",
+                "set",
+                &format!("p{i}"),
+                "master",
+                "br1",
+            ])?;
+        }
+        Ok(())
+    }
+
+    /// Joins the halves again: the ports of `hosts` go back to `br0`.
+    pub fn heal(&self, hosts: &[usize]) -> Result<()> {
+        for i in hosts {
+            ip(&[
+                "-n",
+                &self.hub,
+                "link",
+                "set",
+                &format!("p{i}"),
+                "master",
+                "br0",
+            ])?;
+        }
+        Ok(())
+    }
 }
 
 impl Drop for Lan {

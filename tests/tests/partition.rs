@@ -5,8 +5,7 @@
 //! to converge after healing are printed.
 //!
 //! The cut: the hub namespace gets a second bridge, `br1`, and the veth ports of hosts 3, 4
-//! and 5 move to it (`ip -n <hub> link set p3 master br1`); healing moves them back to
-//! `br0`. Nothing tells the nodes: connections across the cut are not closed, their packets
+//! and 5 move to it (`Lan::split`); healing moves them back to `br0` (`Lan::heal`). Nothing tells the nodes: connections across the cut are not closed, their packets
 //! just stop arriving, as with a cable cut between two switches.
 //!
 //! Needs root and iproute2; skipped with a reason elsewhere, never skipped under CI=true.
@@ -16,7 +15,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
 use entraide_tests::netns::{self, Lan};
 use entraide_tests::{TestNode, find_post, skip_unless};
 use serde_json::Value;
@@ -32,39 +30,6 @@ const PATIENCE: Duration = Duration::from_secs(60);
 const CONVERGENCE: Duration = Duration::from_secs(120);
 /// How long the cut lasts at least, unless `ENTRAIDE_PARTITION_SECS` says otherwise.
 const DEFAULT_CUT: Duration = Duration::from_secs(10);
-
-fn ip(args: &[&str]) -> Result<()> {
-    let out = Command::new("ip").args(args).output().context("run `ip`")?;
-    if !out.status.success() {
-        bail!(
-            "ip {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(())
-}
-
-/// Cuts the LAN of `hub` in two: the ports of `hosts` move from `br0` to a bridge `br1` of
-/// their own (made on first use). Each half keeps its switch; nothing crosses between them.
-fn split(hub: &str, hosts: &[usize]) -> Result<()> {
-    if ip(&["-n", hub, "link", "show", "br1"]).is_err() {
-        ip(&["-n", hub, "link", "add", "br1", "type", "bridge"])?;
-        ip(&["-n", hub, "link", "set", "br1", "up"])?;
-    }
-    for i in hosts {
-        ip(&["-n", hub, "link", "set", &format!("p{i}"), "master", "br1"])?;
-    }
-    Ok(())
-}
-
-/// Joins the halves again: the ports of `hosts` go back to `br0`.
-fn heal(hub: &str, hosts: &[usize]) -> Result<()> {
-    for i in hosts {
-        ip(&["-n", hub, "link", "set", &format!("p{i}"), "master", "br0"])?;
-    }
-    Ok(())
-}
 
 /// A community of `names`, node `i` on host `i`: the first creates it, the others join
 /// with its invite code (made offline, so it carries no address: only mDNS connects them).
@@ -288,7 +253,6 @@ fn two_halves_cut_apart_post_and_respond_then_converge_after_healing() {
         .and_then(|s| s.parse().ok())
         .map_or(DEFAULT_CUT, Duration::from_secs);
     let tag = format!("pt{}", std::process::id() % 10_000);
-    let hub = format!("{tag}hub");
     let lan = Lan::new(&tag, NAMES.len()).expect("a LAN of six hosts");
     let mut nodes = community(&lan, &NAMES);
     let authors: Vec<String> = nodes.iter().map(|n| whoami(n, "author")).collect();
@@ -337,7 +301,7 @@ fn two_halves_cut_apart_post_and_respond_then_converge_after_healing() {
 
     // The cut.
     let log_at_cut: Vec<usize> = nodes.iter().map(|n| n.log().lines().count()).collect();
-    split(&hub, &SIDES[1]).expect("cut the LAN in two");
+    lan.split(&SIDES[1]).expect("cut the LAN in two");
     let cut_at = Instant::now();
     eprintln!("cut: hosts {:?} | hosts {:?}", SIDES[0], SIDES[1]);
 
@@ -490,7 +454,7 @@ fn two_halves_cut_apart_post_and_respond_then_converge_after_healing() {
 
     // Heal, and time until every node holds every acknowledged operation.
     let cut_lasted = cut_at.elapsed();
-    heal(&hub, &SIDES[1]).expect("heal the LAN");
+    lan.heal(&SIDES[1]).expect("heal the LAN");
     let healed_at = Instant::now();
     eprintln!(
         "healed after a cut of {cut_lasted:.2?}; {} operations acknowledged ({} posts, {} responses)",
