@@ -62,15 +62,10 @@ impl Drop for Tmpfs {
     }
 }
 
-fn api_of(dir: &Path) -> (String, String) {
-    let api: Value =
-        serde_json::from_slice(&std::fs::read(dir.join("api.json")).expect("api.json"))
-            .expect("api.json is JSON");
-    let token = std::fs::read_to_string(dir.join("api.token")).expect("api.token");
-    (
-        format!("http://{}", api["address"].as_str().expect("an address")),
-        token.trim().to_owned(),
-    )
+/// The running node's page address (as `TestNode::ui_url` reads it) and API token.
+fn api_of(n: &TestNode) -> (String, String) {
+    let token = std::fs::read_to_string(n.data_dir().join("api.token")).expect("api.token");
+    (n.ui_url().expect("api.json"), token.trim().to_owned())
 }
 
 fn agent() -> ureq::Agent {
@@ -123,7 +118,7 @@ fn a_full_disk_refuses_new_posts_clearly_and_loses_none_it_acknowledged() {
     n.ok(&["init", "--name", "Marie"])
         .expect("init on the small disk");
     n.up(ARGS).expect("up");
-    let (base, token) = api_of(n.data_dir());
+    let (base, token) = api_of(&n);
 
     let started = Instant::now();
     let mut acked = Vec::new();
@@ -232,7 +227,7 @@ fn a_full_disk_refuses_new_posts_clearly_and_loses_none_it_acknowledged() {
         acked.len() - missing(&board, &acked).len(),
         acked.len(),
     );
-    let (base, token) = api_of(n.data_dir());
+    let (base, token) = api_of(&n);
     post(&base, &token, "After the disk was cleared").expect("posting works again");
     n.stop().ok();
 }
