@@ -82,6 +82,23 @@ impl Client {
         }
     }
 
+    /// A new one-time address that signs this computer's browser in to the running node's
+    /// page. Only a running node serves the page.
+    pub(crate) fn signin_url(data_dir: &DataDir) -> Result<String> {
+        let Some(client) = Self::remote(data_dir)? else {
+            bail!("no node is running: start it with `entraide up` (it serves the page)");
+        };
+        let answer: Value = client.call("POST", "/api/v1/page/signin", None)?;
+        let path = answer
+            .get("path")
+            .and_then(Value::as_str)
+            .ok_or_else(|| anyhow!("unexpected answer from the node: {answer}"))?;
+        let Client::Remote { base, .. } = &client else {
+            unreachable!("a remote client")
+        };
+        Ok(format!("{base}{path}"))
+    }
+
     /// Whether a running node is reached.
     pub(crate) fn is_remote(&self) -> bool {
         matches!(self, Client::Remote { .. })

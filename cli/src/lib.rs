@@ -73,6 +73,12 @@ enum Command {
     },
     /// Run the node: find neighbours, keep the board in sync, serve the local page.
     Up(up::UpArgs),
+    /// Open the running node's page in your browser, signed in (a new one-time address).
+    Open {
+        /// Only print the address; do not start a browser.
+        #[arg(long)]
+        print: bool,
+    },
     /// Post a request for help or an offer.
     Post {
         /// `request` (you need help) or `offer` (you can help).
@@ -218,6 +224,28 @@ fn default_data_dir() -> Result<PathBuf> {
     Ok(base.join("entraide"))
 }
 
+/// Starts the desktop's browser on `url`.
+fn open_in_browser(url: &str) -> Result<()> {
+    let (program, args): (&str, Vec<&str>) = if cfg!(target_os = "macos") {
+        ("open", vec![url])
+    } else if cfg!(windows) {
+        ("cmd", vec!["/C", "start", "", url])
+    } else {
+        ("xdg-open", vec![url])
+    };
+    let status = std::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .with_context(|| format!("cannot run {program}"))?;
+    if !status.success() {
+        bail!("{program} failed ({status})");
+    }
+    Ok(())
+}
+
 /// A default name for a resident who has not chosen one: "Neighbour" and their fingerprint.
 pub(crate) fn default_name(fingerprint: &str) -> String {
     format!("Neighbour {}", &fingerprint[..4])
@@ -324,6 +352,19 @@ fn run(cli: Cli) -> Result<()> {
                 data_dir.identity_path().display()
             );
             say!("Next: `entraide up` to start, then `entraide invite` to bring neighbours in.");
+            Ok(())
+        }
+        Command::Open { print } => {
+            let url = Client::signin_url(&data_dir)?;
+            if print {
+                say!("{url}");
+                return Ok(());
+            }
+            say!("Opening {url}");
+            say!("(it works once; if no browser opens, copy it into one)");
+            if let Err(e) = open_in_browser(&url) {
+                say!("No browser could be started ({e}).");
+            }
             Ok(())
         }
         Command::Join { code, name } => {
@@ -490,7 +531,7 @@ fn run_command(client: &Client, command: Command) -> Result<()> {
                 output::print_status(&status);
             }
         }
-        Command::Init { .. } | Command::Join { .. } | Command::Up(_) => {
+        Command::Init { .. } | Command::Join { .. } | Command::Up(_) | Command::Open { .. } => {
             unreachable!("handled in run")
         }
     }

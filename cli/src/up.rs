@@ -7,6 +7,8 @@ use anyhow::{Context, Result, bail};
 use entraide_node::community::Community;
 use entraide_node::data_dir::DataDir;
 use entraide_node::{Multiaddr, Node, NodeConfig};
+
+use crate::ui::security::{ConnectionLimiter, Sessions};
 use tracing_subscriber::EnvFilter;
 
 /// Options of `entraide up`.
@@ -65,6 +67,14 @@ pub(crate) fn run(data_dir: &DataDir, args: UpArgs) -> Result<()> {
 }
 
 async fn serve(data_dir: &DataDir, args: UpArgs) -> Result<()> {
+    raise_descriptor_limit();
+    for (path, mode) in data_dir.exposed_to_others() {
+        say!(
+            "Warning: {} can be read by other accounts of this computer (mode {mode:o}); fix it with: chmod go-rwx {}",
+            path.display(),
+            path.display()
+        );
+    }
     let mut config = NodeConfig::new(data_dir.clone());
     config.listen = args.listen;
     config.peers = args.peer;
@@ -93,6 +103,10 @@ async fn serve(data_dir: &DataDir, args: UpArgs) -> Result<()> {
     let address = SocketAddr::new(args.ui.ip(), bound.port());
     let token = hex::encode(rand::random::<[u8; 32]>());
     data_dir.write_api(&address.to_string(), &token)?;
+    let sessions = Arc::new(Sessions::new(
+        Some(data_dir.page_sessions_path()),
+        crate::output::now(),
+    ));
 
     let status = node.status().await?;
     let who = node.whoami().await?;
@@ -102,8 +116,12 @@ async fn serve(data_dir: &DataDir, args: UpArgs) -> Result<()> {
         who.fingerprint
     );
     say!();
-    say!("    Open http://{address}/ in your browser.");
+    say!(
+        "    Open http://{address}{} in your browser.",
+        signin_path(&sessions)
+    );
     say!();
+    say!("That address signs this computer's browser in, once (for a new one: `entraide open`).");
     let lan = if args.ui_lan {
         let code = lan_code();
         say!(
@@ -123,23 +141,42 @@ async fn serve(data_dir: &DataDir, args: UpArgs) -> Result<()> {
     }
     say!("Stop with Ctrl-C.");
 
-    let csrf = hex::encode(rand::random::<[u8; 32]>());
-    let router = entraide_node::api::router(node.clone(), token).merge(crate::ui::router(
+    let router = crate::ui::router(
         node.clone(),
-        csrf,
-        lan,
-    ));
-    let served = axum::serve(
+        entraide_node::api::router(node.clone(), token.clone()),
+        crate::ui::PageConfig {
+            sessions: Arc::clone(&sessions),
+            lan,
+            port: bound.port(),
+            api_token: token,
+        },
+    );
+    crate::ui::serve::serve(
         listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
+        router,
+        Arc::new(ConnectionLimiter::default()),
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(shutdown_signal())
     .await;
     say!("Stopping: saving the board...");
     node.shutdown().await?;
     data_dir.clear_api();
-    served.context("the local API stopped")?;
     Ok(())
+}
+
+/// The path of a new one-time sign-in address.
+fn signin_path(sessions: &Sessions) -> String {
+    format!("/signin/{}", sessions.new_link(crate::output::now()))
+}
+
+/// Raises the soft limit on open files to the hard limit: every page connection and every
+/// neighbour takes a descriptor, and the usual soft limit (1,024) is low for a node whose
+/// page is open to a LAN.
+fn raise_descriptor_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::info!("open files limit: {limit}"),
+        Err(e) => tracing::warn!("cannot raise the open files limit: {e}"),
+    }
 }
 
 /// A login code for `--ui-lan`: 8 letters and digits without look-alikes (about 40 bits).

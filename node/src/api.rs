@@ -13,6 +13,7 @@ use axum::{Json, Router};
 use entraide_crdt::{Category, Filter, Kind, PostDraft, Urgency, WriteError};
 use serde::Deserialize;
 use serde_json::json;
+use subtle::ConstantTimeEq;
 
 use crate::node::{Node, NodeError};
 
@@ -46,26 +47,34 @@ pub fn router(node: Node, token: String) -> Router {
 }
 
 async fn require_token(State(state): State<ApiState>, request: Request, next: Next) -> Response {
-    let given = request
-        .headers()
+    if !bearer_ok(request.headers(), &state.token) {
+        return unauthorized();
+    }
+    next.run(request).await
+}
+
+/// Whether a request carries `Authorization: Bearer <token>` with this token (compared in
+/// constant time).
+pub fn bearer_ok(headers: &axum::http::HeaderMap, token: &str) -> bool {
+    let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())
         .unwrap_or("");
-    if !constant_time_eq(given.as_bytes(), state.token.as_bytes()) {
-        return (
-            StatusCode::UNAUTHORIZED,
-            Json(json!({ "error": "missing or wrong API token (see api.token in the data directory)" })),
-        )
-            .into_response();
-    }
-    next.run(request).await
+    given.as_bytes().ct_eq(token.as_bytes()).into()
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// The answer to a request without the right token: `401` and a JSON error.
+pub fn unauthorized() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        Json(
+            json!({ "error": "missing or wrong API token (see api.token in the data directory)" }),
+        ),
+    )
+        .into_response()
 }
 
 /// A [`NodeError`] as an HTTP answer: a status and `{"error": "<message>"}`.

@@ -137,6 +137,11 @@ impl DataDir {
         self.root.join("api.token")
     }
 
+    /// Where the local page keeps the sign-ins of this computer's browsers (hashes only).
+    pub fn page_sessions_path(&self) -> PathBuf {
+        self.root.join("page-sessions.json")
+    }
+
     fn community_path(&self) -> PathBuf {
         self.root.join("community.key")
     }
@@ -250,6 +255,30 @@ impl DataDir {
         }
     }
 
+    /// The secrets of this folder (and the folder itself) that other accounts of this
+    /// computer can read or enter, with their Unix mode: each is a warning to show at
+    /// start. Empty when everything is private (and always on systems without Unix modes).
+    pub fn exposed_to_others(&self) -> Vec<(PathBuf, u32)> {
+        let mut exposed = Vec::new();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            for path in [
+                self.root.clone(),
+                self.identity_path(),
+                self.community_path(),
+            ] {
+                if let Ok(meta) = fs::metadata(&path) {
+                    let mode = meta.permissions().mode() & 0o7777;
+                    if mode & 0o077 != 0 {
+                        exposed.push((path, mode));
+                    }
+                }
+            }
+        }
+        exposed
+    }
+
     /// Writes the API address and token of a running node (token file mode 0600).
     pub fn write_api(&self, address: &str, token: &str) -> Result<(), DataDirError> {
         let token_path = self.token_path();
@@ -319,6 +348,12 @@ fn write_new_secret(path: &Path, contents: &str) -> Result<(), DataDirError> {
         }
         Err(e) => Err(io_err(path)(e)),
     }
+}
+
+/// Replaces a private file of the data directory atomically, readable by its owner only
+/// (mode 0600 on Unix).
+pub fn write_private_file(path: &Path, contents: &[u8]) -> Result<(), DataDirError> {
+    write_atomic(path, contents)
 }
 
 /// Replaces a file atomically (write, fsync, rename, fsync the directory), mode 0600.
@@ -427,6 +462,23 @@ mod tests {
             fs::read_dir(dir.path()).unwrap().count(),
             1,
             "nothing was written"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn secrets_readable_by_others_are_reported() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tmp();
+        let d = DataDir::new(dir.path().join("data"));
+        d.init([7; 32], &Community::from_secret([1; 32])).unwrap();
+        assert_eq!(d.exposed_to_others(), Vec::new());
+        fs::set_permissions(d.identity_path(), fs::Permissions::from_mode(0o644)).unwrap();
+        fs::set_permissions(d.root(), fs::Permissions::from_mode(0o755)).unwrap();
+        let exposed = d.exposed_to_others();
+        assert_eq!(
+            exposed,
+            vec![(d.root().to_owned(), 0o755), (d.identity_path(), 0o644)]
         );
     }
 

@@ -240,9 +240,17 @@ impl Driver {
 
     /// Opens a browser with a fresh profile of its own (its own cookies) named `name`.
     pub async fn session(&self, name: &str) -> Result<Browser> {
+        self.session_with(name, &[]).await
+    }
+
+    /// [`Driver::session`] with more Chromium flags, e.g.
+    /// `--host-resolver-rules=MAP evil.example 127.0.0.1` to see what a page whose name
+    /// was rebound to this computer sees.
+    pub async fn session_with(&self, name: &str, extra: &[&str]) -> Result<Browser> {
         let profile = self.dir.path().join(format!("profile-{name}"));
         std::fs::create_dir_all(&profile)?;
         let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|s| s.to_string()).collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
         args.push(format!("--user-data-dir={}", profile.display()));
         // ENTRAIDE_CHROMIUM_ARGS adds flags (space-separated), to investigate.
         if let Ok(extra) = std::env::var("ENTRAIDE_CHROMIUM_ARGS") {

@@ -47,6 +47,8 @@ pub struct TestNode {
     stdout: Option<mpsc::Receiver<String>>,
     /// Extra command prefix (e.g. `ip netns exec NS`).
     prefix: Vec<String>,
+    /// Extra environment of every command.
+    envs: Vec<(String, String)>,
 }
 
 impl TestNode {
@@ -62,7 +64,14 @@ impl TestNode {
             child: None,
             stdout: None,
             prefix: Vec::new(),
+            envs: Vec::new(),
         }
+    }
+
+    /// Runs every command of this node with `name=value` in its environment.
+    pub fn with_env(mut self, name: &str, value: &str) -> Self {
+        self.envs.push((name.to_owned(), value.to_owned()));
+        self
     }
 
     /// Runs every command of this node through `prefix` (e.g. `ip netns exec ns1`).
@@ -87,6 +96,7 @@ impl TestNode {
         };
         cmd.arg("--data-dir").arg(self.dir.path());
         cmd.env_remove("ENTRAIDE_DATA_DIR");
+        cmd.envs(self.envs.iter().map(|(k, v)| (k, v)));
         cmd
     }
 
@@ -226,6 +236,35 @@ impl TestNode {
         Ok(format!("http://{address}"))
     }
 
+    /// A new one-time address that signs a browser of this computer in to the running
+    /// node's page (`entraide open --print`).
+    pub fn signin_url(&self) -> Result<String> {
+        Ok(self.ok(&["open", "--print"])?.trim().to_owned())
+    }
+
+    /// The running node's page, signed in as this computer's browser would be.
+    pub fn page(&self) -> Result<Page> {
+        let url = self.signin_url()?;
+        let r = Page::agent()
+            .get(&url)
+            .call()
+            .with_context(|| format!("{}: open {url}", self.name))?;
+        if r.status().as_u16() != 303 {
+            bail!("{}: the sign-in address answered {}", self.name, r.status());
+        }
+        let cookie = r
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .ok_or_else(|| anyhow!("{}: signing in set no cookie", self.name))?
+            .to_owned();
+        Ok(Page {
+            base: self.ui_url()?,
+            cookie,
+        })
+    }
+
     /// A loopback address neighbours can dial, with the peer id.
     pub fn address(&self) -> Result<String> {
         let status = self.json(&["status", "--json"])?;
@@ -326,6 +365,66 @@ impl Drop for TestNode {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// The local page as a signed-in browser of this computer sees it: its address and the
+/// session cookie, sent with every request ([`TestNode::page`]).
+#[derive(Clone, Debug)]
+pub struct Page {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// `entraide-PORT=<session>`.
+    pub cookie: String,
+}
+
+impl Page {
+    /// An HTTP client that reports every status and follows no redirect.
+    pub fn agent() -> ureq::Agent {
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_global(Some(Duration::from_secs(20)))
+            .build()
+            .into()
+    }
+
+    /// A GET of `path`, signed in.
+    pub fn get(&self, path: &str) -> ureq::RequestBuilder<ureq::typestate::WithoutBody> {
+        Self::agent()
+            .get(format!("{}{path}", self.base))
+            .header("Cookie", &self.cookie)
+    }
+
+    /// A POST to `path` from the page itself (signed in, with its `Origin`).
+    pub fn post(&self, path: &str) -> ureq::RequestBuilder<ureq::typestate::WithBody> {
+        Self::agent()
+            .post(format!("{}{path}", self.base))
+            .header("Cookie", &self.cookie)
+            .header("Origin", &self.base)
+    }
+
+    /// The status and body of a signed-in GET of `path`.
+    pub fn fetch(&self, path: &str) -> Result<(u16, String)> {
+        let mut r = self.get(path).call()?;
+        Ok((
+            r.status().as_u16(),
+            r.body_mut().read_to_string().unwrap_or_default(),
+        ))
+    }
+
+    /// The form token of the page at `path`.
+    pub fn csrf(&self, path: &str) -> Result<String> {
+        let (_, page) = self.fetch(path)?;
+        csrf_of(&page).ok_or_else(|| anyhow!("no form token on {path}"))
+    }
+}
+
+/// The hidden form token of a page.
+pub fn csrf_of(page: &str) -> Option<String> {
+    let key = r#"name="csrf" value=""#;
+    let at = page.find(key)? + key.len();
+    let end = page[at..].find('"')? + at;
+    Some(page[at..end].to_owned())
 }
 
 /// The post with this id on a board, if any.

@@ -30,7 +30,10 @@ pub fn unavailable() -> Option<String> {
     if Command::new("ip").arg("-V").output().is_err() {
         return Some("the `ip` command (iproute2) is not installed".into());
     }
-    let probe = format!("entraide-probe-{}", std::process::id());
+    // Tests of one process probe side by side: each its own name.
+    static PROBES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let probe = format!("entraide-probe-{}-{n}", std::process::id());
     if let Err(e) = ip(&["netns", "add", &probe]) {
         return Some(format!("cannot create a network namespace: {e}"));
     }
@@ -149,6 +152,83 @@ impl Drop for Lan {
     fn drop(&mut self) {
         for h in self.hosts.iter().chain(std::iter::once(&self.hub)) {
             let _ = ip(&["netns", "del", h]);
+        }
+    }
+}
+
+/// Other hosts on a LAN with this machine: each guest is a namespace joined to this
+/// machine's own namespace by a veth pair on a subnet of its own (guest `i` is `10.N.S.2`,
+/// this machine is `10.N.S.1` on that link). A node run normally here is then "this
+/// computer", and programs run in a guest are LAN hosts with addresses of their own.
+#[derive(Debug)]
+pub struct Guests {
+    hosts: Vec<String>,
+    links: Vec<String>,
+    ours: Vec<String>,
+}
+
+/// Subnets handed out to guests of this process, so tests running side by side never share
+/// one.
+static NEXT_SUBNET: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+impl Guests {
+    /// `n` guests named `<tag>g<i>`.
+    pub fn new(tag: &str, n: usize) -> Result<Self> {
+        let net = 200 + (std::process::id() % 50);
+        let mut guests = Guests {
+            hosts: Vec::new(),
+            links: Vec::new(),
+            ours: Vec::new(),
+        };
+        for i in 0..n {
+            let subnet = NEXT_SUBNET.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 250;
+            let host = format!("{tag}g{i}");
+            let (outer, inner) = (format!("{tag}v{i}"), "eth0".to_owned());
+            let _ = ip(&["netns", "del", &host]);
+            let _ = ip(&["link", "del", &outer]);
+            ip(&["netns", "add", &host])?;
+            guests.hosts.push(host.clone());
+            ip(&[
+                "link", "add", &outer, "type", "veth", "peer", "name", &inner, "netns", &host,
+            ])?;
+            guests.links.push(outer.clone());
+            let ours = format!("10.{net}.{subnet}.1");
+            ip(&["addr", "add", &format!("{ours}/24"), "dev", &outer])?;
+            ip(&["link", "set", &outer, "up"])?;
+            ip(&[
+                "-n",
+                &host,
+                "addr",
+                "add",
+                &format!("10.{net}.{subnet}.2/24"),
+                "dev",
+                &inner,
+            ])?;
+            ip(&["-n", &host, "link", "set", &inner, "up"])?;
+            ip(&["-n", &host, "link", "set", "lo", "up"])?;
+            guests.ours.push(ours);
+        }
+        Ok(guests)
+    }
+
+    /// The command prefix that runs a program on guest `i`.
+    pub fn prefix(&self, i: usize) -> Vec<&str> {
+        vec!["ip", "netns", "exec", &self.hosts[i]]
+    }
+
+    /// This machine's address as guest `i` reaches it.
+    pub fn our_address(&self, i: usize) -> &str {
+        &self.ours[i]
+    }
+}
+
+impl Drop for Guests {
+    fn drop(&mut self) {
+        for link in &self.links {
+            let _ = ip(&["link", "del", link]);
+        }
+        for host in &self.hosts {
+            let _ = ip(&["netns", "del", host]);
         }
     }
 }

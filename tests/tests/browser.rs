@@ -246,6 +246,8 @@ fn a_request_made_in_marie_s_page_is_answered_live_from_karim_s_in_both_language
     let people = People {
         a_url: nodes[0].ui_url().expect("Marie's page"),
         b_url: nodes[1].ui_url().expect("Karim's page"),
+        a_signin: nodes[0].signin_url().expect("Marie's sign-in address"),
+        b_signin: nodes[1].signin_url().expect("Karim's sign-in address"),
         karim: who(&nodes[1]),
     };
     let shots = screenshot_dir();
@@ -289,6 +291,9 @@ fn tail(log: &str) -> String {
 struct People {
     a_url: String,
     b_url: String,
+    /// One-time sign-in addresses of the two pages (as `entraide open` gives them).
+    a_signin: String,
+    b_signin: String,
     /// Karim's author id (64 hex).
     karim: String,
 }
@@ -303,6 +308,15 @@ async fn flow(driver: &Driver, p: &People, shots: &Path) -> Result<()> {
     let karim = driver.session("Karim").await?;
     eprintln!("[{:?}] two browsers open", clock.elapsed());
 
+    // Each signs in with the address `entraide open` gives, which leads to the board.
+    for (b, signin) in [(&marie, &p.a_signin), (&karim, &p.b_signin)] {
+        b.goto(signin).await?;
+        b.wait_css("ul#board", PATIENCE).await?;
+        ensure!(
+            b.path().await? == "/",
+            "signing in leads to the board, leaving the address bar"
+        );
+    }
     // Karim's board is open before the post exists.
     karim.goto(&format!("{}/", p.b_url)).await?;
     karim.wait_css("ul#board", PATIENCE).await?;

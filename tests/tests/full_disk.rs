@@ -162,21 +162,11 @@ fn a_full_disk_refuses_new_posts_clearly_and_loses_none_it_acknowledged() {
     }
 
     // The web page says it in the resident's language, and keeps what they typed.
-    let fr = |r: ureq::RequestBuilder<ureq::typestate::WithoutBody>| {
-        r.header("Accept-Language", "fr-FR")
-    };
-    let mut form = fr(agent().get(format!("{base}/new")))
-        .call()
-        .expect("the form");
-    let form = form.body_mut().read_to_string().unwrap_or_default();
-    let at =
-        form.find(r#"name="csrf" value=""#).expect("a form token") + r#"name="csrf" value=""#.len();
-    let csrf = form[at..at + 64].to_owned();
-    let host = base.trim_start_matches("http://").to_owned();
-    let mut r = agent()
-        .post(format!("{base}/new"))
+    let page = n.page().expect("signed in to the page");
+    let csrf = page.csrf("/new").expect("the form's token");
+    let mut r = page
+        .post("/new")
         .header("Accept-Language", "fr-FR")
-        .header("Origin", format!("http://{host}"))
         .send_form([
             ("csrf", csrf.as_str()),
             ("kind", "request"),
@@ -185,17 +175,17 @@ fn a_full_disk_refuses_new_posts_clearly_and_loses_none_it_acknowledged() {
             ("urgency", "today"),
         ])
         .expect("the form is answered");
-    let page = r.body_mut().read_to_string().unwrap_or_default();
+    let html = r.body_mut().read_to_string().unwrap_or_default();
     assert!(
-        page.contains("Le disque de cet ordinateur est plein")
-            && page.contains("Porter des packs d&#39;eau"),
-        "the form says the disk is full, in French, and keeps the text: {page}"
+        html.contains("Le disque de cet ordinateur est plein")
+            && html.contains("Porter des packs d&#39;eau"),
+        "the form says the disk is full, in French, and keeps the text: {html}"
     );
 
     // Still serving: the page, and every acknowledged post.
-    let page = agent().get(format!("{base}/")).call().expect("the page");
+    let shown = page.get("/").call().expect("the page");
     assert_eq!(
-        page.status().as_u16(),
+        shown.status().as_u16(),
         200,
         "the page is served on a full disk"
     );

@@ -37,13 +37,6 @@ fn get(url: &str) -> (u16, String) {
     )
 }
 
-/// The hidden form token of a page.
-fn csrf_of(page: &str) -> String {
-    let at =
-        page.find(r#"name="csrf" value=""#).expect("a form token") + r#"name="csrf" value=""#.len();
-    page[at..at + 64].to_owned()
-}
-
 fn running(name: &str, args: &[&str]) -> TestNode {
     let mut n = TestNode::new(BIN, name);
     n.ok(&["init", "--name", name]).unwrap();
@@ -54,7 +47,7 @@ fn running(name: &str, args: &[&str]) -> TestNode {
 #[test]
 fn text_from_neighbours_is_shown_as_text_never_as_markup() {
     let n = running("Marie", LOOPBACK);
-    let (base, _) = api(&n);
+    let page = n.page().unwrap();
     let nasty = r#"<script>alert("x")</script>"#;
     let id = n
         .ok(&[
@@ -77,21 +70,21 @@ fn text_from_neighbours_is_shown_as_text_never_as_markup() {
         "/mine".to_owned(),
         "/settings".to_owned(),
     ] {
-        let (status, page) = get(&format!("{base}{path}"));
+        let (status, html) = page.fetch(&path).unwrap();
         assert_eq!(status, 200, "{path}");
-        assert!(!page.contains("<script>alert"), "{path}: raw script");
-        assert!(!page.contains("<img src=x"), "{path}: raw img");
+        assert!(!html.contains("<script>alert"), "{path}: raw script");
+        assert!(!html.contains("<img src=x"), "{path}: raw img");
         assert!(
-            !page.contains("<i>Marie</i>") && !page.contains("<b>B</b>"),
+            !html.contains("<i>Marie</i>") && !html.contains("<b>B</b>"),
             "{path}: raw markup"
         );
     }
-    let (_, post) = get(&format!("{base}/posts/{id}"));
+    let (_, post) = page.fetch(&format!("/posts/{id}")).unwrap();
     assert!(post.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"));
     assert!(post.contains("&lt;img src=x onerror=alert(1)&gt; &amp; &quot;quotes&quot;"));
     assert!(post.contains("&lt;i&gt;Marie&lt;/i&gt;"));
     // And the page forbids inline scripts anyway.
-    let r = agent().get(&base).call().unwrap();
+    let r = page.get("/").call().unwrap();
     let csp = r
         .headers()
         .get("content-security-policy")
@@ -104,9 +97,9 @@ fn text_from_neighbours_is_shown_as_text_never_as_markup() {
 #[test]
 fn cross_site_and_tokenless_form_posts_are_refused() {
     let n = running("Marie", LOOPBACK);
-    let (base, _) = api(&n);
-    let (_, form) = get(&format!("{base}/new"));
-    let csrf = csrf_of(&form);
+    let page = n.page().unwrap();
+    let base = page.base.clone();
+    let csrf = page.csrf("/new").unwrap();
     let fields = |token: &str| {
         vec![
             ("csrf", token.to_owned()),
@@ -117,26 +110,23 @@ fn cross_site_and_tokenless_form_posts_are_refused() {
         ]
     };
     // No token: a page on another site cannot know it.
-    let r = agent()
-        .post(format!("{base}/new"))
-        .send_form(fields(""))
-        .unwrap();
+    let r = page.post("/new").send_form(fields("")).unwrap();
     assert_eq!(r.status().as_u16(), 403);
     // The right token but sent from another origin.
     let r = agent()
         .post(format!("{base}/new"))
+        .header("Cookie", &page.cookie)
         .header("Origin", "http://evil.example")
         .send_form(fields(&csrf))
         .unwrap();
     assert_eq!(r.status().as_u16(), 403);
+    // Another session's token (another signed-in browser) is not this one's.
+    let other = n.page().unwrap();
+    let r = other.post("/new").send_form(fields(&csrf)).unwrap();
+    assert_eq!(r.status().as_u16(), 403);
     assert!(n.board().unwrap().is_empty(), "nothing was posted");
     // From the page itself: accepted, and the browser is sent to the new post.
-    let host = base.trim_start_matches("http://").to_owned();
-    let r = agent()
-        .post(format!("{base}/new"))
-        .header("Origin", format!("http://{host}"))
-        .send_form(fields(&csrf))
-        .unwrap();
+    let r = page.post("/new").send_form(fields(&csrf)).unwrap();
     assert_eq!(r.status().as_u16(), 303);
     let location = r
         .headers()
@@ -148,8 +138,8 @@ fn cross_site_and_tokenless_form_posts_are_refused() {
     assert!(location.starts_with("/posts/"), "{location}");
     assert_eq!(n.board().unwrap().len(), 1);
     // A refused text comes back with the reason in plain words, in the page's language.
-    let r = agent()
-        .post(format!("{base}/new"))
+    let r = page
+        .post("/new")
         .header("Accept-Language", "fr-FR")
         .send_form(vec![
             ("csrf", csrf.clone()),
@@ -164,11 +154,13 @@ fn cross_site_and_tokenless_form_posts_are_refused() {
         "{page}"
     );
     // The language switch only redirects within the page.
-    let r = agent()
-        .get(format!("{base}/lang/en?back=//evil.example/"))
-        .call()
-        .unwrap();
-    assert_eq!(r.headers().get("location").unwrap(), "/");
+    for back in ["//evil.example/", "/%09/evil.example/", "/%5Cevil.example/"] {
+        let r = agent()
+            .get(format!("{base}/lang/en?back={back}"))
+            .call()
+            .unwrap();
+        assert_eq!(r.headers().get("location").unwrap(), "/", "{back}");
+    }
 }
 
 #[test]
@@ -202,12 +194,17 @@ fn the_json_api_needs_the_token() {
 #[test]
 fn the_language_follows_the_browser_and_the_switch() {
     let n = running("Marie", LOOPBACK);
-    let (base, _) = api(&n);
+    let signed_in = n.page().unwrap();
+    let base = signed_in.base.clone();
     let page = |lang: &str, cookie: Option<&str>| {
-        let mut req = agent().get(&base).header("Accept-Language", lang);
-        if let Some(c) = cookie {
-            req = req.header("Cookie", c);
-        }
+        let cookies = match cookie {
+            Some(c) => format!("{c}; {}", signed_in.cookie),
+            None => signed_in.cookie.clone(),
+        };
+        let req = agent()
+            .get(&base)
+            .header("Accept-Language", lang)
+            .header("Cookie", cookies);
         req.call().unwrap().into_body().read_to_string().unwrap()
     };
     assert!(page("en-GB,en;q=0.9", None).contains(r#"<html lang="en">"#));
@@ -267,16 +264,14 @@ fn on_the_lan_the_page_asks_for_the_login_code() {
     let r = agent().get(format!("{lan}/")).call().unwrap();
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(r.headers().get("location").unwrap(), "/login");
-    // The API keeps asking for its token, from anywhere.
-    assert_eq!(
-        agent()
-            .get(format!("{lan}/api/v1/status"))
-            .call()
-            .unwrap()
-            .status()
-            .as_u16(),
-        401
-    );
+    // The API answers only this computer, token or not.
+    let token = std::fs::read_to_string(n.data_dir().join("api.token")).unwrap();
+    let r = agent()
+        .get(format!("{lan}/api/v1/status"))
+        .header("Authorization", format!("Bearer {}", token.trim()))
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
     let r = agent()
         .post(format!("{lan}/login"))
         .send_form(vec![("code", "WRONG123")])
@@ -303,6 +298,7 @@ fn on_the_lan_the_page_asks_for_the_login_code() {
         .call()
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
-    // This computer itself never needs the code.
-    assert_eq!(get(&format!("{base}/")).0, 200);
+    // This computer's browser needs no code, but a sign-in address.
+    assert_eq!(get(&format!("{base}/")).0, 401);
+    assert_eq!(n.page().unwrap().fetch("/").unwrap().0, 200);
 }

@@ -10,19 +10,19 @@
 mod html;
 mod i18n;
 mod pages;
+pub(crate) mod security;
+pub(crate) mod serve;
 
-use std::collections::VecDeque;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::extract::{ConnectInfo, Form, Path, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::extract::{Extension, Form, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use axum::{Json, Router};
 use entraide_crdt::{Category, Filter, Kind, PostDraft, TextError, Urgency, WriteError};
 use entraide_node::store::StoreError;
 use entraide_node::{Node, NodeError};
@@ -31,49 +31,74 @@ use serde::Deserialize;
 
 use self::html::{Footer, Nav};
 use self::i18n::Lang;
-use self::pages::{BoardFilters, PostForm, Viewer};
+use self::pages::{BoardFilters, LoginNotice, PostForm, SettingsPage, Viewer};
+use self::security::{
+    Conn, GateState, LoginThrottle, Refusal, SessionKind, Sessions, Visitor, constant_time_eq,
+};
 
 const CSS: &str = include_str!("../../assets/app.css");
 const JS: &str = include_str!("../../assets/app.js");
-/// Most browser sessions remembered for `--ui-lan` logins (oldest forgotten first).
-const MAX_LAN_SESSIONS: usize = 64;
-/// Most wrong login codes accepted per minute, all clients together.
-const MAX_LOGIN_FAILURES_PER_MINUTE: usize = 10;
+/// How long a request to the page may take, its body included (a LAN host dripping a form
+/// body byte by byte is cut off); the live `/events` stream is exempt.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Access for other machines on the LAN (`--ui-lan`).
 #[derive(Debug)]
 pub(crate) struct LanAccess {
     /// The login code shown in the terminal and on the invite page.
     pub(crate) code: String,
-    sessions: Mutex<VecDeque<String>>,
-    failures: Mutex<VecDeque<std::time::Instant>>,
+    throttle: LoginThrottle,
 }
 
 impl LanAccess {
     pub(crate) fn new(code: String) -> Self {
         Self {
             code,
-            sessions: Mutex::new(VecDeque::new()),
-            failures: Mutex::new(VecDeque::new()),
+            throttle: LoginThrottle::default(),
         }
     }
+}
+
+/// Everything the page needs besides the node.
+#[derive(Debug)]
+pub(crate) struct PageConfig {
+    /// The page's sessions and sign-in addresses.
+    pub(crate) sessions: Arc<Sessions>,
+    /// LAN logins, with `--ui-lan`.
+    pub(crate) lan: Option<Arc<LanAccess>>,
+    /// The port the page listens on (it names the session cookie).
+    pub(crate) port: u16,
+    /// The API token, which `entraide open` shows to get a sign-in address.
+    pub(crate) api_token: String,
 }
 
 #[derive(Clone, Debug)]
 struct Ui {
     node: Node,
-    csrf: Arc<String>,
+    sessions: Arc<Sessions>,
     lan: Option<Arc<LanAccess>>,
+    cookie: Arc<str>,
+    api_token: Arc<str>,
 }
 
-/// The page's routes.
-pub(crate) fn router(node: Node, csrf: String, lan: Option<Arc<LanAccess>>) -> Router {
+/// The page's routes, around `api` (the JSON API), all behind the gate of
+/// [`security::gate`].
+pub(crate) fn router(node: Node, api: Router, config: PageConfig) -> Router {
+    let cookie: Arc<str> = security::session_cookie_name(config.port).into();
     let ui = Ui {
         node,
-        csrf: Arc::new(csrf),
-        lan,
+        sessions: Arc::clone(&config.sessions),
+        lan: config.lan.clone(),
+        cookie: Arc::clone(&cookie),
+        api_token: config.api_token.into(),
     };
-    Router::new()
+    let gate = GateState {
+        sessions: config.sessions,
+        lan: config.lan.is_some(),
+        cookie,
+        request_timeout: REQUEST_TIMEOUT,
+    };
+    let pages = Router::new()
         .route("/", get(board))
         .route("/new", get(new_form).post(new_submit))
         .route("/posts/{id}", get(show_post))
@@ -83,8 +108,12 @@ pub(crate) fn router(node: Node, csrf: String, lan: Option<Arc<LanAccess>>) -> R
         .route("/invite", get(invite))
         .route("/settings", get(settings))
         .route("/settings/name", post(set_name))
+        .route("/signout", post(sign_out))
+        .route("/signout-others", post(sign_out_others))
         .route("/lang/{code}", get(set_lang))
         .route("/login", get(login_form).post(login_submit))
+        .route("/signin", get(signin_page))
+        .route("/signin/{token}", get(signin))
         .route("/events", get(events))
         .route(
             "/static/app.css",
@@ -99,90 +128,41 @@ pub(crate) fn router(node: Node, csrf: String, lan: Option<Arc<LanAccess>>) -> R
                 )
             }),
         )
-        .layer(middleware::from_fn_with_state(ui.clone(), guard))
-        .with_state(ui)
+        .layer(middleware::from_fn_with_state(ui.clone(), refusals))
+        .route("/api/v1/page/signin", post(new_signin_link))
+        .with_state(ui);
+    pages
+        .merge(api)
+        .layer(middleware::from_fn_with_state(gate, security::gate))
 }
 
-/// Security headers on every answer; the LAN gate; the cross-site check on every POST.
-async fn guard(
-    State(ui): State<Ui>,
-    ConnectInfo(remote): ConnectInfo<SocketAddr>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// Renders what the gate refused, in the visitor's language.
+async fn refusals(State(ui): State<Ui>, request: Request, next: Next) -> Response {
     let lang = lang_of(request.headers());
-    let path = request.uri().path().to_owned();
-    let local = remote.ip().is_loopback();
-    if !local && !path.starts_with("/login") && path != "/static/app.css" {
-        let allowed = ui.lan.as_ref().is_some_and(|lan| {
-            let cookie = cookie(request.headers(), "session");
-            cookie.is_some_and(|c| lan.sessions.lock().map(|s| s.contains(&c)).unwrap_or(false))
-        });
-        if !allowed {
-            if ui.lan.is_none() {
-                return (StatusCode::FORBIDDEN, "forbidden").into_response();
-            }
-            return Redirect::to("/login").into_response();
+    match request.extensions().get::<Refusal>() {
+        Some(Refusal::CrossSite) => {
+            error_page(&ui, lang, StatusCode::FORBIDDEN, lang.t().error_forbidden).await
         }
-    }
-    if request.method() == Method::POST && !same_origin(request.headers()) {
-        return error_page(&ui, lang, StatusCode::FORBIDDEN, lang.t().error_forbidden).await;
-    }
-    let mut response = next.run(request).await;
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    response
-}
-
-/// A POST is same-origin when its `Origin` (or, failing that, `Referer`) names the host it
-/// was sent to. Browsers always send one of them on cross-site form posts.
-fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
-        return false;
-    };
-    let source = headers
-        .get(header::ORIGIN)
-        .or_else(|| headers.get(header::REFERER))
-        .and_then(|v| v.to_str().ok());
-    match source {
-        // Neither header: not a browser form (curl, tests); the form token still applies.
-        None => true,
-        Some(source) => {
-            let rest = source
-                .strip_prefix("http://")
-                .or_else(|| source.strip_prefix("https://"))
-                .unwrap_or("");
-            let origin_host = rest.split('/').next().unwrap_or("");
-            origin_host.eq_ignore_ascii_case(host)
-        }
+        Some(Refusal::SignInNeeded) => signin_needed(&ui, lang, false, false).await,
+        None => next.run(request).await,
     }
 }
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
+async fn signin_needed(ui: &Ui, lang: Lang, refused: bool, signed_out: bool) -> Response {
+    render(
+        ui,
+        lang,
+        StatusCode::UNAUTHORIZED,
+        lang.t().signin_title,
+        Nav::None,
+        "/signin",
+        &pages::signin_needed(lang, refused, signed_out),
+    )
+    .await
 }
 
 fn lang_of(headers: &HeaderMap) -> Lang {
-    cookie(headers, "lang")
+    security::cookie_value(headers, "lang")
         .and_then(|c| Lang::from_code(&c))
         .unwrap_or_else(|| {
             Lang::from_accept_language(
@@ -300,16 +280,6 @@ fn problem(lang: Lang, e: &NodeError) -> String {
     }
 }
 
-fn check_csrf(ui: &Ui, token: &str) -> bool {
-    let expected = ui.csrf.as_bytes();
-    token.len() == expected.len()
-        && token
-            .bytes()
-            .zip(expected)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
-}
-
 #[derive(Debug, Default, Deserialize)]
 struct BoardQuery {
     #[serde(default)]
@@ -359,9 +329,13 @@ async fn board(State(ui): State<Ui>, headers: HeaderMap, Query(q): Query<BoardQu
     .await
 }
 
-async fn new_form(State(ui): State<Ui>, headers: HeaderMap) -> Response {
+async fn new_form(
+    State(ui): State<Ui>,
+    Extension(visitor): Extension<Visitor>,
+    headers: HeaderMap,
+) -> Response {
     let lang = lang_of(&headers);
-    let body = pages::new_post(lang, &PostForm::default(), &ui.csrf);
+    let body = pages::new_post(lang, &PostForm::default(), &visitor.csrf);
     render(
         &ui,
         lang,
@@ -410,11 +384,12 @@ fn field_name(e: &TextError) -> &'static str {
 
 async fn new_submit(
     State(ui): State<Ui>,
+    Extension(visitor): Extension<Visitor>,
     headers: HeaderMap,
     Form(b): Form<NewPostBody>,
 ) -> Response {
     let lang = lang_of(&headers);
-    if !check_csrf(&ui, &b.csrf) {
+    if !visitor.csrf_ok(&b.csrf) {
         return error_page(&ui, lang, StatusCode::FORBIDDEN, lang.t().error_forbidden).await;
     }
     let mut form = PostForm {
@@ -449,7 +424,7 @@ async fn new_submit(
             Err(e) => form.errors.push(("form", problem(lang, &e))),
         }
     }
-    let body = pages::new_post(lang, &form, &ui.csrf);
+    let body = pages::new_post(lang, &form, &visitor.csrf);
     render(
         &ui,
         lang,
@@ -470,11 +445,16 @@ async fn viewer(ui: &Ui) -> Option<Viewer> {
         .map(|w| Viewer { author: w.author })
 }
 
-async fn show_post(State(ui): State<Ui>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn show_post(
+    State(ui): State<Ui>,
+    Extension(visitor): Extension<Visitor>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let lang = lang_of(&headers);
     match (ui.node.show(&id).await, viewer(&ui).await) {
         (Ok(p), Some(v)) => {
-            let body = pages::post(lang, &p, &v, &ui.csrf, now(), None);
+            let body = pages::post(lang, &p, &v, &visitor.csrf, now(), None);
             render(
                 &ui,
                 lang,
@@ -503,12 +483,13 @@ struct ActionBody {
 
 async fn post_action(
     State(ui): State<Ui>,
+    Extension(visitor): Extension<Visitor>,
     headers: HeaderMap,
     Path((id, action)): Path<(String, String)>,
     Form(b): Form<ActionBody>,
 ) -> Response {
     let lang = lang_of(&headers);
-    if !check_csrf(&ui, &b.csrf) {
+    if !visitor.csrf_ok(&b.csrf) {
         return error_page(&ui, lang, StatusCode::FORBIDDEN, lang.t().error_forbidden).await;
     }
     let result = match action.as_str() {
@@ -529,7 +510,7 @@ async fn post_action(
                         lang,
                         &p,
                         &v,
-                        &ui.csrf,
+                        &visitor.csrf,
                         now(),
                         Some(&i18n::text_error(lang, &e)),
                     );
@@ -643,10 +624,13 @@ async fn invite(State(ui): State<Ui>, headers: HeaderMap) -> Response {
 struct SettingsQuery {
     #[serde(default)]
     saved: String,
+    #[serde(default)]
+    others: String,
 }
 
 async fn settings(
     State(ui): State<Ui>,
+    Extension(visitor): Extension<Visitor>,
     headers: HeaderMap,
     Query(q): Query<SettingsQuery>,
 ) -> Response {
@@ -655,7 +639,17 @@ async fn settings(
         Ok(w) => w,
         Err(e) => return node_error(&ui, lang, e).await,
     };
-    let body = pages::settings(lang, &who, &ui.csrf, !q.saved.is_empty(), None);
+    let body = pages::settings(
+        lang,
+        &SettingsPage {
+            who: &who,
+            csrf: &visitor.csrf,
+            saved: !q.saved.is_empty(),
+            error: None,
+            sessions: ui.sessions.count(now()),
+            others_signed_out: !q.others.is_empty(),
+        },
+    );
     render(
         &ui,
         lang,
@@ -676,9 +670,14 @@ struct NameBody {
     name: String,
 }
 
-async fn set_name(State(ui): State<Ui>, headers: HeaderMap, Form(b): Form<NameBody>) -> Response {
+async fn set_name(
+    State(ui): State<Ui>,
+    Extension(visitor): Extension<Visitor>,
+    headers: HeaderMap,
+    Form(b): Form<NameBody>,
+) -> Response {
     let lang = lang_of(&headers);
-    if !check_csrf(&ui, &b.csrf) {
+    if !visitor.csrf_ok(&b.csrf) {
         return error_page(&ui, lang, StatusCode::FORBIDDEN, lang.t().error_forbidden).await;
     }
     match ui.node.set_name(&b.name).await {
@@ -691,7 +690,17 @@ async fn set_name(State(ui): State<Ui>, headers: HeaderMap, Form(b): Form<NameBo
             let Ok(who) = ui.node.whoami().await else {
                 return node_error(&ui, lang, e).await;
             };
-            let body = pages::settings(lang, &who, &ui.csrf, false, Some(&message));
+            let body = pages::settings(
+                lang,
+                &SettingsPage {
+                    who: &who,
+                    csrf: &visitor.csrf,
+                    saved: false,
+                    error: Some(&message),
+                    sessions: ui.sessions.count(now()),
+                    others_signed_out: false,
+                },
+            );
             render(
                 &ui,
                 lang,
@@ -704,6 +713,93 @@ async fn set_name(State(ui): State<Ui>, headers: HeaderMap, Form(b): Form<NameBo
             .await
         }
     }
+}
+
+#[derive(Debug, Deserialize)]
+struct CsrfBody {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Ends this device's session; the cookie goes too.
+async fn sign_out(
+    State(ui): State<Ui>,
+    Extension(visitor): Extension<Visitor>,
+    headers: HeaderMap,
+    Form(b): Form<CsrfBody>,
+) -> Response {
+    let lang = lang_of(&headers);
+    if !visitor.csrf_ok(&b.csrf) {
+        return error_page(&ui, lang, StatusCode::FORBIDDEN, lang.t().error_forbidden).await;
+    }
+    ui.sessions.end(&visitor);
+    let to = match visitor.kind {
+        SessionKind::Owner => "/signin?out=1",
+        SessionKind::Lan => "/login?out=1",
+    };
+    let mut response = Redirect::to(to).into_response();
+    if let Some(v) = security::remove_cookie(&ui.cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// Ends every session but this one (a lost phone, a shared computer), and every unused
+/// sign-in address.
+async fn sign_out_others(
+    State(ui): State<Ui>,
+    Extension(visitor): Extension<Visitor>,
+    headers: HeaderMap,
+    Form(b): Form<CsrfBody>,
+) -> Response {
+    let lang = lang_of(&headers);
+    if !visitor.csrf_ok(&b.csrf) {
+        return error_page(&ui, lang, StatusCode::FORBIDDEN, lang.t().error_forbidden).await;
+    }
+    let ended = ui.sessions.end_others(&visitor);
+    tracing::info!("page: signed out {ended} other devices");
+    Redirect::to("/settings?others=1").into_response()
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct SignedOutQuery {
+    #[serde(default)]
+    out: String,
+}
+
+/// How this computer's browser signs in (also where a signed-out owner lands).
+async fn signin_page(
+    State(ui): State<Ui>,
+    headers: HeaderMap,
+    Query(q): Query<SignedOutQuery>,
+) -> Response {
+    signin_needed(&ui, lang_of(&headers), false, !q.out.is_empty()).await
+}
+
+/// A one-time sign-in address: a valid one begins a session of this computer's browser
+/// and goes to the board (so the address leaves the address bar); any other is refused.
+async fn signin(State(ui): State<Ui>, headers: HeaderMap, Path(token): Path<String>) -> Response {
+    let lang = lang_of(&headers);
+    let Some(session) = ui.sessions.redeem_link(token.trim(), now()) else {
+        return signin_needed(&ui, lang, true, false).await;
+    };
+    let mut response = Redirect::to("/").into_response();
+    if let Some(v) =
+        security::set_cookie(&ui.cookie, &session, security::OWNER_SESSION_LIFETIME_SECS)
+    {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// `POST /api/v1/page/signin` (API token): a new one-time sign-in address, for
+/// `entraide open`. The gate only lets this computer reach it.
+async fn new_signin_link(State(ui): State<Ui>, headers: HeaderMap) -> Response {
+    if !entraide_node::api::bearer_ok(&headers, &ui.api_token) {
+        return entraide_node::api::unauthorized();
+    }
+    let token = ui.sessions.new_link(now());
+    Json(serde_json::json!({ "path": format!("/signin/{token}") })).into_response()
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -719,45 +815,40 @@ async fn set_lang(
 ) -> Response {
     let lang = Lang::from_code(&code).unwrap_or(Lang::Fr);
     // Back to the page the link was on, query included: from the same-origin `Referer`,
-    // else from `back`. Only a local path: never an open redirect to another site.
-    let from_referer = headers
-        .get(header::REFERER)
-        .and_then(|r| r.to_str().ok())
-        .zip(headers.get(header::HOST).and_then(|h| h.to_str().ok()))
-        .and_then(|(referer, host)| {
-            let rest = referer
-                .strip_prefix("http://")
-                .or_else(|| referer.strip_prefix("https://"))?;
-            let (origin_host, path) = rest.split_at(rest.find('/')?);
-            origin_host
-                .eq_ignore_ascii_case(host)
-                .then(|| path.to_owned())
-        });
-    let local = |p: &String| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\');
-    let back = from_referer
-        .filter(local)
-        .or_else(|| Some(q.back).filter(local))
+    // else from `back`. Only a same-site relative path: never a redirect to another site.
+    let back = security::referer_path(&headers)
+        .or_else(|| security::safe_local_path(&q.back))
         .unwrap_or_else(|| "/".into());
     let mut response = Redirect::to(&back).into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "lang={}; Path=/; Max-Age=31536000; SameSite=Strict",
-        lang.code()
-    )) {
+    if let Some(v) = security::set_cookie("lang", lang.code(), 365 * 24 * 3600) {
         response.headers_mut().insert(header::SET_COOKIE, v);
     }
     response
 }
 
-async fn login_form(State(ui): State<Ui>, headers: HeaderMap) -> Response {
+async fn login_form(
+    State(ui): State<Ui>,
+    headers: HeaderMap,
+    Query(q): Query<SignedOutQuery>,
+) -> Response {
     let lang = lang_of(&headers);
+    let notice = if q.out.is_empty() {
+        LoginNotice::None
+    } else {
+        LoginNotice::SignedOut
+    };
+    login_page(&ui, lang, StatusCode::OK, notice).await
+}
+
+async fn login_page(ui: &Ui, lang: Lang, status: StatusCode, notice: LoginNotice) -> Response {
     render(
-        &ui,
+        ui,
         lang,
-        StatusCode::OK,
+        status,
         lang.t().login_title,
         Nav::None,
         "/login",
-        &pages::login(lang, false),
+        &pages::login(lang, notice),
     )
     .await
 }
@@ -768,8 +859,11 @@ struct LoginBody {
     code: String,
 }
 
+/// The LAN login code: checked unless this client sent too many wrong ones lately (then
+/// it is not even compared, so guessing gains nothing), in constant time.
 async fn login_submit(
     State(ui): State<Ui>,
+    Extension(conn): Extension<Conn>,
     headers: HeaderMap,
     Form(b): Form<LoginBody>,
 ) -> Response {
@@ -777,53 +871,37 @@ async fn login_submit(
     let Some(lan) = ui.lan.clone() else {
         return Redirect::to("/").into_response();
     };
-    let now = std::time::Instant::now();
-    let throttled = {
-        let mut failures = lan.failures.lock().unwrap_or_else(|p| p.into_inner());
-        while failures
-            .front()
-            .is_some_and(|t| now.duration_since(*t) > Duration::from_secs(60))
-        {
-            failures.pop_front();
+    let client = conn.remote.ip();
+    let now = Instant::now();
+    if let Err(wait) = lan.throttle.check(client, now) {
+        let mut response = login_page(
+            &ui,
+            lang,
+            StatusCode::TOO_MANY_REQUESTS,
+            LoginNotice::Throttled,
+        )
+        .await;
+        if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
         }
-        failures.len() >= MAX_LOGIN_FAILURES_PER_MINUTE
-    };
+        return response;
+    }
     let typed: String = b
         .code
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect::<String>()
         .to_uppercase();
-    if throttled || typed != lan.code {
-        if !throttled {
-            lan.failures
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push_back(now);
-        }
-        return render(
-            &ui,
-            lang,
-            StatusCode::UNAUTHORIZED,
-            lang.t().login_title,
-            Nav::None,
-            "/login",
-            &pages::login(lang, true),
-        )
-        .await;
+    if !constant_time_eq(typed.as_bytes(), lan.code.as_bytes()) {
+        lan.throttle.failed(client, now);
+        tracing::info!("page: wrong login code from {client}");
+        return login_page(&ui, lang, StatusCode::UNAUTHORIZED, LoginNotice::Wrong).await;
     }
-    let session = hex::encode(rand::random::<[u8; 24]>());
-    {
-        let mut sessions = lan.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        if sessions.len() >= MAX_LAN_SESSIONS {
-            sessions.pop_front();
-        }
-        sessions.push_back(session.clone());
-    }
+    lan.throttle.succeeded(client);
+    let session = ui.sessions.begin(SessionKind::Lan, self::now());
     let mut response = Redirect::to("/").into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "session={session}; Path=/; HttpOnly; SameSite=Strict"
-    )) {
+    if let Some(v) = security::set_cookie(&ui.cookie, &session, security::LAN_SESSION_LIFETIME_SECS)
+    {
         response.headers_mut().insert(header::SET_COOKIE, v);
     }
     response

@@ -628,15 +628,24 @@ pub(crate) fn invite(lang: Lang, code: &str, qr_svg: &str, lan_code: Option<&str
     )
 }
 
-pub(crate) fn settings(
-    lang: Lang,
-    who: &WhoAmI,
-    csrf: &str,
-    saved: bool,
-    error: Option<&str>,
-) -> String {
+/// What the settings page shows.
+pub(crate) struct SettingsPage<'a> {
+    pub(crate) who: &'a WhoAmI,
+    pub(crate) csrf: &'a str,
+    /// The name was just saved.
+    pub(crate) saved: bool,
+    /// Why the name was refused.
+    pub(crate) error: Option<&'a str>,
+    /// Signed-in sessions: (this computer's browsers, LAN devices).
+    pub(crate) sessions: (usize, usize),
+    /// Every other device was just signed out.
+    pub(crate) others_signed_out: bool,
+}
+
+pub(crate) fn settings(lang: Lang, page: &SettingsPage<'_>) -> String {
     let t = lang.t();
-    let notice = match (saved, error) {
+    let who = page.who;
+    let notice = match (page.saved, page.error) {
         (_, Some(e)) => format!(
             r#"<p class="form-errors" role="alert" id="err-name">{}</p>"#,
             esc(e)
@@ -647,15 +656,26 @@ pub(crate) fn settings(
         ),
         _ => String::new(),
     };
+    let others_out = if page.others_signed_out {
+        format!(
+            r#"<p class="saved" role="status">{}</p>"#,
+            esc(t.signed_out_others)
+        )
+    } else {
+        String::new()
+    };
     format!(
         r#"<h1>{title}</h1>{notice}
 <form id="name-form" method="post" action="/settings/name">{csrf}
 <p><label for="f-name">{name_label}</label><br><input id="f-name" name="name" required maxlength="40" value="{name}"></p>
 <p><button type="submit" data-action="save-name">{save}</button></p></form>
 <section><h2>{lang_title}</h2><p><a href="/lang/fr?back=/settings" lang="fr" hreflang="fr">Français</a> · <a href="/lang/en?back=/settings" lang="en" hreflang="en">English</a></p></section>
-<section><h2>{id_title}</h2><p>{fp_label} : <strong class="fp">{fp}</strong></p><p>{id_text}</p><p><code id="identity-file">{file}</code></p><p>{backup}</p></section>"#,
+<section><h2>{id_title}</h2><p>{fp_label} : <strong class="fp">{fp}</strong></p><p>{id_text}</p><p><code id="identity-file">{file}</code></p><p>{backup}</p></section>
+<section id="sessions"><h2>{sessions_title}</h2>{others_out}<ul><li>{here} : <strong id="sessions-here">{n_here}</strong></li><li>{lan} : <strong id="sessions-lan">{n_lan}</strong></li></ul>
+<form id="signout-others-form" method="post" action="/signout-others">{csrf}<p><button type="submit" data-action="sign-out-others">{sign_out_others}</button></p></form>
+<form id="signout-form" method="post" action="/signout">{csrf}<p><button type="submit" class="secondary" data-action="sign-out">{sign_out}</button></p></form></section>"#,
         title = esc(t.settings_title),
-        csrf = csrf_field(csrf),
+        csrf = csrf_field(page.csrf),
         name_label = esc(t.settings_name),
         name = esc(who.name.as_deref().unwrap_or("")),
         save = esc(t.settings_save),
@@ -666,18 +686,69 @@ pub(crate) fn settings(
         id_text = esc(t.settings_identity_text),
         file = esc(&who.identity_file.display().to_string()),
         backup = esc(t.settings_backup),
+        sessions_title = esc(t.sessions_title),
+        here = esc(t.sessions_here),
+        lan = esc(t.sessions_lan),
+        n_here = page.sessions.0,
+        n_lan = page.sessions.1,
+        sign_out_others = esc(t.sign_out_others),
+        sign_out = esc(t.sign_out),
     )
 }
 
-pub(crate) fn login(lang: Lang, wrong: bool) -> String {
+/// What the login page says above its form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LoginNotice {
+    None,
+    /// The code typed was wrong.
+    Wrong,
+    /// Too many wrong codes from this device.
+    Throttled,
+    /// The visitor just signed out.
+    SignedOut,
+}
+
+/// The page this computer's browser sees without a session: how to sign in.
+pub(crate) fn signin_needed(lang: Lang, link_refused: bool, signed_out: bool) -> String {
     let t = lang.t();
-    let error = if wrong {
+    let notice = if link_refused {
         format!(
-            r#"<p class="form-errors" role="alert">{}</p>"#,
-            esc(t.login_wrong)
+            r#"<p class="form-errors" role="alert" id="signin-refused">{}</p>"#,
+            esc(t.signin_used)
+        )
+    } else if signed_out {
+        format!(
+            r#"<p class="saved" role="status" id="signed-out">{}</p>"#,
+            esc(t.signed_out)
         )
     } else {
         String::new()
+    };
+    format!(
+        r#"<h1 id="signin-needed">{title}</h1>{notice}<p>{text}</p><p>{how}</p><pre><code>entraide open</code></pre><p><a class="button" href="/">{retry}</a></p>"#,
+        title = esc(t.signin_title),
+        text = esc(t.signin_text),
+        how = esc(t.signin_how),
+        retry = esc(t.signin_retry),
+    )
+}
+
+pub(crate) fn login(lang: Lang, notice: LoginNotice) -> String {
+    let t = lang.t();
+    let error = match notice {
+        LoginNotice::None => String::new(),
+        LoginNotice::Wrong | LoginNotice::Throttled => format!(
+            r#"<p class="form-errors" role="alert" id="login-error">{}</p>"#,
+            esc(if notice == LoginNotice::Wrong {
+                t.login_wrong
+            } else {
+                t.login_throttled
+            })
+        ),
+        LoginNotice::SignedOut => format!(
+            r#"<p class="saved" role="status" id="signed-out">{}</p>"#,
+            esc(t.signed_out)
+        ),
     };
     format!(
         r#"<h1>{title}</h1><p>{text}</p>{error}<form id="login-form" method="post" action="/login"><p><label for="f-code">{code}</label><br><input id="f-code" name="code" required autocomplete="off" autocapitalize="characters"></p><p><button type="submit" data-action="login">{button}</button></p></form>"#,
