@@ -1,10 +1,63 @@
 //! What the terminal shows: plain text for people (`--json` prints the API's JSON instead).
+//!
+//! Every text that came from someone else (titles, details, areas, names, messages,
+//! thanks, peer addresses, error messages) goes through [`term_safe`] before it is
+//! printed: a terminal obeys escape sequences, so printing a neighbour's text raw would
+//! let them clear the screen, rewrite lines or set the window title.
 
-use std::fmt::Display;
+use std::borrow::Cow;
+use std::fmt::{Display, Write as _};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use entraide_crdt::{PostView, Status as PostStatus};
+use entraide_crdt::{PostView, Status as PostStatus, is_bidi_control, is_invisible, is_joiner};
 use entraide_node::{PeerInfo, Status, WhoAmI};
+
+/// `text` made safe to print on a terminal: every control character (but `\n` and `\t`
+/// when `multiline`), direction control, invisible character, line or paragraph
+/// separator, and joiner next to an ASCII character or a space is shown as a visible
+/// escape such as `\u{1b}`, so nothing printed can drive the terminal or reorder what is
+/// around it, and what was hidden shows.
+///
+/// The board already neutralises text read from feeds (`entraide_crdt::neutralise`);
+/// this is the last gate, for whatever reaches the terminal by another way (an error
+/// message, a peer's address, an older node).
+pub(crate) fn term_safe(text: &str, multiline: bool) -> Cow<'_, str> {
+    let chars: Vec<char> = text.chars().collect();
+    let joinable = |c: Option<&char>| c.is_some_and(|c| !c.is_ascii() && !c.is_whitespace());
+    let unsafe_at = |i: usize| {
+        let c = chars[i];
+        (c.is_control() && !(multiline && (c == '\n' || c == '\t')))
+            || is_bidi_control(c)
+            || is_invisible(c)
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{E0000}'..='\u{E007F}')
+            || (is_joiner(c)
+                && !(joinable(i.checked_sub(1).and_then(|p| chars.get(p)))
+                    && joinable(chars.get(i + 1))))
+    };
+    if !(0..chars.len()).any(unsafe_at) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for (i, &c) in chars.iter().enumerate() {
+        if unsafe_at(i) {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A neighbour's one-line text (a title, an area, a name), safe for the terminal.
+fn line(text: &str) -> Cow<'_, str> {
+    term_safe(text, false)
+}
+
+/// A neighbour's message shown after a label on one line: safe for the terminal, its
+/// further lines indented so that none can pass for a line of ours.
+fn inline_message(text: &str) -> String {
+    term_safe(text, true).replace('\n', "\n    ")
+}
 
 pub(crate) fn now() -> i64 {
     SystemTime::now()
@@ -30,7 +83,8 @@ pub(crate) fn relative(at: i64, now: i64) -> String {
     }
 }
 
-/// An error and its causes on one line.
+/// An error and its causes on one line, safe for the terminal (an error can quote text
+/// from elsewhere: a node's answer, a value typed or received).
 pub(crate) fn error_chain(e: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     for cause in e.chain() {
@@ -39,7 +93,7 @@ pub(crate) fn error_chain(e: &anyhow::Error) -> String {
             parts.push(text);
         }
     }
-    parts.join(": ")
+    term_safe(&parts.join(": "), true).into_owned()
 }
 
 pub(crate) fn join<T: Display>(items: &[T]) -> String {
@@ -52,7 +106,7 @@ pub(crate) fn join<T: Display>(items: &[T]) -> String {
 
 fn name_or_id(name: &Option<String>, id: &entraide_crdt::AuthorId) -> String {
     match name {
-        Some(n) => format!("{n} ({})", id.fmt_short()),
+        Some(n) => format!("{} ({})", line(n), id.fmt_short()),
         None => id.fmt_short(),
     }
 }
@@ -76,7 +130,7 @@ pub(crate) fn print_board(posts: &[PostView], filtered: bool) {
         let area = if p.area.is_empty() {
             String::new()
         } else {
-            format!(" · {}", p.area)
+            format!(" · {}", line(&p.area))
         };
         say!(
             "{}  {:<7} {:<8} {:<9} {}{}",
@@ -84,7 +138,7 @@ pub(crate) fn print_board(posts: &[PostView], filtered: bool) {
             p.kind,
             p.urgency,
             p.category,
-            p.title,
+            line(&p.title),
             if p.status == PostStatus::Open {
                 String::new()
             } else {
@@ -104,17 +158,23 @@ pub(crate) fn print_board(posts: &[PostView], filtered: bool) {
 
 pub(crate) fn print_post(p: &PostView) {
     let now = now();
-    say!("{} ({} · {} · {})", p.title, p.kind, p.category, p.urgency);
+    say!(
+        "{} ({} · {} · {})",
+        line(&p.title),
+        p.kind,
+        p.category,
+        p.urgency
+    );
     say!("id       {}", p.id);
     say!("status   {}", p.status.as_str());
     say!("by       {}", name_or_id(&p.author_name, &p.author));
     say!("posted   {}", relative(p.created_at, now));
     say!("expires  {}", relative(p.expires_at, now));
     if !p.area.is_empty() {
-        say!("area     {}", p.area);
+        say!("area     {}", line(&p.area));
     }
     if !p.details.is_empty() {
-        say!("\n{}\n", p.details);
+        say!("\n{}\n", term_safe(&p.details, true));
     }
     if let Some(helper) = &p.accepted {
         let name = p
@@ -131,7 +191,7 @@ pub(crate) fn print_post(p: &PostView) {
         let message = if r.message.is_empty() {
             String::new()
         } else {
-            format!(": {}", r.message)
+            format!(": {}", inline_message(&r.message))
         };
         say!(
             "- {} can help ({}){}",
@@ -146,7 +206,11 @@ pub(crate) fn print_post(p: &PostView) {
             .iter()
             .find(|r| r.helper == *helper)
             .and_then(|r| r.helper_name.clone());
-        say!("Thanks to {}: {message}", name_or_id(&name, helper));
+        say!(
+            "Thanks to {}: {}",
+            name_or_id(&name, helper),
+            inline_message(message)
+        );
     }
 }
 
@@ -163,9 +227,9 @@ pub(crate) fn print_peers(peers: &[PeerInfo], online: bool) {
     let now = now();
     for p in peers {
         let who = match (&p.name, &p.author) {
-            (Some(n), Some(a)) => format!("{n} ({})", a.fmt_short()),
+            (Some(_), Some(a)) => name_or_id(&p.name, a),
             (None, Some(a)) => a.fmt_short(),
-            _ => p.peer_id.clone(),
+            _ => line(&p.peer_id).into_owned(),
         };
         let state = if p.connected {
             "connected"
@@ -178,14 +242,17 @@ pub(crate) fn print_peers(peers: &[PeerInfo], online: bool) {
             .unwrap_or_default();
         say!("{who}: {state}{sync}");
         for a in &p.addresses {
-            say!("    {a}");
+            say!("    {}", line(a));
         }
     }
 }
 
 pub(crate) fn print_status(s: &Status) {
     let now = now();
-    let name = s.name.clone().unwrap_or_else(|| "(no name)".into());
+    let name = s
+        .name
+        .as_deref()
+        .map_or_else(|| "(no name)".into(), |n| line(n).into_owned());
     say!(
         "{name} ({}) in community {}",
         s.author.fmt_short(),
@@ -216,7 +283,10 @@ pub(crate) fn print_status(s: &Status) {
 }
 
 pub(crate) fn print_whoami(w: &WhoAmI) {
-    say!("name         {}", w.name.as_deref().unwrap_or("(none)"));
+    say!(
+        "name         {}",
+        line(w.name.as_deref().unwrap_or("(none)"))
+    );
     say!("fingerprint  {}", w.fingerprint);
     say!("author id    {}", w.author);
     say!("peer id      {}", w.peer_id);
@@ -249,6 +319,54 @@ pub(crate) fn print_invite(code: &str, online: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_from_neighbours_cannot_drive_the_terminal() {
+        // Clear the screen, set the window title, ring, a C1 CSI, a right-to-left override.
+        let hostile = "\u{1b}[2J\u{1b}]0;pwned\u{7}\u{9b}31m\u{202E}gro.elpmaxe";
+        let safe = term_safe(hostile, false);
+        assert_eq!(
+            safe,
+            "\\u{1b}[2J\\u{1b}]0;pwned\\u{7}\\u{9b}31m\\u{202e}gro.elpmaxe"
+        );
+        assert!(!safe.chars().any(|c| c.is_control() || is_bidi_control(c)));
+        // Invisible characters and joiners between ASCII letters show.
+        assert_eq!(
+            term_safe("Ma\u{200B}ri\u{200D}e", false),
+            "Ma\\u{200b}ri\\u{200d}e"
+        );
+        assert_eq!(
+            term_safe("a\u{2028}b\u{FEFF}", true),
+            "a\\u{2028}b\\u{feff}"
+        );
+        // Lines and tabs stay in multi-line text only; a carriage return never does.
+        assert_eq!(term_safe("a\nb\tc", true), "a\nb\tc");
+        assert_eq!(term_safe("a\nb\tc", false), "a\\u{a}b\\u{9}c");
+        assert_eq!(term_safe("a\r\nb", true), "a\\u{d}\nb");
+        // Ordinary text, accents, emoji sequences and Persian pass untouched and borrowed.
+        for t in [
+            "Water to the 4th floor",
+            "Léa · Bât. B",
+            "👩\u{200D}💻",
+            "می\u{200C}خواهم",
+        ] {
+            assert!(matches!(term_safe(t, false), Cow::Borrowed(_)), "{t}");
+        }
+    }
+
+    #[test]
+    fn a_message_cannot_pass_for_a_line_of_ours() {
+        assert_eq!(
+            inline_message("ok\n- Marie can help (just now)\u{1b}[1A"),
+            "ok\n    - Marie can help (just now)\\u{1b}[1A"
+        );
+    }
+
+    #[test]
+    fn error_chains_are_safe_for_the_terminal() {
+        let e = anyhow::anyhow!("unknown post `\u{1b}[2J`").context("cannot show it");
+        assert_eq!(error_chain(&e), "cannot show it: unknown post `\\u{1b}[2J`");
+    }
 
     #[test]
     fn relative_times_read_naturally() {

@@ -49,6 +49,11 @@ impl AuthorKey {
     }
 }
 
+/// Fewest hex digits of a fingerprint that name an author when typed by hand
+/// ([`AuthorId::matches_fingerprint`]): the 8 digits of the fingerprints shown before
+/// they grew to 20.
+pub const MIN_FINGERPRINT_DIGITS: usize = 8;
+
 /// An author: the 32-byte ed25519 public key of a resident.
 ///
 /// The libp2p peer id of a resident's node is derived from the same key, so "who is this
@@ -60,11 +65,43 @@ pub struct AuthorId(pub [u8; 32]);
 crate::fixed_bytes::hex_or_bytes_serde!(AuthorId, 32);
 
 impl AuthorId {
-    /// A short readable fingerprint, e.g. `3fa2-91bc`: enough to tell neighbours apart,
-    /// not enough to be unique against an attacker.
+    /// The fingerprint people compare: the first 80 bits of the id as 20 hex digits in
+    /// groups of four, e.g. `3fa2-91bc-0d4e-77a1-c2f0`.
+    ///
+    /// Anyone can take anyone's display name, so the fingerprint is what tells two
+    /// residents apart, and it must be out of reach of grinding: to get a key whose
+    /// fingerprint equals a given resident's, an attacker must generate about 2^80 key
+    /// pairs: at a billion keys a second (a rack of GPUs) some 38 million years. The 8
+    /// digits shown before (2^32) took hours on one laptop, under a minute on one GPU.
+    /// (Two keys of the attacker's own sharing a fingerprint cost about 2^40, but
+    /// impersonate no one.)
     pub fn fmt_short(&self) -> String {
-        let h = hex::encode(&self.0[..4]);
-        format!("{}-{}", &h[..4], &h[4..])
+        let mut out = String::with_capacity(24);
+        for (i, c) in hex::encode(&self.0[..10]).chars().enumerate() {
+            if i > 0 && i % 4 == 0 {
+                out.push('-');
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    /// Whether `typed` names this author by fingerprint: at least
+    /// [`MIN_FINGERPRINT_DIGITS`] hex digits that begin the id, dashes and whitespace
+    /// ignored, any case. `3FA2 91bc`, `3fa2-91bc-0d4e` and the whole id all match.
+    ///
+    /// A short prefix is unambiguous only among a few candidates (the helpers of a post,
+    /// say): the caller checks that exactly one of them matches.
+    pub fn matches_fingerprint(&self, typed: &str) -> bool {
+        let digits: String = typed
+            .chars()
+            .filter(|c| *c != '-' && !c.is_whitespace())
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        digits.len() >= MIN_FINGERPRINT_DIGITS
+            && digits.len() <= 64
+            && digits.chars().all(|c| c.is_ascii_hexdigit())
+            && self.to_string().starts_with(&digits)
     }
 
     /// Checks an ed25519 signature of `message` by this author.
@@ -160,9 +197,41 @@ mod tests {
     fn author_id_round_trips_through_text() {
         let id = AuthorKey::from_seed([7; 32]).id();
         assert_eq!(id.to_string().parse::<AuthorId>(), Ok(id));
-        assert_eq!(id.fmt_short().len(), 9);
         assert!("zz".parse::<AuthorId>().is_err());
         assert!("ab".repeat(31).parse::<AuthorId>().is_err());
+    }
+
+    #[test]
+    fn the_fingerprint_is_80_bits_in_five_groups() {
+        let id = AuthorKey::from_seed([7; 32]).id();
+        let short = id.fmt_short();
+        assert_eq!(short.len(), 24, "{short}");
+        let groups: Vec<&str> = short.split('-').collect();
+        assert_eq!(groups.len(), 5, "{short}");
+        assert!(groups.iter().all(|g| g.len() == 4));
+        assert_eq!(short.replace('-', ""), id.to_string()[..20]);
+    }
+
+    #[test]
+    fn a_typed_fingerprint_matches_from_eight_digits_whatever_the_dashes_and_case() {
+        let id = AuthorKey::from_seed([7; 32]).id();
+        let short = id.fmt_short();
+        let hex = id.to_string();
+        assert!(id.matches_fingerprint(&short));
+        assert!(id.matches_fingerprint(&short.to_uppercase()));
+        assert!(id.matches_fingerprint(&short[..9]), "the old 8-digit form");
+        assert!(id.matches_fingerprint(&format!(" {} {} ", &hex[..4], &hex[4..8])));
+        assert!(id.matches_fingerprint(&hex));
+        assert!(!id.matches_fingerprint(&hex[..7]), "too short");
+        assert!(!id.matches_fingerprint(&short[..8]), "7 digits and a dash");
+        assert!(!id.matches_fingerprint(""));
+        let other = if &hex[7..8] == "0" { "1" } else { "0" };
+        assert!(!id.matches_fingerprint(&format!("{}{other}", &hex[..7])));
+        assert!(!id.matches_fingerprint(&format!("{}z", &hex[..8])));
+        assert!(
+            !id.matches_fingerprint(&format!("{hex}0")),
+            "longer than an id"
+        );
     }
 
     #[test]

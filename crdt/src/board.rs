@@ -1,16 +1,20 @@
 //! The board: every feed of a community, and the writes a resident makes to it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use sha2::{Digest, Sha256};
 
 use crate::author::{AuthorId, Writer};
-use crate::content::PostState;
+use crate::content::{PostState, StoredResponse};
 use crate::feed::{Applied, Feed, LocalChange, WriteError};
+use crate::limits::MAX_OPEN_POSTS_SHOWN_PER_AUTHOR;
 use crate::post::{PostDraft, PostId, Timestamp};
 use crate::signed_heads::{FeedId, SignedHeads};
 use crate::validation::{ValidationFailure, validate};
-use crate::view::{Filter, PostView, ResponseView, Status, board_order};
+use crate::view::{
+    BoardPage, CappedAuthor, Filter, PostView, ResponseView, Status, board_order, expiry_of,
+    is_held_back,
+};
 
 /// Every feed this node holds for its community: its own and everybody else's, which it
 /// stores and relays (store and forward).
@@ -26,8 +30,20 @@ pub struct BoardStats {
     pub feeds: usize,
     /// Posts held, in any state.
     pub posts: usize,
-    /// Live posts (open or accepted, not expired).
+    /// Live posts (open or accepted, not expired), not counting those held back.
     pub live_posts: usize,
+    /// Posts held back because they are dated too far ahead of now
+    /// ([`crate::limits::MAX_CLOCK_AHEAD_SECS`]): held, not shown.
+    #[serde(default)]
+    pub held_back: usize,
+}
+
+/// The posts that match a filter, before paging.
+struct Matching {
+    /// In board order.
+    posts: Vec<PostView>,
+    /// How many more match but are held back.
+    held_back: usize,
 }
 
 impl Board {
@@ -133,13 +149,14 @@ impl Board {
             ..BoardStats::default()
         };
         for feed in self.authors().filter_map(|a| self.current_feed(&a)) {
-            stats.posts += feed.content().posts.len();
-            stats.live_posts += feed
-                .content()
-                .posts
-                .values()
-                .filter(|p| Status::of(p, now).is_live())
-                .count();
+            for post in feed.content().posts.values() {
+                stats.posts += 1;
+                if is_held_back(post, now) {
+                    stats.held_back += 1;
+                } else if Status::of(post, now).is_live() {
+                    stats.live_posts += 1;
+                }
+            }
         }
         stats
     }
@@ -161,11 +178,106 @@ impl Board {
         self.current_feed(author)?.content().name.clone()
     }
 
-    /// The posts that match `filter`, in board order.
+    /// Every author with a name, by look-alike key (`text::name_keys`).
+    fn authors_by_name_key(&self) -> BTreeMap<&str, Vec<AuthorId>> {
+        let mut by_key: BTreeMap<&str, Vec<AuthorId>> = BTreeMap::new();
+        for feed in self.authors().filter_map(|a| self.current_feed(&a)) {
+            for key in feed.content().name_keys() {
+                by_key.entry(key).or_default().push(feed.id().author);
+            }
+        }
+        by_key
+    }
+
+    /// The authors whose name looks like at least one other known author's.
+    fn lookalike_authors(&self) -> BTreeSet<AuthorId> {
+        self.authors_by_name_key()
+            .into_values()
+            .filter(|authors| authors.len() > 1)
+            .flatten()
+            .collect()
+    }
+
+    /// The other authors whose display name looks like `author`'s: the same name, or one
+    /// that differs only in case, spacing, invisible characters or characters that look the
+    /// same ([`crate::name_skeleton`]). Sorted by id; empty if `author` has no name.
+    pub fn lookalikes(&self, author: &AuthorId) -> Vec<AuthorId> {
+        let Some(feed) = self.current_feed(author) else {
+            return Vec::new();
+        };
+        let by_key = self.authors_by_name_key();
+        let mut alike: Vec<AuthorId> = feed
+            .content()
+            .name_keys()
+            .iter()
+            .filter_map(|k| by_key.get(k.as_str()))
+            .flatten()
+            .filter(|a| *a != author)
+            .copied()
+            .collect();
+        alike.sort();
+        alike.dedup();
+        alike
+    }
+
+    /// The posts that match `filter`, in board order: every one of them (no per-author
+    /// cap, see [`Board::page`]), except those held back because they are dated more than
+    /// [`crate::limits::MAX_CLOCK_AHEAD_SECS`] after `now`.
     pub fn view(&self, filter: &Filter, now: Timestamp) -> Vec<PostView> {
+        self.matching(filter, now).posts
+    }
+
+    /// One page of the board: the posts that match `filter`, in board order, from
+    /// `offset`, at most `limit` of them ([`crate::limits::BOARD_PAGE_SIZE`] on a page).
+    ///
+    /// Unless the filter names an author, at most
+    /// [`MAX_OPEN_POSTS_SHOWN_PER_AUTHOR`] live posts of each author are shown (their first
+    /// ones in board order); the others are counted in [`BoardPage::capped`], so that one
+    /// member posting thousands of requests cannot bury everyone else's. Closed posts are
+    /// never capped. `total` counts the posts after the cap, so paging walks exactly them.
+    pub fn page(&self, filter: &Filter, now: Timestamp, offset: usize, limit: usize) -> BoardPage {
+        let Matching { posts, held_back } = self.matching(filter, now);
+        let mut shown: BTreeMap<AuthorId, usize> = BTreeMap::new();
+        let mut capped: BTreeMap<AuthorId, CappedAuthor> = BTreeMap::new();
+        let cap = filter.author.is_none();
+        let kept: Vec<PostView> = posts
+            .into_iter()
+            .filter(|p| {
+                if !cap || !p.status.is_live() {
+                    return true;
+                }
+                let n = shown.entry(p.author).or_default();
+                *n += 1;
+                if *n <= MAX_OPEN_POSTS_SHOWN_PER_AUTHOR {
+                    return true;
+                }
+                capped
+                    .entry(p.author)
+                    .or_insert_with(|| CappedAuthor {
+                        author: p.author,
+                        author_name: p.author_name.clone(),
+                        author_name_lookalike: p.author_name_lookalike,
+                        hidden: 0,
+                    })
+                    .hidden += 1;
+                false
+            })
+            .collect();
+        let total = kept.len();
+        let mut capped: Vec<CappedAuthor> = capped.into_values().collect();
+        capped.sort_by(|a, b| b.hidden.cmp(&a.hidden).then(a.author.cmp(&b.author)));
+        BoardPage {
+            posts: kept.into_iter().skip(offset).take(limit).collect(),
+            offset,
+            total,
+            capped,
+            held_back,
+        }
+    }
+
+    fn matching(&self, filter: &Filter, now: Timestamp) -> Matching {
         // Responses live in the helpers' feeds: gather them by post once.
-        let mut responses: BTreeMap<PostId, Vec<(AuthorId, &crate::content::StoredResponse)>> =
-            BTreeMap::new();
+        let mut responses: BTreeMap<PostId, Vec<(AuthorId, &StoredResponse)>> = BTreeMap::new();
         let current: Vec<&Feed> = self
             .authors()
             .filter_map(|a| self.current_feed(&a))
@@ -178,7 +290,11 @@ impl Board {
                     .push((feed.id().author, r));
             }
         }
-        let mut posts = Vec::new();
+        let lookalike = self.lookalike_authors();
+        let mut matching = Matching {
+            posts: Vec::new(),
+            held_back: 0,
+        };
         for feed in &current {
             let author = feed.id().author;
             for post in feed.content().posts.values() {
@@ -190,8 +306,9 @@ impl Board {
                     .map(|(helper, r)| ResponseView {
                         helper: *helper,
                         helper_name: self.name_of(helper),
+                        helper_name_lookalike: lookalike.contains(helper),
                         message: r.message.clone(),
-                        at: r.at,
+                        at: r.at.min(now),
                     })
                     .collect();
                 rs.sort_by(|a, b| a.at.cmp(&b.at).then(a.helper.cmp(&b.helper)));
@@ -199,26 +316,32 @@ impl Board {
                     id: post.id,
                     author,
                     author_name: feed.content().name.clone(),
+                    author_name_lookalike: lookalike.contains(&author),
                     kind: post.kind,
                     category: post.category,
                     title: post.title.clone(),
                     details: post.details.clone(),
                     urgency: post.urgency,
                     area: post.area.clone(),
-                    created_at: post.created_at,
-                    expires_at: post.expires_at,
+                    created_at: post.created_at.min(now),
+                    expires_at: expiry_of(post),
                     status: Status::of(post, now),
                     accepted: post.accepted,
                     responses: rs,
                     thanks: post.thanks.iter().map(|(h, m)| (*h, m.clone())).collect(),
                 };
-                if filter.matches(&view) {
-                    posts.push(view);
+                if !filter.matches(&view) {
+                    continue;
+                }
+                if is_held_back(post, now) {
+                    matching.held_back += 1;
+                } else {
+                    matching.posts.push(view);
                 }
             }
         }
-        posts.sort_by(board_order);
-        posts
+        matching.posts.sort_by(board_order);
+        matching
     }
 
     /// One post, whatever its status.

@@ -13,6 +13,9 @@
 //!
 //! Reading is lenient and deterministic: an entry that breaks the format is skipped and
 //! counted, never an error, so a bad entry from one author cannot hide anything else.
+//! Every text is neutralised and cut to its field's length as it is read (`post::clip`),
+//! so whatever a modified client wrote, no control, direction or invisible character
+//! leaves this module.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -20,10 +23,8 @@ use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value, hy
 use serde::{Deserialize, Serialize};
 
 use crate::author::AuthorId;
-use crate::limits::{
-    MAX_AREA_CHARS, MAX_DETAILS_CHARS, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, MAX_TITLE_CHARS,
-};
-use crate::post::{Category, Kind, PostId, Timestamp, Urgency, clip};
+use crate::post::{Category, Field, Kind, PostId, Timestamp, Urgency, clip};
+use crate::text::name_keys;
 
 /// The `format` value of a feed document.
 pub const FORMAT: &str = "entraide-feed/1";
@@ -101,7 +102,7 @@ pub struct StoredResponse {
 /// Everything one feed says.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FeedContent {
-    /// The author's display name, if set.
+    /// The author's display name, if set and not blank once neutralised.
     pub name: Option<String>,
     /// The author's posts.
     pub posts: BTreeMap<PostId, StoredPost>,
@@ -113,9 +114,16 @@ pub struct FeedContent {
     bad_keys: BTreeSet<String>,
     /// Whether the document lacks the format record (then nothing is read).
     unformatted: bool,
+    /// The look-alike keys of `name` (`text::name_keys`), computed once per name.
+    name_keys: Vec<String>,
 }
 
 impl FeedContent {
+    /// The keys under which the name counts as looking like another (empty without a name).
+    pub(crate) fn name_keys(&self) -> &[String] {
+        &self.name_keys
+    }
+
     /// Reads a whole feed document of `author`, from one `hydrate()` pass (reading a
     /// whole feed key by key through automerge's `get` costs about twice as much; see
     /// docs/benchmarks.md, catch-up).
@@ -164,7 +172,10 @@ impl FeedContent {
         for key in keys {
             self.bad_keys.remove(&key);
             if key == "name" {
-                self.name = text(source, &root, "name").map(|n| clip(&n, MAX_NAME_CHARS));
+                self.name = text(source, &root, "name")
+                    .map(|n| clip(Field::Name, &n))
+                    .filter(|n| !n.trim().is_empty());
+                self.name_keys = self.name.as_deref().map(name_keys).unwrap_or_default();
             } else if let Some(nonce_hex) = key.strip_prefix(POST_PREFIX) {
                 let Some(nonce) = canonical_nonce(nonce_hex) else {
                     self.bad_keys.insert(key);
@@ -326,7 +337,7 @@ fn read_post<S: Source>(source: &S, key: &str, id: PostId, nonce: [u8; 8]) -> Op
             if let (Ok(id), Some(m)) = (helper.parse::<AuthorId>(), text(doc, &t, &helper))
                 && id.to_string() == helper
             {
-                thanks.insert(id, clip(&m, MAX_MESSAGE_CHARS));
+                thanks.insert(id, clip(Field::Message, &m));
             }
         }
     }
@@ -337,13 +348,13 @@ fn read_post<S: Source>(source: &S, key: &str, id: PostId, nonce: [u8; 8]) -> Op
         category: text(doc, &map, "category")?
             .parse()
             .unwrap_or(Category::Other),
-        title: clip(&text(doc, &map, "title")?, MAX_TITLE_CHARS),
+        title: clip(Field::Title, &text(doc, &map, "title")?),
         details: clip(
+            Field::Details,
             &text(doc, &map, "details").unwrap_or_default(),
-            MAX_DETAILS_CHARS,
         ),
         urgency: text(doc, &map, "urgency")?.parse().ok()?,
-        area: clip(&text(doc, &map, "area").unwrap_or_default(), MAX_AREA_CHARS),
+        area: clip(Field::Area, &text(doc, &map, "area").unwrap_or_default()),
         created_at: int(doc, &map, "created_at")?,
         expires_at: int(doc, &map, "expires_at")?,
         state,
@@ -359,8 +370,8 @@ fn read_response<S: Source>(source: &S, key: &str, post: PostId) -> Option<Store
         post,
         to: text(doc, &map, "to")?.parse().ok()?,
         message: clip(
+            Field::Message,
             &text(doc, &map, "message").unwrap_or_default(),
-            MAX_MESSAGE_CHARS,
         ),
         at: int(doc, &map, "at")?,
         withdrawn: matches!(

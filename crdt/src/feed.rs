@@ -10,7 +10,7 @@ use crate::author::{AuthorId, Writer};
 use crate::contained::contained;
 use crate::content::{FORMAT, FeedContent, POST_PREFIX, PostState, RESPONSE_PREFIX};
 use crate::limits::MAX_SIGNED_HEADS_PER_FEED;
-use crate::post::{PostDraft, PostId, TextError, Timestamp, check_message, check_name};
+use crate::post::{Field, PostDraft, PostId, TextError, Timestamp, clean_text};
 use crate::signed_heads::{FeedId, SignedHeads};
 use crate::validation::{ValidationFailure, VerifiedBatch, split_chunks};
 
@@ -539,8 +539,7 @@ impl Feed {
         name: &str,
         now: Timestamp,
     ) -> Result<LocalChange, WriteError> {
-        check_name(name)?;
-        let name = name.trim().to_owned();
+        let name = clean_text(Field::Name, name)?;
         self.write(writer, now, |tx| tx.put(ROOT, "name", name))
     }
 
@@ -552,7 +551,7 @@ impl Feed {
         draft: &PostDraft,
         now: Timestamp,
     ) -> Result<(PostId, LocalChange), WriteError> {
-        let expires_at = draft.check(now)?;
+        let (draft, expires_at) = draft.cleaned(now)?;
         let key = format!("{POST_PREFIX}{}", hex::encode(nonce));
         if self.doc.get(ROOT, key.as_str()).ok().flatten().is_some() {
             return Err(WriteError::DuplicatePost);
@@ -561,10 +560,10 @@ impl Feed {
             let post = tx.put_object(ROOT, key.as_str(), ObjType::Map)?;
             tx.put(&post, "kind", draft.kind.as_str())?;
             tx.put(&post, "category", draft.category.as_str())?;
-            tx.put(&post, "title", draft.title.trim())?;
-            tx.put(&post, "details", draft.details.trim())?;
+            tx.put(&post, "title", draft.title.as_str())?;
+            tx.put(&post, "details", draft.details.as_str())?;
             tx.put(&post, "urgency", draft.urgency.as_str())?;
-            tx.put(&post, "area", draft.area.trim())?;
+            tx.put(&post, "area", draft.area.as_str())?;
             tx.put(&post, "created_at", ScalarValue::Int(now))?;
             tx.put(&post, "expires_at", ScalarValue::Int(expires_at))?;
             tx.put(&post, "state", PostState::Open.as_str())?;
@@ -629,13 +628,12 @@ impl Feed {
         message: &str,
         now: Timestamp,
     ) -> Result<LocalChange, WriteError> {
-        check_message(message)?;
+        let message = clean_text(Field::Message, message)?;
         let (obj, _) = self.post_obj(post)?;
         let thanks = match self.doc.get(&obj, "thanks") {
             Ok(Some((_, thanks))) => thanks,
             _ => return Err(WriteError::Document("post has no thanks map".into())),
         };
-        let message = message.trim().to_owned();
         self.write(writer, now, |tx| {
             tx.put(&thanks, helper.to_string(), message)
         })
@@ -650,12 +648,11 @@ impl Feed {
         message: &str,
         now: Timestamp,
     ) -> Result<LocalChange, WriteError> {
-        check_message(message)?;
+        let message = clean_text(Field::Message, message)?;
         if to == self.id.author {
             return Err(WriteError::OwnPost);
         }
         let key = format!("{RESPONSE_PREFIX}{post}");
-        let message = message.trim().to_owned();
         self.write(writer, now, |tx| {
             let r = tx.put_object(ROOT, key.as_str(), ObjType::Map)?;
             tx.put(&r, "to", to.to_string())?;

@@ -15,7 +15,13 @@
 //! - Whatever arrives from a peer passes [`validate`] before it touches a feed: signature,
 //!   actors, sizes, equivocation, bounded waiting. Rejections carry a [`ValidationFailure`].
 //! - The [`Board`] holds every feed of a community; [`Board::view`] is a pure function of
-//!   the feeds and "now" giving the posts with derived [`Status`] and responses.
+//!   the feeds and "now" giving the posts with derived [`Status`] and responses, and
+//!   [`Board::page`] one page of them with at most a few live posts per author. Dates
+//!   from other people's clocks are bounded there (a post from a clock ten years ahead is
+//!   held back, not shown first for ten years).
+//! - Text from people is neutralised ([`neutralise`]) when written and again when read,
+//!   so no view carries control, direction or invisible characters; names that look
+//!   alike ([`name_skeleton`]) are flagged in the view.
 //! - A [`Session`] runs the sync protocol with one peer: bytes in, bytes out.
 //!
 //! # Two boards syncing in memory
@@ -78,11 +84,14 @@ pub mod limits;
 mod post;
 mod session;
 mod signed_heads;
+mod text;
 mod validation;
 mod view;
 pub mod wire;
 
-pub use author::{ACTOR_ID_LEN, AuthorId, AuthorKey, DeviceId, ParseAuthorIdError, Writer};
+pub use author::{
+    ACTOR_ID_LEN, AuthorId, AuthorKey, DeviceId, MIN_FINGERPRINT_DIGITS, ParseAuthorIdError, Writer,
+};
 pub use board::{Board, BoardStats};
 pub use content::{FORMAT, FeedContent, PostState, StoredPost, StoredResponse};
 pub use feed::{Applied, Feed, LoadError, LocalChange, WriteError};
@@ -92,8 +101,9 @@ pub use post::{
 };
 pub use session::{Output, Session, SessionError, SessionEvent, SessionStats};
 pub use signed_heads::{FeedId, Hash, SignedHeads};
+pub use text::{is_bidi_control, is_invisible, is_joiner, name_skeleton, neutralise};
 pub use validation::{ValidationFailure, VerifiedBatch, validate};
-pub use view::{Filter, PostView, ResponseView, Status};
+pub use view::{BoardPage, CappedAuthor, Filter, PostView, ResponseView, Status};
 
 /// The automerge version this crate's formats are defined against, re-exported for
 /// callers that build raw sync floors (benchmarks) or tests.

@@ -13,8 +13,24 @@ pub const MAX_AREA_CHARS: usize = 80;
 pub const MAX_NAME_CHARS: usize = 40;
 /// Longest response or thanks message, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 500;
-/// Furthest in the future an explicit expiry may be set, in seconds (90 days).
+/// Most combining marks kept in a row in any text (`text::neutralise`). Real text stacks
+/// a few (Vietnamese two, Hebrew or Tibetan four or five); hundreds make a tower that
+/// covers the lines around it.
+pub const MAX_MARKS_IN_A_ROW: usize = 8;
+/// Furthest in the future an explicit expiry may be set, in seconds (90 days): the ceiling
+/// of every urgency's maximum lifetime (`Urgency::max_lifetime`).
 pub const MAX_EXPIRY_SECS: i64 = 90 * 24 * 3600;
+/// Furthest ahead of the reader's clock a post's `created_at` may be for the post to be
+/// shown, in seconds (2 days). Clocks a few hours off are common; a post dated later is
+/// held back until its date is plausible, so a clock ten years ahead gains nothing.
+pub const MAX_CLOCK_AHEAD_SECS: i64 = 2 * 24 * 3600;
+
+/// Posts on one page of the board (`Board::page`).
+pub const BOARD_PAGE_SIZE: usize = 50;
+/// Most live posts of one author shown on the board at once, when the board is not
+/// filtered by author (`Board::page`): one member posting 2,000 requests fills 10 places,
+/// and the page says how many more there are.
+pub const MAX_OPEN_POSTS_SHOWN_PER_AUTHOR: usize = 10;
 
 /// Largest single automerge change accepted from anyone, in bytes (uncompressed).
 pub const MAX_CHANGE_BYTES: usize = 64 * 1024;

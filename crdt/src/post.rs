@@ -11,6 +11,7 @@ use crate::limits::{
     MAX_AREA_CHARS, MAX_DETAILS_CHARS, MAX_EXPIRY_SECS, MAX_MESSAGE_CHARS, MAX_NAME_CHARS,
     MAX_TITLE_CHARS,
 };
+use crate::text::{contact_form, neutralise};
 
 /// Seconds since the Unix epoch. The crate has no clock: "now" is always passed in.
 pub type Timestamp = i64;
@@ -134,6 +135,19 @@ impl Urgency {
             Urgency::Today => DAY,
             Urgency::Week => 7 * DAY,
             Urgency::Whenever => 28 * DAY,
+        }
+    }
+
+    /// The longest a post of this urgency stays on the board, counted from its
+    /// `created_at`: an explicit expiry beyond it is refused on write, and every view cuts a
+    /// stored expiry to it, so no post stays urgent for weeks whatever its author wrote.
+    /// Never more than [`MAX_EXPIRY_SECS`].
+    pub fn max_lifetime(self) -> i64 {
+        match self {
+            Urgency::Urgent => DAY,
+            Urgency::Today => 2 * DAY,
+            Urgency::Week => 14 * DAY,
+            Urgency::Whenever => MAX_EXPIRY_SECS,
         }
     }
 
@@ -263,9 +277,13 @@ pub enum TextError {
         /// Which field.
         field: Field,
     },
-    /// The expiry is in the past or too far ahead.
-    #[error("the expiry must be after now and at most 90 days ahead")]
-    Expiry,
+    /// The expiry is in the past or further ahead than the urgency allows
+    /// ([`Urgency::max_lifetime`]).
+    #[error("the expiry must be after now and at most {max_days} days ahead for this urgency")]
+    Expiry {
+        /// How many days ahead the expiry may be at most, for the draft's urgency.
+        max_days: u32,
+    },
 }
 
 /// A field a person types.
@@ -282,6 +300,29 @@ pub enum Field {
     Name,
     /// A response or thanks message.
     Message,
+}
+
+impl Field {
+    /// The longest text of this field, in characters (`crate::limits`).
+    pub fn max_chars(self) -> usize {
+        match self {
+            Field::Title => MAX_TITLE_CHARS,
+            Field::Details => MAX_DETAILS_CHARS,
+            Field::Area => MAX_AREA_CHARS,
+            Field::Name => MAX_NAME_CHARS,
+            Field::Message => MAX_MESSAGE_CHARS,
+        }
+    }
+
+    /// Whether the field may hold several lines (details and messages) or is one line.
+    pub fn multiline(self) -> bool {
+        matches!(self, Field::Details | Field::Message)
+    }
+
+    /// Whether the field may not be empty (title and name).
+    pub fn required(self) -> bool {
+        matches!(self, Field::Title | Field::Name)
+    }
 }
 
 impl fmt::Display for Field {
@@ -301,71 +342,93 @@ impl PostDraft {
     /// once); empty when [`PostDraft::check`] would accept it.
     pub fn problems(&self, now: Timestamp) -> Vec<TextError> {
         let mut out = Vec::new();
-        for (field, text, required, max) in [
-            (Field::Title, &self.title, true, MAX_TITLE_CHARS),
-            (Field::Details, &self.details, false, MAX_DETAILS_CHARS),
-            (Field::Area, &self.area, false, MAX_AREA_CHARS),
+        for (field, text) in [
+            (Field::Title, &self.title),
+            (Field::Details, &self.details),
+            (Field::Area, &self.area),
         ] {
-            if let Err(e) = check_text(field, text, required, max) {
+            if let Err(e) = clean_text(field, text) {
                 out.push(e);
             }
         }
-        if let Err(TextError::Expiry) = self.check_expiry(now) {
-            out.push(TextError::Expiry);
+        if let Err(e) = self.check_expiry(now) {
+            out.push(e);
         }
         out
     }
 
     fn check_expiry(&self, now: Timestamp) -> Result<Timestamp, TextError> {
+        let max = self.urgency.max_lifetime().min(MAX_EXPIRY_SECS);
         match self.expires_at {
-            None => Ok(now + self.urgency.default_lifetime()),
-            Some(at) if at > now && at <= now + MAX_EXPIRY_SECS => Ok(at),
-            Some(_) => Err(TextError::Expiry),
+            None => Ok(now.saturating_add(self.urgency.default_lifetime())),
+            Some(at) if at > now && at <= now.saturating_add(max) => Ok(at),
+            Some(_) => Err(TextError::Expiry {
+                max_days: u32::try_from(max / DAY).unwrap_or(u32::MAX),
+            }),
         }
     }
 
     /// Checks every rule for a new post at time `now`: lengths, no contact details, a
     /// sensible expiry. Returns the expiry the post will carry.
     pub fn check(&self, now: Timestamp) -> Result<Timestamp, TextError> {
-        check_text(Field::Title, &self.title, true, MAX_TITLE_CHARS)?;
-        check_text(Field::Details, &self.details, false, MAX_DETAILS_CHARS)?;
-        check_text(Field::Area, &self.area, false, MAX_AREA_CHARS)?;
-        self.check_expiry(now)
+        self.cleaned(now).map(|(_, expires_at)| expires_at)
+    }
+
+    /// The draft as it will be stored (each text through [`clean_text`]) and its expiry.
+    pub(crate) fn cleaned(&self, now: Timestamp) -> Result<(PostDraft, Timestamp), TextError> {
+        let cleaned = PostDraft {
+            title: clean_text(Field::Title, &self.title)?,
+            details: clean_text(Field::Details, &self.details)?,
+            area: clean_text(Field::Area, &self.area)?,
+            ..self.clone()
+        };
+        let expires_at = self.check_expiry(now)?;
+        Ok((cleaned, expires_at))
     }
 }
 
 /// Checks a display name.
 pub fn check_name(name: &str) -> Result<(), TextError> {
-    check_text(Field::Name, name, true, MAX_NAME_CHARS)
+    clean_text(Field::Name, name).map(drop)
 }
 
 /// Checks a response or thanks message (may be empty).
 pub fn check_message(message: &str) -> Result<(), TextError> {
-    check_text(Field::Message, message, false, MAX_MESSAGE_CHARS)
+    clean_text(Field::Message, message).map(drop)
 }
 
-fn check_text(field: Field, text: &str, required: bool, max: usize) -> Result<(), TextError> {
-    let len = text.chars().count();
-    if required && text.trim().is_empty() {
+/// The one gate of every text a person types before it enters their feed (post title,
+/// details and area, name, response and thanks messages): returns the text to store, or
+/// the first rule it breaks.
+///
+/// Control characters are refused (a form never sends them, so their presence is worth
+/// telling); direction controls and invisible characters are taken out
+/// ([`neutralise`]) before anything else is checked, so that they can neither hide a
+/// phone number nor count towards a length. Then, on the neutralised text: not blank if
+/// required, not over the field's length, no phone number, no e-mail address. What is
+/// stored is the neutralised text, trimmed.
+pub(crate) fn clean_text(field: Field, text: &str) -> Result<String, TextError> {
+    let controls = text
+        .chars()
+        .any(|c| c.is_control() && !(field.multiline() && (c == '\n' || c == '\t')));
+    let text = neutralise(text, field.multiline());
+    if field.required() && text.trim().is_empty() {
         return Err(TextError::Empty { field });
     }
+    let (len, max) = (text.chars().count(), field.max_chars());
     if len > max {
         return Err(TextError::TooLong { field, len, max });
     }
-    let allowed_newlines = matches!(field, Field::Details | Field::Message);
-    if text
-        .chars()
-        .any(|c| c.is_control() && !(allowed_newlines && (c == '\n' || c == '\t')))
-    {
+    if controls {
         return Err(TextError::ControlCharacters { field });
     }
-    if looks_like_phone_number(text) {
+    if looks_like_phone_number(&text) {
         return Err(TextError::PhoneNumber { field });
     }
-    if looks_like_email(text) {
+    if looks_like_email(&text) {
         return Err(TextError::Email { field });
     }
-    Ok(())
+    Ok(text.trim().to_owned())
 }
 
 /// Fewest digits in a run that we call a phone number. Dates (`25/11/2026`, 8 digits) and
@@ -375,19 +438,32 @@ const PHONE_DIGITS: usize = 9;
 /// Whether `text` holds a run of at least 9 digits, possibly split by single spaces, dots,
 /// dashes, slashes or parentheses, and possibly starting with `+`: `06 12 34 56 78`,
 /// `+33 (0)6.12.34.56.78`, `0612345678`.
+///
+/// The text is first put in its contact form (`text::contact_form`): invisible characters
+/// out, NFKC, a digit of any script counts as a digit, any whitespace as a space, any
+/// dash as `-`. `_` and `,` (and the Arabic decimal and thousands separators) count as
+/// separators only directly between two digits, so `06_12_34_56_78` is a number and
+/// `flats 12, 14 and 16` is not.
 pub fn looks_like_phone_number(text: &str) -> bool {
+    let chars = contact_form(text);
+    let digit_at = |i: usize| chars.get(i).is_some_and(char::is_ascii_digit);
     let mut digits = 0;
     // Separator characters seen since the last digit: a phone number has at most two in a
     // row (`) ` in `(0) 6`), prose has words.
     let mut gap = 0;
-    for c in text.chars() {
+    for (i, &c) in chars.iter().enumerate() {
+        let separator = matches!(c, ' ' | '.' | '-' | '/' | '(' | ')' | '+')
+            || (matches!(c, '_' | ',' | '\u{066B}' | '\u{066C}')
+                && i > 0
+                && digit_at(i - 1)
+                && digit_at(i + 1));
         if c.is_ascii_digit() {
             digits += 1;
             gap = 0;
             if digits >= PHONE_DIGITS {
                 return true;
             }
-        } else if gap < 2 && matches!(c, ' ' | '.' | '-' | '/' | '(' | ')' | '+') {
+        } else if gap < 2 && separator {
             gap += 1;
         } else {
             digits = 0;
@@ -397,25 +473,54 @@ pub fn looks_like_phone_number(text: &str) -> bool {
     false
 }
 
-/// Whether `text` holds something shaped like `name@domain.tld`.
+/// Whether `text` holds something shaped like `name@domain.tld`: a non-empty name, `@`, a
+/// non-empty host, and a last label of at least two letters. The text is first put in
+/// its contact form (as for [`looks_like_phone_number`]; NFKC turns `＠` into `@`), and
+/// spaces around `@` are dropped, so `marie @ example.org` is an address; `meet @ the
+/// hall`, `meet @ 3.30` and `user@localhost` are not.
 pub fn looks_like_email(text: &str) -> bool {
-    text.split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '<' | '>' | '(' | ')'))
+    let mut joined = String::with_capacity(text.len());
+    let mut after_at = false;
+    for c in contact_form(text) {
+        match c {
+            '@' => {
+                joined.truncate(joined.trim_end_matches(' ').len());
+                joined.push('@');
+                after_at = true;
+            }
+            ' ' if after_at => {}
+            c => {
+                joined.push(c);
+                after_at = false;
+            }
+        }
+    }
+    joined
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '<' | '>' | '(' | ')'))
         .any(|word| {
             let Some((local, domain)) = word.split_once('@') else {
                 return false;
             };
             let domain = domain.trim_end_matches(['.', '!', '?']);
+            let Some((host, rest)) = domain.split_once('.') else {
+                return false;
+            };
+            let tld = rest.rsplit('.').next().unwrap_or(rest);
             !local.is_empty()
-                && domain
-                    .split_once('.')
-                    .is_some_and(|(host, tld)| !host.is_empty() && tld.len() >= 2)
+                && !host.is_empty()
+                && tld.chars().count() >= 2
+                && tld.chars().all(char::is_alphabetic)
         })
 }
 
-/// `text` cut to at most `max` characters: text from a remote feed that breaks a limit is
-/// shown cut, never refused after the fact.
-pub(crate) fn clip(text: &str, max: usize) -> String {
-    text.chars().take(max).collect()
+/// Text read from a remote feed for `field`: neutralised (`text::neutralise`) and cut to
+/// the field's length. A text that breaks a rule is shown cleaned and cut, never refused
+/// after the fact.
+pub(crate) fn clip(field: Field, text: &str) -> String {
+    neutralise(text, field.multiline())
+        .chars()
+        .take(field.max_chars())
+        .collect()
 }
 
 #[cfg(test)]
@@ -465,6 +570,172 @@ mod tests {
         assert!(!looks_like_email("user@localhost"));
     }
 
+    /// What people type to get round the filter (issue 10, point 11), each named.
+    #[test]
+    fn phone_numbers_are_spotted_whatever_the_spaces_digits_and_separators() {
+        for (what, t) in [
+            ("no-break spaces", "06\u{A0}12\u{A0}34\u{A0}56\u{A0}78"),
+            (
+                "narrow no-break spaces",
+                "06\u{202F}12\u{202F}34\u{202F}56\u{202F}78",
+            ),
+            ("thin spaces", "06\u{2009}12\u{2009}34\u{2009}56\u{2009}78"),
+            (
+                "ideographic spaces",
+                "06\u{3000}12\u{3000}34\u{3000}56\u{3000}78",
+            ),
+            ("full-width digits", "０６ １２ ３４ ５６ ７８"),
+            ("Arabic-Indic digits", "٠٦ ١٢ ٣٤ ٥٦ ٧٨"),
+            ("Extended Arabic-Indic digits", "۰۶۱۲۳۴۵۶۷۸"),
+            ("Devanagari digits", "०६१२३४५६७८"),
+            ("mathematical digits", "𝟎𝟔𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖"),
+            ("mixed scripts", "06 ١٢ ３４ 56 ۷۸"),
+            ("underscores", "06_12_34_56_78"),
+            ("commas", "06,12,34,56,78"),
+            (
+                "zero-width spaces",
+                "06\u{200B}12\u{200B}34\u{200B}56\u{200B}78",
+            ),
+            (
+                "zero-width spaces in every gap",
+                "0\u{200B}6\u{200B}1\u{200B}2\u{200B}3\u{200B}4\u{200B}5\u{200B}6\u{200B}7\u{200B}8",
+            ),
+            (
+                "word joiners and soft hyphens",
+                "06\u{2060}12\u{AD}34\u{FEFF}56\u{2060}78",
+            ),
+            ("a right-to-left override", "\u{202E}87 65 43 21 60\u{202C}"),
+            (
+                "non-breaking hyphens",
+                "06\u{2011}12\u{2011}34\u{2011}56\u{2011}78",
+            ),
+            ("en dashes", "06\u{2013}12\u{2013}34\u{2013}56\u{2013}78"),
+            ("full-width plus and dots", "＋33 6．12．34．56．78"),
+            ("newlines", "06\n12\n34\n56\n78"),
+            ("several spaces", "06   12   34   56   78"),
+            ("spaces and a tab", "06 \t 12 \t 34 \t 56 \t 78"),
+        ] {
+            assert!(looks_like_phone_number(t), "{what}: {t:?}");
+        }
+    }
+
+    #[test]
+    fn numbers_in_ordinary_sentences_are_not_phone_numbers() {
+        for t in [
+            "water for flat 12, 3rd floor",
+            "on 25/11/2026 at 14:30",
+            "2 packs of 6 bottles",
+            "bus 38 then 27",
+            "flats 12, 14 and 16",
+            "flats 12,14 and 16",
+            "on ٢٥/١١/٢٠٢٦",
+            "on ２５/１１/２０２６",
+            "1,5 kg of rice, 2 kg of pasta",
+            "from 9:00 to 18:00, 3 days",
+            "score 3_2 at half time",
+            "12\u{A0}000 steps a day",
+            "rooms 101-104",
+        ] {
+            assert!(!looks_like_phone_number(t), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn email_addresses_are_spotted_whatever_the_spaces_and_at_signs() {
+        for (what, t) in [
+            ("spaces around @", "marie @ example.org"),
+            ("no-break spaces around @", "marie\u{A0}@\u{A0}example.org"),
+            ("full-width @", "marie＠example.org"),
+            ("small @", "marie\u{FE6B}example.org"),
+            ("full-width letters", "ｍａｒｉｅ＠ｅｘａｍｐｌｅ．ｏｒｇ"),
+            ("zero-width spaces", "ma\u{200B}rie@exa\u{200B}mple.org"),
+            ("ideographic full stop", "marie@example。org"),
+            ("a trailing dot", "write to marie@example.org."),
+        ] {
+            assert!(looks_like_email(t), "{what}: {t:?}");
+        }
+        for t in [
+            "meet @ the hall",
+            "meet @ 3.30 at the hall",
+            "user@localhost",
+            "@ the corner of rue des Lilas. Thanks",
+            "5 @ 2.50 each",
+        ] {
+            assert!(!looks_like_email(t), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn typed_text_is_neutralised_before_it_is_checked_and_stored() {
+        assert_eq!(
+            clean_text(Field::Name, "  Ma\u{200B}rie\u{202E} "),
+            Ok("Marie".into())
+        );
+        assert_eq!(
+            clean_text(Field::Name, "\u{200B}\u{2060}"),
+            Err(TextError::Empty { field: Field::Name })
+        );
+        // Invisible characters do not count towards the length.
+        let padded = format!("{}{}", "x".repeat(MAX_TITLE_CHARS), "\u{200B}".repeat(10));
+        assert_eq!(
+            clean_text(Field::Title, &padded),
+            Ok("x".repeat(MAX_TITLE_CHARS))
+        );
+        // Control characters stay refused, in every field; lines only in details and messages.
+        assert_eq!(
+            clean_text(Field::Title, "red\u{1b}[31m"),
+            Err(TextError::ControlCharacters {
+                field: Field::Title
+            })
+        );
+        assert_eq!(
+            clean_text(Field::Name, "a\nb"),
+            Err(TextError::ControlCharacters { field: Field::Name })
+        );
+        assert_eq!(clean_text(Field::Message, "a\nb\tc"), Ok("a\nb\tc".into()));
+        assert_eq!(
+            clean_text(Field::Details, "line\u{2028}two"),
+            Ok("line\ntwo".into())
+        );
+        // Emoji sequences survive.
+        assert_eq!(
+            clean_text(Field::Message, "merci 👩\u{200D}💻"),
+            Ok("merci 👩\u{200D}💻".into())
+        );
+        assert_eq!(
+            draft("call 06\u{200B}12\u{200B}34\u{200B}56\u{200B}78").check(1),
+            Err(TextError::PhoneNumber {
+                field: Field::Title
+            })
+        );
+    }
+
+    #[test]
+    fn an_explicit_expiry_is_bounded_by_the_urgency() {
+        let now = 1_000_000;
+        for (urgency, days) in [
+            (Urgency::Urgent, 1),
+            (Urgency::Today, 2),
+            (Urgency::Week, 14),
+            (Urgency::Whenever, 90),
+        ] {
+            let mut d = draft("ok");
+            d.urgency = urgency;
+            assert!(urgency.default_lifetime() <= urgency.max_lifetime());
+            assert!(urgency.max_lifetime() <= MAX_EXPIRY_SECS);
+            d.expires_at = Some(now + days * DAY);
+            assert_eq!(d.check(now), Ok(now + days * DAY), "{urgency}");
+            d.expires_at = Some(now + days * DAY + 1);
+            assert_eq!(
+                d.check(now),
+                Err(TextError::Expiry {
+                    max_days: days as u32
+                }),
+                "{urgency}"
+            );
+        }
+    }
+
     #[test]
     fn drafts_are_refused_with_the_reason() {
         let now = 1_000_000;
@@ -505,9 +776,9 @@ mod tests {
         );
         let mut d = draft("ok");
         d.expires_at = Some(now - 1);
-        assert_eq!(d.check(now), Err(TextError::Expiry));
+        assert_eq!(d.check(now), Err(TextError::Expiry { max_days: 2 }));
         d.expires_at = Some(now + MAX_EXPIRY_SECS + 1);
-        assert_eq!(d.check(now), Err(TextError::Expiry));
+        assert_eq!(d.check(now), Err(TextError::Expiry { max_days: 2 }));
         d.expires_at = Some(now + 60);
         assert_eq!(d.check(now), Ok(now + 60));
         let mut d = draft("");

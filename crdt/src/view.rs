@@ -1,10 +1,21 @@
 //! The board view: a pure, deterministic function from all feeds and "now" to the posts
 //! people see, with their derived status and responses.
+//!
+//! Timestamps come from their authors' clocks, which may be wrong or lie. The view bounds
+//! what they can do, the same way on every node given the same "now":
+//!
+//! - a post dated more than [`MAX_CLOCK_AHEAD_SECS`] after now is held back (not shown,
+//!   only counted) until its date is plausible;
+//! - a post leaves the board at its stored expiry or at `created_at` plus its urgency's
+//!   maximum lifetime ([`Urgency::max_lifetime`]), whichever comes first;
+//! - a post's shown `created_at` (its sort key) and a response's `at` are never later
+//!   than now.
 
 use serde::{Deserialize, Serialize};
 
 use crate::author::AuthorId;
 use crate::content::{PostState, StoredPost};
+use crate::limits::MAX_CLOCK_AHEAD_SECS;
 use crate::post::{Category, Kind, PostId, Timestamp, Urgency};
 
 /// A post's status, derived from its author's feed and the time.
@@ -44,11 +55,23 @@ impl Status {
         match post.state {
             PostState::Withdrawn => Status::Withdrawn,
             PostState::Done => Status::Done,
-            PostState::Open if now >= post.expires_at => Status::Expired,
+            PostState::Open if now >= expiry_of(post) => Status::Expired,
             PostState::Open if post.accepted.is_some() => Status::Accepted,
             PostState::Open => Status::Open,
         }
     }
+}
+
+/// When `post` leaves the board: its stored expiry, or its creation plus its urgency's
+/// maximum lifetime if that comes first.
+pub(crate) fn expiry_of(post: &StoredPost) -> Timestamp {
+    post.expires_at
+        .min(post.created_at.saturating_add(post.urgency.max_lifetime()))
+}
+
+/// Whether `post` is dated too far ahead of `now` to be shown yet.
+pub(crate) fn is_held_back(post: &StoredPost, now: Timestamp) -> bool {
+    post.created_at > now.saturating_add(MAX_CLOCK_AHEAD_SECS)
 }
 
 /// A helper's response as shown on a post.
@@ -58,9 +81,13 @@ pub struct ResponseView {
     pub helper: AuthorId,
     /// The helper's display name, if their feed is known.
     pub helper_name: Option<String>,
+    /// Whether the helper's name looks like another known resident's
+    /// ([`crate::name_skeleton`]): show the fingerprint beside it, prominently.
+    #[serde(default)]
+    pub helper_name_lookalike: bool,
     /// Their message.
     pub message: String,
-    /// When (helper's clock).
+    /// When (helper's clock, never later than now).
     pub at: Timestamp,
 }
 
@@ -73,6 +100,10 @@ pub struct PostView {
     pub author: AuthorId,
     /// The author's display name, if set.
     pub author_name: Option<String>,
+    /// Whether the author's name looks like another known resident's
+    /// ([`crate::name_skeleton`]): show the fingerprint beside it, prominently.
+    #[serde(default)]
+    pub author_name_lookalike: bool,
     /// Offer or request.
     pub kind: Kind,
     /// Category.
@@ -85,9 +116,10 @@ pub struct PostView {
     pub urgency: Urgency,
     /// Coarse area.
     pub area: String,
-    /// When it was posted.
+    /// When it was posted (author's clock, never later than now).
     pub created_at: Timestamp,
-    /// When it leaves the board.
+    /// When it leaves the board (never later than `created_at` as stored plus the
+    /// urgency's maximum lifetime).
     pub expires_at: Timestamp,
     /// Derived status.
     pub status: Status,
@@ -97,6 +129,38 @@ pub struct PostView {
     pub responses: Vec<ResponseView>,
     /// Thanks from the author, by helper.
     pub thanks: Vec<(AuthorId, String)>,
+}
+
+/// One page of the board ([`crate::Board::page`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardPage {
+    /// The posts of this page, in board order.
+    pub posts: Vec<PostView>,
+    /// How many posts come before this page.
+    pub offset: usize,
+    /// How many posts the filter shows in all pages, after the per-author cap.
+    pub total: usize,
+    /// Authors some of whose live posts were left out by the per-author cap
+    /// ([`crate::limits::MAX_OPEN_POSTS_SHOWN_PER_AUTHOR`]), the most hidden first.
+    pub capped: Vec<CappedAuthor>,
+    /// Posts that match the filter but are dated too far ahead of now to be shown
+    /// ([`crate::limits::MAX_CLOCK_AHEAD_SECS`]).
+    pub held_back: usize,
+}
+
+/// An author whose live posts were cut by the per-author cap, for "Karim has 1,990 more
+/// open posts: show them" (a link to the board filtered by this author shows them all).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CappedAuthor {
+    /// The author.
+    pub author: AuthorId,
+    /// Their display name, if set.
+    pub author_name: Option<String>,
+    /// Whether that name looks like another known resident's.
+    #[serde(default)]
+    pub author_name_lookalike: bool,
+    /// How many of their live posts matching the filter were left out.
+    pub hidden: usize,
 }
 
 /// Which posts to show. The default shows every live post.
@@ -144,8 +208,9 @@ impl Filter {
     }
 }
 
-/// The order of the board: live posts first, then the most urgent, then the newest; the
-/// id breaks ties so every node shows the same order.
+/// The order of the board: live posts first, then the most urgent, then the newest (shown
+/// `created_at`, never later than now); the id breaks ties so every node shows the same
+/// order.
 pub(crate) fn board_order(a: &PostView, b: &PostView) -> std::cmp::Ordering {
     (!a.status.is_live())
         .cmp(&!b.status.is_live())

@@ -195,3 +195,175 @@ proptest! {
         }
     }
 }
+
+/// One post as a modified client may write it: any author, a clock off by up to ten years
+/// either way, any urgency, any expiry, any state.
+#[derive(Clone, Debug)]
+struct SkewedPost {
+    by: usize,
+    skew: i64,
+    urgency: usize,
+    lifetime: i64,
+    state: usize,
+}
+
+/// A response with a skewed clock to one of the posts.
+#[derive(Clone, Debug)]
+struct SkewedResponse {
+    by: usize,
+    post: usize,
+    skew: i64,
+}
+
+const DAY: i64 = 24 * 3600;
+const YEAR: i64 = 365 * DAY;
+
+fn skew() -> impl Strategy<Value = i64> {
+    prop_oneof![
+        Just(0),
+        Just(10 * YEAR),
+        Just(-10 * YEAR),
+        -3 * DAY..3 * DAY,
+        (2 * DAY - 5)..(2 * DAY + 5),
+    ]
+}
+
+fn skewed_post() -> impl Strategy<Value = SkewedPost> {
+    (0..4usize, skew(), 0..4usize, -DAY..200 * DAY, 0..3usize).prop_map(
+        |(by, skew, urgency, lifetime, state)| SkewedPost {
+            by,
+            skew,
+            urgency,
+            lifetime,
+            state,
+        },
+    )
+}
+
+fn skewed_response() -> impl Strategy<Value = SkewedResponse> {
+    (0..4usize, any::<usize>(), skew()).prop_map(|(by, post, skew)| SkewedResponse {
+        by,
+        post,
+        skew,
+    })
+}
+
+/// The changes of four raw feeds (names that look alike, skewed posts and responses),
+/// each with the signature its author made right after it, in the order they were made.
+fn skewed_changes(
+    posts: &[SkewedPost],
+    responses: &[SkewedResponse],
+) -> Vec<(entraide_crdt::FeedId, Vec<u8>, entraide_crdt::SignedHeads)> {
+    use entraide_crdt::automerge::ScalarValue;
+    use entraide_crdt::{AuthorKey, FeedId};
+    let keys: Vec<AuthorKey> = (0..4u8)
+        .map(|i| AuthorKey::from_seed([i + 40; 32]))
+        .collect();
+    let mut raws: Vec<RawFeed> = keys.iter().map(|k| RawFeed::new(actor(k, 1))).collect();
+    let mut out = Vec::new();
+    let names = ["Marie", "M\u{0430}rie", "Karim", "marie\u{200B}"];
+    for (i, name) in names.iter().enumerate() {
+        let change = raws[i].put("name", name);
+        out.push((
+            FeedId::first(keys[i].id()),
+            change,
+            raws[i].signed_by(&keys[i]),
+        ));
+    }
+    let mut ids = Vec::new();
+    for (n, p) in posts.iter().enumerate() {
+        let created = NOW + p.skew;
+        let urgency = ["urgent", "today", "week", "whenever"][p.urgency];
+        let mut fields = post_fields("help", urgency, created, created + p.lifetime);
+        fields[6].1 = ScalarValue::Str(["open", "done", "withdrawn"][p.state].into());
+        let nonce = (n as u64).to_be_bytes();
+        let change = raws[p.by].put_map(&format!("post:{:016x}", n as u64), &fields, &[]);
+        out.push((
+            FeedId::first(keys[p.by].id()),
+            change,
+            raws[p.by].signed_by(&keys[p.by]),
+        ));
+        ids.push((keys[p.by].id(), PostId::derive(&keys[p.by].id(), &nonce)));
+    }
+    for r in responses {
+        if ids.is_empty() {
+            break;
+        }
+        let (to, post) = ids[r.post % ids.len()];
+        let change = raws[r.by].put_map(
+            &format!("response:{post}"),
+            &[
+                ("to", ScalarValue::Str(to.to_string().into())),
+                ("message", ScalarValue::Str("I can help".into())),
+                ("at", ScalarValue::Int(NOW + r.skew)),
+            ],
+            &[],
+        );
+        out.push((
+            FeedId::first(keys[r.by].id()),
+            change,
+            raws[r.by].signed_by(&keys[r.by]),
+        ));
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Issue 10, point 8: whatever the clocks say, two boards holding the same feeds show
+    /// the same board at the same "now", whatever order the changes came in, and no shown
+    /// date escapes the bounds.
+    #[test]
+    fn boards_agree_on_skewed_clocks_whatever_the_delivery_order(
+        (changes, order) in (
+            proptest::collection::vec(skewed_post(), 1..25),
+            proptest::collection::vec(skewed_response(), 0..10),
+        )
+            .prop_flat_map(|(posts, responses)| {
+                let changes = skewed_changes(&posts, &responses);
+                let order: Vec<usize> = (0..changes.len()).collect();
+                (Just(changes), Just(order).prop_shuffle())
+            }),
+        offsets in proptest::collection::vec(prop_oneof![
+            -3 * DAY..3 * DAY,
+            Just(10 * YEAR - 2 * DAY),
+            90 * DAY..100 * DAY,
+        ], 1..4),
+    ) {
+        use entraide_crdt::limits::MAX_CLOCK_AHEAD_SECS;
+        let (mut in_order, mut shuffled) = (Board::new(), Board::new());
+        for (feed, change, signed) in &changes {
+            in_order.receive(*feed, change, std::slice::from_ref(signed)).expect("honest order");
+        }
+        for &i in &order {
+            let (feed, change, signed) = &changes[i];
+            shuffled.receive(*feed, change, std::slice::from_ref(signed)).expect("any order");
+        }
+        prop_assert_eq!(in_order.digest(), shuffled.digest());
+        let everything = Filter { include_closed: true, ..Filter::default() };
+        for offset in offsets {
+            let now = NOW + offset;
+            let view = in_order.view(&everything, now);
+            prop_assert_eq!(&shuffled.view(&everything, now), &view);
+            prop_assert_eq!(
+                shuffled.page(&Filter::default(), now, 0, 50),
+                in_order.page(&Filter::default(), now, 0, 50)
+            );
+            prop_assert_eq!(shuffled.stats(now), in_order.stats(now));
+            for p in &view {
+                prop_assert!(p.created_at <= now);
+                prop_assert!(
+                    p.expires_at <= now + MAX_CLOCK_AHEAD_SECS + p.urgency.max_lifetime()
+                );
+                if p.created_at < now {
+                    // Not clamped: the lifetime counts from the date shown.
+                    prop_assert!(p.expires_at <= p.created_at + p.urgency.max_lifetime());
+                }
+                prop_assert!(p.responses.iter().all(|r| r.at <= now));
+                // The look-alike names are flagged: Marie and her three doubles.
+                prop_assert_eq!(p.author_name_lookalike, p.author_name.as_deref() != Some("Karim"));
+            }
+        }
+    }
+}

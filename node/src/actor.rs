@@ -523,7 +523,9 @@ impl Actor {
             .filter(|r| {
                 !wanted.is_empty()
                     && (r.helper.to_string().starts_with(&wanted)
-                        || r.helper.fmt_short() == wanted
+                        // 20 digits as shown, or any prefix of 8 or more (the 8-digit
+                        // fingerprints shown before): unique among this post's helpers.
+                        || r.helper.matches_fingerprint(&wanted)
                         || r.helper_name
                             .as_deref()
                             .is_some_and(|n| n.to_lowercase() == wanted))

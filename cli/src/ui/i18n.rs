@@ -579,8 +579,11 @@ pub(crate) fn text_error(lang: Lang, e: &TextError) -> String {
         (Lang::Fr, TextError::ControlCharacters { field: f }) => {
             format!("{} : contient des caractères invisibles.", field(lang, *f))
         }
-        (Lang::Fr, TextError::Expiry) => {
-            "La date d'expiration doit être dans les 90 prochains jours.".into()
+        (Lang::Fr, TextError::Expiry { max_days }) => {
+            let jours = if *max_days == 1 { "jour" } else { "jours" };
+            format!(
+                "La date d'expiration doit venir après maintenant, et au plus {max_days} {jours} plus tard pour cette urgence."
+            )
         }
         (Lang::En, TextError::Empty { field: f }) => {
             format!("{}: this field is empty.", field(lang, *f))
@@ -602,7 +605,12 @@ pub(crate) fn text_error(lang: Lang, e: &TextError) -> String {
         (Lang::En, TextError::ControlCharacters { field: f }) => {
             format!("{}: contains invisible characters.", field(lang, *f))
         }
-        (Lang::En, TextError::Expiry) => "The expiry must be within the next 90 days.".into(),
+        (Lang::En, TextError::Expiry { max_days }) => {
+            let days = if *max_days == 1 { "day" } else { "days" };
+            format!(
+                "The expiry must be after now, and at most {max_days} {days} ahead for this urgency."
+            )
+        }
         (_, other) => other.to_string(),
     }
 }

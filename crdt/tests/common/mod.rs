@@ -3,8 +3,10 @@
 
 #![allow(dead_code, unreachable_pub)]
 
-use entraide_crdt::automerge::transaction::{CommitOptions, Transactable};
-use entraide_crdt::automerge::{ActorId, Automerge, ChangeHash, ROOT, ReadDoc};
+use entraide_crdt::automerge::transaction::{CommitOptions, Transactable, Transaction};
+use entraide_crdt::automerge::{
+    ActorId, Automerge, ChangeHash, ObjType, ROOT, ReadDoc, ScalarValue,
+};
 use entraide_crdt::{
     AuthorKey, Board, Category, DeviceId, FeedId, Kind, PostDraft, Session, SessionError,
     SignedHeads, Urgency, Writer,
@@ -60,6 +62,41 @@ impl RawFeed {
         self.change_bytes(hash.expect("a change"))
     }
 
+    /// Commits one change made by `f` (any operations, no rule checked); returns its bytes.
+    pub fn commit(&mut self, f: impl FnOnce(&mut Transaction<'_>)) -> Vec<u8> {
+        let fresh = self.doc.get_heads().is_empty();
+        let mut tx = self.doc.transaction();
+        if fresh {
+            tx.put(ROOT, "format", entraide_crdt::FORMAT).expect("put");
+        }
+        f(&mut tx);
+        let (hash, _) = tx.commit_with(CommitOptions::default().with_time(NOW));
+        self.change_bytes(hash.expect("a change"))
+    }
+
+    /// Commits one change putting a map at root `key` with `fields` (strings are put as
+    /// `Str`, numbers as `Int`) and, if `thanks` is not empty, a `thanks` map; returns its
+    /// bytes. What a modified client writes, with no check at all.
+    pub fn put_map(
+        &mut self,
+        key: &str,
+        fields: &[(&str, ScalarValue)],
+        thanks: &[(String, &str)],
+    ) -> Vec<u8> {
+        self.commit(|tx| {
+            let map = tx.put_object(ROOT, key, ObjType::Map).expect("map");
+            for (field, value) in fields {
+                tx.put(&map, *field, value.clone()).expect("put");
+            }
+            if !thanks.is_empty() {
+                let t = tx.put_object(&map, "thanks", ObjType::Map).expect("thanks");
+                for (helper, message) in thanks {
+                    tx.put(&t, helper.as_str(), *message).expect("put");
+                }
+            }
+        })
+    }
+
     pub fn change_bytes(&self, hash: ChangeHash) -> Vec<u8> {
         self.doc
             .get_change_by_hash(&hash)
@@ -76,6 +113,24 @@ impl RawFeed {
     pub fn signed_by(&self, key: &AuthorKey) -> SignedHeads {
         SignedHeads::sign(key, 0, &self.heads())
     }
+}
+
+/// The fields of an open post as entraide writes them, with the given text and times.
+pub fn post_fields(
+    title: &str,
+    urgency: &str,
+    created_at: i64,
+    expires_at: i64,
+) -> Vec<(&'static str, ScalarValue)> {
+    vec![
+        ("kind", ScalarValue::Str("request".into())),
+        ("category", ScalarValue::Str("food".into())),
+        ("title", ScalarValue::Str(title.into())),
+        ("urgency", ScalarValue::Str(urgency.into())),
+        ("created_at", ScalarValue::Int(created_at)),
+        ("expires_at", ScalarValue::Int(expires_at)),
+        ("state", ScalarValue::Str("open".into())),
+    ]
 }
 
 pub fn feed_of(w: &Writer) -> FeedId {
