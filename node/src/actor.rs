@@ -416,6 +416,9 @@ impl Actor {
             Command::List(filter, reply) => {
                 let _ = reply.send(self.board.view(&filter, now));
             }
+            Command::Page(filter, offset, limit, reply) => {
+                let _ = reply.send(self.board.page(&filter, now, offset, limit));
+            }
             Command::Show(post, reply) => {
                 let result = self
                     .resolve_post(&post)
@@ -437,6 +440,7 @@ impl Actor {
                     community: self.profile.community.tag(),
                     peer_id: self.peer_id().to_string(),
                     identity_file: self.config.data_dir.identity_path(),
+                    name_lookalikes: self.board.lookalikes(&author),
                 });
             }
             Command::Invite(reply) => {

@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use entraide_crdt::{AuthorId, BoardStats, Filter, PostDraft, PostId, PostView, WriteError};
+use entraide_crdt::{
+    AuthorId, BoardPage, BoardStats, Filter, PostDraft, PostId, PostView, WriteError,
+};
 use libp2p::Multiaddr;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -166,6 +168,10 @@ pub struct WhoAmI {
     pub peer_id: String,
     /// Where the identity key file is (to back it up).
     pub identity_file: PathBuf,
+    /// Other residents whose name looks like this one's (same confusable skeleton): only
+    /// the fingerprint tells them apart.
+    #[serde(default)]
+    pub name_lookalikes: Vec<AuthorId>,
 }
 
 /// Something that happened, for live views.
@@ -194,6 +200,7 @@ pub(crate) enum Command {
     ),
     SetName(String, oneshot::Sender<Result<(), NodeError>>),
     List(Box<Filter>, oneshot::Sender<Vec<PostView>>),
+    Page(Box<Filter>, usize, usize, oneshot::Sender<BoardPage>),
     Show(String, oneshot::Sender<Result<PostView, NodeError>>),
     Peers(oneshot::Sender<Vec<PeerInfo>>),
     Status(oneshot::Sender<Status>),
@@ -276,6 +283,19 @@ impl Node {
     /// The posts matching `filter`, in board order.
     pub async fn list(&self, filter: Filter) -> Result<Vec<PostView>, NodeError> {
         self.ask(|tx| Command::List(Box::new(filter), tx)).await
+    }
+
+    /// One page of the board (`offset`, at most `limit` posts), with at most
+    /// [`entraide_crdt::limits::MAX_OPEN_POSTS_SHOWN_PER_AUTHOR`] open posts of any one
+    /// author unless the filter names the author ([`entraide_crdt::Board::page`]).
+    pub async fn page(
+        &self,
+        filter: Filter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<BoardPage, NodeError> {
+        self.ask(|tx| Command::Page(Box::new(filter), offset, limit, tx))
+            .await
     }
 
     /// One post by id or unique prefix.

@@ -197,6 +197,19 @@ pub(crate) struct Strings {
     pub(crate) just_now: &'static str,
     pub(crate) ago: fn(&str) -> String,
     pub(crate) in_future: fn(&str) -> String,
+
+    pub(crate) lookalike: &'static str,
+    pub(crate) lookalike_hint: &'static str,
+    pub(crate) settings_lookalikes: &'static str,
+    pub(crate) page_prev: &'static str,
+    pub(crate) page_next: &'static str,
+    pub(crate) page_of: fn(usize, usize) -> String,
+    pub(crate) more_open_posts: fn(&str) -> String,
+    pub(crate) show_them: &'static str,
+    pub(crate) held_back: fn(&str) -> String,
+    pub(crate) posts_by: &'static str,
+    pub(crate) everyones_posts: &'static str,
+    pub(crate) error_unknown_author: &'static str,
 }
 
 pub(crate) static FR: Strings = Strings {
@@ -333,6 +346,33 @@ pub(crate) static FR: Strings = Strings {
     just_now: "à l'instant",
     ago: |t| format!("il y a {t}"),
     in_future: |t| format!("dans {t}"),
+
+    lookalike: "nom semblable",
+    lookalike_hint: "Un autre voisin a un nom qui ressemble à celui-ci : regardez l'empreinte pour savoir qui est qui.",
+    settings_lookalikes: "D'autres voisins ont un nom qui ressemble au vôtre ; seule l'empreinte vous distingue :",
+    page_prev: "← Page précédente",
+    page_next: "Page suivante →",
+    page_of: |n, m| format!("Page {n} sur {m}"),
+    more_open_posts: |n| {
+        if n == "1" {
+            "a 1 autre annonce ouverte, cachée ici.".into()
+        } else {
+            format!("a {n} autres annonces ouvertes, cachées ici.")
+        }
+    },
+    show_them: "Les voir",
+    held_back: |n| {
+        if n == "1" {
+            "1 annonce datée de plus de deux jours dans le futur (l'horloge d'un voisin avance) n'est pas montrée.".into()
+        } else {
+            format!(
+                "{n} annonces datées de plus de deux jours dans le futur (l'horloge d'un voisin avance) ne sont pas montrées."
+            )
+        }
+    },
+    posts_by: "Annonces de",
+    everyones_posts: "Voir les annonces de tout le monde",
+    error_unknown_author: "Ce voisin n'est pas connu ici (l'adresse de la page est peut-être abîmée).",
 };
 
 pub(crate) static EN: Strings = Strings {
@@ -469,6 +509,34 @@ pub(crate) static EN: Strings = Strings {
     just_now: "just now",
     ago: |t| format!("{t} ago"),
     in_future: |t| format!("in {t}"),
+
+    lookalike: "similar name",
+    lookalike_hint: "Another neighbour has a name that looks like this one: check the fingerprint to know who is who.",
+    settings_lookalikes: "Other neighbours have a name that looks like yours; only the fingerprint tells you apart:",
+    page_prev: "← Previous page",
+    page_next: "Next page →",
+    page_of: |n, m| format!("Page {n} of {m}"),
+    more_open_posts: |n| {
+        if n == "1" {
+            "has 1 more open post, hidden here.".into()
+        } else {
+            format!("has {n} more open posts, hidden here.")
+        }
+    },
+    show_them: "Show them",
+    held_back: |n| {
+        if n == "1" {
+            "1 post dated more than two days ahead (a neighbour's clock is fast) is not shown."
+                .into()
+        } else {
+            format!(
+                "{n} posts dated more than two days ahead (a neighbour's clock is fast) are not shown."
+            )
+        }
+    },
+    posts_by: "Posts by",
+    everyones_posts: "See everyone's posts",
+    error_unknown_author: "This neighbour is not known here (the page's address may be damaged).",
 };
 
 pub(crate) fn kind(lang: Lang, k: Kind) -> &'static str {
@@ -637,6 +705,24 @@ pub(crate) fn relative(lang: Lang, at: i64, now: i64) -> String {
 }
 
 /// "synchronised with 4 neighbours, 2 minutes ago".
+/// A count with the language's thousands separator: `1 990` (a narrow no-break space) in
+/// French, `1,990` in English.
+pub(crate) fn number(lang: Lang, n: usize) -> String {
+    let digits = n.to_string();
+    let sep = match lang {
+        Lang::Fr => "\u{202f}",
+        Lang::En => ",",
+    };
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push_str(sep);
+        }
+        out.push(c);
+    }
+    out
+}
+
 pub(crate) fn synced_with(lang: Lang, peers: usize, when: &str) -> String {
     match (lang, peers) {
         (Lang::Fr, 0 | 1) => format!("Synchronisé avec 1 voisin, {when}"),
@@ -649,6 +735,15 @@ pub(crate) fn synced_with(lang: Lang, peers: usize, when: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_have_each_language_s_thousands_separator() {
+        assert_eq!(number(Lang::En, 7), "7");
+        assert_eq!(number(Lang::En, 1_990), "1,990");
+        assert_eq!(number(Lang::En, 1_234_567), "1,234,567");
+        assert_eq!(number(Lang::Fr, 1_990), "1\u{202f}990");
+        assert_eq!(number(Lang::Fr, 100), "100");
+    }
 
     #[test]
     fn accept_language_picks_french_or_english() {

@@ -23,6 +23,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use entraide_crdt::limits::BOARD_PAGE_SIZE;
 use entraide_crdt::{Category, Filter, Kind, PostDraft, TextError, Urgency, WriteError};
 use entraide_node::store::StoreError;
 use entraide_node::{Node, NodeError};
@@ -294,10 +295,31 @@ struct BoardQuery {
     q: String,
     #[serde(default)]
     all: String,
+    /// Only this author's posts (64 hex digits).
+    #[serde(default)]
+    author: String,
+    /// The page, 1 for the first.
+    #[serde(default)]
+    page: String,
 }
 
 async fn board(State(ui): State<Ui>, headers: HeaderMap, Query(q): Query<BoardQuery>) -> Response {
     let lang = lang_of(&headers);
+    let author = match q.author.trim() {
+        "" => None,
+        hex => match hex.parse() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                return error_page(
+                    &ui,
+                    lang,
+                    StatusCode::BAD_REQUEST,
+                    lang.t().error_unknown_author,
+                )
+                .await;
+            }
+        },
+    };
     let f = BoardFilters {
         kind: q.kind.parse().ok(),
         category: q.category.parse().ok(),
@@ -305,6 +327,7 @@ async fn board(State(ui): State<Ui>, headers: HeaderMap, Query(q): Query<BoardQu
         area: q.area.clone(),
         q: q.q.clone(),
         all: !q.all.is_empty(),
+        author,
     };
     let filter = Filter {
         kind: f.kind,
@@ -313,10 +336,17 @@ async fn board(State(ui): State<Ui>, headers: HeaderMap, Query(q): Query<BoardQu
         area: Some(f.area.clone()).filter(|a| !a.trim().is_empty()),
         text: Some(f.q.clone()).filter(|a| !a.trim().is_empty()),
         include_closed: f.all,
+        author: f.author,
         ..Filter::default()
     };
-    let posts = ui.node.list(filter).await.unwrap_or_default();
-    let body = pages::board(lang, &posts, &f, now());
+    let number = q.page.trim().parse::<usize>().unwrap_or(1).max(1);
+    let size = BOARD_PAGE_SIZE;
+    let offset = (number - 1).saturating_mul(size);
+    let page = match ui.node.page(filter, offset, size).await {
+        Ok(p) => p,
+        Err(e) => return node_error(&ui, lang, e).await,
+    };
+    let body = pages::board(lang, &page, &f, number, now());
     render(
         &ui,
         lang,

@@ -2,7 +2,8 @@
 
 use std::fmt::Write;
 
-use entraide_crdt::{AuthorId, Category, Kind, PostView, Status, Urgency};
+use entraide_crdt::limits::BOARD_PAGE_SIZE;
+use entraide_crdt::{AuthorId, BoardPage, Category, Kind, PostView, Status, Urgency};
 use entraide_node::{PeerInfo, Status as NodeStatus, WhoAmI};
 
 use super::html::esc;
@@ -13,15 +14,38 @@ pub(crate) struct Viewer {
     pub(crate) author: AuthorId,
 }
 
-fn name_or_short(name: &Option<String>, id: &AuthorId) -> String {
+/// A neighbour as pages name them: their name and fingerprint, and a warning when another
+/// neighbour's name looks the same (only the fingerprint tells them apart then).
+fn name_or_short(lang: Lang, name: &Option<String>, id: &AuthorId, lookalike: bool) -> String {
+    let warning = if lookalike && name.is_some() {
+        format!(
+            r#" <span class="lookalike" title="{title}">⚠ {text}</span>"#,
+            title = esc(lang.t().lookalike_hint),
+            text = esc(lang.t().lookalike),
+        )
+    } else {
+        String::new()
+    };
     match name {
         Some(n) => format!(
-            "{} <span class=\"fp\">{}</span>",
+            "{} <span class=\"fp\">{}</span>{warning}",
             esc(n),
             esc(&id.fmt_short())
         ),
         None => format!("<span class=\"fp\">{}</span>", esc(&id.fmt_short())),
     }
+}
+
+/// A helper of `p` as pages name them (their name and look-alike flag come with their
+/// response).
+fn helper_name(lang: Lang, p: &PostView, helper: &AuthorId) -> String {
+    let response = p.responses.iter().find(|r| r.helper == *helper);
+    name_or_short(
+        lang,
+        &response.and_then(|r| r.helper_name.clone()),
+        helper,
+        response.is_some_and(|r| r.helper_name_lookalike),
+    )
 }
 
 fn helpers_count(lang: Lang, n: usize) -> String {
@@ -60,7 +84,7 @@ fn card(lang: Lang, p: &PostView, now: i64) -> String {
         urgency = esc(i18n::urgency(lang, p.urgency)),
         title = esc(&p.title),
         by = esc(t.by),
-        author = name_or_short(&p.author_name, &p.author),
+        author = name_or_short(lang, &p.author_name, &p.author, p.author_name_lookalike),
         created = p.created_at,
         age = esc(&i18n::relative(lang, p.created_at, now)),
         status_code = p.status.as_str(),
@@ -94,6 +118,29 @@ pub(crate) struct BoardFilters {
     pub(crate) area: String,
     pub(crate) q: String,
     pub(crate) all: bool,
+    /// Only this neighbour's posts (then none of theirs is hidden).
+    pub(crate) author: Option<AuthorId>,
+}
+
+/// The query string of the board's address, as the filter form writes it.
+#[derive(serde::Serialize)]
+struct BoardLink<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    category: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    urgency: Option<&'a str>,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    area: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    q: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    all: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    author: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page: Option<usize>,
 }
 
 impl BoardFilters {
@@ -104,7 +151,86 @@ impl BoardFilters {
             && self.area.trim().is_empty()
             && self.q.trim().is_empty()
             && !self.all
+            && self.author.is_none()
     }
+
+    /// The board's address with these filters, `author` instead of this one's, on page
+    /// `page` (1 is the first).
+    fn link(&self, author: Option<AuthorId>, page: usize) -> String {
+        let query = serde_urlencoded::to_string(BoardLink {
+            kind: self.kind.map(Kind::as_str),
+            category: self.category.map(Category::as_str),
+            urgency: self.urgency.map(Urgency::as_str),
+            area: self.area.trim(),
+            q: self.q.trim(),
+            all: self.all.then_some("1"),
+            author: author.map(|a| a.to_string()),
+            page: (page > 1).then_some(page),
+        })
+        .unwrap_or_default();
+        if query.is_empty() {
+            "/".into()
+        } else {
+            format!("/?{query}")
+        }
+    }
+}
+
+/// Below the cards: the page links, who has more posts than the board shows, and posts
+/// held back for their dates.
+fn board_footer(lang: Lang, page: &BoardPage, f: &BoardFilters, number: usize) -> String {
+    let t = lang.t();
+    let mut out = String::new();
+    let size = BOARD_PAGE_SIZE.max(1);
+    let pages = page.total.div_ceil(size).max(1);
+    if pages > 1 {
+        let prev = if number > 1 {
+            format!(
+                r#"<a id="page-prev" rel="prev" href="{}">{}</a>"#,
+                esc(&f.link(f.author, number - 1)),
+                esc(t.page_prev)
+            )
+        } else {
+            String::new()
+        };
+        let next = if number < pages {
+            format!(
+                r#"<a id="page-next" rel="next" href="{}">{}</a>"#,
+                esc(&f.link(f.author, number + 1)),
+                esc(t.page_next)
+            )
+        } else {
+            String::new()
+        };
+        let _ = write!(
+            out,
+            r#"<nav class="pages" aria-label="{of}"><span id="page-of">{of}</span> {prev} {next}</nav>"#,
+            of = esc(&(t.page_of)(number, pages)),
+        );
+    }
+    if !page.capped.is_empty() {
+        out.push_str(r#"<ul id="capped" class="capped">"#);
+        for c in &page.capped {
+            let _ = write!(
+                out,
+                r#"<li data-author="{id}">{who} {more} <a href="{link}">{show}</a></li>"#,
+                id = c.author,
+                who = name_or_short(lang, &c.author_name, &c.author, c.author_name_lookalike),
+                more = esc(&(t.more_open_posts)(&i18n::number(lang, c.hidden))),
+                link = esc(&f.link(Some(c.author), 1)),
+                show = esc(t.show_them),
+            );
+        }
+        out.push_str("</ul>");
+    }
+    if page.held_back > 0 {
+        let _ = write!(
+            out,
+            r#"<p id="held-back" class="hint">{}</p>"#,
+            esc(&(t.held_back)(&i18n::number(lang, page.held_back)))
+        );
+    }
+    out
 }
 
 fn options<T: Copy + PartialEq>(
@@ -130,8 +256,30 @@ fn options<T: Copy + PartialEq>(
     out
 }
 
-pub(crate) fn board(lang: Lang, posts: &[PostView], f: &BoardFilters, now: i64) -> String {
+/// The board: filters, one page of cards, and what the page leaves out.
+pub(crate) fn board(
+    lang: Lang,
+    page: &BoardPage,
+    f: &BoardFilters,
+    number: usize,
+    now: i64,
+) -> String {
     let t = lang.t();
+    let posts = &page.posts;
+    let by = match (f.author, posts.first()) {
+        (Some(author), first) => {
+            let name = first
+                .map(|p| name_or_short(lang, &p.author_name, &p.author, p.author_name_lookalike))
+                .unwrap_or_else(|| esc(&author.fmt_short()).to_string());
+            format!(
+                r#"<p id="posts-by">{} {name} · <a href="{}">{}</a></p>"#,
+                esc(t.posts_by),
+                esc(&f.link(None, 1)),
+                esc(t.everyones_posts)
+            )
+        }
+        _ => String::new(),
+    };
     let kind_all = if f.kind.is_none() { " selected" } else { "" };
     let cat_all = if f.category.is_none() {
         " selected"
@@ -143,7 +291,7 @@ pub(crate) fn board(lang: Lang, posts: &[PostView], f: &BoardFilters, now: i64) 
         r#"<h1>{title}</h1>
 <details class="filters-box"{open}><summary>{legend}</summary>
 <form class="filters" method="get" action="/" role="search">
-<fieldset><legend class="visually-hidden">{legend}</legend>
+<fieldset><legend class="visually-hidden">{legend}</legend>{author_field}
 <p><label for="f-kind">{kind_label}</label> <select id="f-kind" name="kind"><option value=""{kind_all}>{all}</option>{kinds}</select></p>
 <p><label for="f-category">{cat_label}</label> <select id="f-category" name="category"><option value=""{cat_all}>{all}</option>{cats}</select></p>
 <p><label for="f-urgency">{urg_label}</label> <select id="f-urgency" name="urgency"><option value=""{urg_all}>{all}</option>{urgs}</select></p>
@@ -154,7 +302,12 @@ pub(crate) fn board(lang: Lang, posts: &[PostView], f: &BoardFilters, now: i64) 
 </fieldset>
 </form>
 </details>
-{cards}"#,
+{by}{cards}{footer}"#,
+        footer = board_footer(lang, page, f, number),
+        author_field = match f.author {
+            Some(a) => format!(r#"<input type="hidden" name="author" value="{a}">"#),
+            None => String::new(),
+        },
         title = esc(t.board_title),
         legend = esc(t.filter_legend),
         open = if f.is_empty() { "" } else { " open" },
@@ -358,7 +511,7 @@ pub(crate) fn post(
         title = esc(&p.title),
         status = esc(i18n::status(lang, p.status)),
         by_label = esc(t.by),
-        author = name_or_short(&p.author_name, &p.author),
+        author = name_or_short(lang, &p.author_name, &p.author, p.author_name_lookalike),
         posted = esc(t.post_posted),
         age = esc(&i18n::relative(lang, p.created_at, now)),
         expires = esc(t.post_expires),
@@ -368,16 +521,11 @@ pub(crate) fn post(
         let _ = write!(out, r#"<p class="you">{}</p>"#, esc(t.post_your_post));
     }
     if let Some(helper) = &p.accepted {
-        let name = p
-            .responses
-            .iter()
-            .find(|r| r.helper == *helper)
-            .and_then(|r| r.helper_name.clone());
         let _ = write!(
             out,
             r#"<p class="accepted">{} {}</p>"#,
             esc(t.post_accepted_helper),
-            name_or_short(&name, helper)
+            helper_name(lang, p, helper)
         );
     }
     let _ = write!(
@@ -395,7 +543,7 @@ pub(crate) fn post(
             out,
             r#"<li class="response" data-helper="{helper}"><p><strong>{who}</strong> · <time datetime="{at}">{age}</time>{mark}</p>{message}"#,
             helper = r.helper,
-            who = name_or_short(&r.helper_name, &r.helper),
+            who = name_or_short(lang, &r.helper_name, &r.helper, r.helper_name_lookalike),
             at = r.at,
             age = esc(&i18n::relative(lang, r.at, now)),
             mark = if accepted {
@@ -446,15 +594,10 @@ pub(crate) fn post(
             esc(t.thanks_given)
         );
         for (helper, message) in &p.thanks {
-            let name = p
-                .responses
-                .iter()
-                .find(|r| r.helper == *helper)
-                .and_then(|r| r.helper_name.clone());
             let _ = write!(
                 out,
                 "<li>{} : {}</li>",
-                name_or_short(&name, helper),
+                helper_name(lang, p, helper),
                 esc(message)
             );
         }
@@ -656,6 +799,20 @@ pub(crate) fn settings(lang: Lang, page: &SettingsPage<'_>) -> String {
         ),
         _ => String::new(),
     };
+    let lookalikes = if who.name_lookalikes.is_empty() {
+        String::new()
+    } else {
+        let fps: Vec<String> = who
+            .name_lookalikes
+            .iter()
+            .map(|a| format!(r#"<span class="fp">{}</span>"#, esc(&a.fmt_short())))
+            .collect();
+        format!(
+            r#"<p class="warning" id="name-lookalikes">{} {}</p>"#,
+            esc(t.settings_lookalikes),
+            fps.join(", ")
+        )
+    };
     let others_out = if page.others_signed_out {
         format!(
             r#"<p class="saved" role="status">{}</p>"#,
@@ -670,7 +827,7 @@ pub(crate) fn settings(lang: Lang, page: &SettingsPage<'_>) -> String {
 <p><label for="f-name">{name_label}</label><br><input id="f-name" name="name" required maxlength="40" value="{name}"></p>
 <p><button type="submit" data-action="save-name">{save}</button></p></form>
 <section><h2>{lang_title}</h2><p><a href="/lang/fr?back=/settings" lang="fr" hreflang="fr">Français</a> · <a href="/lang/en?back=/settings" lang="en" hreflang="en">English</a></p></section>
-<section><h2>{id_title}</h2><p>{fp_label} : <strong class="fp">{fp}</strong></p><p>{id_text}</p><p><code id="identity-file">{file}</code></p><p>{backup}</p></section>
+<section><h2>{id_title}</h2><p>{fp_label} : <strong class="fp">{fp}</strong></p>{lookalikes}<p>{id_text}</p><p><code id="identity-file">{file}</code></p><p>{backup}</p></section>
 <section id="sessions"><h2>{sessions_title}</h2>{others_out}<ul><li>{here} : <strong id="sessions-here">{n_here}</strong></li><li>{lan} : <strong id="sessions-lan">{n_lan}</strong></li></ul>
 <form id="signout-others-form" method="post" action="/signout-others">{csrf}<p><button type="submit" data-action="sign-out-others">{sign_out_others}</button></p></form>
 <form id="signout-form" method="post" action="/signout">{csrf}<p><button type="submit" class="secondary" data-action="sign-out">{sign_out}</button></p></form></section>"#,
