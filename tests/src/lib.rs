@@ -236,6 +236,14 @@ impl TestNode {
         Ok(format!("http://{address}"))
     }
 
+    /// The community this node belongs to (read from its data directory), as a member
+    /// who was given the invite code holds it.
+    pub fn community(&self) -> Result<entraide_node::community::Community> {
+        Ok(entraide_node::data_dir::DataDir::new(self.data_dir())
+            .load()?
+            .community)
+    }
+
     /// A new one-time address that signs a browser of this computer in to the running
     /// node's page (`entraide open --print`).
     pub fn signin_url(&self) -> Result<String> {

@@ -17,7 +17,6 @@ use entraide_crdt::{
     AuthorId, AuthorKey, Board, Category, DeviceId, FeedId, Kind, PostDraft, SignedHeads, Urgency,
     Writer,
 };
-use entraide_node::community::Community;
 use entraide_tests::TestNode;
 use entraide_tests::hostile::{Attacker, Seen};
 use futures::AsyncWriteExt as _;
@@ -226,16 +225,7 @@ fn a_hostile_member_gets_nothing_in_and_honest_nodes_keep_syncing() {
     while !b.has_post(&victim) {
         std::thread::sleep(Duration::from_millis(10));
     }
-    let secret = std::fs::read_to_string(a.node.data_dir().join("community.key")).unwrap();
-    let secret = secret
-        .lines()
-        .find_map(|l| l.strip_prefix("secret: "))
-        .unwrap()
-        .trim()
-        .to_owned();
-    let mut bytes = [0u8; 32];
-    hex::decode_to_slice(&secret, &mut bytes).unwrap();
-    let community = Community::from_secret(bytes);
+    let community = a.node.community().unwrap();
 
     let baseline = (0..5)
         .map(|i| latency(&a, &b, &format!("baseline {i}")).unwrap())

@@ -11,7 +11,6 @@ use entraide_crdt::automerge::transaction::{CommitOptions, Transactable, Transac
 use entraide_crdt::automerge::{ActorId, Automerge, ObjType, ROOT, ReadDoc};
 use entraide_crdt::wire::Push;
 use entraide_crdt::{AuthorId, AuthorKey, FeedId, SignedHeads};
-use entraide_node::community::Community;
 use entraide_tests::TestNode;
 use entraide_tests::hostile::Attacker;
 use serde_json::Value;
@@ -105,19 +104,6 @@ fn put_post(tx: &mut Transaction<'_>, nonce: &mut u64, p: &RawPost<'_>) {
     tx.put(&post, "expires_at", p.expires_at).unwrap();
 }
 
-fn community_of(n: &TestNode) -> Community {
-    let text = std::fs::read_to_string(n.data_dir().join("community.key")).unwrap();
-    let hex_secret = text
-        .lines()
-        .find_map(|l| l.strip_prefix("secret: "))
-        .unwrap()
-        .trim()
-        .to_owned();
-    let mut secret = [0u8; 32];
-    hex::decode_to_slice(&hex_secret, &mut secret).unwrap();
-    Community::from_secret(secret)
-}
-
 fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
     let start = Instant::now();
     while !check() {
@@ -148,7 +134,7 @@ fn a_modified_client_s_dates_escapes_look_alike_name_and_flood_stay_harmless() {
         .enable_all()
         .build()
         .unwrap();
-    let mut att = Attacker::new_in(&rt, &community_of(&marie), [77; 32]).unwrap();
+    let mut att = Attacker::new_in(&rt, &marie.community().unwrap(), [77; 32]).unwrap();
     rt.block_on(att.connect(&address, peer)).unwrap();
     let mut feed = RawFeed::new(att.seed);
     let mallory = feed.author.to_string();
