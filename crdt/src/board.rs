@@ -38,6 +38,25 @@ pub struct BoardStats {
     pub held_back: usize,
 }
 
+/// Why what a person typed does not name exactly one post or helper. Each message says
+/// what to type instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResolveError {
+    /// No post id starts with the text.
+    #[error("no post matches `{0}`")]
+    NoSuchPost(String),
+    /// Several post ids start with the text.
+    #[error("`{0}` matches several posts: type more of the id")]
+    AmbiguousPost(String),
+    /// No helper of the post matches.
+    #[error("no neighbour who offered help matches `{0}`")]
+    NoSuchHelper(String),
+    /// Several helpers of the post match.
+    #[error("no neighbour who offered help matches `{0} (several match)`")]
+    SeveralHelpers(String),
+}
+
 /// The posts that match a filter, before paging.
 struct Matching {
     /// In board order.
@@ -367,6 +386,58 @@ impl Board {
         found.sort();
         found.dedup();
         found
+    }
+
+    /// The one post whose id starts with what a person typed (`f95b`, a whole id), for
+    /// commands that name a post by hand.
+    pub fn resolve_post(&self, typed: &str) -> Result<PostId, ResolveError> {
+        let typed = typed.trim();
+        if typed.is_empty() {
+            return Err(ResolveError::NoSuchPost(typed.into()));
+        }
+        match self.find_posts(typed).as_slice() {
+            [] => Err(ResolveError::NoSuchPost(typed.into())),
+            [one] => Ok(*one),
+            _ => Err(ResolveError::AmbiguousPost(typed.into())),
+        }
+    }
+
+    /// The one helper of `post` that what a person typed names: the start of their author
+    /// id, their fingerprint (or its first 8 digits or more), or their display name
+    /// (case-insensitive), among those who responded. A whole author id of someone who did
+    /// not respond is returned as is, so that the write says why it is refused.
+    pub fn resolve_helper(
+        &self,
+        post: PostId,
+        typed: &str,
+        now: Timestamp,
+    ) -> Result<AuthorId, ResolveError> {
+        let wanted = typed.trim().to_lowercase();
+        let view = self
+            .post(post, now)
+            .ok_or_else(|| ResolveError::NoSuchPost(post.to_string()))?;
+        let matches: Vec<AuthorId> = view
+            .responses
+            .iter()
+            .filter(|r| {
+                !wanted.is_empty()
+                    && (r.helper.to_string().starts_with(&wanted)
+                        // 20 digits as shown, or any prefix of 8 or more (the 8-digit
+                        // fingerprints shown before): unique among this post's helpers.
+                        || r.helper.matches_fingerprint(&wanted)
+                        || r.helper_name
+                            .as_deref()
+                            .is_some_and(|n| n.to_lowercase() == wanted))
+            })
+            .map(|r| r.helper)
+            .collect();
+        match matches.as_slice() {
+            [one] => Ok(*one),
+            [] => wanted
+                .parse()
+                .map_err(|_| ResolveError::NoSuchHelper(typed.trim().into())),
+            _ => Err(ResolveError::SeveralHelpers(typed.trim().into())),
+        }
     }
 
     fn author_of(&self, post: PostId) -> Option<AuthorId> {

@@ -80,6 +80,7 @@ mod contained;
 mod content;
 mod feed;
 mod fixed_bytes;
+mod leb128;
 pub mod limits;
 mod post;
 mod session;
@@ -92,7 +93,7 @@ pub mod wire;
 pub use author::{
     ACTOR_ID_LEN, AuthorId, AuthorKey, DeviceId, MIN_FINGERPRINT_DIGITS, ParseAuthorIdError, Writer,
 };
-pub use board::{Board, BoardStats};
+pub use board::{Board, BoardStats, ResolveError};
 pub use content::{FORMAT, FeedContent, PostState, StoredPost, StoredResponse};
 pub use feed::{Applied, Feed, LoadError, LocalChange, WriteError};
 pub use post::{

@@ -23,6 +23,7 @@ use automerge::sync::{self, ChunkList, SyncDoc};
 
 use crate::board::Board;
 use crate::contained::contained;
+use crate::leb128::take_uleb128;
 use crate::limits::{MAX_FEEDS, MAX_FRAME_BYTES};
 use crate::signed_heads::{FeedId, Hash};
 use crate::validation::ValidationFailure;
@@ -408,25 +409,15 @@ const MAX_BLOOM_BITS_PER_ENTRY: u64 = 64;
 /// with entries but no bits makes automerge divide by zero, and a huge probe count makes
 /// it allocate without bound (fuzzing found the first).
 fn check_bloom(bytes: &[u8]) -> Result<(), &'static str> {
-    fn leb128(bytes: &mut &[u8]) -> Option<u64> {
-        let mut value = 0u64;
-        for shift in (0..64).step_by(7) {
-            let (&byte, rest) = bytes.split_first()?;
-            *bytes = rest;
-            value |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Some(value);
-            }
-        }
-        None
-    }
     if bytes.is_empty() {
         return Ok(());
     }
     let mut rest = bytes;
-    let (Some(entries), Some(bits_per_entry), Some(probes)) =
-        (leb128(&mut rest), leb128(&mut rest), leb128(&mut rest))
-    else {
+    let (Some(entries), Some(bits_per_entry), Some(probes)) = (
+        take_uleb128(&mut rest),
+        take_uleb128(&mut rest),
+        take_uleb128(&mut rest),
+    ) else {
         return Err("a Bloom filter that does not decode");
     };
     if entries == 0 {

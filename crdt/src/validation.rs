@@ -11,6 +11,7 @@ use automerge::{Automerge, Change, ChangeHash};
 use crate::author::AuthorId;
 use crate::contained::contained;
 use crate::feed::Feed;
+use crate::leb128::read_uleb128;
 use crate::limits::{
     MAX_CHANGE_BYTES, MAX_CHANGES_PER_BATCH, MAX_DOCUMENT_BYTES, MAX_PENDING_CHANGES,
     MAX_SIGNED_HEADS_PER_FEED,
@@ -170,7 +171,7 @@ pub(crate) fn split_chunks(mut data: &[u8]) -> Result<Vec<(u8, &[u8])>, Validati
         }
         let kind = data[8];
         let (len, leb_len) =
-            read_leb128(&data[9..]).ok_or_else(|| undecodable("bad chunk length"))?;
+            read_uleb128(&data[9..]).ok_or_else(|| undecodable("bad chunk length"))?;
         let total = usize::try_from(len)
             .ok()
             .and_then(|len| len.checked_add(9 + leb_len))
@@ -182,23 +183,11 @@ pub(crate) fn split_chunks(mut data: &[u8]) -> Result<Vec<(u8, &[u8])>, Validati
     Ok(out)
 }
 
-fn read_leb128(bytes: &[u8]) -> Option<(u64, usize)> {
-    let mut value: u64 = 0;
-    for (i, b) in bytes.iter().enumerate().take(10) {
-        let low = u64::from(b & 0x7f);
-        value |= low.checked_shl(7 * i as u32)?;
-        if b & 0x80 == 0 {
-            return Some((value, i + 1));
-        }
-    }
-    None
-}
-
 /// Refuses a compressed change chunk that inflates beyond [`MAX_CHANGE_BYTES`], reading
 /// at most one byte more than that.
 fn check_inflated_size(chunk: &[u8]) -> Result<(), ValidationFailure> {
     use std::io::Read;
-    let (_, leb_len) = read_leb128(&chunk[9..]).ok_or_else(|| ValidationFailure::Undecodable {
+    let (_, leb_len) = read_uleb128(&chunk[9..]).ok_or_else(|| ValidationFailure::Undecodable {
         reason: "bad chunk length".into(),
     })?;
     let data = &chunk[9 + leb_len..];
@@ -257,7 +246,9 @@ fn decode(data: &[u8]) -> Result<(Vec<Change>, Option<Automerge>), ValidationFai
                     .map_err(|e| {
                         let reason = e.to_string();
                         // What automerge's own `save()` can write for a feed it accepted
-                        // (see `InconsistentDocument`): not proof against the sender.
+                        // (see `InconsistentDocument`): not proof against the sender. Its
+                        // error type is private to automerge, so the text is matched;
+                        // tests/regressions.rs `a_document_that_does_not_reload_...` pins it.
                         if reason.contains("error inflating document chunk") {
                             ValidationFailure::InconsistentDocument { reason }
                         } else {

@@ -269,3 +269,82 @@ fn damaged_or_foreign_storage_is_a_clear_error() {
         }
     );
 }
+
+#[test]
+fn posts_and_helpers_are_found_from_what_people_type() {
+    use entraide_crdt::ResolveError;
+    let (marie, karim, lea, nadia) = (writer(1), writer(2), writer(3), writer(4));
+    let mut board = Board::new();
+    board.set_name(&karim, "Karim", NOW).unwrap();
+    board.set_name(&lea, "Léa", NOW).unwrap();
+    board.set_name(&nadia, "Karim", NOW).unwrap();
+    let (post, _) = board
+        .post_new(&marie, [1; 8], &draft("Water"), NOW)
+        .unwrap();
+    let (other, _) = board
+        .post_new(&marie, [2; 8], &draft("Bread"), NOW)
+        .unwrap();
+
+    // A post by any unique start of its id, spaces and case aside.
+    let id = post.to_string();
+    assert_eq!(board.resolve_post(&id), Ok(post));
+    assert_eq!(
+        board.resolve_post(&format!("  {}  ", &id[..6].to_uppercase())),
+        Ok(post)
+    );
+    // Seventeen posts: two of them start with the same hex digit.
+    let mut firsts = std::collections::BTreeMap::new();
+    let mut shared = None;
+    for n in 3..20u8 {
+        let (p, _) = board.post_new(&marie, [n; 8], &draft("More"), NOW).unwrap();
+        let first = p.to_string()[..1].to_owned();
+        if firsts.insert(first.clone(), p).is_some() {
+            shared = Some(first);
+        }
+    }
+    let shared = shared.expect("pigeonhole");
+    assert_eq!(
+        board.resolve_post(&shared),
+        Err(ResolveError::AmbiguousPost(shared.clone()))
+    );
+    assert_eq!(
+        board.resolve_post("zz"),
+        Err(ResolveError::NoSuchPost("zz".into()))
+    );
+    assert_eq!(
+        board.resolve_post("   "),
+        Err(ResolveError::NoSuchPost(String::new()))
+    );
+
+    // Helpers among those who responded: by name, fingerprint (whole or 8 digits), id.
+    board.respond(&karim, post, "", NOW).unwrap();
+    board.respond(&lea, post, "", NOW).unwrap();
+    let k = karim.author();
+    assert_eq!(board.resolve_helper(post, "léa", NOW), Ok(lea.author()));
+    assert_eq!(board.resolve_helper(post, "KARIM", NOW), Ok(k));
+    assert_eq!(board.resolve_helper(post, &k.fmt_short(), NOW), Ok(k));
+    assert_eq!(board.resolve_helper(post, &k.fmt_short()[..9], NOW), Ok(k));
+    assert_eq!(board.resolve_helper(post, &k.to_string()[..5], NOW), Ok(k));
+    assert_eq!(
+        board.resolve_helper(post, "Paul", NOW),
+        Err(ResolveError::NoSuchHelper("Paul".into()))
+    );
+    // Someone who did not respond, named by their whole id: returned, for the write to
+    // refuse with its reason.
+    let n = nadia.author();
+    assert_eq!(board.resolve_helper(post, &n.to_string(), NOW), Ok(n));
+    assert!(matches!(
+        board.accept(&marie, post, n, NOW),
+        Err(WriteError::NotAHelper(..))
+    ));
+    // Two helpers named alike: neither is picked.
+    board.respond(&nadia, post, "", NOW).unwrap();
+    assert_eq!(
+        board.resolve_helper(post, "karim", NOW),
+        Err(ResolveError::SeveralHelpers("karim".into()))
+    );
+    assert_eq!(
+        board.resolve_helper(other, "karim", NOW),
+        Err(ResolveError::NoSuchHelper("karim".into()))
+    );
+}

@@ -94,7 +94,7 @@ impl IntoResponse for ApiError {
             NodeError::Write(WriteError::UnknownPost(_)) | NodeError::NoSuchPost(_) => {
                 StatusCode::NOT_FOUND
             }
-            NodeError::Write(_) | NodeError::NoSuchHelper(_) | NodeError::Dial(..) => {
+            NodeError::Write(_) | NodeError::NoSuchHelper(_) | NodeError::Dial { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             NodeError::AmbiguousPost(_) => StatusCode::CONFLICT,

@@ -88,7 +88,30 @@ const INVITE_VERSION: u8 = 1;
 /// Most addresses an invite carries (keeps the QR code small).
 pub const MAX_INVITE_ADDRESSES: usize = 4;
 
+/// Most addresses an invite made by a node carries ([`Invite::for_node`]): two keeps the
+/// code short enough to type and to scan.
+pub const INVITE_ADDRESSES: usize = 2;
+
 impl Invite {
+    /// The invite a node gives: the community, and the node's listen addresses that a
+    /// neighbour is most likely to reach ([`reach_rank`]): LAN or global IPv4 first, then
+    /// other IPv6; link-local and loopback only when there is nothing better. At most
+    /// [`INVITE_ADDRESSES`], without the peer id (the handshake tells who answers).
+    pub fn for_node(community: Community, listen: &[Multiaddr]) -> Self {
+        let mut ranked: Vec<&Multiaddr> = listen.iter().collect();
+        ranked.sort_by_key(|a| reach_rank(a));
+        let best = ranked.first().map(|a| reach_rank(a)).unwrap_or(0);
+        Self {
+            community,
+            addresses: ranked
+                .into_iter()
+                .filter(|a| reach_rank(a) <= best.max(1))
+                .take(INVITE_ADDRESSES)
+                .cloned()
+                .collect(),
+        }
+    }
+
     /// The code: `ENTRAIDE-` then base32 (RFC 4648, no padding) of
     /// `version (1) || secret (32) || count (1) || (len (1) || multiaddr bytes)* || checksum (4)`,
     /// where the checksum is the first 4 bytes of SHA-256 of everything before it.
@@ -170,9 +193,56 @@ impl Invite {
     }
 }
 
+/// How likely a neighbour reaches this address: 0 IPv4 (on a LAN or beyond), 1 other
+/// IPv6, 2 link-local IPv6, 3 loopback (or no IP at all).
+pub fn reach_rank(addr: &Multiaddr) -> u8 {
+    use libp2p::multiaddr::Protocol;
+    for p in addr.iter() {
+        match p {
+            Protocol::Ip4(ip) if ip.is_loopback() => return 3,
+            Protocol::Ip4(_) => return 0,
+            Protocol::Ip6(ip) if ip.is_loopback() => return 3,
+            Protocol::Ip6(ip) if (ip.segments()[0] & 0xffc0) == 0xfe80 => return 2,
+            Protocol::Ip6(_) => return 1,
+            _ => {}
+        }
+    }
+    3
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn addrs(list: &[&str]) -> Vec<Multiaddr> {
+        list.iter().map(|a| a.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn an_invite_carries_the_two_addresses_a_neighbour_most_likely_reaches() {
+        let c = Community::from_secret([7; 32]);
+        let listen = addrs(&[
+            "/ip4/127.0.0.1/tcp/4747",
+            "/ip6/::1/tcp/4747",
+            "/ip6/fe80::1/tcp/4747",
+            "/ip6/fd00::2/tcp/4747",
+            "/ip4/192.168.1.20/tcp/4747",
+        ]);
+        assert_eq!(
+            Invite::for_node(c.clone(), &listen).addresses,
+            addrs(&["/ip4/192.168.1.20/tcp/4747", "/ip6/fd00::2/tcp/4747"])
+        );
+        // Only loopback and link-local: the best of those, so a test on one machine works.
+        let local = addrs(&["/ip6/fe80::1/tcp/1", "/ip4/127.0.0.1/tcp/1"]);
+        assert_eq!(
+            Invite::for_node(c.clone(), &local).addresses,
+            addrs(&["/ip6/fe80::1/tcp/1"])
+        );
+        let lo = addrs(&["/ip4/127.0.0.1/tcp/1", "/ip6/::1/tcp/1"]);
+        assert_eq!(Invite::for_node(c.clone(), &lo).addresses, lo);
+        assert!(Invite::for_node(c, &[]).addresses.is_empty());
+        assert_eq!(reach_rank(&"/dns4/example.org/tcp/1".parse().unwrap()), 3);
+    }
 
     fn invite() -> Invite {
         Invite {

@@ -9,9 +9,9 @@
 
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-/// Largest frame payload sent or accepted, in bytes (1 MiB). The session protocol sizes its
-/// frames to fit (`entraide_crdt::limits::MAX_FRAME_BYTES` is the same number).
-pub const MAX_FRAME_BYTES: usize = 1 << 20;
+/// Largest frame payload sent or accepted, in bytes (1 MiB): the session protocol's limit,
+/// declared once in [`entraide_crdt::limits`].
+pub const MAX_FRAME_BYTES: usize = entraide_crdt::limits::MAX_FRAME_BYTES;
 
 /// Size of the length prefix, in bytes.
 pub const LENGTH_PREFIX_BYTES: usize = 4;

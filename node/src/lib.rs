@@ -5,8 +5,12 @@ pub mod api;
 pub mod community;
 pub mod data_dir;
 pub mod frame;
+pub mod gossip;
 pub mod net;
+pub mod network;
 pub mod node;
+pub mod peers;
+pub mod session_io;
 pub mod store;
 
 pub use libp2p::Multiaddr;

@@ -28,12 +28,12 @@ use libp2p::{
 };
 use sha2::{Digest as _, Sha256};
 
-/// Largest gossip message payload, in bytes (64 KiB): one CBOR `Push`
-/// (`entraide_crdt::limits::MAX_GOSSIP_BYTES` is the same number). Enforced by
+/// Largest gossip message payload, in bytes (64 KiB): one CBOR `Push`, the limit declared
+/// once in [`entraide_crdt::limits::MAX_GOSSIP_BYTES`]. Enforced by
 /// [`PayloadLimit`] both ways: `publish` of a larger payload fails with
 /// `PublishError::TransformFailed`, and a larger received payload is rejected as invalid
 /// before the application sees it.
-pub const MAX_GOSSIP_MESSAGE_BYTES: usize = 64 * 1024;
+pub const MAX_GOSSIP_MESSAGE_BYTES: usize = entraide_crdt::limits::MAX_GOSSIP_BYTES;
 
 /// Room for gossipsub's own envelope around a payload (protobuf framing, topic, sender,
 /// sequence number, signature: about 200 bytes with an ed25519 key), in bytes.
@@ -48,9 +48,11 @@ pub const GOSSIP_MAX_TRANSMIT_BYTES: usize = MAX_GOSSIP_MESSAGE_BYTES + GOSSIP_E
 /// How often each connection is pinged: the round trip shown to people, and how a
 /// connection that went dead is noticed (a cable pulled, a Wi-Fi cut in two: TCP says
 /// nothing for many minutes). Once a minute keeps an idle neighbourhood quiet (see
-/// docs/benchmarks.md, idle cost); a dead connection is closed at most
-/// `PING_INTERVAL + PING_TIMEOUT` after it died, then mDNS and the redial rounds connect
-/// again as soon as the network is back (see tests/tests/partition.rs).
+/// docs/benchmarks.md, idle cost). libp2p-ping forgives a connection its first failed
+/// ping, so a dead connection is closed 80 to 140 s after it died (the next ping goes out
+/// 0 to `PING_INTERVAL` later, fails after `PING_TIMEOUT`, is forgiven; the one after
+/// fails too): see docs/protocol.md 1.2. Then mDNS and the redial rounds connect again as
+/// soon as the network is back (see tests/tests/partition.rs).
 pub const PING_INTERVAL: Duration = Duration::from_secs(60);
 
 /// How long a ping may go unanswered before its connection is closed. Round trips on a
@@ -167,6 +169,7 @@ impl fmt::Debug for NetConfig {
 
 /// Why the network could not be set up.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum NetError {
     /// The community tag cannot name protocols and topics (empty, too long, or characters
     /// other than ASCII letters, digits and `-`).
@@ -187,6 +190,21 @@ pub enum NetError {
     /// the right to open netlink sockets).
     #[error("cannot start mDNS: {0}")]
     Mdns(#[source] std::io::Error),
+    /// The identity key is not a libp2p ed25519 key.
+    #[error("the identity key cannot be used by the network: {0}")]
+    Identity(#[from] libp2p::identity::DecodingError),
+    /// gossipsub refused the community's topic.
+    #[error("cannot subscribe to the community's topic: {0}")]
+    Subscribe(#[from] gossipsub::SubscriptionError),
+    /// The sync protocol was already taken.
+    #[error("cannot accept sync streams: {0}")]
+    Streams(#[from] libp2p_stream::AlreadyRegistered),
+    /// No listen address was accepted.
+    #[error("could not listen on any address")]
+    NoListener,
+    /// The listeners never reported an address.
+    #[error("no listen address came up")]
+    NoListenAddress,
 }
 
 /// The gossipsub behaviour we run: payloads bounded by [`PayloadLimit`], and only our

@@ -66,7 +66,7 @@ pub enum NodeError {
     /// Several posts match a short id.
     #[error("`{0}` matches several posts: type more of the id")]
     AmbiguousPost(String),
-    /// No neighbour matches.
+    /// No neighbour matches (or several do).
     #[error("no neighbour who offered help matches `{0}`")]
     NoSuchHelper(String),
     /// The data directory.
@@ -77,13 +77,32 @@ pub enum NodeError {
     Store(#[from] StoreError),
     /// The network could not start.
     #[error("the network could not start: {0}")]
-    Network(String),
+    Network(#[from] crate::net::NetError),
     /// An address could not be dialled.
-    #[error("cannot dial {0}: {1}")]
-    Dial(String, String),
+    #[error("cannot dial {address}: {source}")]
+    Dial {
+        /// The address.
+        address: String,
+        /// What libp2p said (boxed: it is large, and errors travel in every reply).
+        source: Box<libp2p::swarm::DialError>,
+    },
     /// The node stopped.
     #[error("the node has stopped")]
     Stopped,
+}
+
+impl From<entraide_crdt::ResolveError> for NodeError {
+    fn from(e: entraide_crdt::ResolveError) -> Self {
+        use entraide_crdt::ResolveError as R;
+        match e {
+            R::NoSuchPost(t) => NodeError::NoSuchPost(t),
+            R::AmbiguousPost(t) => NodeError::AmbiguousPost(t),
+            R::NoSuchHelper(t) => NodeError::NoSuchHelper(t),
+            R::SeveralHelpers(t) => NodeError::NoSuchHelper(format!("{t} (several match)")),
+            // A kind added later keeps its own message.
+            other => NodeError::NoSuchPost(other.to_string()),
+        }
+    }
 }
 
 /// A neighbour's node, as shown to people.
@@ -207,18 +226,35 @@ pub(crate) enum Command {
     WhoAmI(oneshot::Sender<WhoAmI>),
     Invite(oneshot::Sender<String>),
     Dial(Multiaddr, oneshot::Sender<Result<(), NodeError>>),
-    Shutdown(oneshot::Sender<()>),
 }
 
 /// A handle on a running node. Cheap to clone; the node stops when the last handle is
 /// dropped or on [`Node::shutdown`].
 #[derive(Clone, Debug)]
 pub struct Node {
-    pub(crate) commands: mpsc::Sender<Command>,
-    pub(crate) events: broadcast::Sender<NodeEvent>,
+    commands: mpsc::Sender<Command>,
+    /// Asks the actor to stop (not a command: nothing else ever handles it).
+    stop: mpsc::Sender<oneshot::Sender<()>>,
+    events: broadcast::Sender<NodeEvent>,
+    /// The actor's task, awaited by [`Node::shutdown`].
+    task: std::sync::Arc<tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
 
 impl Node {
+    pub(crate) fn new(
+        commands: mpsc::Sender<Command>,
+        stop: mpsc::Sender<oneshot::Sender<()>>,
+        events: broadcast::Sender<NodeEvent>,
+        task: tokio::task::JoinHandle<()>,
+    ) -> Self {
+        Self {
+            commands,
+            stop,
+            events,
+            task: std::sync::Arc::new(tokio::sync::Mutex::new(Some(task))),
+        }
+    }
+
     /// Starts a node: loads the data directory and the store, starts the network (unless
     /// `config.offline`) and returns once it listens.
     pub async fn start(config: NodeConfig) -> Result<Node, NodeError> {
@@ -333,8 +369,15 @@ impl Node {
         self.events.subscribe()
     }
 
-    /// Stops the node after saving everything.
+    /// Stops the node after saving everything; returns once its task and every session
+    /// task have ended.
     pub async fn shutdown(&self) -> Result<(), NodeError> {
-        self.ask(Command::Shutdown).await
+        let (tx, rx) = oneshot::channel();
+        self.stop.send(tx).await.map_err(|_| NodeError::Stopped)?;
+        let stopped = rx.await.map_err(|_| NodeError::Stopped);
+        if let Some(task) = self.task.lock().await.take() {
+            let _ = task.await;
+        }
+        stopped
     }
 }

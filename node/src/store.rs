@@ -16,6 +16,7 @@
 //! neighbours resend them.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use entraide_crdt::{AuthorId, Board, Feed, FeedId, LoadError, SignedHeads};
 
@@ -139,6 +140,21 @@ pub struct SkippedFeed {
 }
 
 impl Store {
+    /// [`Store::open`], waiting up to `patience` while another process holds the
+    /// database: a command like `entraide list` run while `entraide up` starts holds it
+    /// for a fraction of a second.
+    pub async fn open_patiently(path: &Path, patience: Duration) -> Result<Self, StoreError> {
+        let deadline = Instant::now() + patience;
+        loop {
+            match Self::open(path) {
+                Err(StoreError::Locked(_)) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Opens (or creates) the database at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let shown = path.display().to_string();
@@ -157,6 +173,8 @@ impl Store {
                 sled::Error::Corruption { .. } => "its files hold corrupted data".to_owned(),
                 other => other.to_string(),
             };
+            // sled says a lock is held only in its message (an `io::ErrorKind::Other`);
+            // `a_second_process_gets_a_clear_lock_error` pins that text.
             if reason.contains("could not acquire lock") {
                 StoreError::Locked(shown.clone())
             } else {

@@ -1,0 +1,220 @@
+//! What residents ask the node: writes (acknowledged once on disk), reads, status.
+
+use entraide_crdt::wire::Push;
+use entraide_crdt::{DeviceId, LocalChange, PostId, SessionStats, Writer};
+use libp2p::gossipsub;
+use tracing::{debug, warn};
+
+use super::{Actor, now};
+use crate::community::Invite;
+use crate::node::{Command, NodeError, NodeEvent, PeerInfo, Status, SyncTraffic, WhoAmI};
+
+impl Actor {
+    pub(super) fn handle_command(&mut self, command: Command) {
+        let now = now();
+        match command {
+            Command::Post(draft, reply) => {
+                let nonce: [u8; 8] = rand::random();
+                let result = self
+                    .board
+                    .post_new(&self.writer, nonce, &draft, now)
+                    .map_err(NodeError::from)
+                    .and_then(|(id, change)| self.commit_local(change).map(|()| id));
+                let _ = reply.send(result);
+            }
+            Command::Respond(post, message, reply) => {
+                let result = self.resolve_post(&post).and_then(|id| {
+                    let change = self.board.respond(&self.writer, id, &message, now)?;
+                    self.commit_local(change).map(|()| id)
+                });
+                let _ = reply.send(result);
+            }
+            Command::Accept(post, helper, reply) => {
+                let result = self.resolve_post(&post).and_then(|id| {
+                    let helper = self.board.resolve_helper(id, &helper, now)?;
+                    let change = self.board.accept(&self.writer, id, helper, now)?;
+                    self.commit_local(change).map(|()| id)
+                });
+                let _ = reply.send(result);
+            }
+            Command::Done(post, reply) => {
+                let result = self.resolve_post(&post).and_then(|id| {
+                    let change = self.board.done(&self.writer, id, now)?;
+                    self.commit_local(change).map(|()| id)
+                });
+                let _ = reply.send(result);
+            }
+            Command::Withdraw(post, reply) => {
+                let result = self.resolve_post(&post).and_then(|id| {
+                    let change = self.board.withdraw(&self.writer, id, now)?;
+                    self.commit_local(change).map(|()| id)
+                });
+                let _ = reply.send(result);
+            }
+            Command::Thank(post, helper, message, reply) => {
+                let result = self.resolve_post(&post).and_then(|id| {
+                    let helper = self.board.resolve_helper(id, &helper, now)?;
+                    let change = self.board.thank(&self.writer, id, helper, &message, now)?;
+                    self.commit_local(change).map(|()| id)
+                });
+                let _ = reply.send(result);
+            }
+            Command::SetName(name, reply) => {
+                let result = self
+                    .board
+                    .set_name(&self.writer, &name, now)
+                    .map_err(NodeError::from)
+                    .and_then(|change| self.commit_local(change));
+                let _ = reply.send(result);
+            }
+            Command::List(filter, reply) => {
+                let _ = reply.send(self.board.view(&filter, now));
+            }
+            Command::Page(filter, offset, limit, reply) => {
+                let _ = reply.send(self.board.page(&filter, now, offset, limit));
+            }
+            Command::Show(post, reply) => {
+                let result = self
+                    .resolve_post(&post)
+                    .and_then(|id| self.board.post(id, now).ok_or(NodeError::NoSuchPost(post)));
+                let _ = reply.send(result);
+            }
+            Command::Peers(reply) => {
+                let _ = reply.send(self.peer_infos());
+            }
+            Command::Status(reply) => {
+                let _ = reply.send(self.status(now));
+            }
+            Command::WhoAmI(reply) => {
+                let author = self.writer.author();
+                let _ = reply.send(WhoAmI {
+                    author,
+                    fingerprint: author.fmt_short(),
+                    name: self.board.name_of(&author),
+                    community: self.profile.community.tag(),
+                    peer_id: self.peer_id.to_string(),
+                    identity_file: self.config.data_dir.identity_path(),
+                    name_lookalikes: self.board.lookalikes(&author),
+                });
+            }
+            Command::Invite(reply) => {
+                let listen = self
+                    .network
+                    .as_ref()
+                    .map(|n| n.listen_addrs.as_slice())
+                    .unwrap_or_default();
+                let invite = Invite::for_node(self.profile.community.clone(), listen);
+                let _ = reply.send(invite.encode());
+            }
+            Command::Dial(address, reply) => {
+                let _ = reply.send(self.dial(address, true));
+            }
+        }
+    }
+
+    fn resolve_post(&self, typed: &str) -> Result<PostId, NodeError> {
+        Ok(self.board.resolve_post(typed)?)
+    }
+
+    /// Stores a local change durably, then pushes it to neighbours.
+    fn commit_local(&mut self, change: LocalChange) -> Result<(), NodeError> {
+        let feed = self.board.feed(&change.feed).ok_or_else(|| {
+            NodeError::Write(entraide_crdt::WriteError::Document(
+                "the feed just written is not on the board".into(),
+            ))
+        })?;
+        if let Err(e) = self.store.append_local(feed, &change.change) {
+            // Not saved, so not acknowledged: take the change back before anyone sees it,
+            // so the board shows only what is on disk. It may have reached the disk after
+            // all (a write cut halfway): a new automerge actor from now on makes sure the
+            // next change can never share its actor and sequence number.
+            if let Err(back) = self.board.forget_local(&self.writer, &change) {
+                warn!(error = %back, "could not take back an unsaved change");
+            }
+            self.writer = Writer::new(self.profile.key.clone(), DeviceId(rand::random()));
+            return Err(e.into());
+        }
+        if let Some(network) = &mut self.network {
+            let push = Push {
+                feed: change.feed,
+                change: change.change,
+                signed: change.signed,
+            };
+            match network.publish(push.encode()) {
+                Ok(()) | Err(gossipsub::PublishError::Duplicate) => {}
+                // Alone, or before the gossip mesh forms: a sync round carries it.
+                Err(e) => {
+                    debug!(error = %e, "gossip publish failed; a sync round will carry the change");
+                    self.schedule_resync();
+                }
+            }
+        }
+        self.emit(NodeEvent::BoardChanged);
+        Ok(())
+    }
+
+    fn status(&self, now: i64) -> Status {
+        let author = self.writer.author();
+        let network = self.network.as_ref();
+        Status {
+            author,
+            name: self.board.name_of(&author),
+            community: self.profile.community.tag(),
+            online: network.is_some(),
+            listen_addresses: network
+                .map(|n| n.listen_addrs.iter().map(ToString::to_string).collect())
+                .unwrap_or_default(),
+            peers_connected: self.peers.connected_count(),
+            last_sync: self.peers.last_sync(),
+            recently_synced_peers: self.peers.recently_synced(now),
+            board: self.board.stats(now),
+            board_digest: hex::encode(self.board.digest()),
+            network_bytes_sent: network.map(|n| n.traffic.sent()).unwrap_or(0),
+            network_bytes_received: network.map(|n| n.traffic.received()).unwrap_or(0),
+        }
+    }
+
+    fn peer_infos(&self) -> Vec<PeerInfo> {
+        let mut infos: Vec<PeerInfo> = self
+            .peers
+            .iter()
+            .map(|(id, p)| {
+                let mut t = p.traffic;
+                if let Some(s) = &p.session {
+                    add_traffic(&mut t, &s.session.stats());
+                }
+                PeerInfo {
+                    peer_id: id.to_string(),
+                    author: p.author,
+                    name: p.author.and_then(|a| self.board.name_of(&a)),
+                    connected: p.is_connected(),
+                    addresses: p.addresses.iter().map(ToString::to_string).collect(),
+                    last_sync: p.last_sync,
+                    rtt_micros: p.rtt.map(|d| d.as_micros() as u64),
+                    sync: SyncTraffic {
+                        bytes_in: t.bytes_in,
+                        bytes_out: t.bytes_out,
+                        frames_in: t.frames_in,
+                        frames_out: t.frames_out,
+                        changes_applied: t.changes_applied,
+                    },
+                }
+            })
+            .collect();
+        infos.sort_by(|a, b| {
+            b.connected
+                .cmp(&a.connected)
+                .then(a.peer_id.cmp(&b.peer_id))
+        });
+        infos
+    }
+}
+
+/// Adds a session's traffic to a total.
+pub(super) fn add_traffic(total: &mut SessionStats, more: &SessionStats) {
+    total.bytes_in += more.bytes_in;
+    total.bytes_out += more.bytes_out;
+    total.frames_in += more.frames_in;
+    total.frames_out += more.frames_out;
+    total.changes_applied += more.changes_applied;
+}
