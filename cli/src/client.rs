@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use entraide_crdt::{Filter, PostDraft, PostId, PostView};
-use entraide_node::api::ListQuery;
+use entraide_node::api::BoardQuery;
 use entraide_node::data_dir::DataDir;
 use entraide_node::store::StoreError;
 use entraide_node::{Node, NodeConfig, NodeError, PeerInfo, Status, WhoAmI};
@@ -55,7 +55,7 @@ impl Client {
 
     /// The running node, if its API answers.
     fn remote(data_dir: &DataDir) -> Result<Option<Client>> {
-        let Some((address, token)) = data_dir.read_api() else {
+        let Some(api) = data_dir.read_api() else {
             return Ok(None);
         };
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -63,7 +63,8 @@ impl Client {
             .timeout_global(Some(Duration::from_secs(30)))
             .build()
             .into();
-        let base = format!("http://{address}");
+        let base = api.base_url();
+        let token = api.token;
         let probe = agent
             .get(format!("{base}/api/v1/whoami"))
             .header("Authorization", format!("Bearer {token}"))
@@ -216,25 +217,9 @@ impl Client {
         }
     }
 
-    pub(crate) fn list(&self, query: &ListQuery) -> Result<Vec<PostView>> {
+    pub(crate) fn list(&self, query: &BoardQuery) -> Result<Vec<PostView>> {
         if self.is_remote() {
-            let mut params = Vec::new();
-            let mut add = |k: &str, v: Option<String>| {
-                if let Some(v) = v {
-                    params.push(format!("{k}={}", urlencode(&v)));
-                }
-            };
-            add("kind", query.kind.map(|k| k.to_string()));
-            add("category", query.category.map(|c| c.to_string()));
-            add("urgency", query.urgency.map(|u| u.to_string()));
-            add("area", query.area.clone());
-            add("q", query.q.clone());
-            add("author", query.author.clone());
-            add("responder", query.responder.clone());
-            if query.all {
-                add("all", Some("true".into()));
-            }
-            self.call("GET", &format!("/api/v1/posts?{}", params.join("&")), None)
+            self.call("GET", &format!("/api/v1/posts?{}", query.to_query()), None)
         } else {
             let filter: Filter = query.filter();
             self.local(async |n| n.list(filter).await)

@@ -29,7 +29,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use entraide_crdt::{Category, Kind, PostDraft, Urgency};
 use entraide_node::Multiaddr;
-use entraide_node::api::ListQuery;
+use entraide_node::api::BoardQuery;
 use entraide_node::community::{Community, Invite};
 use entraide_node::data_dir::DataDir;
 
@@ -451,32 +451,26 @@ fn run_command(client: &Client, command: Command) -> Result<()> {
             responded,
         } => {
             let me = if mine || responded {
-                Some(client.whoami()?.author.to_string())
+                Some(client.whoami()?.author)
             } else {
                 None
             };
-            let query = ListQuery {
+            let query = BoardQuery {
                 kind,
                 category,
                 urgency,
                 area,
                 q: search,
-                author: me.clone().filter(|_| mine),
+                author: me.filter(|_| mine),
                 responder: me.filter(|_| responded),
                 all,
+                page: None,
             };
             let posts = client.list(&query)?;
             if json {
                 say!("{}", serde_json::to_string_pretty(&posts)?);
             } else {
-                let filtered = query.kind.is_some()
-                    || query.category.is_some()
-                    || query.urgency.is_some()
-                    || query.area.is_some()
-                    || query.q.is_some()
-                    || query.author.is_some()
-                    || query.responder.is_some();
-                output::print_board(&posts, filtered);
+                output::print_board(&posts, query.narrows());
             }
         }
         Command::Show { id, json } => {

@@ -1,5 +1,6 @@
 //! `entraide up`: run the node in the foreground and serve the local API.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -42,6 +43,8 @@ pub(crate) fn run(data_dir: &DataDir, args: UpArgs) -> Result<()> {
                 .unwrap_or_else(|_| EnvFilter::new("warn,entraide=info,entraide_node=info")),
         )
         .with_writer(std::io::stderr)
+        // Colours for a person at a terminal; none in a log file or a pipe.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     if !args.ui.ip().is_loopback() {
         bail!(

@@ -4,14 +4,18 @@
 //! random per node start and stored in `api.token` (mode 0600) in the data directory, so
 //! only the resident's own account can use it.
 
-use axum::extract::{Path, Query, Request, State};
+use std::str::FromStr;
+
+use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use entraide_crdt::{Category, Filter, Kind, PostDraft, Urgency, WriteError};
-use serde::Deserialize;
+use entraide_crdt::{
+    AuthorId, Category, Filter, Kind, PostDraft, UnknownValue, Urgency, WriteError,
+};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
@@ -53,6 +57,13 @@ async fn require_token(State(state): State<ApiState>, request: Request, next: Ne
     next.run(request).await
 }
 
+/// Whether two secrets are equal, in time that does not depend on where they differ
+/// (`subtle`): the one comparison of secrets the node and the page use (API token, form
+/// tokens, login codes, sign-in tokens).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
+}
+
 /// Whether a request carries `Authorization: Bearer <token>` with this token (compared in
 /// constant time).
 pub fn bearer_ok(headers: &axum::http::HeaderMap, token: &str) -> bool {
@@ -63,7 +74,7 @@ pub fn bearer_ok(headers: &axum::http::HeaderMap, token: &str) -> bool {
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())
         .unwrap_or("");
-    given.as_bytes().ct_eq(token.as_bytes()).into()
+    constant_time_eq(given.as_bytes(), token.as_bytes())
 }
 
 /// The answer to a request without the right token: `401` and a JSON error.
@@ -118,50 +129,199 @@ async fn whoami(State(s): State<ApiState>) -> ApiResult<crate::node::WhoAmI> {
     Ok(Json(s.node.whoami().await?))
 }
 
-/// Query of `GET /api/v1/posts`: every field optional.
-#[derive(Debug, Default, Deserialize)]
-pub struct ListQuery {
-    /// `offer` or `request`.
+/// The board's filters as a query string: the one type behind `GET /api/v1/posts`, the
+/// page's board addresses (`/?kind=offer&page=2`) and `entraide list`. Written with
+/// [`BoardQuery::to_query`], read with [`BoardQuery::from_query`] (serde goes through the
+/// same rules). Every field is optional; a blank value is no filter, as the page's form
+/// sends one for every field it shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct BoardQuery {
+    /// Only offers, or only requests (`kind=offer`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<Kind>,
-    /// A category code.
+    /// Only this category (a category code).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<Category>,
-    /// An urgency code.
+    /// Only this urgency (an urgency code).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub urgency: Option<Urgency>,
-    /// Text the area contains.
+    /// Only posts whose area contains this text.
+    #[serde(skip_serializing_if = "is_blank", serialize_with = "trimmed")]
     pub area: Option<String>,
-    /// Text the title or details contain.
+    /// Only posts whose title or details contain this text.
+    #[serde(skip_serializing_if = "is_blank", serialize_with = "trimmed")]
     pub q: Option<String>,
-    /// Only posts by this author (hex id).
-    pub author: Option<String>,
-    /// Only posts this author responded to (hex id).
-    pub responder: Option<String>,
-    /// `true` to include done, withdrawn and expired posts.
-    #[serde(default)]
+    /// Only posts by this author.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<AuthorId>,
+    /// Only posts this author responded to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub responder: Option<AuthorId>,
+    /// Also done, withdrawn and expired posts (`all=true`; the page's form sends `all=1`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub all: bool,
+    /// Which page of the board, 1 for the first: the web page's; the API answers every
+    /// match. A page that is not a number is the first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<usize>,
 }
 
-impl ListQuery {
+fn is_blank(text: &Option<String>) -> bool {
+    text.as_deref().is_none_or(|t| t.trim().is_empty())
+}
+
+fn trimmed<S: serde::Serializer>(text: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(text.as_deref().unwrap_or("").trim())
+}
+
+/// Why a board query was refused: the API answers `400` with its message, the page says it
+/// in the resident's language.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum QueryError {
+    /// `author` or `responder` is not a full author id.
+    #[error("{field}: `{value}` is not an author id (64 hex digits)")]
+    NotAnAuthor {
+        /// `author` or `responder`.
+        field: &'static str,
+        /// What was given (at most 80 characters of it).
+        value: String,
+    },
+    /// `kind`, `category` or `urgency` is not one of its codes.
+    #[error(transparent)]
+    Unknown(#[from] UnknownValue),
+    /// `all` is neither true nor false.
+    #[error("all: `{0}` is not `true` or `false`")]
+    NotABool(String),
+    /// The query string does not decode (a parameter given twice, for example).
+    #[error("the query string cannot be read: {0}")]
+    Unreadable(String),
+}
+
+/// A query string as it arrives, before [`BoardQuery::from_query`] reads its values.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawBoardQuery {
+    kind: String,
+    category: String,
+    urgency: String,
+    area: String,
+    q: String,
+    author: String,
+    responder: String,
+    all: String,
+    page: String,
+}
+
+impl RawBoardQuery {
+    fn read(self) -> Result<BoardQuery, QueryError> {
+        fn code<T: FromStr<Err = UnknownValue>>(text: &str) -> Result<Option<T>, QueryError> {
+            match text {
+                "" => Ok(None),
+                code => Ok(Some(code.parse()?)),
+            }
+        }
+        fn author(field: &'static str, text: &str) -> Result<Option<AuthorId>, QueryError> {
+            match text.trim() {
+                "" => Ok(None),
+                hex => hex.parse().map(Some).map_err(|_| QueryError::NotAnAuthor {
+                    field,
+                    value: hex.chars().take(80).collect(),
+                }),
+            }
+        }
+        let text = |t: String| Some(t).filter(|t| !t.trim().is_empty());
+        Ok(BoardQuery {
+            kind: code(&self.kind)?,
+            category: code(&self.category)?,
+            urgency: code(&self.urgency)?,
+            area: text(self.area),
+            q: text(self.q),
+            author: author("author", &self.author)?,
+            responder: author("responder", &self.responder)?,
+            all: match self.all.trim() {
+                "" | "false" | "0" => false,
+                "true" | "1" | "on" => true,
+                other => return Err(QueryError::NotABool(other.chars().take(80).collect())),
+            },
+            page: self.page.trim().parse::<usize>().ok().map(|p| p.max(1)),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for BoardQuery {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        RawBoardQuery::deserialize(d)?
+            .read()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl BoardQuery {
+    /// Reads a query string (without the `?`).
+    pub fn from_query(query: &str) -> Result<Self, QueryError> {
+        serde_urlencoded::from_str::<RawBoardQuery>(query)
+            .map_err(|e| QueryError::Unreadable(e.to_string()))?
+            .read()
+    }
+
+    /// The query string (without the `?`) that [`BoardQuery::from_query`] reads back as
+    /// this query; empty for no filter.
+    pub fn to_query(&self) -> String {
+        // Strings, codes, ids and numbers in a flat struct: nothing here can fail.
+        serde_urlencoded::to_string(self).unwrap_or_default()
+    }
+
+    /// Whether any filter leaves posts out (besides closed posts, which `all` brings back).
+    pub fn narrows(&self) -> bool {
+        self.kind.is_some()
+            || self.category.is_some()
+            || self.urgency.is_some()
+            || !is_blank(&self.area)
+            || !is_blank(&self.q)
+            || self.author.is_some()
+            || self.responder.is_some()
+    }
+
     /// The board filter this query asks for.
     pub fn filter(&self) -> Filter {
-        let nonempty = |s: &Option<String>| s.as_ref().filter(|s| !s.trim().is_empty()).cloned();
+        let text = |t: &Option<String>| t.clone().filter(|t| !t.trim().is_empty());
         Filter {
             kind: self.kind,
             category: self.category,
             urgency: self.urgency,
-            area: nonempty(&self.area),
-            text: nonempty(&self.q),
-            author: self.author.as_deref().and_then(|a| a.parse().ok()),
-            responder: self.responder.as_deref().and_then(|a| a.parse().ok()),
+            area: text(&self.area),
+            text: text(&self.q),
+            author: self.author,
+            responder: self.responder,
             include_closed: self.all,
         }
     }
 }
 
+/// A refused query: `400` and a JSON error.
+impl IntoResponse for QueryError {
+    fn into_response(self) -> Response {
+        (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": self.to_string() })),
+        )
+            .into_response()
+    }
+}
+
 async fn list(
     State(s): State<ApiState>,
-    Query(q): Query<ListQuery>,
-) -> ApiResult<Vec<entraide_crdt::PostView>> {
-    Ok(Json(s.node.list(q.filter()).await?))
+    RawQuery(query): RawQuery,
+) -> Result<Json<Vec<entraide_crdt::PostView>>, Response> {
+    let query = BoardQuery::from_query(query.as_deref().unwrap_or(""))
+        .map_err(IntoResponse::into_response)?;
+    let posts = s
+        .node
+        .list(query.filter())
+        .await
+        .map_err(|e| ApiError(e).into_response())?;
+    Ok(Json(posts))
 }
 
 async fn show(
@@ -273,4 +433,120 @@ async fn dial(
 
 async fn invite(State(s): State<ApiState>) -> ApiResult<serde_json::Value> {
     Ok(Json(json!({ "code": s.node.invite().await? })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MARIE: &str = "b9ca556bb6ebc8ab9437b64b5288bc782e959caba247879643d7441d98d57d67";
+
+    #[test]
+    fn a_board_query_reads_back_what_it_writes() {
+        let query = BoardQuery {
+            kind: Some(Kind::Offer),
+            category: Some(Category::Lending),
+            urgency: Some(Urgency::Today),
+            area: Some(" building B ".into()),
+            q: Some("chairs & tables".into()),
+            author: Some(MARIE.parse().unwrap()),
+            responder: None,
+            all: true,
+            page: Some(3),
+        };
+        let text = query.to_query();
+        assert_eq!(
+            text,
+            format!(
+                "kind=offer&category=lending&urgency=today&area=building+B&q=chairs+%26+tables\
+                 &author={MARIE}&all=true&page=3"
+            )
+        );
+        // Text filters go out trimmed (matching ignores surrounding spaces anyway).
+        let back = BoardQuery::from_query(&text).unwrap();
+        assert_eq!(
+            back,
+            BoardQuery {
+                area: Some("building B".into()),
+                ..query
+            }
+        );
+        assert_eq!(BoardQuery::default().to_query(), "");
+    }
+
+    #[test]
+    fn blank_values_are_no_filter() {
+        // What the page's filter form sends with nothing chosen.
+        let query =
+            BoardQuery::from_query("author=&kind=&category=&urgency=&area=+&q=&page=").unwrap();
+        assert_eq!(query, BoardQuery::default());
+        assert!(!query.narrows());
+        assert_eq!(query.filter(), Filter::default());
+    }
+
+    #[test]
+    fn all_is_true_false_or_the_form_s_one() {
+        for (text, all) in [("all=true", true), ("all=1", true), ("all=false", false)] {
+            assert_eq!(BoardQuery::from_query(text).unwrap().all, all, "{text}");
+        }
+        assert_eq!(
+            BoardQuery::from_query("all=maybe"),
+            Err(QueryError::NotABool("maybe".into()))
+        );
+    }
+
+    #[test]
+    fn an_author_that_is_not_an_id_is_refused() {
+        let e = BoardQuery::from_query("author=nope").unwrap_err();
+        assert_eq!(
+            e,
+            QueryError::NotAnAuthor {
+                field: "author",
+                value: "nope".into()
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "author: `nope` is not an author id (64 hex digits)"
+        );
+        assert_eq!(e.into_response().status(), StatusCode::BAD_REQUEST);
+        assert!(matches!(
+            BoardQuery::from_query(&format!("responder={}", &MARIE[..20])),
+            Err(QueryError::NotAnAuthor {
+                field: "responder",
+                ..
+            })
+        ));
+        assert!(BoardQuery::from_query(&format!("author={MARIE}")).is_ok());
+    }
+
+    #[test]
+    fn unknown_codes_are_refused() {
+        assert_eq!(
+            BoardQuery::from_query("kind=foo").unwrap_err().to_string(),
+            "unknown kind `foo`: expected one of request, offer"
+        );
+        assert!(matches!(
+            BoardQuery::from_query("category=cats"),
+            Err(QueryError::Unknown(_))
+        ));
+        assert!(matches!(
+            BoardQuery::from_query("kind=offer&kind=request"),
+            Err(QueryError::Unreadable(_))
+        ));
+    }
+
+    #[test]
+    fn a_page_that_is_not_a_number_is_the_first() {
+        assert_eq!(BoardQuery::from_query("page=abc").unwrap().page, None);
+        assert_eq!(BoardQuery::from_query("page=0").unwrap().page, Some(1));
+    }
+
+    #[test]
+    fn serde_reads_the_same_rules() {
+        let query: BoardQuery = serde_urlencoded::from_str("kind=request&all=1").unwrap();
+        assert_eq!(query.kind, Some(Kind::Request));
+        assert!(query.all);
+        assert!(serde_urlencoded::from_str::<BoardQuery>("author=nope").is_err());
+    }
 }

@@ -100,6 +100,32 @@ pub struct Profile {
     pub community: Community,
 }
 
+/// How to reach a running node's local API: what `entraide up` records in `api.json`
+/// and `api.token` while it runs (docs/api.md, "How a client finds the node").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiInfo {
+    /// The address the API listens on, such as `127.0.0.1:7878`.
+    pub address: String,
+    /// The process id of the `entraide up` that wrote it.
+    pub pid: u32,
+    /// The bearer token, without the newline of `api.token`.
+    pub token: String,
+}
+
+impl ApiInfo {
+    /// The base URL of the API and the page, `http://` and the address.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+}
+
+/// The contents of `api.json`: `{"address":"127.0.0.1:7878","pid":3794}`.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ApiFile {
+    address: String,
+    pid: u32,
+}
+
 /// A data directory.
 #[derive(Clone, Debug)]
 pub struct DataDir {
@@ -279,24 +305,34 @@ impl DataDir {
         exposed
     }
 
-    /// Writes the API address and token of a running node (token file mode 0600).
+    /// Writes the API address and token of a running node (token file mode 0600), and this
+    /// process's id: what [`DataDir::read_api`] reads back.
     pub fn write_api(&self, address: &str, token: &str) -> Result<(), DataDirError> {
         let token_path = self.token_path();
         let _ = fs::remove_file(&token_path);
         write_new_secret(&token_path, &format!("{token}\n"))?;
-        let api = serde_json::json!({ "address": address, "pid": std::process::id() });
-        write_atomic(&self.api_path(), api.to_string().as_bytes())
+        let api = ApiFile {
+            address: address.to_owned(),
+            pid: std::process::id(),
+        };
+        let json = serde_json::to_vec(&api).map_err(|e| DataDirError::Io {
+            path: self.api_path(),
+            source: io::Error::other(e),
+        })?;
+        write_atomic(&self.api_path(), &json)
     }
 
-    /// The running node's API address and token, if it recorded them.
-    pub fn read_api(&self) -> Option<(String, String)> {
-        let api: serde_json::Value =
-            serde_json::from_slice(&fs::read(self.api_path()).ok()?).ok()?;
+    /// How to reach the running node's API, if a node recorded it (`api.json` and
+    /// `api.token` both there and readable). A node killed without cleaning up leaves its
+    /// record behind: the caller finds out whether anything answers.
+    pub fn read_api(&self) -> Option<ApiInfo> {
+        let api: ApiFile = serde_json::from_slice(&fs::read(self.api_path()).ok()?).ok()?;
         let token = fs::read_to_string(self.token_path()).ok()?;
-        Some((
-            api.get("address")?.as_str()?.to_owned(),
-            token.trim().to_owned(),
-        ))
+        Some(ApiInfo {
+            address: api.address,
+            pid: api.pid,
+            token: token.trim().to_owned(),
+        })
     }
 
     /// Forgets the API address (the node is stopping).
@@ -480,6 +516,32 @@ mod tests {
             exposed,
             vec![(d.root().to_owned(), 0o755), (d.identity_path(), 0o644)]
         );
+    }
+
+    #[test]
+    fn the_api_record_reads_back_in_its_documented_format() {
+        let dir = tmp();
+        let d = DataDir::new(dir.path());
+        assert_eq!(d.read_api(), None);
+        d.write_api("127.0.0.1:7878", "ab12").unwrap();
+        let pid = std::process::id();
+        assert_eq!(
+            fs::read_to_string(d.api_path()).unwrap(),
+            format!(r#"{{"address":"127.0.0.1:7878","pid":{pid}}}"#)
+        );
+        assert_eq!(fs::read_to_string(d.token_path()).unwrap(), "ab12\n");
+        let api = d.read_api().unwrap();
+        assert_eq!(
+            api,
+            ApiInfo {
+                address: "127.0.0.1:7878".into(),
+                pid,
+                token: "ab12".into(),
+            }
+        );
+        assert_eq!(api.base_url(), "http://127.0.0.1:7878");
+        d.clear_api();
+        assert_eq!(d.read_api(), None);
     }
 
     #[test]

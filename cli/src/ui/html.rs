@@ -1,47 +1,49 @@
-//! HTML building: every piece of user text goes through [`esc`]; the layout every page
-//! shares.
+//! What every page shares: the escaper the templates write through, and the frame around
+//! each page's body (language, title, navigation, sync footer) that
+//! `templates/layout.html` draws.
 
-use std::fmt::{self, Display, Write};
+use std::fmt::{self, Write};
 
-use super::i18n::{self, Lang};
+use super::i18n::{self, Lang, Strings};
 
-/// Text escaped for HTML content and attribute values.
-pub(crate) struct Esc<'a>(pub(crate) &'a str);
+/// The templates' escaper (`cli/askama.toml` names it for every `.html` template): every
+/// value a template writes goes through it, unless the template says `|safe` (only the QR
+/// code, which is ours). It writes the entities the page always wrote (`&lt;`, `&quot;`,
+/// `&#39;`), so a value is safe in text and in attributes under either quote.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Html;
 
-impl Display for Esc<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for c in self.0.chars() {
-            match c {
-                '&' => f.write_str("&amp;")?,
-                '<' => f.write_str("&lt;")?,
-                '>' => f.write_str("&gt;")?,
-                '"' => f.write_str("&quot;")?,
-                '\'' => f.write_str("&#39;")?,
-                c => f.write_char(c)?,
-            }
+impl askama::filters::Escaper for Html {
+    fn write_escaped_str<W: Write>(&self, mut out: W, text: &str) -> fmt::Result {
+        let mut rest = text;
+        while let Some(at) = rest.find(['&', '<', '>', '"', '\'']) {
+            out.write_str(&rest[..at])?;
+            out.write_str(match rest.as_bytes()[at] {
+                b'&' => "&amp;",
+                b'<' => "&lt;",
+                b'>' => "&gt;",
+                b'"' => "&quot;",
+                _ => "&#39;",
+            })?;
+            rest = &rest[at + 1..];
         }
-        Ok(())
+        out.write_str(rest)
     }
 }
 
-/// Shorthand for [`Esc`].
-pub(crate) fn esc(text: &str) -> Esc<'_> {
-    Esc(text)
-}
-
 /// What the footer says about sync.
+#[derive(Debug, Default)]
 pub(crate) struct Footer {
     pub(crate) online: bool,
     pub(crate) last_sync: Option<i64>,
     pub(crate) recently_synced_peers: usize,
-    pub(crate) peers_connected: usize,
     pub(crate) posts: usize,
     pub(crate) live_posts: usize,
     pub(crate) feeds: usize,
 }
 
 /// Which navigation entry is the current page.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Nav {
     Board,
     New,
@@ -52,126 +54,141 @@ pub(crate) enum Nav {
     None,
 }
 
-/// A whole page around `body`.
-pub(crate) fn page(
-    lang: Lang,
-    title: &str,
-    nav: Nav,
-    path: &str,
-    footer: &Footer,
-    now: i64,
-    body: &str,
-) -> String {
-    let t = lang.t();
-    let mut out = String::with_capacity(body.len() + 4096);
-    let _ = write!(
-        out,
-        r##"<!doctype html>
-<html lang="{lang}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} · entraide</title>
-<link rel="stylesheet" href="/static/app.css">
-<script src="/static/app.js" defer></script>
-</head>
-<body>
-<a class="skip" href="#main">{skip}</a>
-<header class="top">
-<a class="brand" href="/">entraide</a>
-<nav aria-label="entraide">
-<ul>"##,
-        lang = lang.code(),
-        title = esc(title),
-        skip = esc(t.skip_to_content),
-    );
-    for (id, href, label, which) in [
-        ("nav-board", "/", t.nav_board, Nav::Board),
-        ("nav-new", "/new", t.nav_new, Nav::New),
-        ("nav-mine", "/mine", t.nav_mine, Nav::Mine),
-        (
-            "nav-neighbours",
-            "/neighbours",
-            t.nav_neighbours,
-            Nav::Neighbours,
-        ),
-        ("nav-invite", "/invite", t.nav_invite, Nav::Invite),
-        ("nav-settings", "/settings", t.nav_settings, Nav::Settings),
-    ] {
-        let current = if nav == which {
-            r#" aria-current="page""#
-        } else {
-            ""
-        };
-        let _ = write!(
-            out,
-            r#"<li><a id="{id}" href="{href}"{current}>{}</a></li>"#,
-            esc(label)
-        );
-    }
-    let back = esc(path);
-    let _ = write!(
-        out,
-        r#"</ul></nav>
-<p class="lang" aria-label="{language}"><a id="lang-fr" href="/lang/fr?back={back}" hreflang="fr" lang="fr"{fr_cur}>FR</a> <a id="lang-en" href="/lang/en?back={back}" hreflang="en" lang="en"{en_cur}>EN</a></p>
-</header>
-<p id="live-notice" class="notice" hidden>{live}</p>
-<main id="main">
-{body}
-</main>
-<footer id="sync-status">{footer}</footer>
-</body>
-</html>
-"#,
-        language = esc(t.language),
-        fr_cur = if lang == Lang::Fr {
-            r#" aria-current="true""#
-        } else {
-            ""
-        },
-        en_cur = if lang == Lang::En {
-            r#" aria-current="true""#
-        } else {
-            ""
-        },
-        live = esc(t.live_notice),
-        footer = footer_text(lang, footer, now),
-    );
-    out
+/// One entry of the navigation.
+#[derive(Debug)]
+pub(crate) struct NavItem {
+    pub(crate) id: &'static str,
+    pub(crate) href: &'static str,
+    pub(crate) label: &'static str,
+    pub(crate) current: bool,
 }
 
-fn footer_text(lang: Lang, f: &Footer, now: i64) -> String {
-    let t = lang.t();
-    let sync = match (f.online, f.last_sync) {
-        (false, _) => t.footer_offline.to_owned(),
-        (true, None) => t.footer_never.to_owned(),
-        (true, Some(at)) => {
-            let when = i18n::relative(lang, at, now);
-            i18n::synced_with(lang, f.recently_synced_peers, &when)
-        }
-    };
-    let _ = f.peers_connected;
-    format!(
-        "{} · {} {} ({} {}) · {} {}",
-        esc(&sync),
-        f.posts,
-        esc(t.posts),
-        f.live_posts,
-        esc(t.open_posts),
-        f.feeds,
-        esc(t.feeds)
-    )
+/// Everything around a page's body: every page struct has one, named `frame`, which the
+/// layout reads.
+#[derive(Debug)]
+pub(crate) struct Frame<'a> {
+    pub(crate) lang: Lang,
+    /// The page's title (before "· entraide").
+    pub(crate) title: &'a str,
+    pub(crate) nav: Nav,
+    /// This page's address, where the language links come back to.
+    pub(crate) path: &'a str,
+    pub(crate) footer: Footer,
+    /// Unix seconds, for "5 min ago".
+    pub(crate) now: i64,
+}
+
+impl Frame<'_> {
+    pub(crate) fn t(&self) -> &'static Strings {
+        self.lang.t()
+    }
+
+    pub(crate) fn nav_items(&self) -> [NavItem; 6] {
+        let t = self.t();
+        [
+            ("nav-board", "/", t.nav_board, Nav::Board),
+            ("nav-new", "/new", t.nav_new, Nav::New),
+            ("nav-mine", "/mine", t.nav_mine, Nav::Mine),
+            (
+                "nav-neighbours",
+                "/neighbours",
+                t.nav_neighbours,
+                Nav::Neighbours,
+            ),
+            ("nav-invite", "/invite", t.nav_invite, Nav::Invite),
+            ("nav-settings", "/settings", t.nav_settings, Nav::Settings),
+        ]
+        .map(|(id, href, label, which)| NavItem {
+            id,
+            href,
+            label,
+            current: self.nav == which,
+        })
+    }
+
+    /// "Synced with 2 neighbours, 5 min ago · 3 posts (1 in progress) · 2 residents".
+    pub(crate) fn footer_text(&self) -> String {
+        let (lang, t, f) = (self.lang, self.t(), &self.footer);
+        let sync = match (f.online, f.last_sync) {
+            (false, _) => t.footer_offline.to_owned(),
+            (true, None) => t.footer_never.to_owned(),
+            (true, Some(at)) => {
+                let when = i18n::relative(lang, at, self.now);
+                i18n::synced_with(lang, f.recently_synced_peers, &when)
+            }
+        };
+        format!(
+            "{sync} · {} ({} {}) · {}",
+            i18n::count(lang, f.posts, t.posts),
+            f.live_posts,
+            t.open_posts,
+            i18n::count(lang, f.feeds, t.feeds),
+        )
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use askama::filters::Escaper;
+
     use super::*;
 
     #[test]
     fn escaping_covers_markup_and_attributes() {
+        let mut out = String::new();
+        Html.write_escaped_str(&mut out, r#"<script>alert("x") & 'y'</script>"#)
+            .unwrap();
         assert_eq!(
-            esc(r#"<script>alert("x") & 'y'</script>"#).to_string(),
+            out,
             "&lt;script&gt;alert(&quot;x&quot;) &amp; &#39;y&#39;&lt;/script&gt;"
+        );
+    }
+
+    fn footer(lang: Lang, posts: usize, live_posts: usize, feeds: usize) -> String {
+        Frame {
+            lang,
+            title: "",
+            nav: Nav::None,
+            path: "/",
+            footer: Footer {
+                online: true,
+                last_sync: Some(0),
+                recently_synced_peers: 1,
+                posts,
+                live_posts,
+                feeds,
+            },
+            now: 300,
+        }
+        .footer_text()
+    }
+
+    #[test]
+    fn footer_counts_agree_in_number() {
+        assert_eq!(
+            footer(Lang::En, 1, 1, 1),
+            "Synced with 1 neighbour, 5 min ago · 1 post (1 in progress) · 1 resident"
+        );
+        assert_eq!(
+            footer(Lang::En, 2, 0, 3),
+            "Synced with 1 neighbour, 5 min ago · 2 posts (0 in progress) · 3 residents"
+        );
+        assert_eq!(
+            footer(Lang::En, 0, 0, 0),
+            "Synced with 1 neighbour, 5 min ago · 0 posts (0 in progress) · 0 residents"
+        );
+        assert_eq!(
+            footer(Lang::Fr, 1, 1, 1),
+            "Synchronisé avec 1 voisin, il y a 5 min · 1 annonce (1 en cours) · 1 voisin"
+        );
+        assert_eq!(
+            footer(Lang::Fr, 2, 0, 3),
+            "Synchronisé avec 1 voisin, il y a 5 min · 2 annonces (0 en cours) · 3 voisins"
+        );
+        // French counts zero in the singular.
+        assert_eq!(
+            footer(Lang::Fr, 0, 0, 0),
+            "Synchronisé avec 1 voisin, il y a 5 min · 0 annonce (0 en cours) · 0 voisin"
         );
     }
 }

@@ -3,7 +3,10 @@
 //! One struct with one field per string: a language that misses a string does not
 //! compile, so no page can show a half-translated screen.
 
-use entraide_crdt::{Category, Field, Kind, Status, TextError, Urgency};
+use entraide_crdt::{Category, Field, Kind, Status, TextError, Urgency, WriteError};
+use entraide_node::NodeError;
+use entraide_node::api::QueryError;
+use entraide_node::store::StoreError;
 
 /// A language of the page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,6 +63,31 @@ impl Lang {
             Lang::En => &EN,
         }
     }
+
+    /// Whether a count takes the singular: 0 and 1 in French, only 1 in English.
+    pub(crate) fn singular(self, n: usize) -> bool {
+        match self {
+            Lang::Fr => n <= 1,
+            Lang::En => n == 1,
+        }
+    }
+}
+
+/// A word that agrees with a count: "1 post", "2 posts".
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Plural {
+    pub(crate) one: &'static str,
+    pub(crate) many: &'static str,
+}
+
+/// A count and its word, agreeing in number: "1 post", "0 posts", "0 annonce".
+pub(crate) fn count(lang: Lang, n: usize, word: Plural) -> String {
+    let word = if lang.singular(n) {
+        word.one
+    } else {
+        word.many
+    };
+    format!("{n} {word}")
 }
 
 /// The strings of one language.
@@ -142,8 +170,8 @@ pub(crate) struct Strings {
     pub(crate) last_synced: &'static str,
     pub(crate) never_synced: &'static str,
     pub(crate) this_node_holds: &'static str,
-    pub(crate) feeds: &'static str,
-    pub(crate) posts: &'static str,
+    pub(crate) feeds: Plural,
+    pub(crate) posts: Plural,
     pub(crate) open_posts: &'static str,
     pub(crate) listening_on: &'static str,
 
@@ -210,6 +238,7 @@ pub(crate) struct Strings {
     pub(crate) posts_by: &'static str,
     pub(crate) everyones_posts: &'static str,
     pub(crate) error_unknown_author: &'static str,
+    pub(crate) error_bad_filter: &'static str,
 }
 
 pub(crate) static FR: Strings = Strings {
@@ -291,8 +320,14 @@ pub(crate) static FR: Strings = Strings {
     last_synced: "synchronisé",
     never_synced: "jamais synchronisé",
     this_node_holds: "Cet ordinateur garde le tableau de",
-    feeds: "voisins",
-    posts: "annonces",
+    feeds: Plural {
+        one: "voisin",
+        many: "voisins",
+    },
+    posts: Plural {
+        one: "annonce",
+        many: "annonces",
+    },
     open_posts: "en cours",
     listening_on: "Adresses de cet ordinateur",
 
@@ -340,7 +375,7 @@ pub(crate) static FR: Strings = Strings {
 
     error_title: "Oups",
     error_forbidden: "Cette demande a été refusée (formulaire expiré ou venant d'un autre site). Rechargez la page et recommencez.",
-    error_generic: "Quelque chose s'est mal passé :",
+    error_generic: "Quelque chose s'est mal passé dans entraide. Réessayez ; si cela continue, redémarrez entraide (le terminal où il tourne en dit plus).",
     error_disk_full: "Le disque de cet ordinateur est plein : ceci n'a pas été enregistré. Libérez de la place (supprimez des fichiers, videz la corbeille), puis redémarrez entraide. Tout ce qui était enregistré avant est intact.",
 
     just_now: "à l'instant",
@@ -373,6 +408,7 @@ pub(crate) static FR: Strings = Strings {
     posts_by: "Annonces de",
     everyones_posts: "Voir les annonces de tout le monde",
     error_unknown_author: "Ce voisin n'est pas connu ici (l'adresse de la page est peut-être abîmée).",
+    error_bad_filter: "Ces filtres ne se lisent pas (l'adresse de la page est peut-être abîmée).",
 };
 
 pub(crate) static EN: Strings = Strings {
@@ -454,8 +490,14 @@ pub(crate) static EN: Strings = Strings {
     last_synced: "synced",
     never_synced: "never synced",
     this_node_holds: "This computer keeps the board of",
-    feeds: "residents",
-    posts: "posts",
+    feeds: Plural {
+        one: "resident",
+        many: "residents",
+    },
+    posts: Plural {
+        one: "post",
+        many: "posts",
+    },
     open_posts: "in progress",
     listening_on: "Addresses of this computer",
 
@@ -503,7 +545,7 @@ pub(crate) static EN: Strings = Strings {
 
     error_title: "Oops",
     error_forbidden: "This request was refused (an expired form, or one from another site). Reload the page and try again.",
-    error_generic: "Something went wrong:",
+    error_generic: "Something went wrong in entraide. Try again; if it goes on, restart entraide (the terminal running it says more).",
     error_disk_full: "This computer's disk is full: this was not saved. Make some room (delete files, empty the bin), then restart entraide. Everything saved before is safe.",
 
     just_now: "just now",
@@ -537,6 +579,7 @@ pub(crate) static EN: Strings = Strings {
     posts_by: "Posts by",
     everyones_posts: "See everyone's posts",
     error_unknown_author: "This neighbour is not known here (the page's address may be damaged).",
+    error_bad_filter: "These filters cannot be read (the page's address may be damaged).",
 };
 
 pub(crate) fn kind(lang: Lang, k: Kind) -> &'static str {
@@ -679,8 +722,122 @@ pub(crate) fn text_error(lang: Lang, e: &TextError) -> String {
                 "The expiry must be after now, and at most {max_days} {days} ahead for this urgency."
             )
         }
-        (_, other) => other.to_string(),
+        // A rule added to the board later: still a sentence in the resident's language.
+        (_, _) => lang.t().error_generic.to_owned(),
     }
+}
+
+/// How many neighbours offered help, as a card says it.
+pub(crate) fn helpers(lang: Lang, n: usize) -> String {
+    let t = lang.t();
+    match n {
+        0 => t.helpers_none.to_owned(),
+        1 => t.helpers_one.to_owned(),
+        n => format!("{n} {}", t.helpers_many),
+    }
+}
+
+/// A refused board filter (the page's address), in plain words.
+pub(crate) fn query_error(lang: Lang, e: &QueryError) -> &'static str {
+    match e {
+        QueryError::NotAnAuthor { .. } => lang.t().error_unknown_author,
+        _ => lang.t().error_bad_filter,
+    }
+}
+
+/// A node error in the resident's language: the node's own messages are English, for the
+/// terminal and the API, and never reach the page.
+pub(crate) fn node_error(lang: Lang, e: &NodeError) -> String {
+    match (lang, e) {
+        (_, NodeError::Write(w)) => write_error(lang, w),
+        (_, NodeError::NoSuchPost(_)) => lang.t().post_not_found.to_owned(),
+        (Lang::Fr, NodeError::AmbiguousPost(prefix)) => format!(
+            "Plusieurs annonces commencent par « {prefix} » : donnez davantage de l'identifiant."
+        ),
+        (Lang::En, NodeError::AmbiguousPost(prefix)) => {
+            format!("Several posts start with “{prefix}”: give more of the id.")
+        }
+        // Not the text given: the node may have added English to it.
+        (Lang::Fr, NodeError::NoSuchHelper(_)) => {
+            "Ce voisin n'a pas proposé son aide sur cette annonce.".into()
+        }
+        (Lang::En, NodeError::NoSuchHelper(_)) => {
+            "This neighbour has not offered help on this post.".into()
+        }
+        (Lang::Fr, NodeError::DataDir(_)) => "Le dossier de données d'entraide pose problème : le terminal où tourne entraide dit lequel et quoi faire.".into(),
+        (Lang::En, NodeError::DataDir(_)) => "entraide's data folder has a problem: the terminal running entraide says which one and what to do.".into(),
+        (_, NodeError::Store(StoreError::DiskFull { .. })) => lang.t().error_disk_full.to_owned(),
+        (Lang::Fr, NodeError::Store(StoreError::Write(_))) => "Ceci n'a pas pu être enregistré sur le disque. Réessayez ; le terminal où tourne entraide en dit plus.".into(),
+        (Lang::En, NodeError::Store(StoreError::Write(_))) => "This could not be saved to disk. Try again; the terminal running entraide says more.".into(),
+        (Lang::Fr, NodeError::Store(_)) => "La base de données d'entraide pose problème : le terminal où tourne entraide dit quoi faire.".into(),
+        (Lang::En, NodeError::Store(_)) => "entraide's database has a problem: the terminal running entraide says what to do.".into(),
+        (Lang::Fr, NodeError::Network(_)) => "Le réseau d'entraide n'a pas pu démarrer : le terminal où tourne entraide dit pourquoi.".into(),
+        (Lang::En, NodeError::Network(_)) => "entraide's network could not start: the terminal running entraide says why.".into(),
+        (Lang::Fr, NodeError::Dial { address, .. }) => format!("Impossible de joindre {address}."),
+        (Lang::En, NodeError::Dial { address, .. }) => format!("Cannot reach {address}."),
+        (Lang::Fr, NodeError::Stopped) => {
+            "entraide est en train de s'arrêter : relancez-le, puis rechargez la page.".into()
+        }
+        (Lang::En, NodeError::Stopped) => {
+            "entraide is stopping: start it again, then reload the page.".into()
+        }
+        // Errors added to the node later.
+        (_, _) => lang.t().error_generic.to_owned(),
+    }
+}
+
+/// A write the board refused, in plain words.
+pub(crate) fn write_error(lang: Lang, e: &WriteError) -> String {
+    match (lang, e) {
+        (_, WriteError::Text(t)) => text_error(lang, t),
+        (_, WriteError::UnknownPost(_)) => lang.t().post_not_found.to_owned(),
+        (Lang::Fr, WriteError::NotYourFeed) => {
+            "Ce n'est pas votre annonce : seule la personne qui l'a publiée peut la changer."
+                .into()
+        }
+        (Lang::En, WriteError::NotYourFeed) => {
+            "This is not your post: only its author can change it.".into()
+        }
+        (Lang::Fr, WriteError::Closed(_, state)) => match closed_status(lang, state) {
+            Some(s) => format!("Cette annonce est déjà {s} : elle ne change plus."),
+            None => "Cette annonce est close : elle ne change plus.".into(),
+        },
+        (Lang::En, WriteError::Closed(_, state)) => match closed_status(lang, state) {
+            Some(s) => format!("This post is already {s}: it no longer changes."),
+            None => "This post is closed: it no longer changes.".into(),
+        },
+        (Lang::Fr, WriteError::OwnPost) => {
+            "Vous ne pouvez pas proposer votre aide sur votre propre annonce.".into()
+        }
+        (Lang::En, WriteError::OwnPost) => "You cannot offer help on your own post.".into(),
+        (Lang::Fr, WriteError::NotAHelper(helper)) => format!(
+            "{} n'a pas proposé son aide sur cette annonce.",
+            helper.fmt_short()
+        ),
+        (Lang::En, WriteError::NotAHelper(helper)) => format!(
+            "{} has not offered help on this post.",
+            helper.fmt_short()
+        ),
+        (Lang::Fr, WriteError::DuplicatePost) => {
+            "Une annonce avec le même identifiant existe déjà : réessayez.".into()
+        }
+        (Lang::En, WriteError::DuplicatePost) => {
+            "A post with the same id already exists: try again.".into()
+        }
+        (Lang::Fr, WriteError::Document(_)) => "Le tableau a refusé d'enregistrer ceci (une erreur d'entraide, pas la vôtre). Réessayez ; si cela continue, redémarrez entraide.".into(),
+        (Lang::En, WriteError::Document(_)) => "The board refused to save this (a fault in entraide, not yours). Try again; if it goes on, restart entraide.".into(),
+        // A refusal added to the board later.
+        (_, _) => lang.t().error_generic.to_owned(),
+    }
+}
+
+/// "terminée", "withdrawn": the status a closed post is in (`WriteError::Closed` carries
+/// its code).
+fn closed_status(lang: Lang, code: &str) -> Option<String> {
+    [Status::Done, Status::Withdrawn, Status::Expired]
+        .into_iter()
+        .find(|s| s.as_str() == code)
+        .map(|s| status(lang, s).to_lowercase())
 }
 
 /// "5 min ago" / "il y a 5 min".
@@ -758,6 +915,166 @@ mod tests {
         );
         assert_eq!(Lang::from_accept_language("de-DE,en;q=0.5"), Lang::En);
         assert_eq!(Lang::from_accept_language(""), Lang::Fr);
+    }
+
+    /// Every error the page may show, one of each kind.
+    fn every_node_error() -> Vec<NodeError> {
+        use std::path::PathBuf;
+
+        use entraide_node::data_dir::DataDirError;
+        use entraide_node::net::NetError;
+
+        let mut all: Vec<NodeError> = every_write_error()
+            .into_iter()
+            .map(NodeError::Write)
+            .collect();
+        all.extend([
+            NodeError::NoSuchPost("ffff".into()),
+            NodeError::AmbiguousPost("c".into()),
+            NodeError::NoSuchHelper("karim (several match)".into()),
+            NodeError::DataDir(DataDirError::NotInitialized(PathBuf::from("/tmp/x"))),
+            NodeError::Store(StoreError::DiskFull {
+                path: "/tmp/x".into(),
+            }),
+            NodeError::Store(StoreError::Write("no space".into())),
+            NodeError::Store(StoreError::Locked("/tmp/x".into())),
+            NodeError::Network(NetError::InvalidCommunityTag("x".into())),
+            NodeError::Dial {
+                address: "/ip4/192.0.2.1/tcp/4747".into(),
+                source: Box::new(libp2p::swarm::DialError::Aborted),
+            },
+            NodeError::Stopped,
+        ]);
+        all
+    }
+
+    fn every_write_error() -> Vec<WriteError> {
+        use entraide_crdt::{AuthorId, PostId};
+
+        let post: PostId = "0123456789abcdef".parse().unwrap();
+        let mut all: Vec<WriteError> = every_text_error()
+            .into_iter()
+            .map(WriteError::Text)
+            .collect();
+        all.extend([
+            WriteError::NotYourFeed,
+            WriteError::UnknownPost(post),
+            WriteError::Closed(post, "done"),
+            WriteError::Closed(post, "withdrawn"),
+            WriteError::Closed(post, "expired"),
+            WriteError::Closed(post, "something new"),
+            WriteError::OwnPost,
+            WriteError::NotAHelper(AuthorId([7; 32])),
+            WriteError::DuplicatePost,
+            WriteError::Document("automerge said no".into()),
+        ]);
+        all
+    }
+
+    fn every_text_error() -> Vec<TextError> {
+        let mut all = vec![
+            TextError::Expiry { max_days: 1 },
+            TextError::Expiry { max_days: 90 },
+        ];
+        for field in [
+            Field::Title,
+            Field::Details,
+            Field::Area,
+            Field::Name,
+            Field::Message,
+        ] {
+            all.extend([
+                TextError::Empty { field },
+                TextError::TooLong {
+                    field,
+                    len: 121,
+                    max: 120,
+                },
+                TextError::PhoneNumber { field },
+                TextError::Email { field },
+                TextError::ControlCharacters { field },
+            ]);
+        }
+        all
+    }
+
+    #[test]
+    fn every_node_error_is_said_in_both_languages() {
+        for e in every_node_error() {
+            let english = e.to_string();
+            let (fr, en) = (node_error(Lang::Fr, &e), node_error(Lang::En, &e));
+            assert!(!fr.is_empty() && !en.is_empty(), "{e:?}");
+            assert_ne!(fr, en, "{e:?} is not translated");
+            // The node's own (English) message never reaches a French page.
+            assert!(!fr.contains(&english), "{e:?}: {fr}");
+            assert!(!fr.contains("several match"), "{e:?}: {fr}");
+            // Nor the generic sentence, when the error has words of its own.
+            assert_ne!(fr, FR.error_generic, "{e:?}");
+        }
+        assert!(node_error(Lang::Fr, &NodeError::Stopped).contains("s'arrêter"));
+        assert_eq!(
+            node_error(
+                Lang::Fr,
+                &NodeError::Store(StoreError::DiskFull {
+                    path: "/tmp".into()
+                })
+            ),
+            FR.error_disk_full
+        );
+    }
+
+    #[test]
+    fn every_write_error_is_said_in_both_languages() {
+        for e in every_write_error() {
+            let (fr, en) = (write_error(Lang::Fr, &e), write_error(Lang::En, &e));
+            assert_ne!(fr, en, "{e:?} is not translated");
+            assert!(!fr.contains(&e.to_string()), "{e:?}: {fr}");
+            assert_ne!(fr, FR.error_generic, "{e:?}");
+        }
+        let post = "0123456789abcdef".parse().unwrap();
+        assert_eq!(
+            write_error(Lang::Fr, &WriteError::Closed(post, "withdrawn")),
+            "Cette annonce est déjà retirée : elle ne change plus."
+        );
+        assert_eq!(
+            write_error(Lang::En, &WriteError::Closed(post, "done")),
+            "This post is already done: it no longer changes."
+        );
+    }
+
+    #[test]
+    fn every_text_error_is_said_in_both_languages() {
+        for e in every_text_error() {
+            let (fr, en) = (text_error(Lang::Fr, &e), text_error(Lang::En, &e));
+            assert_ne!(fr, en, "{e:?} is not translated");
+            assert!(!fr.contains(&e.to_string()), "{e:?}: {fr}");
+        }
+    }
+
+    #[test]
+    fn counts_agree_with_their_word() {
+        let posts = EN.posts;
+        assert_eq!(count(Lang::En, 0, posts), "0 posts");
+        assert_eq!(count(Lang::En, 1, posts), "1 post");
+        assert_eq!(count(Lang::En, 2, posts), "2 posts");
+        let posts = FR.posts;
+        assert_eq!(count(Lang::Fr, 0, posts), "0 annonce");
+        assert_eq!(count(Lang::Fr, 1, posts), "1 annonce");
+        assert_eq!(count(Lang::Fr, 2, posts), "2 annonces");
+        assert_eq!(count(Lang::Fr, 1, FR.feeds), "1 voisin");
+        assert_eq!(count(Lang::En, 3, EN.feeds), "3 residents");
+    }
+
+    #[test]
+    fn a_refused_filter_is_said_in_both_languages() {
+        use entraide_node::api::BoardQuery;
+
+        for query in ["author=nope", "kind=foo", "all=maybe"] {
+            let e = BoardQuery::from_query(query).unwrap_err();
+            assert_ne!(query_error(Lang::Fr, &e), query_error(Lang::En, &e));
+        }
+        let e = BoardQuery::from_query("author=nope").unwrap_err();
+        assert_eq!(query_error(Lang::Fr, &e), FR.error_unknown_author);
     }
 
     #[test]

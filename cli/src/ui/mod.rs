@@ -3,9 +3,10 @@
 //!
 //! Server-rendered HTML, French and English, every action a plain form (no JavaScript
 //! needed); a small script adds live updates from server-sent events. Everything is
-//! compiled into the binary. Safety: all user text is escaped ([`html::esc`]); every form
-//! carries a per-start random token and cross-site posts are refused; with `--ui-lan`,
-//! requests from other machines need the login code shown in the terminal.
+//! compiled into the binary. Each page is one struct ([`pages`]) rendered by its askama
+//! template (`templates/`), which escapes every value it writes ([`html::Html`]). Every
+//! form carries a per-start random token and cross-site posts are refused; with
+//! `--ui-lan`, requests from other machines need the login code shown in the terminal.
 
 mod html;
 mod i18n;
@@ -16,7 +17,8 @@ pub(crate) mod serve;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{Extension, Form, Path, Query, Request, State};
+use askama::Template;
+use axum::extract::{Extension, Form, Path, Query, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -25,14 +27,15 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use entraide_crdt::limits::BOARD_PAGE_SIZE;
 use entraide_crdt::{Category, Filter, Kind, PostDraft, TextError, Urgency, WriteError};
+use entraide_node::api::BoardQuery;
 use entraide_node::store::StoreError;
 use entraide_node::{Node, NodeError};
 use futures::Stream;
 use serde::Deserialize;
 
-use self::html::{Footer, Nav};
+use self::html::{Footer, Frame, Nav};
 use self::i18n::Lang;
-use self::pages::{BoardFilters, LoginNotice, PostForm, SettingsPage, Viewer};
+use self::pages::{LoginNotice, PostForm, Viewer};
 use self::security::{
     Conn, GateState, LoginThrottle, Refusal, SessionKind, Sessions, Visitor, constant_time_eq,
 };
@@ -150,16 +153,17 @@ async fn refusals(State(ui): State<Ui>, request: Request, next: Next) -> Respons
 }
 
 async fn signin_needed(ui: &Ui, lang: Lang, refused: bool, signed_out: bool) -> Response {
-    render(
-        ui,
-        lang,
+    let frame = ui
+        .frame(lang, lang.t().signin_title, Nav::None, "/signin")
+        .await;
+    html(
         StatusCode::UNAUTHORIZED,
-        lang.t().signin_title,
-        Nav::None,
-        "/signin",
-        &pages::signin_needed(lang, refused, signed_out),
+        &pages::SigninNeeded {
+            frame,
+            refused,
+            signed_out,
+        },
     )
-    .await
 }
 
 fn lang_of(headers: &HeaderMap) -> Lang {
@@ -179,184 +183,109 @@ fn now() -> i64 {
     crate::output::now()
 }
 
-async fn footer(ui: &Ui) -> Footer {
-    match ui.node.status().await {
-        Ok(s) => Footer {
-            online: s.online,
-            last_sync: s.last_sync,
-            recently_synced_peers: s.recently_synced_peers,
-            peers_connected: s.peers_connected,
-            posts: s.board.posts,
-            live_posts: s.board.live_posts,
-            feeds: s.board.feeds,
-        },
-        Err(_) => Footer {
-            online: false,
-            last_sync: None,
-            recently_synced_peers: 0,
-            peers_connected: 0,
-            posts: 0,
-            live_posts: 0,
-            feeds: 0,
-        },
+impl Ui {
+    /// The frame of a page: its title, navigation and address, and the sync footer.
+    async fn frame<'a>(&self, lang: Lang, title: &'a str, nav: Nav, path: &'a str) -> Frame<'a> {
+        let footer = match self.node.status().await {
+            Ok(s) => Footer {
+                online: s.online,
+                last_sync: s.last_sync,
+                recently_synced_peers: s.recently_synced_peers,
+                posts: s.board.posts,
+                live_posts: s.board.live_posts,
+                feeds: s.board.feeds,
+            },
+            Err(_) => Footer::default(),
+        };
+        Frame {
+            lang,
+            title,
+            nav,
+            path,
+            footer,
+            now: now(),
+        }
     }
 }
 
-async fn render(
-    ui: &Ui,
-    lang: Lang,
-    status: StatusCode,
-    title: &str,
-    nav: Nav,
-    path: &str,
-    body: &str,
-) -> Response {
-    let footer = footer(ui).await;
-    let html = html::page(lang, title, nav, path, &footer, now(), body);
-    (
-        status,
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        html,
-    )
-        .into_response()
+/// A rendered page as the answer, never cached.
+fn html(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (
+            status,
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            html,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!("page: cannot render: {e}");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
 
 async fn error_page(ui: &Ui, lang: Lang, status: StatusCode, message: &str) -> Response {
-    render(
-        ui,
-        lang,
-        status,
-        lang.t().error_title,
-        Nav::None,
-        "/",
-        &pages::error(lang, message),
-    )
-    .await
+    let frame = ui.frame(lang, lang.t().error_title, Nav::None, "/").await;
+    html(status, &pages::Error { frame, message })
 }
 
-/// A node error as a page, in plain words where the board gave a reason.
+/// A node error as a page, in the resident's language (the node's own message, in English,
+/// goes to the terminal when it is not the resident's doing).
 async fn node_error(ui: &Ui, lang: Lang, e: NodeError) -> Response {
-    match e {
+    let status = match &e {
         NodeError::NoSuchPost(_) | NodeError::Write(WriteError::UnknownPost(_)) => {
-            render(
-                ui,
-                lang,
-                StatusCode::NOT_FOUND,
-                lang.t().error_title,
-                Nav::None,
-                "/",
-                &pages::not_found(lang),
-            )
-            .await
+            let frame = ui.frame(lang, lang.t().error_title, Nav::None, "/").await;
+            return html(StatusCode::NOT_FOUND, &pages::NotFound { frame });
         }
-        NodeError::Write(WriteError::Text(t)) => {
-            error_page(
-                ui,
-                lang,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &i18n::text_error(lang, &t),
-            )
-            .await
-        }
-        NodeError::Store(StoreError::DiskFull { .. }) => {
-            let message = problem(lang, &e);
-            error_page(ui, lang, StatusCode::INSUFFICIENT_STORAGE, &message).await
-        }
-        other => {
-            let message = problem(lang, &other);
-            error_page(ui, lang, StatusCode::UNPROCESSABLE_ENTITY, &message).await
-        }
+        NodeError::Store(StoreError::DiskFull { .. }) => StatusCode::INSUFFICIENT_STORAGE,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    log_node_error(&e);
+    error_page(ui, lang, status, &i18n::node_error(lang, &e)).await
+}
+
+/// Writes to the terminal, in the node's own words, an error that is not the resident's
+/// doing: the page only says it in theirs.
+fn log_node_error(e: &NodeError) {
+    let residents_doing = matches!(
+        e,
+        NodeError::Write(_)
+            | NodeError::AmbiguousPost(_)
+            | NodeError::NoSuchHelper(_)
+            | NodeError::Dial { .. }
+    );
+    if !residents_doing {
+        tracing::warn!("page: {e}");
     }
 }
 
-/// A node error in the resident's words: a full disk says what to do in their language;
-/// anything else is shown as the node said it.
-fn problem(lang: Lang, e: &NodeError) -> String {
-    match e {
-        NodeError::Store(StoreError::DiskFull { .. }) => lang.t().error_disk_full.to_owned(),
-        other => format!("{} {other}", lang.t().error_generic),
-    }
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct BoardQuery {
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    category: String,
-    #[serde(default)]
-    urgency: String,
-    #[serde(default)]
-    area: String,
-    #[serde(default)]
-    q: String,
-    #[serde(default)]
-    all: String,
-    /// Only this author's posts (64 hex digits).
-    #[serde(default)]
-    author: String,
-    /// The page, 1 for the first.
-    #[serde(default)]
-    page: String,
-}
-
-async fn board(State(ui): State<Ui>, headers: HeaderMap, Query(q): Query<BoardQuery>) -> Response {
+async fn board(State(ui): State<Ui>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
     let lang = lang_of(&headers);
-    let author = match q.author.trim() {
-        "" => None,
-        hex => match hex.parse() {
-            Ok(a) => Some(a),
-            Err(_) => {
-                return error_page(
-                    &ui,
-                    lang,
-                    StatusCode::BAD_REQUEST,
-                    lang.t().error_unknown_author,
-                )
-                .await;
-            }
-        },
+    let query = match BoardQuery::from_query(query.as_deref().unwrap_or("")) {
+        Ok(q) => q,
+        Err(e) => {
+            let message = i18n::query_error(lang, &e);
+            return error_page(&ui, lang, StatusCode::BAD_REQUEST, message).await;
+        }
     };
-    let f = BoardFilters {
-        kind: q.kind.parse().ok(),
-        category: q.category.parse().ok(),
-        urgency: q.urgency.parse().ok(),
-        area: q.area.clone(),
-        q: q.q.clone(),
-        all: !q.all.is_empty(),
-        author,
-    };
-    let filter = Filter {
-        kind: f.kind,
-        category: f.category,
-        urgency: f.urgency,
-        area: Some(f.area.clone()).filter(|a| !a.trim().is_empty()),
-        text: Some(f.q.clone()).filter(|a| !a.trim().is_empty()),
-        include_closed: f.all,
-        author: f.author,
-        ..Filter::default()
-    };
-    let number = q.page.trim().parse::<usize>().unwrap_or(1).max(1);
     let size = BOARD_PAGE_SIZE;
-    let offset = (number - 1).saturating_mul(size);
-    let page = match ui.node.page(filter, offset, size).await {
+    let offset = (query.page.unwrap_or(1).max(1) - 1).saturating_mul(size);
+    let page = match ui.node.page(query.filter(), offset, size).await {
         Ok(p) => p,
         Err(e) => return node_error(&ui, lang, e).await,
     };
-    let body = pages::board(lang, &page, &f, number, now());
-    render(
-        &ui,
-        lang,
+    let frame = ui.frame(lang, lang.t().nav_board, Nav::Board, "/").await;
+    html(
         StatusCode::OK,
-        lang.t().nav_board,
-        Nav::Board,
-        "/",
-        &body,
+        &pages::Board {
+            frame,
+            page: &page,
+            query: &query,
+        },
     )
-    .await
 }
 
 async fn new_form(
@@ -365,17 +294,15 @@ async fn new_form(
     headers: HeaderMap,
 ) -> Response {
     let lang = lang_of(&headers);
-    let body = pages::new_post(lang, &PostForm::default(), &visitor.csrf);
-    render(
-        &ui,
-        lang,
+    let frame = ui.frame(lang, lang.t().new_title, Nav::New, "/new").await;
+    html(
         StatusCode::OK,
-        lang.t().new_title,
-        Nav::New,
-        "/new",
-        &body,
+        &pages::NewPost {
+            frame,
+            form: &PostForm::default(),
+            csrf: &visitor.csrf,
+        },
     )
-    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -451,20 +378,21 @@ async fn new_submit(
             Err(NodeError::Write(WriteError::Text(e))) => form
                 .errors
                 .push((field_name(&e), i18n::text_error(lang, &e))),
-            Err(e) => form.errors.push(("form", problem(lang, &e))),
+            Err(e) => {
+                log_node_error(&e);
+                form.errors.push(("form", i18n::node_error(lang, &e)));
+            }
         }
     }
-    let body = pages::new_post(lang, &form, &visitor.csrf);
-    render(
-        &ui,
-        lang,
+    let frame = ui.frame(lang, lang.t().new_title, Nav::New, "/new").await;
+    html(
         StatusCode::UNPROCESSABLE_ENTITY,
-        lang.t().new_title,
-        Nav::New,
-        "/new",
-        &body,
+        &pages::NewPost {
+            frame,
+            form: &form,
+            csrf: &visitor.csrf,
+        },
     )
-    .await
 }
 
 async fn viewer(ui: &Ui) -> Option<Viewer> {
@@ -484,17 +412,16 @@ async fn show_post(
     let lang = lang_of(&headers);
     match (ui.node.show(&id).await, viewer(&ui).await) {
         (Ok(p), Some(v)) => {
-            let body = pages::post(lang, &p, &v, &visitor.csrf, now(), None);
-            render(
-                &ui,
-                lang,
-                StatusCode::OK,
-                &p.title,
-                Nav::None,
-                &format!("/posts/{}", p.id),
-                &body,
-            )
-            .await
+            let path = format!("/posts/{}", p.id);
+            let frame = ui.frame(lang, &p.title, Nav::None, &path).await;
+            let page = pages::Post {
+                frame,
+                post: &p,
+                viewer: &v,
+                csrf: &visitor.csrf,
+                error: None,
+            };
+            html(StatusCode::OK, &page)
         }
         (Err(e), _) => node_error(&ui, lang, e).await,
         (_, None) => node_error(&ui, lang, NodeError::Stopped).await,
@@ -536,24 +463,17 @@ async fn post_action(
         Err(NodeError::Write(WriteError::Text(e))) => {
             match (ui.node.show(&id).await, viewer(&ui).await) {
                 (Ok(p), Some(v)) => {
-                    let body = pages::post(
-                        lang,
-                        &p,
-                        &v,
-                        &visitor.csrf,
-                        now(),
-                        Some(&i18n::text_error(lang, &e)),
-                    );
-                    render(
-                        &ui,
-                        lang,
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        &p.title,
-                        Nav::None,
-                        &format!("/posts/{}", p.id),
-                        &body,
-                    )
-                    .await
+                    let error = i18n::text_error(lang, &e);
+                    let path = format!("/posts/{}", p.id);
+                    let frame = ui.frame(lang, &p.title, Nav::None, &path).await;
+                    let page = pages::Post {
+                        frame,
+                        post: &p,
+                        viewer: &v,
+                        csrf: &visitor.csrf,
+                        error: Some(&error),
+                    };
+                    html(StatusCode::UNPROCESSABLE_ENTITY, &page)
                 }
                 _ => node_error(&ui, lang, NodeError::Write(WriteError::Text(e))).await,
             }
@@ -585,17 +505,15 @@ async fn mine(State(ui): State<Ui>, headers: HeaderMap) -> Response {
         })
         .await
         .unwrap_or_default();
-    let body = pages::mine(lang, &posts, &responded, now());
-    render(
-        &ui,
-        lang,
+    let frame = ui.frame(lang, lang.t().nav_mine, Nav::Mine, "/mine").await;
+    html(
         StatusCode::OK,
-        lang.t().nav_mine,
-        Nav::Mine,
-        "/mine",
-        &body,
+        &pages::Mine {
+            frame,
+            posts: &posts,
+            responded: &responded,
+        },
     )
-    .await
 }
 
 async fn neighbours(State(ui): State<Ui>, headers: HeaderMap) -> Response {
@@ -603,17 +521,22 @@ async fn neighbours(State(ui): State<Ui>, headers: HeaderMap) -> Response {
     let (Ok(peers), Ok(status)) = (ui.node.peers().await, ui.node.status().await) else {
         return node_error(&ui, lang, NodeError::Stopped).await;
     };
-    let body = pages::neighbours(lang, &peers, &status, now());
-    render(
-        &ui,
-        lang,
+    let frame = ui
+        .frame(
+            lang,
+            lang.t().nav_neighbours,
+            Nav::Neighbours,
+            "/neighbours",
+        )
+        .await;
+    html(
         StatusCode::OK,
-        lang.t().nav_neighbours,
-        Nav::Neighbours,
-        "/neighbours",
-        &body,
+        &pages::Neighbours {
+            frame,
+            peers: &peers,
+            status: &status,
+        },
     )
-    .await
 }
 
 async fn invite(State(ui): State<Ui>, headers: HeaderMap) -> Response {
@@ -637,17 +560,18 @@ async fn invite(State(ui): State<Ui>, headers: HeaderMap) -> Response {
         Some(i) => svg[i..].to_owned(),
         None => String::new(),
     };
-    let body = pages::invite(lang, &code, &svg, ui.lan.as_ref().map(|l| l.code.as_str()));
-    render(
-        &ui,
-        lang,
+    let frame = ui
+        .frame(lang, lang.t().nav_invite, Nav::Invite, "/invite")
+        .await;
+    html(
         StatusCode::OK,
-        lang.t().nav_invite,
-        Nav::Invite,
-        "/invite",
-        &body,
+        &pages::Invite {
+            frame,
+            code: &code,
+            qr_svg: &svg,
+            lan_code: ui.lan.as_ref().map(|l| l.code.as_str()),
+        },
     )
-    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -669,9 +593,13 @@ async fn settings(
         Ok(w) => w,
         Err(e) => return node_error(&ui, lang, e).await,
     };
-    let body = pages::settings(
-        lang,
-        &SettingsPage {
+    let frame = ui
+        .frame(lang, lang.t().nav_settings, Nav::Settings, "/settings")
+        .await;
+    html(
+        StatusCode::OK,
+        &pages::Settings {
+            frame,
             who: &who,
             csrf: &visitor.csrf,
             saved: !q.saved.is_empty(),
@@ -679,17 +607,7 @@ async fn settings(
             sessions: ui.sessions.count(now()),
             others_signed_out: !q.others.is_empty(),
         },
-    );
-    render(
-        &ui,
-        lang,
-        StatusCode::OK,
-        lang.t().nav_settings,
-        Nav::Settings,
-        "/settings",
-        &body,
     )
-    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -713,16 +631,18 @@ async fn set_name(
     match ui.node.set_name(&b.name).await {
         Ok(()) => Redirect::to("/settings?saved=1").into_response(),
         Err(e) => {
-            let message = match &e {
-                NodeError::Write(WriteError::Text(t)) => i18n::text_error(lang, t),
-                other => format!("{} {other}", lang.t().error_generic),
-            };
             let Ok(who) = ui.node.whoami().await else {
                 return node_error(&ui, lang, e).await;
             };
-            let body = pages::settings(
-                lang,
-                &SettingsPage {
+            log_node_error(&e);
+            let message = i18n::node_error(lang, &e);
+            let frame = ui
+                .frame(lang, lang.t().nav_settings, Nav::Settings, "/settings")
+                .await;
+            html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &pages::Settings {
+                    frame,
                     who: &who,
                     csrf: &visitor.csrf,
                     saved: false,
@@ -730,17 +650,7 @@ async fn set_name(
                     sessions: ui.sessions.count(now()),
                     others_signed_out: false,
                 },
-            );
-            render(
-                &ui,
-                lang,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                lang.t().nav_settings,
-                Nav::Settings,
-                "/settings",
-                &body,
             )
-            .await
         }
     }
 }
@@ -871,16 +781,10 @@ async fn login_form(
 }
 
 async fn login_page(ui: &Ui, lang: Lang, status: StatusCode, notice: LoginNotice) -> Response {
-    render(
-        ui,
-        lang,
-        status,
-        lang.t().login_title,
-        Nav::None,
-        "/login",
-        &pages::login(lang, notice),
-    )
-    .await
+    let frame = ui
+        .frame(lang, lang.t().login_title, Nav::None, "/login")
+        .await;
+    html(status, &pages::Login { frame, notice })
 }
 
 #[derive(Debug, Deserialize)]

@@ -44,7 +44,6 @@ use axum::response::{IntoResponse, Response};
 use cookie::{Cookie, SameSite};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 /// How long this computer's browser stays signed in after a sign-in address was used.
 pub(crate) const OWNER_SESSION_LIFETIME_SECS: i64 = 365 * 24 * 3600;
@@ -177,10 +176,9 @@ pub(crate) fn safe_local_path(path: &str) -> Option<String> {
     (parsed.as_str() == path).then(|| path.to_owned())
 }
 
-/// Two secrets compared in time that does not depend on where they differ.
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.ct_eq(b).into()
-}
+/// Two secrets compared in time that does not depend on where they differ (the node's
+/// one comparison of secrets).
+pub(crate) use entraide_node::api::constant_time_eq;
 
 /// The value of cookie `name` in a request.
 pub(crate) fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
