@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail, ensure};
 pub use fantoccini::elements::Element;
 pub use fantoccini::{Client, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -96,6 +96,21 @@ pub fn unavailable() -> Option<String> {
         )),
         Err(e) => Some(format!("{} does not run: {e}", driver.display())),
     }
+}
+
+/// A new folder for the screenshots of a run, under the system temp dir, kept after the
+/// test.
+pub fn screenshot_dir() -> PathBuf {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let dir = std::env::temp_dir().join(format!(
+        "entraide-screenshots-{stamp}-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).expect("a screenshot folder");
+    dir
 }
 
 /// One plain HTTP/1.1 exchange with a loopback server: `(status, body)`.
@@ -546,9 +561,152 @@ impl Browser {
         format!("{}'s page {url}:\n{text}", self.name)
     }
 
+    /// Clears the field matching `css` and types `text` into it.
+    pub async fn type_into(&self, css: &str, text: &str) -> Result<()> {
+        let field = self.one(css).await?;
+        field.clear().await?;
+        field.send_keys(text).await?;
+        Ok(())
+    }
+
+    /// Fails, showing the page, unless the element matching `css` has `name="want"`.
+    pub async fn expect_attr(&self, css: &str, name: &str, want: &str) -> Result<()> {
+        let got = self.attr(css, name).await?;
+        if got.as_deref() != Some(want) {
+            bail!(
+                "{}: `{css}` has {name}={got:?}, expected {want:?}\n{}",
+                self.name,
+                self.snapshot().await
+            );
+        }
+        Ok(())
+    }
+
+    /// Checks the page shown against `page` in `lang`: the `<html lang>`, the board link
+    /// saying `board_word`, the footer saying `synced` (lower case), the page's words in
+    /// this language and none only the other language uses, a form token in every POST
+    /// form, and no raw translation key ([`untranslated`]).
+    pub async fn check_page(
+        &self,
+        page: &TourPage,
+        lang: &str,
+        board_word: &str,
+        synced: &str,
+    ) -> Result<()> {
+        ensure!(
+            self.lang().await? == lang,
+            "<html lang> is {:?}",
+            self.lang().await?
+        );
+        let nav = self.text("#nav-board").await?;
+        ensure!(
+            nav.contains(board_word),
+            "#nav-board says {nav:?}, not {board_word:?}"
+        );
+        let footer = self.text("footer#sync-status").await?;
+        ensure!(
+            footer.to_lowercase().contains(synced),
+            "footer#sync-status says {footer:?}, not {synced:?}"
+        );
+        let main = self.text("main#main").await?;
+        let (want, other) = if lang == "fr" {
+            (page.fr, page.en)
+        } else {
+            (page.en, page.fr)
+        };
+        // Case aside: a capital letter moved is not a broken page.
+        let lower = main.to_lowercase();
+        for w in want.iter().chain(page.both) {
+            ensure!(
+                lower.contains(&w.to_lowercase()),
+                "the page does not say {w:?}:\n{main}"
+            );
+        }
+        for o in other {
+            let o_lower = o.to_lowercase();
+            ensure!(
+                !lower.contains(&o_lower)
+                    || want.iter().any(|w| w.to_lowercase().contains(&o_lower)),
+                "the page says {o:?}, from the other language:\n{main}"
+            );
+        }
+        let unprotected = self
+            .js(
+                "return Array.from(document.querySelectorAll('form')).filter(f => \
+                 f.method.toLowerCase() === 'post' && !f.querySelector('input[name=csrf]')) \
+                 .map(f => f.getAttribute('action'));",
+                vec![],
+            )
+            .await?;
+        ensure!(
+            unprotected.as_array().is_some_and(Vec::is_empty),
+            "POST forms without a hidden csrf input: {unprotected}"
+        );
+        let title = self.client.title().await?;
+        let all = format!("{title}\n{}", self.body_text().await?);
+        if let Some(bad) = untranslated(&all) {
+            bail!("the page shows {bad:?}, an untranslated key or marker:\n{all}");
+        }
+        Ok(())
+    }
+
     /// Ends the session (closes the browser).
     pub async fn close(self) -> Result<()> {
         self.client.close().await?;
         Ok(())
     }
+}
+
+/// One page of the local page's tour: how to reach it, and what it must say
+/// ([`Browser::check_page`]).
+#[derive(Debug)]
+pub struct TourPage {
+    /// A short name, for messages and screenshot files.
+    pub key: &'static str,
+    /// The id of the navigation link to it (none for a post page).
+    pub nav: Option<&'static str>,
+    /// Its path; `{id}` stands for a post's id.
+    pub path: &'static str,
+    /// Words only the French page says, in `<main id="main">` (from cli/src/ui/i18n.rs).
+    pub fr: &'static [&'static str],
+    /// The same for English.
+    pub en: &'static [&'static str],
+    /// What it shows in both languages (the data, not the interface).
+    pub both: &'static [&'static str],
+}
+
+/// A raw translation key (`nav.board`, `post_title`) or a missing-translation marker in
+/// `text`, if there is one.
+pub fn untranslated(text: &str) -> Option<String> {
+    for marker in [
+        "???",
+        "MISSING",
+        "missing translation",
+        "TODO",
+        "{",
+        "}",
+        "Some(",
+        "None",
+        "undefined",
+        "NaN",
+    ] {
+        if text.contains(marker) {
+            return Some(marker.to_owned());
+        }
+    }
+    text.split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '_' && c != '.'))
+        .find(|w| {
+            let dotted = w.contains('.')
+                && w.split('.').all(|s| {
+                    s.starts_with(|c: char| c.is_ascii_lowercase())
+                        && s.chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                });
+            let snake = w.contains('_')
+                && w.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            dotted || snake
+        })
+        .map(str::to_owned)
 }

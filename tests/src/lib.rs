@@ -2,9 +2,14 @@
 //!
 //! [`TestNode`] drives the real `entraide` program in its own process with its own data
 //! directory: real libp2p over real loopback sockets, a real sled database on disk.
+//!
+//! Test files holding a test that needs what a machine may lack (root, Chromium) run on
+//! [`harness`], which reports such a test as `ignored` with its reason; under `CI=true`
+//! it runs, and a missing tool fails it.
 
 pub mod bench;
 pub mod browser;
+pub mod harness;
 pub mod hostile;
 pub mod netns;
 
@@ -15,6 +20,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
+use entraide_node::data_dir::{ApiInfo, DataDir};
 use serde_json::Value;
 
 /// Whether tests must run everything (CI) instead of skipping what this machine lacks.
@@ -22,16 +28,17 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
-/// Skips a test with a printed reason, unless under CI where a missing tool is a failure.
+/// Ends a test that returns [`harness::Ran`] as skipped for `reason` unless `cond` holds;
+/// under CI, where everything must run, a missing tool fails the test instead.
 #[macro_export]
 macro_rules! skip_unless {
     ($cond:expr, $reason:expr) => {
         if !$cond {
+            let reason = ::std::string::ToString::to_string(&$reason);
             if $crate::in_ci() {
-                panic!("required under CI=true: {}", $reason);
+                panic!("required under CI=true: {reason}");
             }
-            eprintln!("SKIPPED: {}", $reason);
-            return;
+            return $crate::harness::Ran::Skipped(reason);
         }
     };
 }
@@ -131,15 +138,26 @@ impl TestNode {
     /// Starts `entraide up` with `args` (the API on a free loopback port) and waits until
     /// its API answers.
     pub fn up(&mut self, args: &[&str]) -> Result<()> {
+        self.start(args)?;
+        self.wait_up(Duration::from_secs(30))
+    }
+
+    /// Starts `entraide up` with `args` (the API on a free loopback port), without waiting:
+    /// [`TestNode::wait_up`] waits, [`TestNode::running_api`] tells when its API is there.
+    /// Its log goes to `up.log` in the data directory; the log level is `RUST_LOG` (of this
+    /// node, else of the test), by default the node's debug messages.
+    pub fn start(&mut self, args: &[&str]) -> Result<()> {
         if self.child.is_some() {
             bail!("{} is already up", self.name);
         }
         let mut cmd = self.command();
         cmd.arg("up").args(["--ui", "127.0.0.1:0"]).args(args);
-        cmd.env(
-            "RUST_LOG",
-            std::env::var("RUST_LOG").unwrap_or_else(|_| "warn,entraide_node=debug".into()),
-        );
+        if !self.envs.iter().any(|(k, _)| k == "RUST_LOG") {
+            cmd.env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn,entraide_node=debug".into()),
+            );
+        }
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().context("spawn entraide up")?;
         let (tx, rx) = mpsc::sync_channel(1024);
@@ -153,7 +171,7 @@ impl TestNode {
         }
         if let Some(err) = child.stderr.take() {
             let name = self.name.clone();
-            let log = self.dir.path().join("up.log");
+            let log = self.log_path();
             std::thread::spawn(move || {
                 use std::io::Write;
                 let mut file = std::fs::File::create(log).ok();
@@ -169,7 +187,13 @@ impl TestNode {
         }
         self.child = Some(child);
         self.stdout = Some(rx);
-        let deadline = Instant::now() + Duration::from_secs(30);
+        Ok(())
+    }
+
+    /// Waits until the `up` started by [`TestNode::start`] answers on its API, for at most
+    /// `timeout`; fails with its log if it exits first.
+    pub fn wait_up(&mut self, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
         loop {
             if let Some(child) = self.child.as_mut()
                 && let Some(status) = child.try_wait()?
@@ -186,7 +210,7 @@ impl TestNode {
             }
             if Instant::now() > deadline {
                 bail!(
-                    "{}: entraide up did not start in 30 s: {}",
+                    "{}: entraide up did not start in {timeout:?}: {}",
                     self.name,
                     self.log()
                 );
@@ -197,21 +221,57 @@ impl TestNode {
 
     /// Whether the `up` we started (not a previous, killed one) answers on its API.
     fn api_answers(&self) -> bool {
-        let Some(pid) = self.child.as_ref().map(Child::id) else {
-            return false;
-        };
-        let Ok(text) = std::fs::read_to_string(self.data_dir().join("api.json")) else {
-            return false;
-        };
-        let ours = serde_json::from_str::<Value>(&text).is_ok_and(|v| v["pid"] == pid);
-        ours && self
-            .json(&["status", "--json"])
-            .is_ok_and(|s| s["online"] == Value::Bool(true))
+        self.running_api().is_some()
+            && self
+                .json(&["status", "--json"])
+                .is_ok_and(|s| s["online"] == Value::Bool(true))
+    }
+
+    /// What the data directory records about a running node's API (`api.json` and
+    /// `api.token`, read by [`DataDir::read_api`] as the command line reads them). After a
+    /// kill it may be a previous run's.
+    pub fn api(&self) -> Result<ApiInfo> {
+        DataDir::new(self.data_dir())
+            .read_api()
+            .ok_or_else(|| anyhow!("{}: no api.json and api.token (is the node up?)", self.name))
+    }
+
+    /// [`TestNode::api`], once the `up` we started (not a previous, killed one) wrote it.
+    pub fn running_api(&self) -> Option<ApiInfo> {
+        let pid = self.pid()?;
+        self.api().ok().filter(|api| api.pid == pid)
+    }
+
+    /// Where the stderr of `up` goes: `up.log` in the data directory.
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("up.log")
     }
 
     /// The node's log so far (stderr of `up`).
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("up.log")).unwrap_or_default()
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// The last 60 lines of the node's log, without colour codes: enough to see why a
+    /// test failed.
+    pub fn log_tail(&self) -> String {
+        let log = self.log();
+        let mut plain = String::with_capacity(log.len());
+        let mut chars = log.chars();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                // An escape sequence: up to its final letter.
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            } else {
+                plain.push(c);
+            }
+        }
+        let lines: Vec<_> = plain.lines().collect();
+        lines[lines.len().saturating_sub(60)..].join("\n")
     }
 
     /// Lines `up` printed on stdout so far.
@@ -225,15 +285,7 @@ impl TestNode {
     /// The address of the running node's local page: `http://` and the `address` recorded
     /// in `api.json`.
     pub fn ui_url(&self) -> Result<String> {
-        let path = self.data_dir().join("api.json");
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("{}: no {} (is the node up?)", self.name, path.display()))?;
-        let api: Value = serde_json::from_str(&text)
-            .with_context(|| format!("{}: api.json is not JSON: {text}", self.name))?;
-        let address = api["address"]
-            .as_str()
-            .ok_or_else(|| anyhow!("{}: api.json has no address: {text}", self.name))?;
-        Ok(format!("http://{address}"))
+        Ok(self.api()?.base_url())
     }
 
     /// The community this node belongs to (read from its data directory), as a member
@@ -313,17 +365,21 @@ impl TestNode {
         self.child.as_ref().map(Child::id)
     }
 
-    /// Peak resident memory of the running `up` so far (`VmHWM`), in MiB.
-    pub fn peak_rss_mib(&self) -> Option<f64> {
-        let text = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?)).ok()?;
+    /// Peak resident memory of the running `up` so far (`VmHWM`), in MiB; an error when it
+    /// cannot be read (no running `up`, no `/proc`).
+    pub fn peak_rss_mib(&self) -> Result<f64> {
+        let pid = self
+            .pid()
+            .ok_or_else(|| anyhow!("{}: no running `up` to measure", self.name))?;
+        let path = format!("/proc/{pid}/status");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("{}: cannot read {path}", self.name))?;
         let kib: f64 = text
             .lines()
-            .find(|l| l.starts_with("VmHWM:"))?
-            .split_whitespace()
-            .nth(1)?
-            .parse()
-            .ok()?;
-        Some(kib / 1024.0)
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .ok_or_else(|| anyhow!("{}: no VmHWM in {path}", self.name))?;
+        Ok(kib / 1024.0)
     }
 
     /// Kills the node with SIGKILL, as a power cut would.

@@ -2,18 +2,20 @@
 //! node A, Karim at node B), a request made by filling the form, seen live on the other
 //! page, answered, accepted; then every page in French and in English, with screenshots.
 //!
-//! Needs Chromium and chromedriver (skipped without them, except under CI=true). The
+//! Needs Chromium and chromedriver (reported as ignored without them, except under
+//! CI=true, where they must run). The
 //! screenshot folder is printed (`screenshots: …`, under the system temp dir; kept).
 //! To investigate: `ENTRAIDE_CHROMEDRIVER_LOG=FILE` keeps a verbose chromedriver log,
 //! `ENTRAIDE_CHROMIUM_ARGS="--flag …"` adds browser flags, `ENTRAIDE_TEST_LOGS=1` shows
 //! the nodes' logs.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
-use entraide_tests::browser::{self, Browser, Driver, Locator, poll};
-use entraide_tests::{TestNode, skip_unless};
+use entraide_tests::browser::{self, Browser, Driver, Locator, TourPage, poll};
+use entraide_tests::harness::Ran;
+use entraide_tests::{TestNode, skip_unless, tests_main};
 
 const BIN: &str = env!("CARGO_BIN_EXE_entraide");
 /// How long anything may take before the test gives up.
@@ -30,6 +32,11 @@ const LOOPBACK: &[&str] = &[
     "--resync",
     "2",
 ];
+
+tests_main!(
+    the_browser_harness_drives_a_plain_page,
+    a_request_made_in_marie_s_page_is_answered_live_from_karim_s_in_both_languages,
+);
 
 /// A community of `names`: the first creates it, the others join with its invite code.
 fn community(names: &[&str]) -> Vec<TestNode> {
@@ -58,22 +65,7 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("a runtime")
 }
 
-/// A folder for the screenshots of this run, kept after the test.
-fn screenshot_dir() -> PathBuf {
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
-    let dir = std::env::temp_dir().join(format!(
-        "entraide-screenshots-{stamp}-{}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).expect("a screenshot folder");
-    dir
-}
-
-#[test]
-fn the_browser_harness_drives_a_plain_page() {
+fn the_browser_harness_drives_a_plain_page() -> Ran {
     let why = browser::unavailable();
     skip_unless!(why.is_none(), why.clone().unwrap_or_default());
     let driver = Driver::start().expect("chromedriver");
@@ -115,26 +107,11 @@ fn the_browser_harness_drives_a_plain_page() {
         b.stop_emulation().await.unwrap();
         b.close().await.unwrap();
     });
+    Ran::Fully
 }
 
-/// One page of the tour: how to reach it, and what it must say.
-#[derive(Debug)]
-struct Page {
-    key: &'static str,
-    /// The id of the navigation link to it (none for a post page).
-    nav: Option<&'static str>,
-    /// `{id}` is the post's id.
-    path: &'static str,
-    /// Words only the French page says, in `<main id="main">` (from cli/src/ui/i18n.rs).
-    fr: &'static [&'static str],
-    /// The same for English.
-    en: &'static [&'static str],
-    /// What it shows in both languages (the data, not the interface).
-    both: &'static [&'static str],
-}
-
-const PAGES: &[Page] = &[
-    Page {
+const PAGES: &[TourPage] = &[
+    TourPage {
         key: "board",
         nav: Some("nav-board"),
         path: "/",
@@ -142,7 +119,7 @@ const PAGES: &[Page] = &[
         en: &["Requests and offers of help", "Helper accepted"],
         both: &[TITLE],
     },
-    Page {
+    TourPage {
         key: "new",
         nav: Some("nav-new"),
         path: "/new",
@@ -150,7 +127,7 @@ const PAGES: &[Page] = &[
         en: &["Ask for a hand, or offer yours", "Publish the post"],
         both: &[],
     },
-    Page {
+    TourPage {
         key: "post",
         nav: None,
         path: "/posts/{id}",
@@ -166,7 +143,7 @@ const PAGES: &[Page] = &[
         ],
         both: &[TITLE, DETAILS, AREA, MESSAGE, "Karim"],
     },
-    Page {
+    TourPage {
         key: "mine",
         nav: Some("nav-mine"),
         path: "/mine",
@@ -177,7 +154,7 @@ const PAGES: &[Page] = &[
         en: &["My posts and my offers", "Where I offered help"],
         both: &[TITLE],
     },
-    Page {
+    TourPage {
         key: "neighbours",
         nav: Some("nav-neighbours"),
         path: "/neighbours",
@@ -185,7 +162,7 @@ const PAGES: &[Page] = &[
         en: &["This computer keeps", "connected"],
         both: &["Karim"],
     },
-    Page {
+    TourPage {
         key: "invite",
         nav: Some("nav-invite"),
         path: "/invite",
@@ -193,7 +170,7 @@ const PAGES: &[Page] = &[
         en: &["Invite a neighbour", "your neighbour types"],
         both: &["ENTRAIDE-"],
     },
-    Page {
+    TourPage {
         key: "settings",
         nav: Some("nav-settings"),
         path: "/settings",
@@ -214,8 +191,7 @@ const DETAILS: &str = "L'ascenseur est en panne : six packs d'eau à monter, mer
 const AREA: &str = "Bât. B";
 const MESSAGE: &str = "Je peux monter l'eau ce soir après mon service.";
 
-#[test]
-fn a_request_made_in_marie_s_page_is_answered_live_from_karim_s_in_both_languages() {
+fn a_request_made_in_marie_s_page_is_answered_live_from_karim_s_in_both_languages() -> Ran {
     let why = browser::unavailable();
     skip_unless!(why.is_none(), why.clone().unwrap_or_default());
     let started = Instant::now();
@@ -250,7 +226,7 @@ fn a_request_made_in_marie_s_page_is_answered_live_from_karim_s_in_both_language
         b_signin: nodes[1].signin_url().expect("Karim's sign-in address"),
         karim: who(&nodes[1]),
     };
-    let shots = screenshot_dir();
+    let shots = browser::screenshot_dir();
     println!("screenshots: {}", shots.display());
     eprintln!("nodes up and connected in {:?}", started.elapsed());
 
@@ -259,32 +235,13 @@ fn a_request_made_in_marie_s_page_is_answered_live_from_karim_s_in_both_language
     if let Err(e) = result {
         panic!(
             "{e:?}\n\n--- Marie's node log ---\n{}\n--- Karim's node log ---\n{}",
-            tail(&nodes[0].log()),
-            tail(&nodes[1].log())
+            nodes[0].log_tail(),
+            nodes[1].log_tail()
         );
     }
     println!("screenshots: {}", shots.display());
     eprintln!("browser test done in {:?}", started.elapsed());
-}
-
-/// The last lines of a node's log, without colour codes.
-fn tail(log: &str) -> String {
-    let mut plain = String::with_capacity(log.len());
-    let mut chars = log.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            // An escape sequence: up to its final letter.
-            for c in chars.by_ref() {
-                if c.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            plain.push(c);
-        }
-    }
-    let lines: Vec<_> = plain.lines().collect();
-    lines[lines.len().saturating_sub(60)..].join("\n")
+    Ran::Fully
 }
 
 #[derive(Debug)]
@@ -346,20 +303,24 @@ async fn flow(driver: &Driver, p: &People, shots: &Path) -> Result<()> {
         .await?
         .select_by_value("errands")
         .await?;
-    type_into(&marie, &format!(r#"{form} input[name="title"]"#), TITLE).await?;
+    marie
+        .type_into(&format!(r#"{form} input[name="title"]"#), TITLE)
+        .await?;
     marie
         .one(&format!(r#"{form} select[name="urgency"]"#))
         .await?
         .select_by_value("today")
         .await?;
-    type_into(&marie, &format!(r#"{form} input[name="area"]"#), AREA).await?;
+    marie
+        .type_into(&format!(r#"{form} input[name="area"]"#), AREA)
+        .await?;
     // First with a phone number in the details: refused next to the field, nothing lost.
-    type_into(
-        &marie,
-        &format!(r#"{form} textarea[name="details"]"#),
-        "Appelez-moi au 06 12 34 56 78",
-    )
-    .await?;
+    marie
+        .type_into(
+            &format!(r#"{form} textarea[name="details"]"#),
+            "Appelez-moi au 06 12 34 56 78",
+        )
+        .await?;
     marie
         .one(&format!(r#"{form} button[data-action="submit-post"]"#))
         .await?
@@ -384,12 +345,9 @@ async fn flow(driver: &Driver, p: &People, shots: &Path) -> Result<()> {
             "after the refusal, {field} holds {got:?} instead of {want:?}"
         );
     }
-    type_into(
-        &marie,
-        &format!(r#"{form} textarea[name="details"]"#),
-        DETAILS,
-    )
-    .await?;
+    marie
+        .type_into(&format!(r#"{form} textarea[name="details"]"#), DETAILS)
+        .await?;
     // Mark this document: the errors of the first try stay on screen until the browser
     // has the answer to the second, and must not be read as its answer.
     marie
@@ -438,7 +396,9 @@ async fn flow(driver: &Driver, p: &People, shots: &Path) -> Result<()> {
         "after submitting, Marie is at {} instead of /posts/{id}",
         marie.url().await?
     );
-    expect_attr(&marie, "article#post", "data-status", "open").await?;
+    marie
+        .expect_attr("article#post", "data-status", "open")
+        .await?;
     let text = marie.text("main#main").await?;
     ensure!(
         text.contains(TITLE) && text.contains(DETAILS) && text.contains(AREA),
@@ -475,8 +435,12 @@ async fn flow(driver: &Driver, p: &People, shots: &Path) -> Result<()> {
         "the card appeared on Karim's open board after {seen:?}, more than {LIVE:?}"
     );
     eprintln!("the card appeared live on Karim's board {seen:?} after the click");
-    expect_attr(&karim, &format!("{card} .status"), "data-status", "open").await?;
-    expect_attr(&karim, &format!("{card} .helpers-count"), "data-count", "0").await?;
+    karim
+        .expect_attr(&format!("{card} .status"), "data-status", "open")
+        .await?;
+    karim
+        .expect_attr(&format!("{card} .helpers-count"), "data-count", "0")
+        .await?;
     let card_title = karim.text(&format!("{card} a.card-title")).await?;
     ensure!(card_title.contains(TITLE), "card title {card_title:?}");
 
@@ -501,12 +465,9 @@ async fn flow(driver: &Driver, p: &People, shots: &Path) -> Result<()> {
         karim.exists("form#respond-form input[name=csrf]").await?,
         "the respond form has no hidden csrf input"
     );
-    type_into(
-        &karim,
-        r#"form#respond-form textarea[name="message"]"#,
-        MESSAGE,
-    )
-    .await?;
+    karim
+        .type_into(r#"form#respond-form textarea[name="message"]"#, MESSAGE)
+        .await?;
     let responded = Instant::now();
     karim
         .one(r#"form#respond-form [data-action="respond"]"#)
@@ -594,8 +555,10 @@ async fn flow(driver: &Driver, p: &People, shots: &Path) -> Result<()> {
     for (b, url) in [(&marie, &p.a_url), (&karim, &p.b_url)] {
         b.goto(&format!("{url}/?all=1")).await?;
         b.wait_css(&card, PATIENCE).await?;
-        expect_attr(b, &format!("{card} .status"), "data-status", "accepted").await?;
-        expect_attr(b, &format!("{card} .helpers-count"), "data-count", "1").await?;
+        b.expect_attr(&format!("{card} .status"), "data-status", "accepted")
+            .await?;
+        b.expect_attr(&format!("{card} .helpers-count"), "data-count", "1")
+            .await?;
     }
 
     eprintln!("[{:?}] accepted on both sides", clock.elapsed());
@@ -683,7 +646,7 @@ async fn tour(b: &Browser, base: &str, id: &str, shots: &Path) -> Result<()> {
                 page.key
             );
             let shown = Instant::now();
-            check_page(b, page, lang, board_word, synced)
+            b.check_page(page, lang, board_word, synced)
                 .await
                 .with_context(|| format!("the {} page ({path}) in {lang}", page.key))?;
             let file = shots.join(format!("{lang}-{}-{}.png", i + 1, page.key));
@@ -694,123 +657,6 @@ async fn tour(b: &Browser, base: &str, id: &str, shots: &Path) -> Result<()> {
                 shown.elapsed()
             );
         }
-    }
-    Ok(())
-}
-
-async fn check_page(
-    b: &Browser,
-    page: &Page,
-    lang: &str,
-    board_word: &str,
-    synced: &str,
-) -> Result<()> {
-    ensure!(
-        b.lang().await? == lang,
-        "<html lang> is {:?}",
-        b.lang().await?
-    );
-    let nav = b.text("#nav-board").await?;
-    ensure!(
-        nav.contains(board_word),
-        "#nav-board says {nav:?}, not {board_word:?}"
-    );
-    let footer = b.text("footer#sync-status").await?;
-    ensure!(
-        footer.to_lowercase().contains(synced),
-        "footer#sync-status says {footer:?}, not {synced:?}"
-    );
-    let main = b.text("main#main").await?;
-    let (want, other) = if lang == "fr" {
-        (page.fr, page.en)
-    } else {
-        (page.en, page.fr)
-    };
-    // Case aside: a capital letter moved is not a broken page.
-    let lower = main.to_lowercase();
-    for w in want.iter().chain(page.both) {
-        ensure!(
-            lower.contains(&w.to_lowercase()),
-            "the page does not say {w:?}:\n{main}"
-        );
-    }
-    for o in other {
-        let o_lower = o.to_lowercase();
-        ensure!(
-            !lower.contains(&o_lower) || want.iter().any(|w| w.to_lowercase().contains(&o_lower)),
-            "the page says {o:?}, from the other language:\n{main}"
-        );
-    }
-    let unprotected = b
-        .js(
-            "return Array.from(document.querySelectorAll('form')).filter(f => \
-             f.method.toLowerCase() === 'post' && !f.querySelector('input[name=csrf]')) \
-             .map(f => f.getAttribute('action'));",
-            vec![],
-        )
-        .await?;
-    ensure!(
-        unprotected.as_array().is_some_and(Vec::is_empty),
-        "POST forms without a hidden csrf input: {unprotected}"
-    );
-    let title = b.client.title().await?;
-    let all = format!("{title}\n{}", b.body_text().await?);
-    if let Some(bad) = untranslated(&all) {
-        bail!("the page shows {bad:?}, an untranslated key or marker:\n{all}");
-    }
-    Ok(())
-}
-
-/// A raw translation key (`nav.board`, `post_title`) or a missing-translation marker.
-fn untranslated(text: &str) -> Option<String> {
-    for marker in [
-        "???",
-        "MISSING",
-        "missing translation",
-        "TODO",
-        "{",
-        "}",
-        "Some(",
-        "None",
-        "undefined",
-        "NaN",
-    ] {
-        if text.contains(marker) {
-            return Some(marker.to_owned());
-        }
-    }
-    text.split_whitespace()
-        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '_' && c != '.'))
-        .find(|w| {
-            let dotted = w.contains('.')
-                && w.split('.').all(|s| {
-                    s.starts_with(|c: char| c.is_ascii_lowercase())
-                        && s.chars()
-                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-                });
-            let snake = w.contains('_')
-                && w.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-            dotted || snake
-        })
-        .map(str::to_owned)
-}
-
-async fn type_into(b: &Browser, css: &str, text: &str) -> Result<()> {
-    let field = b.one(css).await?;
-    field.clear().await?;
-    field.send_keys(text).await?;
-    Ok(())
-}
-
-async fn expect_attr(b: &Browser, css: &str, name: &str, want: &str) -> Result<()> {
-    let got = b.attr(css, name).await?;
-    if got.as_deref() != Some(want) {
-        bail!(
-            "{}: `{css}` has {name}={got:?}, expected {want:?}\n{}",
-            b.name,
-            b.snapshot().await
-        );
     }
     Ok(())
 }

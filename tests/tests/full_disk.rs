@@ -3,13 +3,15 @@
 //! and after a restart once there is room again); every post it could not save must get a
 //! clear error, not an acknowledgement; and the node must keep serving its page and API.
 //!
-//! Needs root (to mount a tmpfs); skipped with a reason elsewhere, never under CI=true.
+//! Needs root (to mount a tmpfs); reported as ignored, with the reason, elsewhere; never
+//! skipped under CI=true.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use entraide_tests::{TestNode, find_post, skip_unless};
+use entraide_tests::harness::Ran;
+use entraide_tests::{TestNode, find_post, skip_unless, tests_main};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_entraide");
@@ -20,6 +22,8 @@ const SMALL: &str = "2m";
 const ROOMY: &str = "64m";
 /// Posts tried at most before the disk must have been found full.
 const MAX_TRIES: usize = 5_000;
+
+tests_main!(a_full_disk_refuses_new_posts_clearly_and_loses_none_it_acknowledged);
 
 /// A tmpfs mounted on a directory, unmounted when dropped.
 struct Tmpfs(PathBuf);
@@ -62,10 +66,10 @@ impl Drop for Tmpfs {
     }
 }
 
-/// The running node's page address (as `TestNode::ui_url` reads it) and API token.
+/// The running node's API address and token.
 fn api_of(n: &TestNode) -> (String, String) {
-    let token = std::fs::read_to_string(n.data_dir().join("api.token")).expect("api.token");
-    (n.ui_url().expect("api.json"), token.trim().to_owned())
+    let api = n.api().expect("the running node's api.json and api.token");
+    (api.base_url(), api.token)
 }
 
 fn agent() -> ureq::Agent {
@@ -106,8 +110,7 @@ fn missing(board: &[Value], acked: &[String]) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn a_full_disk_refuses_new_posts_clearly_and_loses_none_it_acknowledged() {
+fn a_full_disk_refuses_new_posts_clearly_and_loses_none_it_acknowledged() -> Ran {
     let mut n = TestNode::new(BIN, "full");
     let disk = Tmpfs::mount(n.data_dir(), SMALL);
     skip_unless!(
@@ -220,4 +223,5 @@ fn a_full_disk_refuses_new_posts_clearly_and_loses_none_it_acknowledged() {
     let (base, token) = api_of(&n);
     post(&base, &token, "After the disk was cleared").expect("posting works again");
     n.stop().ok();
+    Ran::Fully
 }

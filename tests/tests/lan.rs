@@ -1,15 +1,18 @@
 //! Nodes on separate network hosts (namespaces on a bridge) find each other by mDNS alone.
-//! Needs root and iproute2; skipped with a reason elsewhere, never skipped under CI=true.
+//! Needs root and iproute2; reported as ignored, with the reason, elsewhere; never skipped
+//! under CI=true.
 
 use std::time::Duration;
 
+use entraide_tests::harness::Ran;
 use entraide_tests::netns::{self, Lan};
-use entraide_tests::{TestNode, find_post, skip_unless};
+use entraide_tests::{TestNode, find_post, skip_unless, tests_main};
 
 const BIN: &str = env!("CARGO_BIN_EXE_entraide");
 
-#[test]
-fn two_hosts_find_each_other_by_mdns_and_sync() {
+tests_main!(two_hosts_find_each_other_by_mdns_and_sync);
+
+fn two_hosts_find_each_other_by_mdns_and_sync() -> Ran {
     let why = netns::unavailable();
     skip_unless!(why.is_none(), why.clone().unwrap_or_default());
     let tag = format!("ea{}", std::process::id() % 10_000);
@@ -52,4 +55,5 @@ fn two_hosts_find_each_other_by_mdns_and_sync() {
             .is_some_and(|p| p["responses"].as_array().is_some_and(|r| r.len() == 1))
     })
     .unwrap();
+    Ran::Fully
 }

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use entraide_node::data_dir::DataDir;
 use entraide_tests::{TestNode, find_post};
 use serde_json::Value;
 
@@ -348,8 +349,9 @@ fn commands_work_while_the_node_starts_and_after_it_stops() {
     }
     let id = post(&n, "Posted through the running node");
     n.stop().unwrap();
+    let data = DataDir::new(n.data_dir());
     assert!(
-        !n.data_dir().join("api.json").exists(),
+        data.read_api().is_none() && !data.api_path().exists(),
         "a clean stop forgets the API address"
     );
     assert!(

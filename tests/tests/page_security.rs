@@ -3,22 +3,33 @@
 //! hold connections or guess login codes. (docs/threat-model.md, "The local page".)
 //!
 //! The LAN tests put other hosts in network namespaces (root and iproute2); the
-//! other-account test runs a process as `nobody` (root and setpriv). Elsewhere they skip
-//! with the reason; under CI=true they must run.
+//! other-account test runs a process as `nobody` (root and setpriv); the Chromium test needs
+//! Chromium and chromedriver. Elsewhere they are reported as ignored, with the reason;
+//! under CI=true they must run.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use entraide_tests::browser::{self, Driver};
+use entraide_tests::harness::Ran;
 use entraide_tests::netns::{self, Guests};
-use entraide_tests::{Page, TestNode, csrf_of, skip_unless};
+use entraide_tests::{Page, TestNode, csrf_of, skip_unless, tests_main};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_entraide");
 const CLIENT: &str = env!("CARGO_BIN_EXE_lan-client");
 const LOOPBACK: &[&str] = &["--no-mdns", "--listen", "/ip4/127.0.0.1/tcp/0"];
 const LAN: &[&str] = &["--no-mdns", "--listen", "/ip4/0.0.0.0/tcp/0", "--ui-lan"];
+
+tests_main!(
+    a_page_that_rebinds_its_name_to_this_computer_gets_nothing,
+    in_chromium_a_rebound_name_sees_a_refusal_not_the_invite,
+    without_the_sign_in_address_this_computer_s_other_programs_get_nothing,
+    another_account_of_this_computer_reads_no_secret_and_gets_no_sign_in_address,
+    a_lan_host_holding_a_thousand_connections_cannot_freeze_the_page,
+    a_guessing_lan_host_cannot_lock_out_the_resident_s_phone,
+);
 
 fn running(name: &str, args: &[&str]) -> TestNode {
     let mut n = TestNode::new(BIN, name);
@@ -89,19 +100,18 @@ fn status_of(v: &Value) -> u64 {
     v["status"].as_u64().unwrap_or(0)
 }
 
-#[test]
 fn a_page_that_rebinds_its_name_to_this_computer_gets_nothing() {
     let n = running("Marie", LOOPBACK);
     let port = port_of(&n);
     let page = n.page().unwrap();
     let code = invite_code(&n);
-    let token = std::fs::read_to_string(n.data_dir().join("api.token")).unwrap();
+    let token = n.api().unwrap().token;
     let to = format!("127.0.0.1:{port}");
     // Even with the resident's own cookie and the API token (which a rebinding page does
     // not have), a foreign name in Host is refused before any route runs.
     let creds = [
         format!("Cookie: {}", page.cookie),
-        format!("Authorization: Bearer {}", token.trim()),
+        format!("Authorization: Bearer {token}"),
     ];
     for host in [
         format!("evil.example:{port}"),
@@ -147,8 +157,7 @@ fn a_page_that_rebinds_its_name_to_this_computer_gets_nothing() {
     assert_eq!(n.json(&["whoami", "--json"]).unwrap()["name"], "Marie");
 }
 
-#[test]
-fn in_chromium_a_rebound_name_sees_a_refusal_not_the_invite() {
+fn in_chromium_a_rebound_name_sees_a_refusal_not_the_invite() -> Ran {
     let why = browser::unavailable();
     skip_unless!(why.is_none(), why.clone().unwrap_or_default());
     let n = running("Marie", LOOPBACK);
@@ -243,9 +252,9 @@ fn in_chromium_a_rebound_name_sees_a_refusal_not_the_invite() {
         assert!(b.body_text().await.unwrap().contains(&code));
         b.close().await.unwrap();
     });
+    Ran::Fully
 }
 
-#[test]
 fn without_the_sign_in_address_this_computer_s_other_programs_get_nothing() {
     let mut n = TestNode::new(BIN, "Marie");
     n.ok(&["init", "--name", "Marie"]).unwrap();
@@ -363,7 +372,9 @@ fn without_the_sign_in_address_this_computer_s_other_programs_get_nothing() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(me.fetch("/").unwrap().0, 401, "signed out");
+}
 
+fn another_account_of_this_computer_reads_no_secret_and_gets_no_sign_in_address() -> Ran {
     // Another account of this computer, for real: it can reach the port but not the data
     // folder, so it has neither the token nor a sign-in address.
     let setpriv = Command::new("setpriv").arg("--version").output();
@@ -373,8 +384,13 @@ fn without_the_sign_in_address_this_computer_s_other_programs_get_nothing() {
         .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
     skip_unless!(
         root && setpriv.is_ok(),
-        "the other-account half needs root and setpriv (util-linux)"
+        "another account needs root and setpriv (util-linux)"
     );
+    let n = running("Marie", LOOPBACK);
+    let base = n.ui_url().unwrap();
+    let code = invite_code(&n);
+    // The resident's browser signed in: every secret of the folder is there to be read.
+    n.page().unwrap();
     let nobody = [
         "setpriv",
         "--reuid=65534",
@@ -386,6 +402,7 @@ fn without_the_sign_in_address_this_computer_s_other_programs_get_nothing() {
     assert_eq!(status_of(&r), 401, "{r}");
     assert!(!r.to_string().contains(&code));
     for file in ["api.token", "identity.key", "page-sessions.json"] {
+        assert!(n.data_dir().join(file).exists(), "no {file} to try");
         let out = Command::new(nobody[0])
             .args(&nobody[1..])
             .arg("cat")
@@ -406,6 +423,7 @@ fn without_the_sign_in_address_this_computer_s_other_programs_get_nothing() {
         !out.status.success() && !String::from_utf8_lossy(&out.stdout).contains("/signin/"),
         "nobody got a sign-in address: {out:?}"
     );
+    Ran::Fully
 }
 
 /// Runs the LAN client's `hold` in a guest; returns its process and the "holding" report.
@@ -462,8 +480,7 @@ fn nofile(pid: u32) -> (String, String) {
     (f.next().unwrap().into(), f.next().unwrap().into())
 }
 
-#[test]
-fn a_lan_host_holding_a_thousand_connections_cannot_freeze_the_page() {
+fn a_lan_host_holding_a_thousand_connections_cannot_freeze_the_page() -> Ran {
     let why = netns::unavailable();
     skip_unless!(why.is_none(), why.clone().unwrap_or_default());
     let tag = format!("px{}", std::process::id() % 1000);
@@ -530,10 +547,10 @@ fn a_lan_host_holding_a_thousand_connections_cannot_freeze_the_page() {
         "idle and half-sent connections are closed: {done}"
     );
     assert_eq!(page.fetch("/").unwrap().0, 200);
+    Ran::Fully
 }
 
-#[test]
-fn a_guessing_lan_host_cannot_lock_out_the_resident_s_phone() {
+fn a_guessing_lan_host_cannot_lock_out_the_resident_s_phone() -> Ran {
     let why = netns::unavailable();
     skip_unless!(why.is_none(), why.clone().unwrap_or_default());
     let tag = format!("pl{}", std::process::id() % 1000);
@@ -597,10 +614,10 @@ fn a_guessing_lan_host_cannot_lock_out_the_resident_s_phone() {
     let board = get("/settings", &[]);
     assert_eq!(status_of(&board), 200);
     // The API stays on this computer, whatever the token.
-    let token = std::fs::read_to_string(n.data_dir().join("api.token")).unwrap();
+    let token = n.api().unwrap().token;
     let api = get(
         "/api/v1/invite",
-        &[format!("Authorization: Bearer {}", token.trim())],
+        &[format!("Authorization: Bearer {token}")],
     );
     assert_eq!(status_of(&api), 403, "{api}");
     // A rebinding name from the LAN: refused too.
@@ -626,4 +643,5 @@ fn a_guessing_lan_host_cannot_lock_out_the_resident_s_phone() {
     assert_eq!(r["headers"]["location"], "/login?out=1");
     let after = get("/settings", &[]);
     assert_eq!(status_of(&after), 303, "signed out: back to the login page");
+    Ran::Fully
 }

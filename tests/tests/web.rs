@@ -1,13 +1,25 @@
 //! The web page over real HTTP: escaping, cross-site requests, the LAN login gate, the API
 //! token, the language choice. (The click-through in a real browser is `browser.rs`.)
+//!
+//! The LAN login test needs a LAN address on this machine; without one it is reported as
+//! ignored, with the reason (never under CI=true).
 
 use std::time::Duration;
 
-use entraide_tests::TestNode;
+use entraide_tests::harness::Ran;
+use entraide_tests::{TestNode, skip_unless, tests_main};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_entraide");
 const LOOPBACK: &[&str] = &["--no-mdns", "--listen", "/ip4/127.0.0.1/tcp/0"];
+
+tests_main!(
+    text_from_neighbours_is_shown_as_text_never_as_markup,
+    cross_site_and_tokenless_form_posts_are_refused,
+    the_json_api_needs_the_token,
+    the_language_follows_the_browser_and_the_switch,
+    on_the_lan_the_page_asks_for_the_login_code,
+);
 
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
@@ -18,15 +30,10 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
+/// The running node's API address and token.
 fn api(node: &TestNode) -> (String, String) {
-    let api: Value =
-        serde_json::from_str(&std::fs::read_to_string(node.data_dir().join("api.json")).unwrap())
-            .unwrap();
-    let token = std::fs::read_to_string(node.data_dir().join("api.token")).unwrap();
-    (
-        format!("http://{}", api["address"].as_str().unwrap()),
-        token.trim().to_owned(),
-    )
+    let api = node.api().unwrap();
+    (api.base_url(), api.token)
 }
 
 fn get(url: &str) -> (u16, String) {
@@ -44,7 +51,6 @@ fn running(name: &str, args: &[&str]) -> TestNode {
     n
 }
 
-#[test]
 fn text_from_neighbours_is_shown_as_text_never_as_markup() {
     let n = running("Marie", LOOPBACK);
     let page = n.page().unwrap();
@@ -94,7 +100,6 @@ fn text_from_neighbours_is_shown_as_text_never_as_markup() {
     assert!(csp.contains("script-src 'self'"), "{csp}");
 }
 
-#[test]
 fn cross_site_and_tokenless_form_posts_are_refused() {
     let n = running("Marie", LOOPBACK);
     let page = n.page().unwrap();
@@ -163,7 +168,6 @@ fn cross_site_and_tokenless_form_posts_are_refused() {
     }
 }
 
-#[test]
 fn the_json_api_needs_the_token() {
     let n = running("Marie", LOOPBACK);
     let (base, token) = api(&n);
@@ -191,7 +195,6 @@ fn the_json_api_needs_the_token() {
     }
 }
 
-#[test]
 fn the_language_follows_the_browser_and_the_switch() {
     let n = running("Marie", LOOPBACK);
     let signed_in = n.page().unwrap();
@@ -225,13 +228,12 @@ fn the_language_follows_the_browser_and_the_switch() {
     );
 }
 
-#[test]
-fn on_the_lan_the_page_asks_for_the_login_code() {
+fn on_the_lan_the_page_asks_for_the_login_code() -> Ran {
     let n = running(
         "Marie",
         &["--no-mdns", "--listen", "/ip4/0.0.0.0/tcp/0", "--ui-lan"],
     );
-    let (base, _) = api(&n);
+    let (base, token) = api(&n);
     let port = base.rsplit(':').next().unwrap().to_owned();
     let code = n
         .stdout_lines()
@@ -252,23 +254,20 @@ fn on_the_lan_the_page_asks_for_the_login_code() {
         .filter_map(|a| a.strip_prefix("/ip4/"))
         .map(|a| a.split('/').next().unwrap().to_owned())
         .find(|ip| ip != "127.0.0.1");
-    let Some(ip) = lan_ip else {
-        if entraide_tests::in_ci() {
-            panic!("no LAN address on this machine under CI");
-        }
-        eprintln!("SKIPPED: this machine has no LAN address to test --ui-lan from");
-        return;
-    };
+    skip_unless!(
+        lan_ip.is_some(),
+        "this machine has no LAN address to test --ui-lan from"
+    );
+    let ip = lan_ip.unwrap();
     let lan = format!("http://{ip}:{port}");
     // Without the code: sent to the login page, the board is not shown.
     let r = agent().get(format!("{lan}/")).call().unwrap();
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(r.headers().get("location").unwrap(), "/login");
     // The API answers only this computer, token or not.
-    let token = std::fs::read_to_string(n.data_dir().join("api.token")).unwrap();
     let r = agent()
         .get(format!("{lan}/api/v1/status"))
-        .header("Authorization", format!("Bearer {}", token.trim()))
+        .header("Authorization", format!("Bearer {token}"))
         .call()
         .unwrap();
     assert_eq!(r.status().as_u16(), 403);
@@ -301,4 +300,5 @@ fn on_the_lan_the_page_asks_for_the_login_code() {
     // This computer's browser needs no code, but a sign-in address.
     assert_eq!(get(&format!("{base}/")).0, 401);
     assert_eq!(n.page().unwrap().fetch("/").unwrap().0, 200);
+    Ran::Fully
 }

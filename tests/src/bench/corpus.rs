@@ -163,7 +163,18 @@ pub fn add_posts(board: &mut Board, writers: &[Writer], rng: &mut Rng, posts: us
     for i in 0..posts {
         let w = &writers[i % writers.len()];
         if board.name_of(&w.author()).is_none() {
-            let name = format!("Voisin·e {}", w.author().fmt_short());
+            // Its short id spelt in letters: a name with a run of digits reads as a phone
+            // number, which the board refuses.
+            let id: String = w
+                .author()
+                .fmt_short()
+                .chars()
+                .map(|c| match c.to_digit(10) {
+                    Some(d) => char::from(b'g' + d as u8),
+                    None => c,
+                })
+                .collect();
+            let name = format!("Voisin·e {id}");
             board.set_name(w, &name, now).expect("a valid name");
         }
         let mut d = draft(rng);

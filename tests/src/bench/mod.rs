@@ -15,6 +15,10 @@ use entraide_node::data_dir::DataDir;
 use entraide_node::store::Store;
 use entraide_node::{Multiaddr, Node, NodeConfig};
 
+/// Set in the environment of the benchmark binary's child processes, which then are the
+/// `entraide` command line (src/bin/bench.rs): the nodes of scenarios 5 and 6.
+pub const AS_ENTRAIDE: &str = "ENTRAIDE_BENCH_AS_ENTRAIDE";
+
 /// Median and 99th percentile of samples.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Summary {

@@ -1,8 +1,6 @@
 //! The six scenarios of the benchmark. Each returns table rows: figure, baseline measured
 //! in the same run, ratio, and the target.
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -10,13 +8,14 @@ use entraide_crdt::automerge::Automerge;
 use entraide_crdt::automerge::sync::{State, SyncDoc};
 use entraide_crdt::{Board, Category, Filter, Kind, PostDraft, Urgency};
 use entraide_node::community::Community;
-use serde_json::Value;
+use entraide_node::data_dir::ApiInfo;
 
 use super::corpus::{self, Rng};
 use super::{
-    BenchNode, Row, cpu_seconds, dir_size, full_mesh, loopback_tx_bytes, prepare_data_dir,
-    progress, row, rss_mib, start_node, summary, temp_dir, verdict, wait_until,
+    AS_ENTRAIDE, BenchNode, Row, cpu_seconds, dir_size, full_mesh, loopback_tx_bytes,
+    prepare_data_dir, progress, row, rss_mib, start_node, summary, temp_dir, verdict, wait_until,
 };
+use crate::TestNode;
 
 fn community(tag: u8) -> Community {
     Community::from_secret([tag; 32])
@@ -583,25 +582,13 @@ async fn total_sync_out(nodes: &[BenchNode]) -> Result<u64> {
     Ok(total)
 }
 
-/// The node program run as a child process: this benchmark binary re-executes itself in
-/// `--as-entraide` mode, which is the `entraide` command line.
-fn entraide(data: &Path) -> Result<Command> {
-    let mut cmd = Command::new(std::env::current_exe()?);
-    cmd.arg("--as-entraide").arg("--data-dir").arg(data);
-    Ok(cmd)
-}
-
-struct Running {
-    child: Child,
-    base: String,
-    token: String,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A node run as a child process, as the tests run one ([`TestNode`]): the program is this
+/// benchmark binary, which is the `entraide` command line when [`AS_ENTRAIDE`] is set. It
+/// logs what `entraide up` logs by default.
+fn program_node(name: &str) -> Result<TestNode> {
+    Ok(TestNode::new(std::env::current_exe()?, name)
+        .with_env(AS_ENTRAIDE, "1")
+        .with_env("RUST_LOG", "warn,entraide=info,entraide_node=info"))
 }
 
 fn http() -> ureq::Agent {
@@ -612,46 +599,23 @@ fn http() -> ureq::Agent {
         .into()
 }
 
-/// Spawns `entraide up` on `data` and waits until its API answers; returns the wait.
-fn spawn_up(data: &Path) -> Result<(Running, Duration)> {
-    let _ = std::fs::remove_file(data.join("api.json"));
+/// Starts `entraide up` on `node` and waits until its API serves the board, polling every
+/// 5 ms; returns how to reach the API and the wait.
+fn start_up(node: &mut TestNode) -> Result<(ApiInfo, Duration)> {
     let t0 = Instant::now();
-    let child = entraide(data)?
-        .args([
-            "up",
-            "--no-mdns",
-            "--listen",
-            "/ip4/127.0.0.1/tcp/0",
-            "--ui",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let pid = child.id();
-    let mut running = Running {
-        child,
-        base: String::new(),
-        token: String::new(),
-    };
+    node.start(&["--no-mdns", "--listen", "/ip4/127.0.0.1/tcp/0"])?;
+    let agent = http();
     loop {
         if t0.elapsed() > Duration::from_secs(120) {
-            bail!("entraide up did not answer in 120 s");
+            bail!("entraide up did not answer in 120 s: {}", node.log());
         }
-        if let Ok(text) = std::fs::read_to_string(data.join("api.json")) {
-            let api: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-            if api["pid"] == pid {
-                running.base = format!("http://{}", api["address"].as_str().unwrap_or_default());
-                running.token = std::fs::read_to_string(data.join("api.token"))?
-                    .trim()
-                    .to_owned();
-                let r = http()
-                    .get(format!("{}/api/v1/posts?category=food", running.base))
-                    .header("Authorization", format!("Bearer {}", running.token))
-                    .call();
-                if r.is_ok_and(|r| r.status().is_success()) {
-                    return Ok((running, t0.elapsed()));
-                }
+        if let Some(api) = node.running_api() {
+            let r = agent
+                .get(format!("{}/api/v1/posts?category=food", api.base_url()))
+                .header("Authorization", format!("Bearer {}", api.token))
+                .call();
+            if r.is_ok_and(|r| r.status().is_success()) {
+                return Ok((api, t0.elapsed()));
             }
         }
         std::thread::sleep(Duration::from_millis(5));
@@ -666,8 +630,8 @@ pub fn scale(posts: usize, lists: usize, start: Instant) -> Result<Vec<Row>> {
         &format!("scale: writing {posts} posts from 500 authors"),
     );
     let board = build_board(123, 500, posts, now);
-    let dir = temp_dir("scale")?;
-    prepare_data_dir(dir.path(), &community(50), [5; 32], Some(&board))?;
+    let mut node = program_node("scale")?;
+    prepare_data_dir(node.data_dir(), &community(50), [5; 32], Some(&board))?;
     // Floor for the cold start: loading the same documents with plain automerge.
     let saved: Vec<Vec<u8>> = board.feeds().map(|f| f.save()).collect();
     let t0 = Instant::now();
@@ -676,16 +640,22 @@ pub fn scale(posts: usize, lists: usize, start: Instant) -> Result<Vec<Row>> {
     }
     let load_floor = t0.elapsed();
     progress(start, "scale: cold start of `entraide up`");
-    let (running, cold) = spawn_up(dir.path())?;
-    let rss = rss_mib(running.child.id()).unwrap_or(0.0);
-    let disk = dir_size(dir.path()) as f64 / (1024.0 * 1024.0);
+    let (api, cold) = start_up(&mut node)?;
+    let pid = node.pid().context("the node runs")?;
+    let rss = rss_mib(pid).unwrap_or(0.0);
+    // The data directory, without the log the harness keeps there.
+    let log = std::fs::metadata(node.log_path()).map_or(0, |m| m.len());
+    let disk = dir_size(node.data_dir()).saturating_sub(log) as f64 / (1024.0 * 1024.0);
     let agent = http();
     let mut times = Vec::new();
     for _ in 0..lists {
         let t = Instant::now();
         let mut r = agent
-            .get(format!("{}/api/v1/posts?category=food&q=eau", running.base))
-            .header("Authorization", format!("Bearer {}", running.token))
+            .get(format!(
+                "{}/api/v1/posts?category=food&q=eau",
+                api.base_url()
+            ))
+            .header("Authorization", format!("Bearer {}", api.token))
             .call()?;
         let body = r.body_mut().read_to_string()?;
         times.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -705,7 +675,7 @@ pub fn scale(posts: usize, lists: usize, start: Instant) -> Result<Vec<Row>> {
         let _ = board.view(&filter, now);
         floor.push(t.elapsed().as_secs_f64() * 1000.0);
     }
-    let rss_after = rss_mib(running.child.id()).unwrap_or(rss);
+    let rss_after = rss_mib(pid).unwrap_or(rss);
     let list = summary(&times);
     let floor = summary(&floor);
     let scenario = format!("5. one node, {posts} posts from 500 authors");
@@ -762,10 +732,10 @@ pub fn scale(posts: usize, lists: usize, start: Instant) -> Result<Vec<Row>> {
 
 /// 6. Local post: from `entraide post` (and from an API call) to acknowledged on disk.
 pub fn local_post(api_posts: usize, cli_posts: usize, start: Instant) -> Result<Vec<Row>> {
-    let dir = temp_dir("localpost")?;
-    prepare_data_dir(dir.path(), &community(60), [6; 32], None)?;
+    let mut node = program_node("localpost")?;
+    prepare_data_dir(node.data_dir(), &community(60), [6; 32], None)?;
     progress(start, "local post: starting `entraide up`");
-    let (running, _) = spawn_up(dir.path())?;
+    let (api_info, _) = start_up(&mut node)?;
     let agent = http();
     let mut api = Vec::new();
     let mut rng = Rng::new(66);
@@ -773,8 +743,8 @@ pub fn local_post(api_posts: usize, cli_posts: usize, start: Instant) -> Result<
         let draft = serde_json::to_value(corpus::draft(&mut rng))?;
         let t = Instant::now();
         let r = agent
-            .post(format!("{}/api/v1/posts", running.base))
-            .header("Authorization", format!("Bearer {}", running.token))
+            .post(format!("{}/api/v1/posts", api_info.base_url()))
+            .header("Authorization", format!("Bearer {}", api_info.token))
             .send_json(draft)?;
         api.push(t.elapsed().as_secs_f64() * 1000.0);
         if r.status().as_u16() != 201 {
@@ -784,14 +754,12 @@ pub fn local_post(api_posts: usize, cli_posts: usize, start: Instant) -> Result<
     let mut cli = Vec::new();
     for i in 0..cli_posts {
         let t = Instant::now();
-        let out = entraide(dir.path())?
-            .args([
-                "post",
-                "request",
-                "--title",
-                &format!("Bread for the neighbour {i}"),
-            ])
-            .output()?;
+        let out = node.run(&[
+            "post",
+            "request",
+            "--title",
+            &format!("Bread for the neighbour {i}"),
+        ]);
         cli.push(t.elapsed().as_secs_f64() * 1000.0);
         if !out.status.success() {
             bail!(
@@ -810,7 +778,7 @@ pub fn local_post(api_posts: usize, cli_posts: usize, start: Instant) -> Result<
         db.flush()?;
         floor.push(t.elapsed().as_secs_f64() * 1000.0);
     }
-    drop(running);
+    drop(node);
     let (api, cli, floor) = (summary(&api), summary(&cli), summary(&floor));
     let scenario = "6. local post acknowledged (flushed)";
     Ok(vec![

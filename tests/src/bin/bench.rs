@@ -7,15 +7,14 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use entraide_tests::bench::{Row, markdown, progress, scenarios};
+use entraide_tests::bench::{AS_ENTRAIDE, Row, markdown, progress, scenarios};
 
 fn main() -> ExitCode {
-    let mut args: Vec<String> = std::env::args().collect();
     // Child processes of scenarios 5 and 6: this binary is then the `entraide` program.
-    if args.get(1).map(String::as_str) == Some("--as-entraide") {
-        args.remove(1);
-        return entraide::run_with_args(args.into_iter().map(Into::into));
+    if std::env::var_os(AS_ENTRAIDE).is_some() {
+        return entraide::run_with_args(std::env::args_os());
     }
+    let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
     let out = args
         .iter()
