@@ -7,7 +7,6 @@
 
 use std::borrow::Cow;
 use std::fmt::{Display, Write as _};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use entraide_crdt::{PostView, Status as PostStatus, is_bidi_control, is_invisible, is_joiner};
 use entraide_node::{PeerInfo, Status, WhoAmI};
@@ -60,10 +59,7 @@ fn inline_message(text: &str) -> String {
 }
 
 pub(crate) fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    entraide_node::clock::now()
 }
 
 /// "5 min ago", "in 3 h".

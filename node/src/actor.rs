@@ -22,7 +22,7 @@ mod sessions;
 mod swarm;
 
 use std::collections::HashSet;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use entraide_crdt::{Board, DeviceId, FeedId, Writer};
 use libp2p::{Multiaddr, PeerId};
@@ -49,10 +49,7 @@ pub const STORE_LOCK_PATIENCE: Duration = Duration::from_secs(5);
 
 /// Seconds since the Unix epoch: the node reads the clock once per event.
 pub(crate) fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    crate::clock::now()
 }
 
 struct Actor {
