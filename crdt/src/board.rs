@@ -348,6 +348,7 @@ impl Board {
                     accepted: post.accepted,
                     responses: rs,
                     thanks: post.thanks.iter().map(|(h, m)| (*h, m.clone())).collect(),
+                    escalation: post.escalation.map(hex::encode),
                 };
                 if !filter.matches(&view) {
                     continue;
@@ -360,6 +361,7 @@ impl Board {
             }
         }
         matching.posts.sort_by(board_order);
+        matching.posts = one_per_escalation(matching.posts);
         matching
     }
 
@@ -491,6 +493,20 @@ impl Board {
         self.own_feed(writer).set_name(writer, name, now)
     }
 
+    /// Posts the urgent visit request of a missed care check marked with its escalation
+    /// key (`care::escalation_key`): the board shows one post per key.
+    pub fn post_escalation(
+        &mut self,
+        writer: &Writer,
+        nonce: [u8; 8],
+        draft: &PostDraft,
+        key: [u8; 8],
+        now: Timestamp,
+    ) -> Result<(PostId, LocalChange), WriteError> {
+        self.own_feed(writer)
+            .create_post_marked(writer, nonce, draft, Some(key), now)
+    }
+
     /// Posts an offer or request; `nonce` is 8 random bytes from the caller.
     pub fn post_new(
         &mut self,
@@ -573,4 +589,64 @@ impl Board {
         self.own_post(writer, post)?
             .thank(writer, post, helper, message, now)
     }
+
+    /// Writes a sealed record into the writer's feed.
+    pub fn put_sealed(
+        &mut self,
+        writer: &Writer,
+        nonce: [u8; 8],
+        sealed: Vec<u8>,
+        now: Timestamp,
+    ) -> Result<LocalChange, WriteError> {
+        self.own_feed(writer).put_sealed(writer, nonce, sealed, now)
+    }
+
+    /// Deletes some of the writer's sealed records (see [`Feed::delete_sealed`]).
+    pub fn delete_sealed(
+        &mut self,
+        writer: &Writer,
+        nonces: &[[u8; 8]],
+        now: Timestamp,
+    ) -> Result<LocalChange, WriteError> {
+        self.own_feed(writer).delete_sealed(writer, nonces, now)
+    }
+
+    /// Every sealed record held, still sealed: (writer, nonce, bytes), in feed order.
+    pub fn sealed_records(&self) -> impl Iterator<Item = (AuthorId, [u8; 8], &[u8])> + '_ {
+        self.authors()
+            .filter_map(|a| self.current_feed(&a))
+            .flat_map(|f| {
+                let author = f.id().author;
+                f.content()
+                    .sealed
+                    .iter()
+                    .map(move |(n, b)| (author, *n, b.as_slice()))
+            })
+    }
+
+    /// Every author whose feed is held, in id order.
+    pub fn members(&self) -> Vec<AuthorId> {
+        self.authors().collect()
+    }
+}
+
+/// Keeps one post per escalation key, in board order: several circle members' nodes may
+/// each have raised the request of one missed check while cut off from each other; every
+/// board shows the same one of them (a live one first, then the smallest id).
+fn one_per_escalation(posts: Vec<PostView>) -> Vec<PostView> {
+    let mut chosen: BTreeMap<&str, (bool, PostId)> = BTreeMap::new();
+    for p in &posts {
+        if let Some(key) = p.escalation.as_deref() {
+            let candidate = (!p.status.is_live(), p.id);
+            chosen
+                .entry(key)
+                .and_modify(|c| *c = (*c).min(candidate))
+                .or_insert(candidate);
+        }
+    }
+    let keep: BTreeSet<PostId> = chosen.values().map(|(_, id)| *id).collect();
+    posts
+        .into_iter()
+        .filter(|p| p.escalation.is_none() || keep.contains(&p.id))
+        .collect()
 }

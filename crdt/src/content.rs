@@ -8,8 +8,9 @@
 //! |---|---|
 //! | `format` | `"entraide-feed/1"` |
 //! | `name` | the author's display name |
-//! | `post:<nonce, 16 hex>` | map: `kind`, `category`, `title`, `details`, `urgency`, `area`, `created_at`, `expires_at`, `state`, `accepted`, `thanks` (map: helper id → message) |
+//! | `post:<nonce, 16 hex>` | map: `kind`, `category`, `title`, `details`, `urgency`, `area`, `created_at`, `expires_at`, `state`, `accepted`, `thanks` (map: helper id → message), `escalation` (optional, 16 hex: a missed care check, `care.rs`) |
 //! | `response:<post id, 16 hex>` | map: `to` (post author id), `message`, `at`, `withdrawn` |
+//! | `sealed:<nonce, 16 hex>` | bytes: a sealed record (`sealed.rs`), readable by its recipients only |
 //!
 //! Reading is lenient and deterministic: an entry that breaks the format is skipped and
 //! counted, never an error, so a bad entry from one author cannot hide anything else.
@@ -24,12 +25,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::author::AuthorId;
 use crate::post::{Category, Field, Kind, PostId, Timestamp, Urgency, clip};
+use crate::sealed::recipient_count;
 use crate::text::name_keys;
 
 /// The `format` value of a feed document.
 pub const FORMAT: &str = "entraide-feed/1";
 pub(crate) const POST_PREFIX: &str = "post:";
 pub(crate) const RESPONSE_PREFIX: &str = "response:";
+pub(crate) const SEALED_PREFIX: &str = "sealed:";
 
 /// The state of a post as its author sets it. Expiry is derived, not stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +85,9 @@ pub struct StoredPost {
     pub accepted: Option<AuthorId>,
     /// Thanks from the author, by helper.
     pub thanks: BTreeMap<AuthorId, String>,
+    /// For an urgent visit request raised by a missed care check: its escalation key
+    /// (`care::escalation_key`), the same on every circle member's request.
+    pub escalation: Option<[u8; 8]>,
 }
 
 /// A response ("I can help") as stored in the helper's feed.
@@ -108,6 +114,8 @@ pub struct FeedContent {
     pub posts: BTreeMap<PostId, StoredPost>,
     /// The author's responses to other people's posts.
     pub responses: BTreeMap<PostId, StoredResponse>,
+    /// The author's sealed records by nonce, still sealed (`crate::sealed`).
+    pub sealed: BTreeMap<[u8; 8], Vec<u8>>,
     /// Entries skipped because they break the format.
     pub skipped: usize,
     /// The root keys skipped, kept so an incremental read can forget one that got fixed.
@@ -191,6 +199,21 @@ impl FeedContent {
                         self.bad_keys.insert(key);
                     }
                     None => {}
+                }
+            } else if let Some(nonce_hex) = key.strip_prefix(SEALED_PREFIX) {
+                let Some(nonce) = canonical_nonce(nonce_hex) else {
+                    self.bad_keys.insert(key);
+                    continue;
+                };
+                self.sealed.remove(&nonce);
+                match source.scalar(&root, &key) {
+                    Some(ScalarValue::Bytes(b)) if recipient_count(&b).is_some() => {
+                        self.sealed.insert(nonce, b);
+                    }
+                    None if !source.has(&root, &key) => {}
+                    _ => {
+                        self.bad_keys.insert(key);
+                    }
                 }
             } else if let Some(post_hex) = key.strip_prefix(RESPONSE_PREFIX) {
                 let post: Option<PostId> = post_hex
@@ -360,6 +383,7 @@ fn read_post<S: Source>(source: &S, key: &str, id: PostId, nonce: [u8; 8]) -> Op
         state,
         accepted,
         thanks,
+        escalation: text(doc, &map, "escalation").and_then(|k| canonical_nonce(&k)),
     })
 }
 

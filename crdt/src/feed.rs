@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::author::{AuthorId, Writer};
 use crate::contained::contained;
-use crate::content::{FORMAT, FeedContent, POST_PREFIX, PostState, RESPONSE_PREFIX};
+use crate::content::{FORMAT, FeedContent, POST_PREFIX, PostState, RESPONSE_PREFIX, SEALED_PREFIX};
 use crate::limits::MAX_SIGNED_HEADS_PER_FEED;
 use crate::post::{Field, PostDraft, PostId, TextError, Timestamp, clean_text};
 use crate::signed_heads::{FeedId, SignedHeads};
@@ -551,6 +551,19 @@ impl Feed {
         draft: &PostDraft,
         now: Timestamp,
     ) -> Result<(PostId, LocalChange), WriteError> {
+        self.create_post_marked(writer, nonce, draft, None, now)
+    }
+
+    /// Adds a post, marked with an escalation key if it is the public request of a missed
+    /// care check.
+    pub fn create_post_marked(
+        &mut self,
+        writer: &Writer,
+        nonce: [u8; 8],
+        draft: &PostDraft,
+        escalation: Option<[u8; 8]>,
+        now: Timestamp,
+    ) -> Result<(PostId, LocalChange), WriteError> {
         let (draft, expires_at) = draft.cleaned(now)?;
         let key = format!("{POST_PREFIX}{}", hex::encode(nonce));
         if self.doc.get(ROOT, key.as_str()).ok().flatten().is_some() {
@@ -568,6 +581,9 @@ impl Feed {
             tx.put(&post, "expires_at", ScalarValue::Int(expires_at))?;
             tx.put(&post, "state", PostState::Open.as_str())?;
             tx.put_object(&post, "thanks", ObjType::Map)?;
+            if let Some(key) = escalation {
+                tx.put(&post, "escalation", hex::encode(key))?;
+            }
             Ok(())
         })?;
         Ok((PostId::derive(&self.id.author, &nonce), change))
@@ -676,5 +692,46 @@ impl Feed {
             _ => return Err(WriteError::UnknownPost(post)),
         };
         self.write(writer, now, |tx| tx.put(&obj, "withdrawn", true))
+    }
+
+    /// Writes a sealed record (`crate::sealed::seal`'s bytes) under `nonce`.
+    pub fn put_sealed(
+        &mut self,
+        writer: &Writer,
+        nonce: [u8; 8],
+        sealed: Vec<u8>,
+        now: Timestamp,
+    ) -> Result<LocalChange, WriteError> {
+        let key = format!("{SEALED_PREFIX}{}", hex::encode(nonce));
+        if self.doc.get(ROOT, key.as_str()).ok().flatten().is_some() {
+            return Err(WriteError::DuplicatePost);
+        }
+        self.write(writer, now, |tx| {
+            tx.put(ROOT, key.as_str(), ScalarValue::Bytes(sealed))
+        })
+    }
+
+    /// Deletes the author's sealed records under `nonces` from the document's current
+    /// state (its history still holds the ciphertext until the feed is compacted).
+    pub fn delete_sealed(
+        &mut self,
+        writer: &Writer,
+        nonces: &[[u8; 8]],
+        now: Timestamp,
+    ) -> Result<LocalChange, WriteError> {
+        let keys: Vec<String> = nonces
+            .iter()
+            .map(|n| format!("{SEALED_PREFIX}{}", hex::encode(n)))
+            .filter(|k| self.doc.get(ROOT, k.as_str()).ok().flatten().is_some())
+            .collect();
+        if keys.is_empty() {
+            return Err(WriteError::Document("nothing to delete".into()));
+        }
+        self.write(writer, now, |tx| {
+            for key in &keys {
+                tx.delete(ROOT, key.as_str())?;
+            }
+            Ok(())
+        })
     }
 }

@@ -76,6 +76,7 @@
 
 mod author;
 mod board;
+pub mod care;
 mod contained;
 mod content;
 mod feed;
@@ -83,6 +84,7 @@ mod fixed_bytes;
 mod leb128;
 pub mod limits;
 mod post;
+pub mod sealed;
 mod session;
 mod signed_heads;
 mod text;

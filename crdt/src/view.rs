@@ -129,6 +129,10 @@ pub struct PostView {
     pub responses: Vec<ResponseView>,
     /// Thanks from the author, by helper.
     pub thanks: Vec<(AuthorId, String)>,
+    /// For an urgent visit request raised by a missed care check: its escalation key,
+    /// 16 hex (the board shows one post per key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation: Option<String>,
 }
 
 /// One page of the board ([`crate::Board::page`]).

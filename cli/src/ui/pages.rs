@@ -635,6 +635,7 @@ mod tests {
             expires_at: 1_100_000,
             status: Status::Open,
             accepted: None,
+            escalation: None,
             responses: vec![ResponseView {
                 helper: author(2),
                 helper_name: Some(NASTY.into()),
