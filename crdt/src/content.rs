@@ -10,6 +10,7 @@
 //! | `name` | the author's display name |
 //! | `post:<nonce, 16 hex>` | map: `kind`, `category`, `title`, `details`, `urgency`, `area`, `created_at`, `expires_at`, `state`, `accepted`, `thanks` (map: helper id → message) |
 //! | `response:<post id, 16 hex>` | map: `to` (post author id), `message`, `at`, `withdrawn` |
+//! | `alert:`, `round:`, `signup:`, `sighting:`, `sighting_done:` | public seasonal entries: see `crate::entries` |
 //!
 //! Reading is lenient and deterministic: an entry that breaks the format is skipped and
 //! counted, never an error, so a bad entry from one author cannot hide anything else.
@@ -23,6 +24,7 @@ use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value, hy
 use serde::{Deserialize, Serialize};
 
 use crate::author::AuthorId;
+use crate::entries::PublicEntries;
 use crate::post::{Category, Field, Kind, PostId, Timestamp, Urgency, clip};
 use crate::text::name_keys;
 
@@ -108,6 +110,8 @@ pub struct FeedContent {
     pub posts: BTreeMap<PostId, StoredPost>,
     /// The author's responses to other people's posts.
     pub responses: BTreeMap<PostId, StoredResponse>,
+    /// The author's alerts, rounds, round sign-ups, sightings and sightings done.
+    pub public: PublicEntries,
     /// Entries skipped because they break the format.
     pub skipped: usize,
     /// The root keys skipped, kept so an incremental read can forget one that got fixed.
@@ -192,6 +196,10 @@ impl FeedContent {
                     }
                     None => {}
                 }
+            } else if let Some(good) = self.public.read_key(author, source, &key) {
+                if !good {
+                    self.bad_keys.insert(key);
+                }
             } else if let Some(post_hex) = key.strip_prefix(RESPONSE_PREFIX) {
                 let post: Option<PostId> = post_hex
                     .parse()
@@ -220,7 +228,7 @@ impl FeedContent {
 /// Where a feed's content is read from: the document itself (a few keys, through `get`),
 /// or its hydrated copy (the whole feed, built in one pass). The same reading code runs on
 /// both, so they cannot disagree.
-trait Source {
+pub(crate) trait Source {
     /// An object of the document.
     type Obj;
     fn root(&self) -> Self::Obj;
@@ -295,21 +303,21 @@ impl<'a> Source for Hydrated<'a> {
     }
 }
 
-fn canonical_nonce(nonce_hex: &str) -> Option<[u8; 8]> {
+pub(crate) fn canonical_nonce(nonce_hex: &str) -> Option<[u8; 8]> {
     let mut nonce = [0u8; 8];
     hex::decode_to_slice(nonce_hex, &mut nonce).ok()?;
     // Only the canonical (lowercase) spelling names a post, so two keys never name one.
     (hex::encode(nonce) == nonce_hex).then_some(nonce)
 }
 
-fn text<S: Source>(source: &S, obj: &S::Obj, key: &str) -> Option<String> {
+pub(crate) fn text<S: Source>(source: &S, obj: &S::Obj, key: &str) -> Option<String> {
     match source.scalar(obj, key)? {
         ScalarValue::Str(s) => Some(s.to_string()),
         _ => None,
     }
 }
 
-fn int<S: Source>(source: &S, obj: &S::Obj, key: &str) -> Option<i64> {
+pub(crate) fn int<S: Source>(source: &S, obj: &S::Obj, key: &str) -> Option<i64> {
     match source.scalar(obj, key)? {
         ScalarValue::Int(i) => Some(i),
         ScalarValue::Uint(u) => i64::try_from(u).ok(),
