@@ -55,6 +55,22 @@ pub enum ResolveError {
     /// Several helpers of the post match.
     #[error("no neighbour who offered help matches `{0} (several match)`")]
     SeveralHelpers(String),
+    /// No alert, round or sighting id starts with the text.
+    #[error("no {what} matches `{typed}`")]
+    NoSuchEntry {
+        /// Which kind of entry was looked for.
+        what: crate::entries::EntryKind,
+        /// What was typed (at most 40 characters of it).
+        typed: String,
+    },
+    /// Several alert, round or sighting ids start with the text.
+    #[error("`{typed}` matches several {what}s: type more of the id")]
+    AmbiguousEntry {
+        /// Which kind of entry was looked for.
+        what: crate::entries::EntryKind,
+        /// What was typed (at most 40 characters of it).
+        typed: String,
+    },
 }
 
 /// The posts that match a filter, before paging.
@@ -106,7 +122,7 @@ impl Board {
     }
 
     /// The newest non-empty epoch of `author`'s feed.
-    fn current_feed(&self, author: &AuthorId) -> Option<&Feed> {
+    pub(crate) fn current_feed(&self, author: &AuthorId) -> Option<&Feed> {
         self.feeds
             .range(
                 FeedId::first(*author)..=FeedId {
@@ -180,7 +196,7 @@ impl Board {
         stats
     }
 
-    fn authors(&self) -> impl Iterator<Item = AuthorId> + '_ {
+    pub(crate) fn authors(&self) -> impl Iterator<Item = AuthorId> + '_ {
         let mut last = None;
         self.feeds
             .keys()
@@ -209,7 +225,7 @@ impl Board {
     }
 
     /// The authors whose name looks like at least one other known author's.
-    fn lookalike_authors(&self) -> BTreeSet<AuthorId> {
+    pub(crate) fn lookalike_authors(&self) -> BTreeSet<AuthorId> {
         self.authors_by_name_key()
             .into_values()
             .filter(|authors| authors.len() > 1)
@@ -449,7 +465,7 @@ impl Board {
             .map(|f| f.id().author)
     }
 
-    fn own_feed(&mut self, writer: &Writer) -> &mut Feed {
+    pub(crate) fn own_feed(&mut self, writer: &Writer) -> &mut Feed {
         let author = writer.author();
         let id = self
             .current_feed(&author)

@@ -11,6 +11,7 @@
 //! | `post:<nonce, 16 hex>` | map: `kind`, `category`, `title`, `details`, `urgency`, `area`, `created_at`, `expires_at`, `state`, `accepted`, `thanks` (map: helper id → message), `escalation` (optional, 16 hex: a missed care check, `care.rs`) |
 //! | `response:<post id, 16 hex>` | map: `to` (post author id), `message`, `at`, `withdrawn` |
 //! | `sealed:<nonce, 16 hex>` | bytes: a sealed record (`sealed.rs`), readable by its recipients only |
+//! | `alert:`, `round:`, `signup:`, `sighting:`, `sighting_done:` | public seasonal entries: see `crate::entries` |
 //!
 //! Reading is lenient and deterministic: an entry that breaks the format is skipped and
 //! counted, never an error, so a bad entry from one author cannot hide anything else.
@@ -24,6 +25,7 @@ use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value, hy
 use serde::{Deserialize, Serialize};
 
 use crate::author::AuthorId;
+use crate::entries::PublicEntries;
 use crate::post::{Category, Field, Kind, PostId, Timestamp, Urgency, clip};
 use crate::sealed::recipient_count;
 use crate::text::name_keys;
@@ -116,6 +118,8 @@ pub struct FeedContent {
     pub responses: BTreeMap<PostId, StoredResponse>,
     /// The author's sealed records by nonce, still sealed (`crate::sealed`).
     pub sealed: BTreeMap<[u8; 8], Vec<u8>>,
+    /// The author's alerts, rounds, round sign-ups, sightings and sightings done.
+    pub public: PublicEntries,
     /// Entries skipped because they break the format.
     pub skipped: usize,
     /// The root keys skipped, kept so an incremental read can forget one that got fixed.
@@ -215,6 +219,10 @@ impl FeedContent {
                         self.bad_keys.insert(key);
                     }
                 }
+            } else if let Some(good) = self.public.read_key(author, source, &key) {
+                if !good {
+                    self.bad_keys.insert(key);
+                }
             } else if let Some(post_hex) = key.strip_prefix(RESPONSE_PREFIX) {
                 let post: Option<PostId> = post_hex
                     .parse()
@@ -243,7 +251,7 @@ impl FeedContent {
 /// Where a feed's content is read from: the document itself (a few keys, through `get`),
 /// or its hydrated copy (the whole feed, built in one pass). The same reading code runs on
 /// both, so they cannot disagree.
-trait Source {
+pub(crate) trait Source {
     /// An object of the document.
     type Obj;
     fn root(&self) -> Self::Obj;
@@ -318,21 +326,21 @@ impl<'a> Source for Hydrated<'a> {
     }
 }
 
-fn canonical_nonce(nonce_hex: &str) -> Option<[u8; 8]> {
+pub(crate) fn canonical_nonce(nonce_hex: &str) -> Option<[u8; 8]> {
     let mut nonce = [0u8; 8];
     hex::decode_to_slice(nonce_hex, &mut nonce).ok()?;
     // Only the canonical (lowercase) spelling names a post, so two keys never name one.
     (hex::encode(nonce) == nonce_hex).then_some(nonce)
 }
 
-fn text<S: Source>(source: &S, obj: &S::Obj, key: &str) -> Option<String> {
+pub(crate) fn text<S: Source>(source: &S, obj: &S::Obj, key: &str) -> Option<String> {
     match source.scalar(obj, key)? {
         ScalarValue::Str(s) => Some(s.to_string()),
         _ => None,
     }
 }
 
-fn int<S: Source>(source: &S, obj: &S::Obj, key: &str) -> Option<i64> {
+pub(crate) fn int<S: Source>(source: &S, obj: &S::Obj, key: &str) -> Option<i64> {
     match source.scalar(obj, key)? {
         ScalarValue::Int(i) => Some(i),
         ScalarValue::Uint(u) => i64::try_from(u).ok(),

@@ -50,6 +50,9 @@ pub enum WriteError {
     /// A post with that nonce already exists (the caller's randomness repeated).
     #[error("a post with that id already exists")]
     DuplicatePost,
+    /// An alert, round or sighting rule was broken (`crate::EntryError`).
+    #[error(transparent)]
+    Entry(#[from] crate::entries::EntryError),
     /// automerge refused the write (a bug, not bad input).
     #[error("the document refused the write: {0}")]
     Document(String),
@@ -437,7 +440,12 @@ impl Feed {
 
     // --- Local writes: only the feed's author, from one of their devices. ---
 
-    fn write<F>(&mut self, writer: &Writer, now: Timestamp, f: F) -> Result<LocalChange, WriteError>
+    pub(crate) fn write<F>(
+        &mut self,
+        writer: &Writer,
+        now: Timestamp,
+        f: F,
+    ) -> Result<LocalChange, WriteError>
     where
         F: FnOnce(
             &mut automerge::transaction::Transaction<'_>,

@@ -74,35 +74,49 @@
 
 #![deny(missing_docs)]
 
+mod alert;
 mod author;
 mod board;
 pub mod care;
 mod contained;
 mod content;
+mod entries;
 mod feed;
 mod fixed_bytes;
 mod leb128;
 pub mod limits;
 mod post;
+mod round;
 pub mod sealed;
 mod session;
+mod sighting;
 mod signed_heads;
 mod text;
 mod validation;
 mod view;
 pub mod wire;
 
+pub use alert::{AlertDraft, AlertKind, AlertView, StoredAlert};
 pub use author::{
     ACTOR_ID_LEN, AuthorId, AuthorKey, DeviceId, MIN_FINGERPRINT_DIGITS, ParseAuthorIdError, Writer,
 };
 pub use board::{Board, BoardStats, ResolveError};
 pub use content::{FORMAT, FeedContent, PostState, StoredPost, StoredResponse};
+pub use entries::{
+    AlertId, Days, EntryError, EntryKind, LocalDate, ParseDateError, ParseTimeError, PublicEntries,
+    RoundId, SightingId, TimeOfDay, Weekday,
+};
 pub use feed::{Applied, Feed, LoadError, LocalChange, WriteError};
 pub use post::{
     Category, Field, Kind, ParsePostIdError, PostDraft, PostId, TextError, Timestamp, UnknownValue,
     Urgency, check_message, check_name, looks_like_email, looks_like_phone_number,
 };
+pub use round::{Evening, RoundDraft, RoundView, StoredRound, StoredSignup, Walker};
 pub use session::{Output, Session, SessionError, SessionEvent, SessionStats};
+pub use sighting::{
+    DoneView, Need, SightingDraft, SightingView, StoredDone, StoredSighting, check_sighting_text,
+    parse_needs,
+};
 pub use signed_heads::{FeedId, Hash, SignedHeads};
 pub use text::{is_bidi_control, is_invisible, is_joiner, name_skeleton, neutralise};
 pub use validation::{ValidationFailure, VerifiedBatch, validate};

@@ -24,6 +24,19 @@ pub const MAX_EXPIRY_SECS: i64 = 90 * 24 * 3600;
 /// shown, in seconds (2 days). Clocks a few hours off are common; a post dated later is
 /// held back until its date is plausible, so a clock ten years ahead gains nothing.
 pub const MAX_CLOCK_AHEAD_SECS: i64 = 2 * 24 * 3600;
+/// Longest note of an alert or a sighting, and of what was done for a sighting, in
+/// characters: one line, read in a banner or on a phone at night.
+pub const MAX_NOTE_CHARS: usize = 200;
+/// Longest an alert lasts after it is declared, in seconds (14 days). A longer `until`
+/// is refused when written and cut to this when read, so an alert from a modified client
+/// cannot stay on every page for months.
+pub const MAX_ALERT_SECS: i64 = 14 * 24 * 3600;
+/// How long a sighting stays on the rounds page after it is made, in seconds (24 hours).
+pub const SIGHTING_LIFETIME_SECS: i64 = 24 * 3600;
+/// Furthest ahead one signs up for a round, in days (from today, local time).
+pub const MAX_SIGNUP_DAYS_AHEAD: i64 = 60;
+/// Evenings shown per round after tonight (`Board::rounds`).
+pub const ROUND_EVENINGS_SHOWN: i64 = 7;
 
 /// Posts on one page of the board (`Board::page`).
 pub const BOARD_PAGE_SIZE: usize = 50;

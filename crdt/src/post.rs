@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use crate::author::AuthorId;
 use crate::limits::{
     MAX_AREA_CHARS, MAX_DETAILS_CHARS, MAX_EXPIRY_SECS, MAX_MESSAGE_CHARS, MAX_NAME_CHARS,
-    MAX_TITLE_CHARS,
+    MAX_NOTE_CHARS, MAX_TITLE_CHARS,
 };
 use crate::text::{contact_form, neutralise};
 
@@ -83,20 +83,20 @@ macro_rules! text_enum {
             }
         }
 
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 // `pad`, so widths in format strings line columns up.
                 f.pad(self.as_str())
             }
         }
 
-        impl FromStr for $ty {
-            type Err = UnknownValue;
+        impl std::str::FromStr for $ty {
+            type Err = $crate::post::UnknownValue;
 
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 match s {
                     $($text => Ok($ty::$variant),)+
-                    _ => Err(UnknownValue {
+                    _ => Err($crate::post::UnknownValue {
                         what: $what,
                         value: s.chars().take(40).collect(),
                         expected: &[$($text),+],
@@ -106,6 +106,7 @@ macro_rules! text_enum {
         }
     };
 }
+pub(crate) use text_enum;
 
 text_enum!(Kind, "kind", Request => "request", Offer => "offer");
 text_enum!(Category, "category",
@@ -284,6 +285,33 @@ pub enum TextError {
         /// How many days ahead the expiry may be at most, for the draft's urgency.
         max_days: u32,
     },
+    /// An alert's end is in the past or further ahead than
+    /// [`crate::limits::MAX_ALERT_SECS`].
+    #[error("the end of the alert must be after now and at most {max_days} days ahead")]
+    AlertEnd {
+        /// How many days ahead the end may be at most.
+        max_days: u32,
+    },
+    /// A sighting's text looks like it names the person (`crate::looks_like_a_name`).
+    #[error(
+        "the {field} seems to name a person (`{word}`): a sighting never holds a name; say only the place and what is needed"
+    )]
+    NamesAPerson {
+        /// Which field.
+        field: Field,
+        /// The word that looks like a name or introduces one.
+        word: String,
+    },
+    /// A sighting's text looks like it describes the person (`crate::looks_like_a_name`).
+    #[error(
+        "the {field} seems to describe a person (`{word}`): a sighting never holds a description; say only the place and what is needed"
+    )]
+    DescribesAPerson {
+        /// Which field.
+        field: Field,
+        /// The word that describes.
+        word: String,
+    },
 }
 
 /// A field a person types.
@@ -300,6 +328,8 @@ pub enum Field {
     Name,
     /// A response or thanks message.
     Message,
+    /// A short one-line note (an alert's, a sighting's, what was done for a sighting).
+    Note,
 }
 
 impl Field {
@@ -311,6 +341,7 @@ impl Field {
             Field::Area => MAX_AREA_CHARS,
             Field::Name => MAX_NAME_CHARS,
             Field::Message => MAX_MESSAGE_CHARS,
+            Field::Note => MAX_NOTE_CHARS,
         }
     }
 
@@ -333,6 +364,7 @@ impl fmt::Display for Field {
             Field::Area => "area",
             Field::Name => "name",
             Field::Message => "message",
+            Field::Note => "note",
         })
     }
 }
