@@ -130,6 +130,7 @@ pub(crate) struct Strings {
     pub(crate) field_area_hint: &'static str,
     pub(crate) field_name: &'static str,
     pub(crate) field_message: &'static str,
+    pub(crate) field_note: &'static str,
     pub(crate) submit_post: &'static str,
     pub(crate) form_has_errors: &'static str,
 
@@ -280,6 +281,7 @@ pub(crate) static FR: Strings = Strings {
     field_area_hint: "Facultatif : le bâtiment ou la rue, jamais l'adresse exacte.",
     field_name: "Votre nom",
     field_message: "Message",
+    field_note: "Note",
     submit_post: "Publier l'annonce",
     form_has_errors: "L'annonce n'est pas publiée : corrigez ce qui est indiqué ci-dessous.",
 
@@ -450,6 +452,7 @@ pub(crate) static EN: Strings = Strings {
     field_area_hint: "Optional: the building or the street, never the exact address.",
     field_name: "Your name",
     field_message: "Message",
+    field_note: "Note",
     submit_post: "Publish the post",
     form_has_errors: "The post is not published: fix what is shown below.",
 
@@ -664,6 +667,7 @@ fn field(lang: Lang, f: Field) -> &'static str {
         Field::Area => t.field_area,
         Field::Name => t.field_name,
         Field::Message => t.field_message,
+        Field::Note => t.field_note,
     }
 }
 
@@ -982,6 +986,7 @@ mod tests {
             Field::Area,
             Field::Name,
             Field::Message,
+            Field::Note,
         ] {
             all.extend([
                 TextError::Empty { field },
