@@ -105,7 +105,7 @@ impl Client {
         matches!(self, Client::Remote { .. })
     }
 
-    fn call<T: DeserializeOwned>(
+    pub(crate) fn call<T: DeserializeOwned>(
         &self,
         method: &str,
         path: &str,
@@ -140,7 +140,7 @@ impl Client {
         serde_json::from_value(value).map_err(|e| anyhow!("unexpected answer from the node: {e}"))
     }
 
-    fn local<T>(
+    pub(crate) fn local<T>(
         &self,
         f: impl AsyncFnOnce(&Node) -> Result<T, entraide_node::NodeError>,
     ) -> Result<T> {
@@ -293,7 +293,7 @@ impl Client {
     }
 }
 
-fn urlencode(text: &str) -> String {
+pub(crate) fn urlencode(text: &str) -> String {
     let mut out = String::new();
     for b in text.bytes() {
         match b {

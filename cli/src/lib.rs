@@ -17,6 +17,7 @@ macro_rules! say {
     }};
 }
 
+mod care;
 mod client;
 mod output;
 mod ui;
@@ -79,6 +80,9 @@ enum Command {
         #[arg(long)]
         print: bool,
     },
+    /// The care register: people the neighbourhood checks on every day during an alert.
+    #[command(subcommand)]
+    Care(care::CareCmd),
     /// Post a request for help or an offer.
     Post {
         /// `request` (you need help) or `offer` (you can help).
@@ -525,6 +529,7 @@ fn run_command(client: &Client, command: Command) -> Result<()> {
                 output::print_status(&status);
             }
         }
+        Command::Care(command) => care::run(client, command)?,
         Command::Init { .. } | Command::Join { .. } | Command::Up(_) | Command::Open { .. } => {
             unreachable!("handled in run")
         }

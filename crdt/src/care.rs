@@ -726,6 +726,36 @@ pub fn care_view(opened: &[Opened], ctx: CareContext) -> Vec<CareView> {
     views
 }
 
+/// The records removed at their person's request by one of their recipients: nobody shows
+/// them any more, and their writers' nodes delete what they wrote about them.
+pub fn removed_records(opened: &[Opened]) -> BTreeSet<RecordId> {
+    let mut allowed: BTreeMap<RecordId, Vec<AuthorId>> = BTreeMap::new();
+    for o in opened {
+        if let CareEntry::CareRecord {
+            record,
+            circle,
+            subject,
+            ..
+        } = &o.entry
+        {
+            allowed
+                .entry(*record)
+                .or_default()
+                .extend(recipients(circle, o.writer, *subject));
+        }
+    }
+    opened
+        .iter()
+        .filter(|o| matches!(o.entry, CareEntry::CareRemove { .. }))
+        .filter(|o| {
+            allowed
+                .get(&o.entry.record())
+                .is_some_and(|a| a.contains(&o.writer))
+        })
+        .map(|o| o.entry.record())
+        .collect()
+}
+
 /// The public request for a record's missed check: an urgent visit, in French and English
 /// (the board is shared by both), with the coarse area and the name only if the person
 /// agreed to that.

@@ -17,6 +17,7 @@
 //!
 //! Start-up of the network is `Network::start`; of the store, `Store::open_patiently`.
 
+mod care;
 mod commands;
 mod sessions;
 mod swarm;
@@ -72,6 +73,8 @@ struct Actor {
     next_session: u64,
     /// When a debounced sync round is due.
     resync_at: Option<tokio::time::Instant>,
+    /// The sealed records of the care register this resident can open.
+    care: crate::care::CareCache,
 }
 
 /// Starts a node: loads the data directory and the store, starts the network (unless
@@ -118,6 +121,7 @@ pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
         inputs_tx,
         next_session: 0,
         resync_at: None,
+        care: crate::care::CareCache::default(),
     };
     actor.dial_known_peers();
     let span = tracing::info_span!("node", peer = %peer_id);
@@ -136,6 +140,8 @@ impl Actor {
         resync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut persist = tokio::time::interval(PERSIST_INTERVAL);
         persist.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut care = tokio::time::interval(crate::care::CARE_TICK);
+        care.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let stopped = loop {
             let resync_at = self.resync_at;
             let resync_soon = async move {
@@ -154,6 +160,7 @@ impl Actor {
                 },
                 _ = persist.tick() => self.persist_dirty(),
                 _ = resync.tick() => self.resync_round(),
+                _ = care.tick() => self.care_tick(),
                 _ = resync_soon => {
                     self.resync_at = None;
                     self.sync_all_sessions();

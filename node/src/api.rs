@@ -46,6 +46,7 @@ pub fn router(node: Node, token: String) -> Router {
         .route("/api/v1/name", post(set_name))
         .route("/api/v1/peers", get(peers).post(dial))
         .route("/api/v1/invite", get(invite))
+        .merge(crate::care::routes())
         .layer(middleware::from_fn_with_state(state.clone(), require_token))
         .with_state(state)
 }
@@ -109,6 +110,13 @@ impl IntoResponse for ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             NodeError::AmbiguousPost(_) => StatusCode::CONFLICT,
+            NodeError::Care(entraide_crdt::care::CareError::NoSuchRecord(_)) => {
+                StatusCode::NOT_FOUND
+            }
+            NodeError::Care(entraide_crdt::care::CareError::NotInCircle) => StatusCode::FORBIDDEN,
+            NodeError::Care(_) | NodeError::NoSuchMember(_) | NodeError::SeveralMembers(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             NodeError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
             NodeError::Store(crate::store::StoreError::DiskFull { .. }) => {
                 StatusCode::INSUFFICIENT_STORAGE
@@ -119,7 +127,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-type ApiResult<T> = Result<Json<T>, ApiError>;
+pub(crate) type ApiResult<T> = Result<Json<T>, ApiError>;
 
 async fn status(State(s): State<ApiState>) -> ApiResult<crate::node::Status> {
     Ok(Json(s.node.status().await?))

@@ -89,6 +89,15 @@ pub enum NodeError {
     /// The node stopped.
     #[error("the node has stopped")]
     Stopped,
+    /// The care register refused the request.
+    #[error(transparent)]
+    Care(#[from] entraide_crdt::care::CareError),
+    /// No member matches what was typed.
+    #[error("no member matches `{0}`: type their name as they wrote it, or their fingerprint")]
+    NoSuchMember(String),
+    /// Several members match what was typed.
+    #[error("`{0}` matches several members: type their fingerprint instead")]
+    SeveralMembers(String),
 }
 
 impl From<entraide_crdt::ResolveError> for NodeError {
@@ -226,6 +235,7 @@ pub(crate) enum Command {
     WhoAmI(oneshot::Sender<WhoAmI>),
     Invite(oneshot::Sender<String>),
     Dial(Multiaddr, oneshot::Sender<Result<(), NodeError>>),
+    Care(crate::care::CareCommand),
 }
 
 /// A handle on a running node. Cheap to clone; the node stops when the last handle is
@@ -261,7 +271,7 @@ impl Node {
         crate::actor::start(config).await
     }
 
-    async fn ask<T>(
+    pub(crate) async fn ask<T>(
         &self,
         make: impl FnOnce(oneshot::Sender<T>) -> Command,
     ) -> Result<T, NodeError> {

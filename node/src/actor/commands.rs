@@ -109,6 +109,7 @@ impl Actor {
             Command::Dial(address, reply) => {
                 let _ = reply.send(self.dial(address, true));
             }
+            Command::Care(command) => self.handle_care(command, now),
         }
     }
 
@@ -117,7 +118,7 @@ impl Actor {
     }
 
     /// Stores a local change durably, then pushes it to neighbours.
-    fn commit_local(&mut self, change: LocalChange) -> Result<(), NodeError> {
+    pub(super) fn commit_local(&mut self, change: LocalChange) -> Result<(), NodeError> {
         let feed = self.board.feed(&change.feed).ok_or_else(|| {
             NodeError::Write(entraide_crdt::WriteError::Document(
                 "the feed just written is not on the board".into(),
