@@ -106,6 +106,7 @@ impl Actor {
 
     fn care_add(&mut self, request: CareRequest, now: i64) -> Result<RecordId, NodeError> {
         let me = self.writer.author();
+        let window = parse_window(&request.window)?;
         let circle = request
             .circle
             .iter()
@@ -114,7 +115,7 @@ impl Actor {
         let draft = CareDraft {
             name: request.name,
             area: request.area,
-            window: parse_window(&request.window)?,
+            window,
             circle,
             subject: request.me.then_some(me),
             consent: request.consent,
