@@ -164,7 +164,17 @@ fn who(name: &Option<String>, fallback: &entraide_crdt::AuthorId) -> String {
     }
 }
 
+fn print_unread(list: &CareList) {
+    if list.unread > 0 {
+        say!(
+            "({} sealed records not tried yet: the node is still reading them; ask again in a moment.)",
+            list.unread
+        );
+    }
+}
+
 fn print_list(list: &CareList) {
+    print_unread(list);
     if list.records.is_empty() {
         say!("Nobody you can see is in the care register.");
         return;
@@ -243,6 +253,7 @@ fn state_line(r: &CareRecord, now: i64) -> String {
 
 fn print_status(list: &CareList) {
     let now = now();
+    print_unread(list);
     if !list.alert_active {
         say!("No alert is active: no check is due today.");
     }

@@ -140,8 +140,7 @@ impl Actor {
         resync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut persist = tokio::time::interval(PERSIST_INTERVAL);
         persist.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut care = tokio::time::interval(crate::care::CARE_TICK);
-        care.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut care_at = tokio::time::Instant::now();
         let stopped = loop {
             let resync_at = self.resync_at;
             let resync_soon = async move {
@@ -160,7 +159,15 @@ impl Actor {
                 },
                 _ = persist.tick() => self.persist_dirty(),
                 _ = resync.tick() => self.resync_round(),
-                _ = care.tick() => self.care_tick(),
+                _ = tokio::time::sleep_until(care_at) => {
+                    self.care_tick();
+                    let next = if self.care.unread() > 0 {
+                        crate::care::CARE_BACKLOG_TICK
+                    } else {
+                        crate::care::CARE_TICK
+                    };
+                    care_at = tokio::time::Instant::now() + next;
+                }
                 _ = resync_soon => {
                     self.resync_at = None;
                     self.sync_all_sessions();

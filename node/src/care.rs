@@ -4,8 +4,10 @@
 //! and the escalation tick) is `actor/care.rs`.
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use entraide_crdt::care::{CareEntry, CareView, CheckHow, Opened, RecordId, Window};
+use entraide_crdt::sealed::recipient_count;
 use entraide_crdt::{AuthorId, AuthorKey, Board};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
@@ -13,7 +15,13 @@ use tokio::sync::oneshot;
 use crate::node::{Command, Node, NodeError};
 
 /// How often the node looks at the register to raise or close public requests.
-pub const CARE_TICK: std::time::Duration = std::time::Duration::from_secs(5);
+pub const CARE_TICK: Duration = Duration::from_secs(5);
+/// How soon it looks again while sealed records wait to be tried.
+pub const CARE_BACKLOG_TICK: Duration = Duration::from_millis(100);
+/// The most time the running node spends trying its key on new sealed records at once
+/// (each slot costs one X25519 operation): a member who floods the feeds with sealed
+/// records delays the register, not the node.
+pub const OPEN_BUDGET: Duration = Duration::from_millis(25);
 
 /// A person to register, as typed: members of the circle by name, fingerprint or id.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,6 +56,10 @@ pub struct CareList {
     pub me: AuthorId,
     /// Every record they can read, the ones needing someone first.
     pub records: Vec<CareRecord>,
+    /// Sealed records not tried yet (a flood of them is tried a little at a time): the
+    /// list may be missing some until this is 0.
+    #[serde(default)]
+    pub unread: usize,
 }
 
 /// One record with the names of the members it mentions.
@@ -134,19 +146,37 @@ impl Node {
 #[derive(Debug, Default)]
 pub struct CareCache {
     opened: HashMap<(AuthorId, [u8; 8]), Option<CareEntry>>,
+    /// Sealed records held but not tried yet.
+    unread: usize,
 }
 
 impl CareCache {
-    /// Opens what is new on `board` with `key`, forgets what left it, and returns every
-    /// entry `key` can read.
-    pub fn refresh(&mut self, board: &Board, key: &AuthorKey) -> Vec<Opened> {
+    /// Opens what is new on `board` with `key` for at most `budget` (at least one record),
+    /// the records with fewest slots first (a circle is a few people; a flood uses the
+    /// most slots), forgets what left the board, and returns every entry `key` can read.
+    pub fn refresh(&mut self, board: &Board, key: &AuthorKey, budget: Duration) -> Vec<Opened> {
+        let deadline = Instant::now() + budget;
         let mut seen = HashMap::with_capacity(self.opened.len());
+        let mut new = Vec::new();
         for (writer, nonce, bytes) in board.sealed_records() {
-            let entry = match self.opened.remove(&(writer, nonce)) {
-                Some(known) => known,
-                None => CareEntry::open(key, &writer, &nonce, bytes),
-            };
-            seen.insert((writer, nonce), entry);
+            match self.opened.remove(&(writer, nonce)) {
+                Some(known) => {
+                    seen.insert((writer, nonce), known);
+                }
+                None => new.push((writer, nonce, bytes)),
+            }
+        }
+        new.sort_by_key(|(_, _, bytes)| recipient_count(bytes).unwrap_or(usize::MAX));
+        self.unread = 0;
+        for (i, (writer, nonce, bytes)) in new.into_iter().enumerate() {
+            if i > 0 && Instant::now() >= deadline {
+                self.unread += 1;
+                continue;
+            }
+            seen.insert(
+                (writer, nonce),
+                CareEntry::open(key, &writer, &nonce, bytes),
+            );
         }
         self.opened = seen;
         let mut out: Vec<Opened> = self
@@ -164,7 +194,12 @@ impl CareCache {
         out
     }
 
-    /// How many sealed records are held, and how many of them this resident can read.
+    /// Sealed records held but not tried yet (see [`CareCache::refresh`]).
+    pub fn unread(&self) -> usize {
+        self.unread
+    }
+
+    /// How many sealed records were tried, and how many of them this resident can read.
     pub fn counts(&self) -> (usize, usize) {
         (
             self.opened.len(),
@@ -277,12 +312,12 @@ mod tests {
             .unwrap();
         board.put_sealed(&b, [1; 8], sealed, 0).unwrap();
         let (mut at_c, mut at_d) = (CareCache::default(), CareCache::default());
-        assert_eq!(at_c.refresh(&board, &c).len(), 1);
-        assert_eq!(at_d.refresh(&board, &d).len(), 0);
+        assert_eq!(at_c.refresh(&board, &c, Duration::from_secs(5)).len(), 1);
+        assert_eq!(at_d.refresh(&board, &d, Duration::from_secs(5)).len(), 0);
         assert_eq!(at_c.counts(), (1, 1));
         assert_eq!(at_d.counts(), (1, 0));
         board.delete_sealed(&b, &[[1; 8]], 1).unwrap();
-        assert!(at_c.refresh(&board, &c).is_empty());
+        assert!(at_c.refresh(&board, &c, Duration::from_secs(5)).is_empty());
         assert_eq!(at_c.counts(), (0, 0));
     }
 }

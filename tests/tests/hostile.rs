@@ -52,6 +52,7 @@ fn main() -> ExitCode {
         a_flood_of_valid_changes_leaves_honest_sync_fast,
         silent_sync_sessions_leave_honest_sync_fast,
         a_reconnect_loop_leaves_honest_sync_fast,
+        a_flood_of_sealed_records_of_the_largest_shape_costs_little,
     ]);
     print_table();
     code
@@ -1051,6 +1052,102 @@ fn a_reconnect_loop_leaves_honest_sync_fast() {
         "100 disconnect / reconnect cycles".into(),
         format!("reconnections A accepted: {reconnected} of 100"),
         lat,
+        gone,
+    ));
+}
+
+/// Sealed records (the care register's ciphertext) of the largest shape the format allows,
+/// 16 slots each, from a member's own validly signed feed: every one is relayed and tried
+/// by A's key once (16 X25519 operations), none opens; A's register stays empty and quick.
+fn a_flood_of_sealed_records_of_the_largest_shape_costs_little() {
+    use entraide_crdt::sealed::{MAX_RECIPIENTS, MAX_SEALED_PLAINTEXT};
+    let pair = Fixture::new();
+    let mut att = pair.attacker(&pair.a);
+    let key = AuthorKey::from_seed(att.seed);
+    let feed = FeedId::first(key.id());
+    let mut doc = Automerge::new().with_actor(actor_of(&key.id(), 1));
+    let count: usize = 300;
+    // Not cryptographic: bytes that look random, so every slot costs a real try.
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut noise = |len: usize| -> Vec<u8> {
+        (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect()
+    };
+    let slot = 32 + MAX_SEALED_PLAINTEXT + 16;
+    let pushes: Vec<Push> = (0..count)
+        .map(|i| {
+            let mut sealed = vec![1, MAX_RECIPIENTS as u8];
+            sealed.extend(noise(MAX_RECIPIENTS * slot));
+            let mut tx = doc.transaction();
+            if i == 0 {
+                tx.put(ROOT, "format", entraide_crdt::FORMAT).unwrap();
+            }
+            tx.put(
+                ROOT,
+                format!("sealed:{:016x}", i),
+                entraide_crdt::automerge::ScalarValue::Bytes(sealed),
+            )
+            .unwrap();
+            let (hash, _) = tx.commit_with(CommitOptions::default().with_time(NOW));
+            let change = doc
+                .get_change_by_hash(&hash.unwrap())
+                .unwrap()
+                .raw_bytes()
+                .to_vec();
+            Push {
+                feed,
+                change,
+                signed: SignedHeads::sign(&key, 0, &doc.get_heads()),
+            }
+        })
+        .collect();
+    let t0 = Instant::now();
+    for p in &pushes {
+        pair.rt.block_on(att.publish(p.encode())).unwrap();
+    }
+    let sent = t0.elapsed();
+    let during = pair.latency("after the sealed flood");
+    // A's register: empty, and how long it takes to answer with every record tried.
+    let t1 = Instant::now();
+    let care = pair.a.get("/api/v1/care").unwrap();
+    let first = t1.elapsed();
+    assert_eq!(care["records"], Value::Array(Vec::new()), "{care:#}");
+    // Tried a little at a time: wait until every record was tried.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut tried = Instant::now();
+    while pair.a.get("/api/v1/care").unwrap()["unread"] != 0 {
+        assert!(Instant::now() < deadline, "the flood was never all tried");
+        std::thread::sleep(Duration::from_millis(50));
+        tried = Instant::now();
+    }
+    let all_tried = tried.duration_since(t1);
+    let t2 = Instant::now();
+    pair.a.get("/api/v1/care").unwrap();
+    let again = t2.elapsed();
+    let held = pair.a.get("/api/v1/status").unwrap()["board"]["feeds"]
+        .as_u64()
+        .unwrap_or(0);
+    let gone = pair.dropped_by_a(&mut att, Duration::from_millis(500));
+    pair.unchanged("sealed flood");
+    pair.report(pair.row(
+        15,
+        format!(
+            "{count} sealed records of the largest shape (16 slots, {} KiB each) in {sent:.1?}",
+            (2 + MAX_RECIPIENTS * slot) / 1024
+        ),
+        format!(
+            "relayed, none opened; A's register empty, answered in {:.0} ms then {:.0} ms; all tried within {:.1} s ({held} feeds held)",
+            ms(first),
+            ms(again),
+            all_tried.as_secs_f64()
+        ),
+        during,
         gone,
     ));
 }

@@ -70,13 +70,26 @@ impl Actor {
 
     /// Every entry this node's resident can open, and whether an alert is active.
     fn care_opened(&mut self, now: i64) -> (Vec<Opened>, CareContext) {
-        let opened = self.care.refresh(&self.board, &self.profile.key);
+        let opened = self
+            .care
+            .refresh(&self.board, &self.profile.key, self.open_budget());
         let ctx = CareContext {
             now,
             utc_offset: crate::clock::utc_offset(now),
             alert_active: !self.board.active_alerts(now).is_empty(),
         };
         (opened, ctx)
+    }
+
+    /// How long one look at the register may spend trying new sealed records: short
+    /// while the node runs (it tries the rest at the next look), long for a command run
+    /// while no node is up (nothing else would try them).
+    fn open_budget(&self) -> std::time::Duration {
+        if self.network.is_some() {
+            crate::care::OPEN_BUDGET
+        } else {
+            std::time::Duration::from_secs(30)
+        }
     }
 
     fn care_views(&mut self, now: i64) -> (Vec<CareView>, CareContext) {
@@ -90,6 +103,7 @@ impl Actor {
         let name = |a: &AuthorId| self.board.name_of(a);
         CareList {
             alert_active: ctx.alert_active,
+            unread: self.care.unread(),
             me,
             records: views
                 .into_iter()
@@ -173,7 +187,9 @@ impl Actor {
     /// request (the removals themselves stay, so that every node keeps hiding the record).
     fn care_forget_removed(&mut self, now: i64) {
         let me = self.writer.author();
-        let opened = self.care.refresh(&self.board, &self.profile.key);
+        let opened = self
+            .care
+            .refresh(&self.board, &self.profile.key, self.open_budget());
         let removed = removed_records(&opened);
         let mine: Vec<[u8; 8]> = opened
             .iter()
