@@ -664,6 +664,7 @@ fn field(lang: Lang, f: Field) -> &'static str {
         Field::Area => t.field_area,
         Field::Name => t.field_name,
         Field::Message => t.field_message,
+        Field::Note => super::public::strings(lang).field_note,
     }
 }
 
@@ -722,8 +723,21 @@ pub(crate) fn text_error(lang: Lang, e: &TextError) -> String {
                 "The expiry must be after now, and at most {max_days} {days} ahead for this urgency."
             )
         }
+        (_, TextError::AlertEnd { .. })
+        | (_, TextError::NamesAPerson { .. })
+        | (_, TextError::DescribesAPerson { .. }) => {
+            super::public::text_error(lang, e, field(lang, field_of(e)))
+        }
         // A rule added to the board later: still a sentence in the resident's language.
         (_, _) => lang.t().error_generic.to_owned(),
+    }
+}
+
+/// The field a sighting's text error is about (`Note` for the others).
+fn field_of(e: &TextError) -> Field {
+    match e {
+        TextError::NamesAPerson { field, .. } | TextError::DescribesAPerson { field, .. } => *field,
+        _ => Field::Note,
     }
 }
 
@@ -781,6 +795,10 @@ pub(crate) fn node_error(lang: Lang, e: &NodeError) -> String {
         (Lang::En, NodeError::Stopped) => {
             "entraide is stopping: start it again, then reload the page.".into()
         }
+        (_, NodeError::NoSuchEntry { what, .. }) => super::public::no_such(lang, *what),
+        (_, NodeError::AmbiguousEntry { what, typed }) => {
+            super::public::ambiguous(lang, *what, typed)
+        }
         // Errors added to the node later.
         (_, _) => lang.t().error_generic.to_owned(),
     }
@@ -826,6 +844,7 @@ pub(crate) fn write_error(lang: Lang, e: &WriteError) -> String {
         }
         (Lang::Fr, WriteError::Document(_)) => "Le tableau a refusé d'enregistrer ceci (une erreur d'entraide, pas la vôtre). Réessayez ; si cela continue, redémarrez entraide.".into(),
         (Lang::En, WriteError::Document(_)) => "The board refused to save this (a fault in entraide, not yours). Try again; if it goes on, restart entraide.".into(),
+        (_, WriteError::Entry(e)) => super::public::entry_error(lang, e),
         // A refusal added to the board later.
         (_, _) => lang.t().error_generic.to_owned(),
     }
@@ -945,6 +964,7 @@ mod tests {
             },
             NodeError::Stopped,
         ]);
+        all.extend(super::super::public::every_entry_node_error());
         all
     }
 
@@ -968,6 +988,11 @@ mod tests {
             WriteError::DuplicatePost,
             WriteError::Document("automerge said no".into()),
         ]);
+        all.extend(
+            super::super::public::every_entry_error()
+                .into_iter()
+                .map(WriteError::Entry),
+        );
         all
     }
 
@@ -975,6 +1000,15 @@ mod tests {
         let mut all = vec![
             TextError::Expiry { max_days: 1 },
             TextError::Expiry { max_days: 90 },
+            TextError::AlertEnd { max_days: 14 },
+            TextError::NamesAPerson {
+                field: Field::Note,
+                word: "Marie".into(),
+            },
+            TextError::DescribesAPerson {
+                field: Field::Area,
+                word: "beard".into(),
+            },
         ];
         for field in [
             Field::Title,
@@ -982,6 +1016,7 @@ mod tests {
             Field::Area,
             Field::Name,
             Field::Message,
+            Field::Note,
         ] {
             all.extend([
                 TextError::Empty { field },
