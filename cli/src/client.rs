@@ -4,7 +4,10 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
-use entraide_crdt::{Filter, PostDraft, PostId, PostView};
+use entraide_crdt::{
+    AlertDraft, AlertId, AlertView, Filter, LocalDate, PostDraft, PostId, PostView, RoundDraft,
+    RoundId, RoundView, SightingDraft, SightingId, SightingView,
+};
 use entraide_node::api::BoardQuery;
 use entraide_node::data_dir::DataDir;
 use entraide_node::store::StoreError;
@@ -281,6 +284,107 @@ impl Client {
                 .to_owned())
         } else {
             self.local(async |n| n.invite().await)
+        }
+    }
+
+    /// The field `key` of an answer, read as `T`.
+    fn field<T: DeserializeOwned>(value: &Value, key: &str) -> Result<T> {
+        serde_json::from_value(value.get(key).cloned().unwrap_or(Value::Null))
+            .map_err(|e| anyhow!("unexpected answer from the node: {e}"))
+    }
+
+    pub(crate) fn declare_alert(&self, draft: AlertDraft) -> Result<AlertId> {
+        if self.is_remote() {
+            let v: Value =
+                self.call("POST", "/api/v1/alerts", Some(serde_json::to_value(draft)?))?;
+            Self::field(&v, "id")
+        } else {
+            self.local(async |n| n.declare_alert(draft).await)
+        }
+    }
+
+    pub(crate) fn end_alert(&self, id: &str) -> Result<AlertId> {
+        if self.is_remote() {
+            let path = format!("/api/v1/alerts/{}/end", urlencode(id));
+            let v: Value = self.call("POST", &path, Some(json!({})))?;
+            Self::field(&v, "id")
+        } else {
+            self.local(async |n| n.end_alert(id).await)
+        }
+    }
+
+    pub(crate) fn alerts(&self) -> Result<Vec<AlertView>> {
+        if self.is_remote() {
+            self.call("GET", "/api/v1/alerts", None)
+        } else {
+            self.local(async |n| n.alerts().await)
+        }
+    }
+
+    pub(crate) fn add_round(&self, draft: RoundDraft) -> Result<RoundId> {
+        if self.is_remote() {
+            let v: Value =
+                self.call("POST", "/api/v1/rounds", Some(serde_json::to_value(draft)?))?;
+            Self::field(&v, "id")
+        } else {
+            self.local(async |n| n.add_round(draft).await)
+        }
+    }
+
+    /// Signs up for (`walk`) or withdraws from a round's evening (`None`: tonight).
+    pub(crate) fn sign_up(
+        &self,
+        round: &str,
+        date: Option<LocalDate>,
+        walk: bool,
+    ) -> Result<(RoundId, LocalDate)> {
+        if self.is_remote() {
+            let action = if walk { "join" } else { "leave" };
+            let path = format!("/api/v1/rounds/{}/{action}", urlencode(round));
+            let body = match date {
+                Some(d) => json!({ "date": d }),
+                None => json!({ "date": "tonight" }),
+            };
+            let v: Value = self.call("POST", &path, Some(body))?;
+            Ok((Self::field(&v, "id")?, Self::field(&v, "date")?))
+        } else {
+            self.local(async |n| n.sign_up(round, date, walk).await)
+        }
+    }
+
+    pub(crate) fn rounds(&self) -> Result<Vec<RoundView>> {
+        if self.is_remote() {
+            self.call("GET", "/api/v1/rounds", None)
+        } else {
+            self.local(async |n| n.rounds().await)
+        }
+    }
+
+    pub(crate) fn add_sighting(&self, draft: SightingDraft) -> Result<SightingId> {
+        if self.is_remote() {
+            let body = Some(serde_json::to_value(draft)?);
+            let v: Value = self.call("POST", "/api/v1/sightings", body)?;
+            Self::field(&v, "id")
+        } else {
+            self.local(async |n| n.add_sighting(draft).await)
+        }
+    }
+
+    pub(crate) fn sighting_done(&self, id: &str, what: &str) -> Result<SightingId> {
+        if self.is_remote() {
+            let path = format!("/api/v1/sightings/{}/done", urlencode(id));
+            let v: Value = self.call("POST", &path, Some(json!({ "what": what })))?;
+            Self::field(&v, "id")
+        } else {
+            self.local(async |n| n.sighting_done(id, what).await)
+        }
+    }
+
+    pub(crate) fn sightings(&self) -> Result<Vec<SightingView>> {
+        if self.is_remote() {
+            self.call("GET", "/api/v1/sightings", None)
+        } else {
+            self.local(async |n| n.sightings().await)
         }
     }
 

@@ -22,13 +22,17 @@ mod client;
 mod output;
 mod ui;
 mod up;
+mod when;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use entraide_crdt::{Category, Kind, PostDraft, Urgency};
+use entraide_crdt::{
+    AlertDraft, AlertKind, Category, Days, Kind, LocalDate, PostDraft, RoundDraft, SightingDraft,
+    TimeOfDay, Urgency,
+};
 use entraide_node::Multiaddr;
 use entraide_node::api::BoardQuery;
 use entraide_node::community::{Community, Invite};
@@ -189,12 +193,224 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Neighbours connected, last sync, feeds and posts.
+    /// Neighbours connected, last sync, feeds and posts, and the alerts active now.
     Status {
         /// Print JSON.
         #[arg(long)]
         json: bool,
     },
+    /// Heatwave, cold, storm or outage alerts: shown on every page until they end.
+    #[command(subcommand)]
+    Alert(AlertCommand),
+    /// Winter rounds: evening walks members sign up for, date by date.
+    #[command(subcommand)]
+    Round(RoundCommand),
+    /// People sleeping outside: where, and what they need (never who).
+    #[command(subcommand)]
+    Sighting(SightingCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AlertCommand {
+    /// Declare an alert; it shows on every neighbour's page until it ends.
+    Declare {
+        /// heatwave, cold, storm, outage or other.
+        kind: AlertKind,
+        /// When it ends: a duration (2d, 36h, 90m), a local date and time
+        /// ("2026-12-05 18:00"), a date (the end of that day) or a time (18:00).
+        #[arg(long)]
+        until: String,
+        /// A short note ("drink water, close the shutters").
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// The alerts active now (two alerts of the same kind show as one).
+    List {
+        /// Print JSON (stable, see docs/api.md).
+        #[arg(long)]
+        json: bool,
+    },
+    /// End an alert you declared.
+    End {
+        /// The alert's id (or the start of it).
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RoundCommand {
+    /// Add a recurring round (every evening at 20:00, from the station to the church).
+    Add {
+        /// One line: "Evening round".
+        #[arg(long)]
+        title: String,
+        /// When it starts, local time (HH:MM).
+        #[arg(long)]
+        at: TimeOfDay,
+        /// Where it starts (a coarse place).
+        #[arg(long, default_value = "")]
+        from: String,
+        /// Where it ends (a coarse place).
+        #[arg(long, default_value = "")]
+        to: String,
+        /// The area it covers.
+        #[arg(long, default_value = "")]
+        area: String,
+        /// `daily`, or days such as `mon,wed,fri`.
+        #[arg(long, default_value = "daily")]
+        days: Days,
+    },
+    /// Sign up to walk a round one evening.
+    Join {
+        /// The round's id (or the start of it).
+        round: String,
+        /// `tonight` or a date YYYY-MM-DD.
+        #[arg(long, default_value = "tonight")]
+        date: String,
+    },
+    /// Take back your sign-up for one evening.
+    Leave {
+        /// The round's id (or the start of it).
+        round: String,
+        /// `tonight` or a date YYYY-MM-DD.
+        #[arg(long, default_value = "tonight")]
+        date: String,
+    },
+    /// The rounds, who walks tonight and the next evenings, and the empty evenings.
+    List {
+        /// Print JSON (stable, see docs/api.md).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SightingCommand {
+    /// Report a person sleeping outside: a coarse place and what they need. Never a
+    /// name, a photo or a description.
+    Add {
+        /// Where (coarse: "under the bridge, rue des Lilas").
+        #[arg(long)]
+        place: String,
+        /// What is needed: blanket, drink, food, company, shelter (comma-separated).
+        #[arg(long)]
+        needs: String,
+        /// A short note, never a name or a description.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// The sightings of the last 24 hours.
+    List {
+        /// Print JSON (stable, see docs/api.md).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Say what you did for a sighting ("brought a blanket").
+    Done {
+        /// The sighting's id (or the start of it).
+        id: String,
+        /// What you did.
+        #[arg(long)]
+        what: String,
+    },
+}
+
+/// `tonight` (`None`) or a date.
+fn date_arg(text: &str) -> Result<Option<LocalDate>> {
+    match text.trim() {
+        "" | "tonight" => Ok(None),
+        d => Ok(Some(d.parse()?)),
+    }
+}
+
+fn run_alert(client: &Client, command: AlertCommand) -> Result<()> {
+    match command {
+        AlertCommand::Declare { kind, until, note } => {
+            let now = output::now();
+            let until = when::parse_when(&until, now, entraide_node::clock::utc_offset(now))?;
+            let id = client.declare_alert(AlertDraft { kind, until, note })?;
+            say!("{id}");
+            say!("Alert {kind} until {}.", when::local(until));
+        }
+        AlertCommand::List { json } => {
+            let alerts = client.alerts()?;
+            if json {
+                say!("{}", serde_json::to_string_pretty(&alerts)?);
+            } else {
+                output::print_alerts(&alerts);
+            }
+        }
+        AlertCommand::End { id } => {
+            let id = client.end_alert(&id)?;
+            say!("Alert {id} ended.");
+        }
+    }
+    Ok(())
+}
+
+fn run_round(client: &Client, command: RoundCommand) -> Result<()> {
+    match command {
+        RoundCommand::Add {
+            title,
+            at,
+            from,
+            to,
+            area,
+            days,
+        } => {
+            let draft = RoundDraft {
+                title,
+                at,
+                from,
+                to,
+                area,
+                days,
+            };
+            say!("{}", client.add_round(draft)?);
+        }
+        RoundCommand::Join { round, date } => {
+            let (id, date) = client.sign_up(&round, date_arg(&date)?, true)?;
+            say!("You walk round {id} on {date}.");
+        }
+        RoundCommand::Leave { round, date } => {
+            let (id, date) = client.sign_up(&round, date_arg(&date)?, false)?;
+            say!("You no longer walk round {id} on {date}.");
+        }
+        RoundCommand::List { json } => {
+            let rounds = client.rounds()?;
+            if json {
+                say!("{}", serde_json::to_string_pretty(&rounds)?);
+            } else {
+                output::print_rounds(&rounds);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn run_sighting(client: &Client, command: SightingCommand) -> Result<()> {
+    match command {
+        SightingCommand::Add { place, needs, note } => {
+            let needs = entraide_crdt::parse_needs(&needs)?;
+            say!(
+                "{}",
+                client.add_sighting(SightingDraft { place, needs, note })?
+            );
+        }
+        SightingCommand::List { json } => {
+            let sightings = client.sightings()?;
+            if json {
+                say!("{}", serde_json::to_string_pretty(&sightings)?);
+            } else {
+                output::print_sightings(&sightings);
+            }
+        }
+        SightingCommand::Done { id, what } => {
+            let id = client.sighting_done(&id, &what)?;
+            say!("Done on sighting {id}: {}", output::term_safe(&what, false));
+        }
+    }
+    Ok(())
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -530,6 +746,9 @@ fn run_command(client: &Client, command: Command) -> Result<()> {
             }
         }
         Command::Care(command) => care::run(client, command)?,
+        Command::Alert(command) => run_alert(client, command)?,
+        Command::Round(command) => run_round(client, command)?,
+        Command::Sighting(command) => run_sighting(client, command)?,
         Command::Init { .. } | Command::Join { .. } | Command::Up(_) | Command::Open { .. } => {
             unreachable!("handled in run")
         }

@@ -8,7 +8,10 @@
 use std::borrow::Cow;
 use std::fmt::{Display, Write as _};
 
-use entraide_crdt::{PostView, Status as PostStatus, is_bidi_control, is_invisible, is_joiner};
+use entraide_crdt::{
+    AlertView, PostView, RoundView, SightingView, Status as PostStatus, is_bidi_control,
+    is_invisible, is_joiner,
+};
 use entraide_node::{PeerInfo, Status, WhoAmI};
 
 /// `text` made safe to print on a terminal: every control character (but `\n` and `\t`
@@ -276,6 +279,104 @@ pub(crate) fn print_status(s: &Status) {
         s.board.posts,
         s.board.live_posts
     );
+    for a in &s.alerts {
+        say!("ALERT: {} until {}", a.kind, crate::when::local(a.until));
+    }
+}
+
+/// The active alerts, one line per kind and its notes below.
+pub(crate) fn print_alerts(alerts: &[AlertView]) {
+    if alerts.is_empty() {
+        say!("No alert is active.");
+        return;
+    }
+    for a in alerts {
+        say!(
+            "{} until {} (id {})",
+            a.kind.as_str().to_uppercase(),
+            crate::when::local(a.until),
+            join(&a.ids)
+        );
+        for note in &a.notes {
+            say!("    {}", line(note));
+        }
+    }
+    say!("Emergency: 112 (in France also 15 SAMU, 114 by text message, 115 shelter).");
+}
+
+/// The rounds with who walks each evening; empty evenings are flagged.
+pub(crate) fn print_rounds(rounds: &[RoundView]) {
+    if rounds.is_empty() {
+        say!("No round yet. Add one: entraide round add --title ... --at 20:00");
+        return;
+    }
+    for r in rounds {
+        say!("{}  {} at {}", r.id, line(&r.title), r.at);
+        let route = match (r.from.is_empty(), r.to.is_empty()) {
+            (false, false) => format!("from {} to {}", line(&r.from), line(&r.to)),
+            (false, true) => format!("from {}", line(&r.from)),
+            (true, false) => format!("to {}", line(&r.to)),
+            (true, true) => String::new(),
+        };
+        let area = if r.area.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", line(&r.area))
+        };
+        if !route.is_empty() || !area.is_empty() {
+            say!("    {route}{area}");
+        }
+        for e in &r.evenings {
+            let day = crate::when::title_case(e.weekday.as_str());
+            let label = if e.tonight {
+                format!("tonight {}", e.date)
+            } else {
+                format!("{day} {}", e.date)
+            };
+            if e.empty {
+                say!("    {label:<18} EMPTY: nobody yet");
+            } else {
+                let names: Vec<String> = e
+                    .walkers
+                    .iter()
+                    .map(|w| name_or_id(&w.name, &w.author))
+                    .collect();
+                say!("    {label:<18} {}", names.join(", "));
+            }
+        }
+    }
+}
+
+/// The live sightings with their needs and what was done.
+pub(crate) fn print_sightings(sightings: &[SightingView]) {
+    if sightings.is_empty() {
+        say!("No sighting in the last 24 hours.");
+        return;
+    }
+    let now = now();
+    for s in sightings {
+        say!(
+            "{}  {}  ({})",
+            s.id,
+            line(&s.place),
+            relative(s.created_at, now)
+        );
+        say!("    needs: {}", join(&s.needs));
+        if s.needs.contains(&entraide_crdt::Need::Shelter) {
+            say!("    shelter: in France call 115 (free, day and night)");
+        }
+        if !s.note.is_empty() {
+            say!("    note: {}", line(&s.note));
+        }
+        for d in &s.done {
+            say!(
+                "    done: {} ({}, {})",
+                line(&d.what),
+                name_or_id(&d.helper_name, &d.helper),
+                relative(d.at, now)
+            );
+        }
+    }
 }
 
 pub(crate) fn print_whoami(w: &WhoAmI) {

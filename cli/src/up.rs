@@ -152,6 +152,7 @@ async fn serve(data_dir: &DataDir, args: UpArgs) -> Result<()> {
             lan,
             port: bound.port(),
             api_token: token,
+            data_dir: Some(data_dir.root().to_path_buf()),
         },
     );
     crate::ui::serve::serve(

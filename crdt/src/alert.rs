@@ -141,6 +141,8 @@ pub struct AlertView {
     pub notes: Vec<String>,
     /// Who declared them, by id, each once.
     pub authors: Vec<AuthorId>,
+    /// The author of each of `ids`, in the same order (who may end which).
+    pub id_authors: Vec<AuthorId>,
 }
 
 impl Board {
@@ -175,6 +177,7 @@ impl Board {
                         .unwrap_or(now)
                         .min(now),
                     ids: alerts.iter().map(|(_, a)| a.id).collect(),
+                    id_authors: alerts.iter().map(|(author, _)| *author).collect(),
                     notes: Vec::new(),
                     authors: Vec::new(),
                 };
@@ -354,6 +357,7 @@ mod tests {
         assert_eq!(alerts[0].ids, vec![a, b]);
         assert_eq!(alerts[0].notes, vec!["Drink water", "Shutters closed"]);
         assert_eq!(alerts[0].authors, vec![marie.author(), karim.author()]);
+        assert_eq!(alerts[0].id_authors, vec![marie.author(), karim.author()]);
         assert_eq!(alerts[0].since, NOW);
         assert_eq!(alerts[1].kind, AlertKind::Storm);
         assert_eq!(alerts[1].ids, vec![c]);

@@ -13,7 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use entraide_crdt::{
-    AuthorId, Category, Filter, Kind, PostDraft, UnknownValue, Urgency, WriteError,
+    AlertDraft, AlertView, AuthorId, Category, EntryError, Filter, Kind, LocalDate, PostDraft,
+    RoundDraft, RoundView, SightingDraft, SightingView, UnknownValue, Urgency, WriteError,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -47,6 +48,13 @@ pub fn router(node: Node, token: String) -> Router {
         .route("/api/v1/peers", get(peers).post(dial))
         .route("/api/v1/invite", get(invite))
         .merge(crate::care::routes())
+        .route("/api/v1/alerts", get(alerts).post(declare_alert))
+        .route("/api/v1/alerts/{id}/end", post(end_alert))
+        .route("/api/v1/rounds", get(rounds).post(add_round))
+        .route("/api/v1/rounds/{id}/join", post(join_round))
+        .route("/api/v1/rounds/{id}/leave", post(leave_round))
+        .route("/api/v1/sightings", get(sightings).post(add_sighting))
+        .route("/api/v1/sightings/{id}/done", post(sighting_done))
         .layer(middleware::from_fn_with_state(state.clone(), require_token))
         .with_state(state)
 }
@@ -102,14 +110,18 @@ impl From<NodeError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self.0 {
-            NodeError::Write(WriteError::NotYourFeed) => StatusCode::FORBIDDEN,
-            NodeError::Write(WriteError::UnknownPost(_)) | NodeError::NoSuchPost(_) => {
-                StatusCode::NOT_FOUND
+            NodeError::Write(WriteError::NotYourFeed)
+            | NodeError::Write(WriteError::Entry(EntryError::NotYours { .. })) => {
+                StatusCode::FORBIDDEN
             }
+            NodeError::Write(WriteError::UnknownPost(_))
+            | NodeError::Write(WriteError::Entry(EntryError::Unknown { .. }))
+            | NodeError::NoSuchPost(_)
+            | NodeError::NoSuchEntry { .. } => StatusCode::NOT_FOUND,
             NodeError::Write(_) | NodeError::NoSuchHelper(_) | NodeError::Dial { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            NodeError::AmbiguousPost(_) => StatusCode::CONFLICT,
+            NodeError::AmbiguousPost(_) | NodeError::AmbiguousEntry { .. } => StatusCode::CONFLICT,
             NodeError::Care(entraide_crdt::care::CareError::NoSuchRecord(_)) => {
                 StatusCode::NOT_FOUND
             }
@@ -441,6 +453,152 @@ async fn dial(
 
 async fn invite(State(s): State<ApiState>) -> ApiResult<serde_json::Value> {
     Ok(Json(json!({ "code": s.node.invite().await? })))
+}
+
+/// A JSON body read into `T`; what does not fit answers `400` with a JSON error that says
+/// why (axum's own rejection is plain text).
+fn body<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, Response> {
+    serde_json::from_value(value).map_err(|e| {
+        (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": format!("the request body does not fit: {e}") })),
+        )
+            .into_response()
+    })
+}
+
+/// `201` and `{"id": ...}`.
+fn created(id: impl Serialize) -> (StatusCode, Json<serde_json::Value>) {
+    (StatusCode::CREATED, Json(json!({ "id": id })))
+}
+
+async fn alerts(State(s): State<ApiState>) -> ApiResult<Vec<AlertView>> {
+    Ok(Json(s.node.alerts().await?))
+}
+
+async fn declare_alert(
+    State(s): State<ApiState>,
+    Json(v): Json<serde_json::Value>,
+) -> Result<(StatusCode, Json<serde_json::Value>), Response> {
+    let draft: AlertDraft = body(v)?;
+    let id = s
+        .node
+        .declare_alert(draft)
+        .await
+        .map_err(|e| ApiError(e).into_response())?;
+    Ok(created(id))
+}
+
+async fn end_alert(
+    State(s): State<ApiState>,
+    Path(id): Path<String>,
+) -> ApiResult<serde_json::Value> {
+    Ok(Json(json!({ "id": s.node.end_alert(&id).await? })))
+}
+
+async fn rounds(State(s): State<ApiState>) -> ApiResult<Vec<RoundView>> {
+    Ok(Json(s.node.rounds().await?))
+}
+
+async fn add_round(
+    State(s): State<ApiState>,
+    Json(v): Json<serde_json::Value>,
+) -> Result<(StatusCode, Json<serde_json::Value>), Response> {
+    let draft: RoundDraft = body(v)?;
+    let id = s
+        .node
+        .add_round(draft)
+        .await
+        .map_err(|e| ApiError(e).into_response())?;
+    Ok(created(id))
+}
+
+/// The body of a sign-up: a date `YYYY-MM-DD`, or `tonight` (also when absent).
+#[derive(Debug, Default, Deserialize)]
+struct DateBody {
+    #[serde(default)]
+    date: Option<String>,
+}
+
+async fn sign_up(
+    s: ApiState,
+    id: String,
+    v: Option<Json<serde_json::Value>>,
+    walk: bool,
+) -> Result<Json<serde_json::Value>, Response> {
+    let b: DateBody = match v {
+        Some(Json(v)) => body(v)?,
+        None => DateBody::default(),
+    };
+    let date = match b.date.as_deref().map(str::trim) {
+        None | Some("" | "tonight") => None,
+        Some(text) => Some(text.parse::<LocalDate>().map_err(|e| {
+            (
+                StatusCode::BAD_REQUEST,
+                Json(json!({ "error": e.to_string() })),
+            )
+                .into_response()
+        })?),
+    };
+    let (round, date) = s
+        .node
+        .sign_up(&id, date, walk)
+        .await
+        .map_err(|e| ApiError(e).into_response())?;
+    Ok(Json(json!({ "id": round, "date": date, "walk": walk })))
+}
+
+async fn join_round(
+    State(s): State<ApiState>,
+    Path(id): Path<String>,
+    v: Option<Json<serde_json::Value>>,
+) -> Result<Json<serde_json::Value>, Response> {
+    sign_up(s, id, v, true).await
+}
+
+async fn leave_round(
+    State(s): State<ApiState>,
+    Path(id): Path<String>,
+    v: Option<Json<serde_json::Value>>,
+) -> Result<Json<serde_json::Value>, Response> {
+    sign_up(s, id, v, false).await
+}
+
+async fn sightings(State(s): State<ApiState>) -> ApiResult<Vec<SightingView>> {
+    Ok(Json(s.node.sightings().await?))
+}
+
+async fn add_sighting(
+    State(s): State<ApiState>,
+    Json(v): Json<serde_json::Value>,
+) -> Result<(StatusCode, Json<serde_json::Value>), Response> {
+    let draft: SightingDraft = body(v)?;
+    let id = s
+        .node
+        .add_sighting(draft)
+        .await
+        .map_err(|e| ApiError(e).into_response())?;
+    Ok(created(id))
+}
+
+#[derive(Debug, Deserialize)]
+struct WhatBody {
+    #[serde(default)]
+    what: String,
+}
+
+async fn sighting_done(
+    State(s): State<ApiState>,
+    Path(id): Path<String>,
+    Json(v): Json<serde_json::Value>,
+) -> Result<Json<serde_json::Value>, Response> {
+    let b: WhatBody = body(v)?;
+    let id = s
+        .node
+        .sighting_done(&id, &b.what)
+        .await
+        .map_err(|e| ApiError(e).into_response())?;
+    Ok(Json(json!({ "id": id })))
 }
 
 #[cfg(test)]

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use entraide_crdt::{
-    AuthorId, BoardPage, BoardStats, Filter, PostDraft, PostId, PostView, WriteError,
+    AlertDraft, AlertId, AlertView, AuthorId, BoardPage, BoardStats, EntryKind, Filter, LocalDate,
+    PostDraft, PostId, PostView, RoundDraft, RoundId, RoundView, SightingDraft, SightingId,
+    SightingView, WriteError,
 };
 use libp2p::Multiaddr;
 use serde::{Deserialize, Serialize};
@@ -69,6 +71,22 @@ pub enum NodeError {
     /// No neighbour matches (or several do).
     #[error("no neighbour who offered help matches `{0}`")]
     NoSuchHelper(String),
+    /// No alert, round or sighting matches.
+    #[error("no {what} matches `{typed}`")]
+    NoSuchEntry {
+        /// Which kind of entry.
+        what: EntryKind,
+        /// What was typed.
+        typed: String,
+    },
+    /// Several alerts, rounds or sightings match a short id.
+    #[error("`{typed}` matches several {what}s: type more of the id")]
+    AmbiguousEntry {
+        /// Which kind of entry.
+        what: EntryKind,
+        /// What was typed.
+        typed: String,
+    },
     /// The data directory.
     #[error(transparent)]
     DataDir(#[from] DataDirError),
@@ -108,6 +126,8 @@ impl From<entraide_crdt::ResolveError> for NodeError {
             R::AmbiguousPost(t) => NodeError::AmbiguousPost(t),
             R::NoSuchHelper(t) => NodeError::NoSuchHelper(t),
             R::SeveralHelpers(t) => NodeError::NoSuchHelper(format!("{t} (several match)")),
+            R::NoSuchEntry { what, typed } => NodeError::NoSuchEntry { what, typed },
+            R::AmbiguousEntry { what, typed } => NodeError::AmbiguousEntry { what, typed },
             // A kind added later keeps its own message.
             other => NodeError::NoSuchPost(other.to_string()),
         }
@@ -179,6 +199,9 @@ pub struct Status {
     pub network_bytes_sent: u64,
     /// Bytes received over every connection since the node started.
     pub network_bytes_received: u64,
+    /// The alerts active now, merged by kind ([`entraide_crdt::Board::active_alerts`]).
+    #[serde(default)]
+    pub alerts: Vec<AlertView>,
 }
 
 /// Who am I.
@@ -236,6 +259,34 @@ pub(crate) enum Command {
     Invite(oneshot::Sender<String>),
     Dial(Multiaddr, oneshot::Sender<Result<(), NodeError>>),
     Care(crate::care::CareCommand),
+    DeclareAlert(AlertDraft, oneshot::Sender<Result<AlertId, NodeError>>),
+    EndAlert(String, oneshot::Sender<Result<AlertId, NodeError>>),
+    Alerts(oneshot::Sender<Vec<AlertView>>),
+    AddRound(RoundDraft, oneshot::Sender<Result<RoundId, NodeError>>),
+    SignUp(
+        SignUp,
+        oneshot::Sender<Result<(RoundId, LocalDate), NodeError>>,
+    ),
+    Rounds(oneshot::Sender<Vec<RoundView>>),
+    AddSighting(
+        SightingDraft,
+        oneshot::Sender<Result<SightingId, NodeError>>,
+    ),
+    SightingDone(
+        String,
+        String,
+        oneshot::Sender<Result<SightingId, NodeError>>,
+    ),
+    Sightings(oneshot::Sender<Vec<SightingView>>),
+}
+
+/// A sign-up for (or withdrawal from) one evening of a round.
+#[derive(Debug)]
+pub(crate) struct SignUp {
+    pub(crate) round: String,
+    /// `None`: tonight (the local date now).
+    pub(crate) date: Option<LocalDate>,
+    pub(crate) walk: bool,
 }
 
 /// A handle on a running node. Cheap to clone; the node stops when the last handle is
@@ -372,6 +423,63 @@ impl Node {
     /// Dials an address now and remembers it.
     pub async fn dial(&self, address: Multiaddr) -> Result<(), NodeError> {
         self.ask(|tx| Command::Dial(address, tx)).await?
+    }
+
+    /// Declares an alert; returns once it is on disk.
+    pub async fn declare_alert(&self, draft: AlertDraft) -> Result<AlertId, NodeError> {
+        self.ask(|tx| Command::DeclareAlert(draft, tx)).await?
+    }
+
+    /// Ends one's own alert (id or unique prefix).
+    pub async fn end_alert(&self, alert: &str) -> Result<AlertId, NodeError> {
+        self.ask(|tx| Command::EndAlert(alert.into(), tx)).await?
+    }
+
+    /// The alerts active now, merged by kind.
+    pub async fn alerts(&self) -> Result<Vec<AlertView>, NodeError> {
+        self.ask(Command::Alerts).await
+    }
+
+    /// Adds a winter round.
+    pub async fn add_round(&self, draft: RoundDraft) -> Result<RoundId, NodeError> {
+        self.ask(|tx| Command::AddRound(draft, tx)).await?
+    }
+
+    /// Signs up to walk a round (id or unique prefix) on `date` (`None`: tonight), or
+    /// withdraws (`walk` false). Returns the round and the date.
+    pub async fn sign_up(
+        &self,
+        round: &str,
+        date: Option<LocalDate>,
+        walk: bool,
+    ) -> Result<(RoundId, LocalDate), NodeError> {
+        let signup = SignUp {
+            round: round.into(),
+            date,
+            walk,
+        };
+        self.ask(|tx| Command::SignUp(signup, tx)).await?
+    }
+
+    /// Every round with who walks tonight and the next evenings (the node's local time).
+    pub async fn rounds(&self) -> Result<Vec<RoundView>, NodeError> {
+        self.ask(Command::Rounds).await
+    }
+
+    /// Reports a person sleeping outside (place and needs, never who).
+    pub async fn add_sighting(&self, draft: SightingDraft) -> Result<SightingId, NodeError> {
+        self.ask(|tx| Command::AddSighting(draft, tx)).await?
+    }
+
+    /// Says what one did for a sighting (id or unique prefix).
+    pub async fn sighting_done(&self, sighting: &str, what: &str) -> Result<SightingId, NodeError> {
+        self.ask(|tx| Command::SightingDone(sighting.into(), what.into(), tx))
+            .await?
+    }
+
+    /// The live sightings, newest first.
+    pub async fn sightings(&self) -> Result<Vec<SightingView>, NodeError> {
+        self.ask(Command::Sightings).await
     }
 
     /// Events for live views.

@@ -51,6 +51,7 @@ pub(crate) enum Nav {
     Neighbours,
     Invite,
     Settings,
+    Rounds,
     None,
 }
 
@@ -76,6 +77,8 @@ pub(crate) struct Frame<'a> {
     pub(crate) footer: Footer,
     /// Unix seconds, for "5 min ago".
     pub(crate) now: i64,
+    /// The alerts active now, shown at the top of every page.
+    pub(crate) banner: super::public::Banner,
 }
 
 impl Frame<'_> {
@@ -83,7 +86,7 @@ impl Frame<'_> {
         self.lang.t()
     }
 
-    pub(crate) fn nav_items(&self) -> [NavItem; 6] {
+    pub(crate) fn nav_items(&self) -> [NavItem; 7] {
         let t = self.t();
         [
             ("nav-board", "/", t.nav_board, Nav::Board),
@@ -96,6 +99,12 @@ impl Frame<'_> {
                 Nav::Neighbours,
             ),
             ("nav-invite", "/invite", t.nav_invite, Nav::Invite),
+            (
+                "nav-rounds",
+                "/rounds",
+                super::public::strings(self.lang).nav_rounds,
+                Nav::Rounds,
+            ),
             ("nav-settings", "/settings", t.nav_settings, Nav::Settings),
         ]
         .map(|(id, href, label, which)| NavItem {
@@ -107,6 +116,21 @@ impl Frame<'_> {
     }
 
     /// "Synced with 2 neighbours, 5 min ago · 3 posts (1 in progress) · 2 residents".
+    /// The strings of the alert banner and the rounds pages.
+    pub(crate) fn banner_strings(&self) -> &'static super::public::PublicStrings {
+        super::public::strings(self.lang)
+    }
+
+    /// The active alerts in words, for the banner.
+    pub(crate) fn banner_items(&self) -> Vec<super::public::BannerAlert> {
+        self.banner.items(self.lang)
+    }
+
+    /// The emergency numbers of the page's language, for the banner.
+    pub(crate) fn banner_numbers(&self) -> String {
+        self.banner.numbers(self.lang)
+    }
+
     pub(crate) fn footer_text(&self) -> String {
         let (lang, t, f) = (self.lang, self.t(), &self.footer);
         let sync = match (f.online, f.last_sync) {
@@ -159,6 +183,7 @@ mod tests {
                 feeds,
             },
             now: 300,
+            banner: Default::default(),
         }
         .footer_text()
     }

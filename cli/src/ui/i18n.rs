@@ -130,7 +130,6 @@ pub(crate) struct Strings {
     pub(crate) field_area_hint: &'static str,
     pub(crate) field_name: &'static str,
     pub(crate) field_message: &'static str,
-    pub(crate) field_note: &'static str,
     pub(crate) submit_post: &'static str,
     pub(crate) form_has_errors: &'static str,
 
@@ -281,7 +280,6 @@ pub(crate) static FR: Strings = Strings {
     field_area_hint: "Facultatif : le bâtiment ou la rue, jamais l'adresse exacte.",
     field_name: "Votre nom",
     field_message: "Message",
-    field_note: "Note",
     submit_post: "Publier l'annonce",
     form_has_errors: "L'annonce n'est pas publiée : corrigez ce qui est indiqué ci-dessous.",
 
@@ -452,7 +450,6 @@ pub(crate) static EN: Strings = Strings {
     field_area_hint: "Optional: the building or the street, never the exact address.",
     field_name: "Your name",
     field_message: "Message",
-    field_note: "Note",
     submit_post: "Publish the post",
     form_has_errors: "The post is not published: fix what is shown below.",
 
@@ -667,7 +664,7 @@ fn field(lang: Lang, f: Field) -> &'static str {
         Field::Area => t.field_area,
         Field::Name => t.field_name,
         Field::Message => t.field_message,
-        Field::Note => t.field_note,
+        Field::Note => super::public::strings(lang).field_note,
     }
 }
 
@@ -726,8 +723,21 @@ pub(crate) fn text_error(lang: Lang, e: &TextError) -> String {
                 "The expiry must be after now, and at most {max_days} {days} ahead for this urgency."
             )
         }
+        (_, TextError::AlertEnd { .. })
+        | (_, TextError::NamesAPerson { .. })
+        | (_, TextError::DescribesAPerson { .. }) => {
+            super::public::text_error(lang, e, field(lang, field_of(e)))
+        }
         // A rule added to the board later: still a sentence in the resident's language.
         (_, _) => lang.t().error_generic.to_owned(),
+    }
+}
+
+/// The field a sighting's text error is about (`Note` for the others).
+fn field_of(e: &TextError) -> Field {
+    match e {
+        TextError::NamesAPerson { field, .. } | TextError::DescribesAPerson { field, .. } => *field,
+        _ => Field::Note,
     }
 }
 
@@ -785,6 +795,10 @@ pub(crate) fn node_error(lang: Lang, e: &NodeError) -> String {
         (Lang::En, NodeError::Stopped) => {
             "entraide is stopping: start it again, then reload the page.".into()
         }
+        (_, NodeError::NoSuchEntry { what, .. }) => super::public::no_such(lang, *what),
+        (_, NodeError::AmbiguousEntry { what, typed }) => {
+            super::public::ambiguous(lang, *what, typed)
+        }
         // Errors added to the node later.
         (_, _) => lang.t().error_generic.to_owned(),
     }
@@ -830,6 +844,7 @@ pub(crate) fn write_error(lang: Lang, e: &WriteError) -> String {
         }
         (Lang::Fr, WriteError::Document(_)) => "Le tableau a refusé d'enregistrer ceci (une erreur d'entraide, pas la vôtre). Réessayez ; si cela continue, redémarrez entraide.".into(),
         (Lang::En, WriteError::Document(_)) => "The board refused to save this (a fault in entraide, not yours). Try again; if it goes on, restart entraide.".into(),
+        (_, WriteError::Entry(e)) => super::public::entry_error(lang, e),
         // A refusal added to the board later.
         (_, _) => lang.t().error_generic.to_owned(),
     }
@@ -949,6 +964,7 @@ mod tests {
             },
             NodeError::Stopped,
         ]);
+        all.extend(super::super::public::every_entry_node_error());
         all
     }
 
@@ -972,6 +988,11 @@ mod tests {
             WriteError::DuplicatePost,
             WriteError::Document("automerge said no".into()),
         ]);
+        all.extend(
+            super::super::public::every_entry_error()
+                .into_iter()
+                .map(WriteError::Entry),
+        );
         all
     }
 
@@ -979,6 +1000,15 @@ mod tests {
         let mut all = vec![
             TextError::Expiry { max_days: 1 },
             TextError::Expiry { max_days: 90 },
+            TextError::AlertEnd { max_days: 14 },
+            TextError::NamesAPerson {
+                field: Field::Note,
+                word: "Marie".into(),
+            },
+            TextError::DescribesAPerson {
+                field: Field::Area,
+                word: "beard".into(),
+            },
         ];
         for field in [
             Field::Title,

@@ -11,6 +11,7 @@
 mod html;
 mod i18n;
 mod pages;
+mod public;
 pub(crate) mod security;
 pub(crate) mod serve;
 
@@ -74,6 +75,8 @@ pub(crate) struct PageConfig {
     pub(crate) port: u16,
     /// The API token, which `entraide open` shows to get a sign-in address.
     pub(crate) api_token: String,
+    /// The data directory (the local emergency numbers are kept there).
+    pub(crate) data_dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone, Debug)]
@@ -83,6 +86,7 @@ struct Ui {
     lan: Option<Arc<LanAccess>>,
     cookie: Arc<str>,
     api_token: Arc<str>,
+    data_dir: Option<Arc<std::path::Path>>,
 }
 
 /// The page's routes, around `api` (the JSON API), all behind the gate of
@@ -95,6 +99,7 @@ pub(crate) fn router(node: Node, api: Router, config: PageConfig) -> Router {
         lan: config.lan.clone(),
         cookie: Arc::clone(&cookie),
         api_token: config.api_token.into(),
+        data_dir: config.data_dir.map(Into::into),
     };
     let gate = GateState {
         sessions: config.sessions,
@@ -112,6 +117,13 @@ pub(crate) fn router(node: Node, api: Router, config: PageConfig) -> Router {
         .route("/invite", get(invite))
         .route("/settings", get(settings))
         .route("/settings/name", post(set_name))
+        .route("/settings/emergency", post(public::set_numbers))
+        .route("/rounds", get(public::rounds).post(public::add_round))
+        .route("/rounds/{id}/{action}", post(public::sign_up))
+        .route("/sightings", post(public::add_sighting))
+        .route("/sightings/{id}/done", post(public::sighting_done))
+        .route("/alerts", get(public::alerts).post(public::declare_alert))
+        .route("/alerts/{id}/end", post(public::end_alert))
         .route("/signout", post(sign_out))
         .route("/signout-others", post(sign_out_others))
         .route("/lang/{code}", get(set_lang))
@@ -186,15 +198,26 @@ fn now() -> i64 {
 impl Ui {
     /// The frame of a page: its title, navigation and address, and the sync footer.
     async fn frame<'a>(&self, lang: Lang, title: &'a str, nav: Nav, path: &'a str) -> Frame<'a> {
+        let mut banner = public::Banner {
+            alerts: Vec::new(),
+            local_numbers: self
+                .data_dir
+                .as_deref()
+                .map(public::read_numbers)
+                .unwrap_or_default(),
+        };
         let footer = match self.node.status().await {
-            Ok(s) => Footer {
-                online: s.online,
-                last_sync: s.last_sync,
-                recently_synced_peers: s.recently_synced_peers,
-                posts: s.board.posts,
-                live_posts: s.board.live_posts,
-                feeds: s.board.feeds,
-            },
+            Ok(s) => {
+                banner.alerts = s.alerts;
+                Footer {
+                    online: s.online,
+                    last_sync: s.last_sync,
+                    recently_synced_peers: s.recently_synced_peers,
+                    posts: s.board.posts,
+                    live_posts: s.board.live_posts,
+                    feeds: s.board.feeds,
+                }
+            }
             Err(_) => Footer::default(),
         };
         Frame {
@@ -204,6 +227,7 @@ impl Ui {
             path,
             footer,
             now: now(),
+            banner,
         }
     }
 }

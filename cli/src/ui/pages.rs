@@ -612,6 +612,7 @@ mod tests {
             path: "/",
             footer: Footer::default(),
             now: 1_000_000,
+            banner: Default::default(),
         }
     }
 

@@ -110,6 +110,79 @@ impl Actor {
                 let _ = reply.send(self.dial(address, true));
             }
             Command::Care(command) => self.handle_care(command, now),
+            Command::DeclareAlert(draft, reply) => {
+                let result = self
+                    .board
+                    .declare_alert(&self.writer, rand::random(), &draft, now)
+                    .map_err(NodeError::from)
+                    .and_then(|(id, change)| self.commit_local(change).map(|()| id));
+                let _ = reply.send(result);
+            }
+            Command::EndAlert(typed, reply) => {
+                let result = self
+                    .board
+                    .resolve_alert(&typed)
+                    .map_err(NodeError::from)
+                    .and_then(|id| {
+                        let change = self.board.end_alert(&self.writer, id, now)?;
+                        self.commit_local(change).map(|()| id)
+                    });
+                let _ = reply.send(result);
+            }
+            Command::Alerts(reply) => {
+                let _ = reply.send(self.board.active_alerts(now));
+            }
+            Command::AddRound(draft, reply) => {
+                let result = self
+                    .board
+                    .add_round(&self.writer, rand::random(), &draft, now)
+                    .map_err(NodeError::from)
+                    .and_then(|(id, change)| self.commit_local(change).map(|()| id));
+                let _ = reply.send(result);
+            }
+            Command::SignUp(signup, reply) => {
+                let offset = crate::clock::utc_offset(now);
+                let date = signup
+                    .date
+                    .unwrap_or_else(|| entraide_crdt::LocalDate::of(now, offset));
+                let result = self
+                    .board
+                    .resolve_round(&signup.round)
+                    .map_err(NodeError::from)
+                    .and_then(|id| {
+                        let change =
+                            self.board
+                                .sign_up(&self.writer, id, date, signup.walk, now, offset)?;
+                        self.commit_local(change).map(|()| (id, date))
+                    });
+                let _ = reply.send(result);
+            }
+            Command::Rounds(reply) => {
+                let offset = crate::clock::utc_offset(now);
+                let _ = reply.send(self.board.rounds(now, offset));
+            }
+            Command::AddSighting(draft, reply) => {
+                let result = self
+                    .board
+                    .add_sighting(&self.writer, rand::random(), &draft, now)
+                    .map_err(NodeError::from)
+                    .and_then(|(id, change)| self.commit_local(change).map(|()| id));
+                let _ = reply.send(result);
+            }
+            Command::SightingDone(typed, what, reply) => {
+                let result = self
+                    .board
+                    .resolve_sighting(&typed)
+                    .map_err(NodeError::from)
+                    .and_then(|id| {
+                        let change = self.board.sighting_done(&self.writer, id, &what, now)?;
+                        self.commit_local(change).map(|()| id)
+                    });
+                let _ = reply.send(result);
+            }
+            Command::Sightings(reply) => {
+                let _ = reply.send(self.board.sightings(now));
+            }
         }
     }
 
@@ -172,6 +245,7 @@ impl Actor {
             board_digest: hex::encode(self.board.digest()),
             network_bytes_sent: network.map(|n| n.traffic.sent()).unwrap_or(0),
             network_bytes_received: network.map(|n| n.traffic.received()).unwrap_or(0),
+            alerts: self.board.active_alerts(now),
         }
     }
 
