@@ -204,7 +204,9 @@ pub enum CareError {
     #[error("the {0} is too long: at most {1} characters")]
     TooLong(&'static str, usize),
     /// The window does not parse.
-    #[error("`{0}` is not a daily window: write it like 09:00-11:00 (local time, within one day)")]
+    #[error(
+        "`{0}` is not a daily window: write it like 09:00-11:00 (local time, within one day, ending by 23:30 so that a missed check is raised the same day)"
+    )]
     Window(String),
     /// The circle has too few or too many members.
     #[error("a circle needs {MIN_CIRCLE} to {MAX_CIRCLE} members who check, not {0}")]
@@ -391,6 +393,10 @@ impl CareDraft {
         let notes = neutralise(&self.notes, true).trim().to_owned();
         if notes.chars().count() > MAX_MESSAGE_CHARS {
             return Err(CareError::TooLong("notes", MAX_MESSAGE_CHARS));
+        }
+        // A missed check goes public 30 minutes after the window, on the same local day.
+        if i64::from(self.window.end) * 60 + ESCALATION_DELAY_SECS > 24 * 3600 {
+            return Err(CareError::Window(self.window.to_string()));
         }
         let mut circle = self.circle.clone();
         circle.sort();

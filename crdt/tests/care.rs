@@ -288,6 +288,13 @@ fn drafts_are_checked() {
         "consent is mandatory"
     );
     draft.consent = "Mme Martin, orally, 24 Nov".into();
+    draft.window = "22:00-23:45".parse().unwrap();
+    assert!(
+        draft.to_entry(RecordId([1; 16]), NOW).is_err(),
+        "too late to escalate the same day"
+    );
+    draft.window = "22:00-23:30".parse().unwrap();
+    assert!(draft.to_entry(RecordId([1; 16]), NOW).is_ok());
     draft.area = "call 06 12 34 56 78".into();
     assert!(
         draft.to_entry(RecordId([1; 16]), NOW).is_err(),
