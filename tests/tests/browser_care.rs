@@ -277,6 +277,8 @@ async fn phone(
     marie
         .full_screenshot_to(&shots.join("care-checked-360px-fr.png"))
         .await?;
+    // A full screenshot ends the phone's emulation: the form is filled on the phone too.
+    marie.emulate_phone(360, 780).await?;
 
     // The register form, for a neighbour with no device.
     let form = "form#care-add-form";
