@@ -78,11 +78,23 @@ pub struct CareRecord {
     pub is_me: bool,
 }
 
+/// A member who may be put in a circle: one whose feed this node holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CareMember {
+    /// Their author id.
+    pub id: AuthorId,
+    /// Their display name, if they set one.
+    pub name: Option<String>,
+    /// Whether this is this node's resident.
+    pub is_me: bool,
+}
+
 /// What residents ask about the register.
 #[derive(Debug)]
 pub(crate) enum CareCommand {
     Add(CareRequest, oneshot::Sender<Result<RecordId, NodeError>>),
     List(oneshot::Sender<CareList>),
+    Members(oneshot::Sender<Vec<CareMember>>),
     Check {
         record: String,
         how: CheckHow,
@@ -104,6 +116,12 @@ impl Node {
     /// The register as this node's resident sees it today.
     pub async fn care_list(&self) -> Result<CareList, NodeError> {
         self.ask(|tx| Command::Care(CareCommand::List(tx))).await
+    }
+
+    /// The members who may be put in a circle (this node's resident first, then by
+    /// name): the register form offers them.
+    pub async fn care_members(&self) -> Result<Vec<CareMember>, NodeError> {
+        self.ask(|tx| Command::Care(CareCommand::Members(tx))).await
     }
 
     /// A check-in for today: `fine` or not, how, with a note.

@@ -43,6 +43,36 @@ macro_rules! skip_unless {
     };
 }
 
+/// The flags of a node that meets its neighbours on loopback sockets only: no mDNS, a
+/// free port, a resync every 2 s.
+pub const LOOPBACK: &[&str] = &[
+    "--no-mdns",
+    "--listen",
+    "/ip4/127.0.0.1/tcp/0",
+    "--resync",
+    "2",
+];
+
+/// A community of `names`, each a node running the program at `bin`: the first creates
+/// it, the others join with its invite code.
+pub fn community(bin: &str, names: &[&str]) -> Result<Vec<TestNode>> {
+    let first = TestNode::new(bin, names[0]);
+    first.ok(&["init", "--name", names[0]])?;
+    let invite = first.ok(&["invite"])?;
+    let code = invite
+        .split_whitespace()
+        .find(|w| w.starts_with("ENTRAIDE-"))
+        .ok_or_else(|| anyhow!("no invite code in {invite:?}"))?
+        .to_owned();
+    let mut nodes = vec![first];
+    for name in &names[1..] {
+        let n = TestNode::new(bin, name);
+        n.ok(&["join", &code, "--name", name])?;
+        nodes.push(n);
+    }
+    Ok(nodes)
+}
+
 /// One resident's node, run as a separate `entraide` process.
 #[derive(Debug)]
 pub struct TestNode {

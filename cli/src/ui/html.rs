@@ -48,6 +48,7 @@ pub(crate) enum Nav {
     Board,
     New,
     Mine,
+    Care,
     Neighbours,
     Invite,
     Settings,
@@ -79,6 +80,26 @@ pub(crate) struct Frame<'a> {
     pub(crate) now: i64,
     /// The alerts active now, shown at the top of every page.
     pub(crate) banner: super::public::Banner,
+    /// The people of the resident's circles who need someone now (the strip at the top
+    /// of every page).
+    pub(crate) care: Vec<CareAlert>,
+}
+
+/// One person of the resident's circles who needs someone now: nobody checked on them
+/// today, or someone found them not fine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CareAlert {
+    /// Their name (only circle members see it).
+    pub(crate) name: String,
+    /// Someone checked and they are not fine (else: nobody checked).
+    pub(crate) not_fine: bool,
+}
+
+impl CareAlert {
+    /// The strip's sentence (the templates pass values by reference).
+    pub(crate) fn text(&self, lang: &Lang) -> String {
+        i18n::care_strip(*lang, &self.name, self.not_fine)
+    }
 }
 
 impl Frame<'_> {
@@ -86,12 +107,13 @@ impl Frame<'_> {
         self.lang.t()
     }
 
-    pub(crate) fn nav_items(&self) -> [NavItem; 7] {
+    pub(crate) fn nav_items(&self) -> [NavItem; 8] {
         let t = self.t();
         [
             ("nav-board", "/", t.nav_board, Nav::Board),
             ("nav-new", "/new", t.nav_new, Nav::New),
             ("nav-mine", "/mine", t.nav_mine, Nav::Mine),
+            ("nav-care", "/care", t.nav_care, Nav::Care),
             (
                 "nav-neighbours",
                 "/neighbours",
@@ -184,6 +206,7 @@ mod tests {
             },
             now: 300,
             banner: Default::default(),
+            care: Vec::new(),
         }
         .footer_text()
     }

@@ -3,6 +3,9 @@
 //! One struct with one field per string: a language that misses a string does not
 //! compile, so no page can show a half-translated screen.
 
+use entraide_crdt::care::{
+    CareError, CheckHow, CheckState, MAX_CIRCLE, MIN_CIRCLE, MIN_CONSENT_CHARS,
+};
 use entraide_crdt::{Category, Field, Kind, Status, TextError, Urgency, WriteError};
 use entraide_node::NodeError;
 use entraide_node::api::QueryError;
@@ -175,6 +178,60 @@ pub(crate) struct Strings {
     pub(crate) open_posts: &'static str,
     pub(crate) listening_on: &'static str,
 
+    // The care register's page (issue 12).
+    pub(crate) nav_care: &'static str,
+    pub(crate) care_title: &'static str,
+    pub(crate) care_intro: &'static str,
+    pub(crate) care_no_alert: &'static str,
+    pub(crate) care_me_title: &'static str,
+    pub(crate) care_me_hint: &'static str,
+    pub(crate) care_i_am_fine: &'static str,
+    pub(crate) care_i_am_not_fine: &'static str,
+    pub(crate) care_today: &'static str,
+    pub(crate) care_none: &'static str,
+    pub(crate) care_seen_fine: &'static str,
+    pub(crate) care_not_fine: &'static str,
+    pub(crate) care_going: &'static str,
+    pub(crate) care_how: &'static str,
+    pub(crate) care_note: &'static str,
+    pub(crate) care_details: &'static str,
+    pub(crate) care_window: &'static str,
+    pub(crate) care_circle: &'static str,
+    pub(crate) care_notes: &'static str,
+    pub(crate) care_consent: &'static str,
+    pub(crate) care_registered_by: &'static str,
+    pub(crate) care_name_public: &'static str,
+    pub(crate) care_name_private: &'static str,
+    pub(crate) care_you: &'static str,
+    pub(crate) care_remove: &'static str,
+    pub(crate) care_remove_confirm: &'static str,
+    pub(crate) care_remove_hint: &'static str,
+    pub(crate) care_remove_unconfirmed: &'static str,
+    pub(crate) care_add_title: &'static str,
+    pub(crate) care_add_intro: &'static str,
+    pub(crate) care_field_name: &'static str,
+    pub(crate) care_field_name_hint: &'static str,
+    pub(crate) care_field_window: &'static str,
+    pub(crate) care_from: &'static str,
+    pub(crate) care_to: &'static str,
+    pub(crate) care_hour: &'static str,
+    pub(crate) care_minute: &'static str,
+    pub(crate) care_field_circle: &'static str,
+    pub(crate) care_field_circle_hint: &'static str,
+    pub(crate) care_field_consent: &'static str,
+    pub(crate) care_field_consent_hint: &'static str,
+    pub(crate) care_field_notes: &'static str,
+    pub(crate) care_field_notes_hint: &'static str,
+    pub(crate) care_field_me: &'static str,
+    pub(crate) care_field_name_public: &'static str,
+    pub(crate) care_add_button: &'static str,
+    pub(crate) care_added: &'static str,
+    pub(crate) care_checked_saved: &'static str,
+    pub(crate) care_taken_saved: &'static str,
+    pub(crate) care_removed: &'static str,
+    pub(crate) care_form_refused: &'static str,
+    pub(crate) care_strip_link: &'static str,
+
     pub(crate) invite_title: &'static str,
     pub(crate) invite_intro: &'static str,
     pub(crate) invite_warning: &'static str,
@@ -330,6 +387,59 @@ pub(crate) static FR: Strings = Strings {
     },
     open_posts: "en cours",
     listening_on: "Adresses de cet ordinateur",
+
+    nav_care: "Veille",
+    care_title: "Veille : prendre des nouvelles chaque jour",
+    care_intro: "Pendant une alerte (canicule, grand froid…), chaque personne inscrite ici reçoit chaque jour, dans son créneau, une visite ou un appel d'un voisin de son cercle. Seuls les voisins du cercle voient son nom.",
+    care_no_alert: "Pas d'alerte en ce moment : aucune vérification n'est due aujourd'hui.",
+    care_me_title: "Et vous, ça va ?",
+    care_me_hint: "Appuyez sur le bouton : vos voisins sauront aujourd'hui que vous allez bien.",
+    care_i_am_fine: "Je vais bien",
+    care_i_am_not_fine: "Ça ne va pas, j'ai besoin de quelqu'un",
+    care_today: "Aujourd'hui",
+    care_none: "Personne n'est inscrit dans un cercle dont vous faites partie.",
+    care_seen_fine: "Vu, ça va",
+    care_not_fine: "Ça ne va pas",
+    care_going: "J'y vais",
+    care_how: "Comment avez-vous eu des nouvelles ?",
+    care_note: "Un mot pour le cercle (facultatif)",
+    care_details: "Détails",
+    care_window: "Créneau, chaque jour",
+    care_circle: "Cercle (voisins qui vérifient)",
+    care_notes: "Notes",
+    care_consent: "Accord",
+    care_registered_by: "Inscrite par",
+    care_name_public: "Son nom peut apparaître dans une demande de visite publique.",
+    care_name_private: "Son nom n'apparaît jamais en public.",
+    care_you: "vous",
+    care_remove: "Retirer du registre",
+    care_remove_confirm: "Oui, la personne a demandé à ne plus être inscrite",
+    care_remove_hint: "Plus personne ne verra cette fiche, ni son nom, ni ses notes.",
+    care_remove_unconfirmed: "Rien n'est retiré : cochez d'abord la case qui confirme que la personne l'a demandé.",
+    care_add_title: "Inscrire une personne",
+    care_add_intro: "Vous-même, ou un voisin qui n'a ni ordinateur ni téléphone, avec son accord.",
+    care_field_name: "Nom de la personne",
+    care_field_name_hint: "Comme ses voisins l'appellent : « Mme Martin ».",
+    care_field_window: "Quand passer ou appeler, chaque jour",
+    care_from: "De",
+    care_to: "à",
+    care_hour: "heure",
+    care_minute: "minutes",
+    care_field_circle: "Qui vérifie ? (au moins deux voisins)",
+    care_field_circle_hint: "Cochez les voisins qui passeront ou appelleront. Seuls eux verront la fiche.",
+    care_field_consent: "Accord de la personne (obligatoire)",
+    care_field_consent_hint: "Qui a donné son accord, comment, quand : « Mme Martin, de vive voix, le 2 juillet ».",
+    care_field_notes: "Notes pour le cercle",
+    care_field_notes_hint: "Facultatif : comment la joindre, quelle porte, quel code. Seul le cercle les lit.",
+    care_field_me: "Cette personne, c'est moi (j'aurai le bouton « Je vais bien »)",
+    care_field_name_public: "La personne accepte que son nom apparaisse dans une demande de visite publique si personne n'est passé",
+    care_add_button: "Inscrire la personne",
+    care_added: "C'est inscrit. Seuls les voisins du cercle voient la fiche.",
+    care_checked_saved: "C'est noté, le cercle le voit.",
+    care_taken_saved: "C'est noté : le cercle voit que vous y allez.",
+    care_removed: "C'est retiré du registre : plus personne ne voit la fiche.",
+    care_form_refused: "La personne n'est pas inscrite : corrigez ce qui est indiqué ci-dessous.",
+    care_strip_link: "Voir la veille",
 
     invite_title: "Inviter un voisin",
     invite_intro: "Donnez ce code (ou faites scanner le QR code) à un voisin de confiance. Il lui permet de rejoindre votre communauté.",
@@ -500,6 +610,59 @@ pub(crate) static EN: Strings = Strings {
     },
     open_posts: "in progress",
     listening_on: "Addresses of this computer",
+
+    nav_care: "Care",
+    care_title: "Care: checking on each other every day",
+    care_intro: "During an alert (heatwave, cold snap…), every person registered here gets a visit or a call from a neighbour of their circle every day, within their time window. Only the neighbours of the circle see their name.",
+    care_no_alert: "No alert now: no check is due today.",
+    care_me_title: "And you, are you all right?",
+    care_me_hint: "Press the button: your neighbours will know today that you are fine.",
+    care_i_am_fine: "I am fine",
+    care_i_am_not_fine: "I am not well, I need someone",
+    care_today: "Today",
+    care_none: "Nobody is registered in a circle you are part of.",
+    care_seen_fine: "Seen, fine",
+    care_not_fine: "Not fine",
+    care_going: "I am going",
+    care_how: "How did you check?",
+    care_note: "A word for the circle (optional)",
+    care_details: "Details",
+    care_window: "Time window, every day",
+    care_circle: "Circle (neighbours who check)",
+    care_notes: "Notes",
+    care_consent: "Consent",
+    care_registered_by: "Registered by",
+    care_name_public: "Their name may appear in a public visit request.",
+    care_name_private: "Their name never appears in public.",
+    care_you: "you",
+    care_remove: "Remove from the register",
+    care_remove_confirm: "Yes, the person asked to leave the register",
+    care_remove_hint: "Nobody will see this record any more, nor its name, nor its notes.",
+    care_remove_unconfirmed: "Nothing was removed: first tick the box confirming that the person asked for it.",
+    care_add_title: "Register a person",
+    care_add_intro: "Yourself, or a neighbour who has no computer or phone, with their consent.",
+    care_field_name: "The person's name",
+    care_field_name_hint: "As the neighbours call them: “Mrs Martin”.",
+    care_field_window: "When to visit or call, every day",
+    care_from: "From",
+    care_to: "to",
+    care_hour: "hour",
+    care_minute: "minutes",
+    care_field_circle: "Who checks? (at least two neighbours)",
+    care_field_circle_hint: "Tick the neighbours who will visit or call. Only they will see the record.",
+    care_field_consent: "The person's consent (required)",
+    care_field_consent_hint: "Who agreed, how, when: “Mrs Martin, in person, 2 July”.",
+    care_field_notes: "Notes for the circle",
+    care_field_notes_hint: "Optional: how to reach them, which door, which code. Only the circle reads them.",
+    care_field_me: "This person is me (I get the “I am fine” button)",
+    care_field_name_public: "The person agrees that their name may appear in a public visit request if nobody came",
+    care_add_button: "Register the person",
+    care_added: "Registered. Only the neighbours of the circle see the record.",
+    care_checked_saved: "Noted: the circle sees it.",
+    care_taken_saved: "Noted: the circle sees that you are going.",
+    care_removed: "Removed from the register: nobody sees the record any more.",
+    care_form_refused: "The person is not registered: fix what is shown below.",
+    care_strip_link: "See the care page",
 
     invite_title: "Invite a neighbour",
     invite_intro: "Give this code (or let them scan the QR code) to a neighbour you trust. It lets them join your community.",
@@ -799,8 +962,193 @@ pub(crate) fn node_error(lang: Lang, e: &NodeError) -> String {
         (_, NodeError::AmbiguousEntry { what, typed }) => {
             super::public::ambiguous(lang, *what, typed)
         }
+        (_, NodeError::Care(c)) => care_error(lang, c),
+        (Lang::Fr, NodeError::NoSuchMember(typed)) => format!(
+            "Aucun voisin ne s'appelle « {typed} » ici : choisissez-le dans la liste, ou donnez son empreinte."
+        ),
+        (Lang::En, NodeError::NoSuchMember(typed)) => format!(
+            "No neighbour here is called “{typed}”: pick them from the list, or give their fingerprint."
+        ),
+        (Lang::Fr, NodeError::SeveralMembers(typed)) => format!(
+            "Plusieurs voisins s'appellent « {typed} » : donnez plutôt son empreinte."
+        ),
+        (Lang::En, NodeError::SeveralMembers(typed)) => format!(
+            "Several neighbours are called “{typed}”: give their fingerprint instead."
+        ),
         // Errors added to the node later.
         (_, _) => lang.t().error_generic.to_owned(),
+    }
+}
+
+/// A refusal of the care register, in plain words.
+pub(crate) fn care_error(lang: Lang, e: &CareError) -> String {
+    let what = |code: &str| match (lang, code) {
+        (Lang::Fr, "consent") => "L'accord",
+        (Lang::Fr, "notes") => "Les notes",
+        (Lang::Fr, _) => "Le mot pour le cercle",
+        (Lang::En, "consent") => "The consent",
+        (Lang::En, "notes") => "The notes",
+        (Lang::En, _) => "The word for the circle",
+    };
+    match (lang, e) {
+        (_, CareError::Text(t)) => text_error(lang, t),
+        (Lang::Fr, CareError::NoConsent) => format!(
+            "L'accord de la personne est obligatoire : dites qui l'a donné, comment et quand (au moins {MIN_CONSENT_CHARS} caractères)."
+        ),
+        (Lang::En, CareError::NoConsent) => format!(
+            "The person's consent is required: say who gave it, how and when (at least {MIN_CONSENT_CHARS} characters)."
+        ),
+        (Lang::Fr, CareError::TooLong(code, max)) => {
+            format!("{} : trop long ({max} caractères au plus).", what(code))
+        }
+        (Lang::En, CareError::TooLong(code, max)) => {
+            format!("{}: too long (at most {max} characters).", what(code))
+        }
+        (Lang::Fr, CareError::Window(_)) => "Le créneau ne se lit pas : il doit commencer et finir le même jour, la fin après le début (par exemple de 09:00 à 11:00).".into(),
+        (Lang::En, CareError::Window(_)) => "The time window cannot be read: it must start and end on the same day, the end after the start (for example from 09:00 to 11:00).".into(),
+        (Lang::Fr, CareError::Circle(n)) => format!(
+            "Un cercle compte de {MIN_CIRCLE} à {MAX_CIRCLE} voisins qui vérifient, pas {n} : cochez-en au moins {MIN_CIRCLE}."
+        ),
+        (Lang::En, CareError::Circle(n)) => format!(
+            "A circle has {MIN_CIRCLE} to {MAX_CIRCLE} neighbours who check, not {n}: tick at least {MIN_CIRCLE}."
+        ),
+        (Lang::Fr, CareError::How(_)) => {
+            "Dites comment vous avez eu des nouvelles : visite ou téléphone.".into()
+        }
+        (Lang::En, CareError::How(_)) => "Say how you checked: a visit or a phone call.".into(),
+        (Lang::Fr, CareError::NoSuchRecord(_)) => "Cette personne n'est plus sur le registre, ou sa fiche n'est pas encore arrivée sur cet ordinateur.".into(),
+        (Lang::En, CareError::NoSuchRecord(_)) => "This person is no longer on the register, or their record has not reached this computer yet.".into(),
+        (Lang::Fr, CareError::AmbiguousRecord(_)) => "Plusieurs fiches correspondent : rechargez la page et recommencez.".into(),
+        (Lang::En, CareError::AmbiguousRecord(_)) => "Several records match: reload the page and try again.".into(),
+        (Lang::Fr, CareError::NotTheSubject) => "Seule la personne elle-même peut dire « Je vais bien » ; si vous êtes passé ou avez appelé, dites-le avec « Vu, ça va ».".into(),
+        (Lang::En, CareError::NotTheSubject) => "Only the person themselves can say “I am fine”; if you visited or called, say so with “Seen, fine”.".into(),
+        (Lang::Fr, CareError::NotInCircle) => {
+            "Vous n'êtes pas dans le cercle de cette personne.".into()
+        }
+        (Lang::En, CareError::NotInCircle) => "You are not in this person's circle.".into(),
+        (Lang::Fr, CareError::Seal(_)) => "La fiche n'a pas pu être chiffrée pour le cercle (un voisin du cercle a peut-être une identité abîmée). Rien n'est enregistré.".into(),
+        (Lang::En, CareError::Seal(_)) => "The record could not be encrypted for the circle (a neighbour of the circle may have a damaged identity). Nothing was saved.".into(),
+        // A refusal added to the register later.
+        (_, _) => lang.t().error_generic.to_owned(),
+    }
+}
+
+/// Where one person's check stands today, in a word or two (the badge of a record).
+pub(crate) fn care_state(lang: Lang, s: CheckState) -> &'static str {
+    match (lang, s) {
+        (Lang::Fr, CheckState::NotFine) => "Ne va pas bien",
+        (Lang::Fr, CheckState::Escalated) => "Personne n'est passé",
+        (Lang::Fr, CheckState::Missed) => "Pas encore de nouvelles",
+        (Lang::Fr, CheckState::Taken) => "Quelqu'un y va",
+        (Lang::Fr, CheckState::Due) => "À vérifier maintenant",
+        (Lang::Fr, CheckState::Upcoming) => "À vérifier plus tard",
+        (Lang::Fr, CheckState::Checked) => "Va bien",
+        (Lang::Fr, CheckState::NoAlert) => "Pas d'alerte",
+        (Lang::En, CheckState::NotFine) => "Not fine",
+        (Lang::En, CheckState::Escalated) => "Nobody went",
+        (Lang::En, CheckState::Missed) => "No news yet",
+        (Lang::En, CheckState::Taken) => "Someone is going",
+        (Lang::En, CheckState::Due) => "To check now",
+        (Lang::En, CheckState::Upcoming) => "To check later",
+        (Lang::En, CheckState::Checked) => "Fine",
+        (Lang::En, CheckState::NoAlert) => "No alert",
+    }
+}
+
+/// How a check was made, as a choice and in a sentence.
+pub(crate) fn care_how(lang: Lang, how: CheckHow) -> &'static str {
+    match (lang, how) {
+        (Lang::Fr, CheckHow::Myself) => "par la personne elle-même",
+        (Lang::Fr, CheckHow::Visit) => "visite",
+        (Lang::Fr, CheckHow::Phone) => "appel",
+        (Lang::En, CheckHow::Myself) => "by the person themselves",
+        (Lang::En, CheckHow::Visit) => "visit",
+        (Lang::En, CheckHow::Phone) => "phone call",
+    }
+}
+
+/// What a record's line says besides its state: all plain text, worked out by the page.
+#[derive(Debug, Default)]
+pub(crate) struct CareFacts<'a> {
+    /// The person's name.
+    pub(crate) name: &'a str,
+    /// `09:00`, `11:00`: today's window.
+    pub(crate) start: String,
+    pub(crate) end: String,
+    /// Who checked, or who is going (a name or a fingerprint).
+    pub(crate) by: String,
+    /// When they checked or took it ("5 min ago").
+    pub(crate) when: String,
+    /// How they checked.
+    pub(crate) how: &'static str,
+    /// When a missed check goes public ("in 25 min").
+    pub(crate) escalates: String,
+}
+
+/// Today's state of one person, in a sentence.
+pub(crate) fn care_line(lang: Lang, state: CheckState, f: &CareFacts<'_>) -> String {
+    let CareFacts {
+        name,
+        start,
+        end,
+        by,
+        when,
+        how,
+        escalates,
+    } = f;
+    match (lang, state) {
+        (Lang::Fr, CheckState::NotFine) => format!(
+            "{name} ne va pas bien : {by} l'a signalé {when} ({how}). Il faut quelqu'un maintenant."
+        ),
+        (Lang::Fr, CheckState::Escalated) => format!(
+            "Personne n'a vérifié que {name} va bien aujourd'hui. Une demande de visite urgente est sur le tableau."
+        ),
+        (Lang::Fr, CheckState::Missed) => format!(
+            "Personne n'a vérifié que {name} va bien aujourd'hui. Si personne n'y va, une demande publique partira {escalates}."
+        ),
+        (Lang::Fr, CheckState::Taken) => {
+            format!("Personne n'avait vérifié que {name} va bien : {by} y va ({when}).")
+        }
+        (Lang::Fr, CheckState::Due) => {
+            format!("Prenez des nouvelles de {name} maintenant, avant {end}.")
+        }
+        (Lang::Fr, CheckState::Upcoming) => {
+            format!("Prenez des nouvelles de {name} aujourd'hui entre {start} et {end}.")
+        }
+        (Lang::Fr, CheckState::Checked) => format!("{name} va bien : {by}, {when} ({how})."),
+        (Lang::Fr, CheckState::NoAlert) => format!(
+            "Pas d'alerte : rien à vérifier pour {name} aujourd'hui (créneau de {start} à {end})."
+        ),
+        (Lang::En, CheckState::NotFine) => {
+            format!("{name} is not fine: {by} said so {when} ({how}). Someone is needed now.")
+        }
+        (Lang::En, CheckState::Escalated) => {
+            format!("Nobody has checked on {name} today. An urgent visit request is on the board.")
+        }
+        (Lang::En, CheckState::Missed) => format!(
+            "Nobody has checked on {name} today. If nobody goes, a public request goes out {escalates}."
+        ),
+        (Lang::En, CheckState::Taken) => {
+            format!("Nobody had checked on {name}: {by} is going ({when}).")
+        }
+        (Lang::En, CheckState::Due) => format!("Check on {name} now, before {end}."),
+        (Lang::En, CheckState::Upcoming) => {
+            format!("Check on {name} today between {start} and {end}.")
+        }
+        (Lang::En, CheckState::Checked) => format!("{name} is fine: {by}, {when} ({how})."),
+        (Lang::En, CheckState::NoAlert) => {
+            format!("No alert: nothing to check for {name} today (window {start} to {end}).")
+        }
+    }
+}
+
+/// The strip at the top of every page about one person who needs someone.
+pub(crate) fn care_strip(lang: Lang, name: &str, not_fine: bool) -> String {
+    match (lang, not_fine) {
+        (Lang::Fr, true) => format!("{name} ne va pas bien."),
+        (Lang::Fr, false) => format!("Personne n'a vérifié que {name} va bien aujourd'hui."),
+        (Lang::En, true) => format!("{name} is not fine."),
+        (Lang::En, false) => format!("Nobody has checked on {name} today."),
     }
 }
 
@@ -963,9 +1311,114 @@ mod tests {
                 source: Box::new(libp2p::swarm::DialError::Aborted),
             },
             NodeError::Stopped,
+            NodeError::NoSuchMember("karim".into()),
+            NodeError::SeveralMembers("karim".into()),
         ]);
         all.extend(super::super::public::every_entry_node_error());
+        all.extend(every_care_error().into_iter().map(NodeError::Care));
         all
+    }
+
+    /// Every refusal of the care register, one of each kind.
+    fn every_care_error() -> Vec<CareError> {
+        use entraide_crdt::AuthorId;
+        use entraide_crdt::sealed::SealError;
+
+        vec![
+            CareError::Text(TextError::Empty { field: Field::Name }),
+            CareError::Text(TextError::PhoneNumber { field: Field::Area }),
+            CareError::NoConsent,
+            CareError::TooLong("consent", 200),
+            CareError::TooLong("notes", 500),
+            CareError::TooLong("note", 500),
+            CareError::Window("25:00-26:00".into()),
+            CareError::Circle(1),
+            CareError::How("telepathy".into()),
+            CareError::NoSuchRecord("abcd".into()),
+            CareError::AmbiguousRecord("a".into()),
+            CareError::NotTheSubject,
+            CareError::NotInCircle,
+            CareError::Seal(SealError::Recipients(0)),
+            CareError::Seal(SealError::TooLong(1)),
+            CareError::Seal(SealError::BadRecipient(AuthorId([0; 32]))),
+        ]
+    }
+
+    #[test]
+    fn every_care_error_is_said_in_both_languages() {
+        for e in every_care_error() {
+            let english = e.to_string();
+            let (fr, en) = (care_error(Lang::Fr, &e), care_error(Lang::En, &e));
+            assert!(!fr.is_empty() && !en.is_empty(), "{e:?}");
+            assert_ne!(fr, en, "{e:?} is not translated");
+            assert!(!fr.contains(&english), "{e:?}: {fr}");
+            assert_ne!(fr, FR.error_generic, "{e:?}");
+            assert_ne!(en, EN.error_generic, "{e:?}");
+            // The command line's words never reach the page.
+            assert!(!en.contains("--how"), "{e:?}: {en}");
+        }
+        // What was typed is not echoed where the page has its own words for it.
+        let e = CareError::Window("<b>".into());
+        assert!(!care_error(Lang::Fr, &e).contains("<b>"));
+        // The three private texts are named apart.
+        let named: std::collections::BTreeSet<String> = ["consent", "notes", "note"]
+            .into_iter()
+            .map(|c| care_error(Lang::Fr, &CareError::TooLong(c, 10)))
+            .collect();
+        assert_eq!(named.len(), 3);
+    }
+
+    #[test]
+    fn every_care_state_is_said_in_both_languages() {
+        use CheckState as S;
+
+        let facts = CareFacts {
+            name: "Mme Martin",
+            start: "09:00".into(),
+            end: "11:00".into(),
+            by: "Karim".into(),
+            when: "5 min".into(),
+            how: care_how(Lang::Fr, CheckHow::Visit),
+            escalates: "dans 20 min".into(),
+        };
+        let all = [
+            S::NotFine,
+            S::Escalated,
+            S::Missed,
+            S::Taken,
+            S::Due,
+            S::Upcoming,
+            S::Checked,
+            S::NoAlert,
+        ];
+        let mut badges = std::collections::BTreeSet::new();
+        for s in all {
+            assert_ne!(care_state(Lang::Fr, s), care_state(Lang::En, s), "{s:?}");
+            badges.insert(care_state(Lang::Fr, s));
+            let (fr, en) = (
+                care_line(Lang::Fr, s, &facts),
+                care_line(Lang::En, s, &facts),
+            );
+            assert_ne!(fr, en, "{s:?}");
+            assert!(
+                fr.contains("Mme Martin") && en.contains("Mme Martin"),
+                "{s:?}"
+            );
+        }
+        assert_eq!(badges.len(), all.len(), "two states share a badge");
+        for how in [CheckHow::Myself, CheckHow::Visit, CheckHow::Phone] {
+            assert_ne!(care_how(Lang::Fr, how), care_how(Lang::En, how));
+        }
+        assert!(care_line(Lang::Fr, S::Due, &facts).contains("11:00"));
+        assert!(care_line(Lang::Fr, S::Missed, &facts).contains("dans 20 min"));
+        assert_eq!(
+            care_strip(Lang::Fr, "Mme Martin", false),
+            "Personne n'a vérifié que Mme Martin va bien aujourd'hui."
+        );
+        assert_eq!(
+            care_strip(Lang::En, "Mme Martin", true),
+            "Mme Martin is not fine."
+        );
     }
 
     fn every_write_error() -> Vec<WriteError> {

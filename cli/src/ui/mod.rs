@@ -8,6 +8,7 @@
 //! form carries a per-start random token and cross-site posts are refused; with
 //! `--ui-lan`, requests from other machines need the login code shown in the terminal.
 
+mod care;
 mod html;
 mod i18n;
 mod pages;
@@ -26,6 +27,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use entraide_crdt::care::CareError;
 use entraide_crdt::limits::BOARD_PAGE_SIZE;
 use entraide_crdt::{Category, Filter, Kind, PostDraft, TextError, Urgency, WriteError};
 use entraide_node::api::BoardQuery;
@@ -113,6 +115,7 @@ pub(crate) fn router(node: Node, api: Router, config: PageConfig) -> Router {
         .route("/posts/{id}", get(show_post))
         .route("/posts/{id}/{action}", post(post_action))
         .route("/mine", get(mine))
+        .merge(care::routes())
         .route("/neighbours", get(neighbours))
         .route("/invite", get(invite))
         .route("/settings", get(settings))
@@ -157,7 +160,15 @@ async fn refusals(State(ui): State<Ui>, request: Request, next: Next) -> Respons
     let lang = lang_of(request.headers());
     match request.extensions().get::<Refusal>() {
         Some(Refusal::CrossSite) => {
-            error_page(&ui, lang, StatusCode::FORBIDDEN, lang.t().error_forbidden).await
+            let t = lang.t();
+            let frame = ui
+                .frame_without_care(lang, t.error_title, Nav::None, "/")
+                .await;
+            let page = pages::Error {
+                frame,
+                message: t.error_forbidden,
+            };
+            html(StatusCode::FORBIDDEN, &page)
         }
         Some(Refusal::SignInNeeded) => signin_needed(&ui, lang, false, false).await,
         None => next.run(request).await,
@@ -166,7 +177,7 @@ async fn refusals(State(ui): State<Ui>, request: Request, next: Next) -> Respons
 
 async fn signin_needed(ui: &Ui, lang: Lang, refused: bool, signed_out: bool) -> Response {
     let frame = ui
-        .frame(lang, lang.t().signin_title, Nav::None, "/signin")
+        .frame_without_care(lang, lang.t().signin_title, Nav::None, "/signin")
         .await;
     html(
         StatusCode::UNAUTHORIZED,
@@ -196,8 +207,25 @@ fn now() -> i64 {
 }
 
 impl Ui {
-    /// The frame of a page: its title, navigation and address, and the sync footer.
+    /// The frame of a signed-in visitor's page: its title, navigation and address, the
+    /// sync footer, and who of the resident's circles needs someone now.
     async fn frame<'a>(&self, lang: Lang, title: &'a str, nav: Nav, path: &'a str) -> Frame<'a> {
+        let mut frame = self.frame_without_care(lang, title, nav, path).await;
+        if let Ok(list) = self.node.care_list().await {
+            frame.care = care::needing_someone(&list);
+        }
+        frame
+    }
+
+    /// The frame of a page anyone who reaches the port may see (signing in, a refusal):
+    /// never the names of the care register.
+    async fn frame_without_care<'a>(
+        &self,
+        lang: Lang,
+        title: &'a str,
+        nav: Nav,
+        path: &'a str,
+    ) -> Frame<'a> {
         let mut banner = public::Banner {
             alerts: Vec::new(),
             local_numbers: self
@@ -228,6 +256,7 @@ impl Ui {
             footer,
             now: now(),
             banner,
+            care: Vec::new(),
         }
     }
 }
@@ -280,7 +309,9 @@ fn log_node_error(e: &NodeError) {
             | NodeError::AmbiguousPost(_)
             | NodeError::NoSuchHelper(_)
             | NodeError::Dial { .. }
-    );
+            | NodeError::NoSuchMember(_)
+            | NodeError::SeveralMembers(_)
+    ) || matches!(e, NodeError::Care(c) if !matches!(c, CareError::Seal(_)));
     if !residents_doing {
         tracing::warn!("page: {e}");
     }
@@ -806,7 +837,7 @@ async fn login_form(
 
 async fn login_page(ui: &Ui, lang: Lang, status: StatusCode, notice: LoginNotice) -> Response {
     let frame = ui
-        .frame(lang, lang.t().login_title, Nav::None, "/login")
+        .frame_without_care(lang, lang.t().login_title, Nav::None, "/login")
         .await;
     html(status, &pages::Login { frame, notice })
 }

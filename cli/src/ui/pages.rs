@@ -3,12 +3,15 @@
 //! out in Rust (links, counts, labels) is plain text, never HTML.
 
 use askama::Template;
+use entraide_crdt::care::{CheckHow, CheckState, MAX_CONSENT_CHARS, MIN_CONSENT_CHARS, Window};
 use entraide_crdt::limits::BOARD_PAGE_SIZE;
+use entraide_crdt::limits::MAX_MESSAGE_CHARS;
 use entraide_crdt::{
     AuthorId, BoardPage, CappedAuthor, Category, Field, Kind, PostView, ResponseView, Status,
     Urgency,
 };
 use entraide_node::api::BoardQuery;
+use entraide_node::care::{CareList, CareMember, CareRecord};
 use entraide_node::{PeerInfo, Status as NodeStatus, WhoAmI};
 
 use super::html::Frame;
@@ -590,6 +593,282 @@ pub(crate) struct Login<'a> {
     pub(crate) notice: LoginNotice,
 }
 
+/// The register form, with what was typed and why it was refused, if it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CareForm {
+    pub(crate) name: String,
+    pub(crate) area: String,
+    /// The window typed, as minutes after midnight.
+    pub(crate) start: u16,
+    pub(crate) end: u16,
+    /// The members ticked.
+    pub(crate) circle: Vec<AuthorId>,
+    pub(crate) consent: String,
+    pub(crate) notes: String,
+    pub(crate) me: bool,
+    pub(crate) name_public: bool,
+    /// Why the register refused it.
+    pub(crate) error: Option<String>,
+}
+
+impl Default for CareForm {
+    fn default() -> Self {
+        CareForm {
+            name: String::new(),
+            area: String::new(),
+            start: 9 * 60,
+            end: 11 * 60,
+            circle: Vec::new(),
+            consent: String::new(),
+            notes: String::new(),
+            me: false,
+            name_public: false,
+            error: None,
+        }
+    }
+}
+
+/// `09:05`.
+fn hh_mm(minutes: u16) -> String {
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// Where a record goes on the page: the ones needing someone first (not fine, nobody
+/// went, missed), then someone going, then due, then checked, then later.
+fn rank(s: CheckState) -> u8 {
+    match s {
+        CheckState::NotFine => 0,
+        CheckState::Escalated => 1,
+        CheckState::Missed => 2,
+        CheckState::Taken => 3,
+        CheckState::Due => 4,
+        CheckState::Checked => 5,
+        CheckState::Upcoming => 6,
+        CheckState::NoAlert => 7,
+    }
+}
+
+/// The colour of a record's state: red when someone is needed now, orange when nobody
+/// has checked yet, blue when due, green when fine, grey otherwise.
+fn tone(s: CheckState) -> &'static str {
+    match s {
+        CheckState::NotFine | CheckState::Escalated => "urgent",
+        CheckState::Missed => "warn",
+        CheckState::Due => "due",
+        CheckState::Checked => "ok",
+        CheckState::Taken | CheckState::Upcoming | CheckState::NoAlert => "calm",
+    }
+}
+
+/// One person of the register as the care page shows them.
+#[derive(Debug)]
+pub(crate) struct CareItem<'a> {
+    pub(crate) record: &'a CareRecord,
+    pub(crate) id: String,
+    /// `not_fine`, `due`…: for the tests and the style.
+    pub(crate) state: &'static str,
+    pub(crate) tone: &'static str,
+    pub(crate) badge: &'static str,
+    pub(crate) line: String,
+    pub(crate) window: String,
+    pub(crate) circle: Vec<Who<'a>>,
+    pub(crate) registered_by: Who<'a>,
+    /// "I am going" is offered (missed, nobody going yet).
+    pub(crate) can_take: bool,
+    /// The notes, line by line.
+    pub(crate) notes: Vec<&'a str>,
+    /// What the fold of the details says.
+    pub(crate) fold: String,
+}
+
+/// One member the register form offers for the circle.
+#[derive(Debug)]
+pub(crate) struct CircleChoice<'a> {
+    pub(crate) who: Who<'a>,
+    /// Their id, the box's value.
+    pub(crate) value: String,
+    pub(crate) ticked: bool,
+    pub(crate) is_me: bool,
+}
+
+/// One hour or minute of the window's selects.
+#[derive(Debug)]
+pub(crate) struct TimeChoice {
+    pub(crate) value: String,
+    pub(crate) selected: bool,
+}
+
+/// The care register's page: the resident's own "I am fine", today's checks for their
+/// circles, and the register form.
+#[derive(Template)]
+#[template(path = "care.html")]
+pub(crate) struct Care<'a> {
+    pub(crate) frame: Frame<'a>,
+    pub(crate) list: &'a CareList,
+    /// The members who may be put in a circle.
+    pub(crate) members: &'a [CareMember],
+    pub(crate) csrf: &'a str,
+    pub(crate) form: &'a CareForm,
+    /// What was just done ("Noted").
+    pub(crate) saved: Option<&'a str>,
+    /// Why an action on a record was refused.
+    pub(crate) error: Option<&'a str>,
+}
+
+impl<'a> Care<'a> {
+    /// A member's name: from the record, else from the members this node holds.
+    fn who(&self, id: AuthorId, known: Option<&'a str>) -> Who<'a> {
+        let name = known.or_else(|| {
+            self.members
+                .iter()
+                .find(|m| m.id == id)
+                .and_then(|m| m.name.as_deref())
+        });
+        Who {
+            name,
+            id,
+            lookalike: false,
+        }
+    }
+
+    /// Who did something, in a sentence: "you", or their name (or fingerprint).
+    fn by(&self, id: AuthorId, known: Option<&str>) -> String {
+        if id == self.list.me {
+            return self.frame.t().care_you.to_owned();
+        }
+        match known {
+            Some(name) => name.to_owned(),
+            None => self
+                .who(id, None)
+                .name
+                .map_or_else(|| id.fmt_short(), str::to_owned),
+        }
+    }
+
+    fn item(&self, r: &'a CareRecord) -> CareItem<'a> {
+        let (lang, now, v) = (self.frame.lang, self.frame.now, &r.view);
+        let mut facts = i18n::CareFacts {
+            name: &v.name,
+            start: hh_mm(v.window.start),
+            end: hh_mm(v.window.end),
+            escalates: i18n::relative(lang, v.escalates_at, now),
+            ..i18n::CareFacts::default()
+        };
+        if let Some(c) = &v.check {
+            facts.by = self.by(c.by, r.checked_by_name.as_deref());
+            facts.when = i18n::relative(lang, c.at, now);
+            facts.how = i18n::care_how(lang, c.how);
+        } else if let Some((by, at)) = v.taken_by {
+            facts.by = self.by(by, r.taken_by_name.as_deref());
+            facts.when = i18n::relative(lang, at, now);
+        }
+        CareItem {
+            record: r,
+            id: v.id.to_string(),
+            state: v.state.as_str(),
+            tone: tone(v.state),
+            badge: i18n::care_state(lang, v.state),
+            line: i18n::care_line(lang, v.state, &facts),
+            window: window_text(lang, v.window),
+            circle: v
+                .circle
+                .iter()
+                .zip(&r.circle_names)
+                .map(|(id, name)| self.who(*id, name.as_deref()))
+                .collect(),
+            registered_by: self.who(v.registered_by, None),
+            can_take: matches!(v.state, CheckState::Missed | CheckState::Escalated),
+            notes: if v.notes.is_empty() {
+                Vec::new()
+            } else {
+                v.notes.split('\n').collect()
+            },
+            fold: self.frame.t().care_details.to_owned(),
+        }
+    }
+
+    /// The records whose person is the resident: each gets the large "I am fine".
+    fn mine(&self) -> Vec<CareItem<'a>> {
+        self.list
+            .records
+            .iter()
+            .filter(|r| r.is_me)
+            .map(|r| CareItem {
+                fold: format!("{} · {}", self.frame.t().care_details, r.view.name),
+                ..self.item(r)
+            })
+            .collect()
+    }
+
+    /// Everyone else the resident can see, the ones needing someone first.
+    fn others(&self) -> Vec<CareItem<'a>> {
+        let mut records: Vec<&CareRecord> = self.list.records.iter().filter(|r| !r.is_me).collect();
+        records.sort_by_key(|r| rank(r.view.state));
+        records.into_iter().map(|r| self.item(r)).collect()
+    }
+
+    fn how(&self, how: CheckHow) -> &'static str {
+        i18n::care_how(self.frame.lang, how)
+    }
+
+    /// Why the register form was refused.
+    fn form_error(&self) -> Option<&str> {
+        self.form.error.as_deref()
+    }
+
+    /// The hours to choose from, `selected` (minutes after midnight) chosen (the
+    /// templates pass values by reference).
+    fn hours(&self, selected: &u16) -> Vec<TimeChoice> {
+        let selected = *selected;
+        (0..24)
+            .map(|h| TimeChoice {
+                value: format!("{h:02}"),
+                selected: selected / 60 == h,
+            })
+            .collect()
+    }
+
+    fn minutes(&self, selected: &u16) -> Vec<TimeChoice> {
+        let selected = *selected;
+        (0..60)
+            .step_by(15)
+            .map(|m| TimeChoice {
+                value: format!("{m:02}"),
+                selected: selected % 60 == m,
+            })
+            .collect()
+    }
+
+    /// The members to tick for the circle.
+    fn circle_choices(&self) -> Vec<CircleChoice<'a>> {
+        self.members
+            .iter()
+            .map(|m| CircleChoice {
+                who: Who {
+                    name: m.name.as_deref(),
+                    id: m.id,
+                    lookalike: false,
+                },
+                value: m.id.to_string(),
+                ticked: self.form.circle.contains(&m.id),
+                is_me: m.is_me,
+            })
+            .collect()
+    }
+}
+
+/// "de 09:00 à 11:00" / "from 09:00 to 11:00".
+fn window_text(lang: Lang, w: Window) -> String {
+    let t = lang.t();
+    format!(
+        "{} {} {} {}",
+        t.care_from.to_lowercase(),
+        hh_mm(w.start),
+        t.care_to,
+        hh_mm(w.end)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
@@ -613,6 +892,7 @@ mod tests {
             footer: Footer::default(),
             now: 1_000_000,
             banner: Default::default(),
+            care: Vec::new(),
         }
     }
 
@@ -836,6 +1116,207 @@ mod tests {
         assert_eq!(maxlength(&html, "name"), Field::Name.max_chars());
     }
 
+    /// A record in `state`, named, noted and consented by a neighbour's nasty text.
+    fn care_record(byte: u8, state: CheckState, is_me: bool) -> CareRecord {
+        use entraide_crdt::care::{CareView, CheckHow, CheckView, RecordId};
+
+        let check = matches!(state, CheckState::Checked | CheckState::NotFine).then(|| CheckView {
+            by: author(2),
+            how: CheckHow::Visit,
+            fine: state == CheckState::Checked,
+            note: NASTY.into(),
+            at: 999_000,
+        });
+        CareRecord {
+            view: CareView {
+                id: RecordId([byte; 16]),
+                name: format!("{NASTY} {byte}"),
+                area: NASTY.into(),
+                window: "09:00-11:00".parse().unwrap(),
+                circle: vec![author(1), author(2)],
+                subject: is_me.then(|| author(1)),
+                registered_by: author(1),
+                registered_at: 990_000,
+                consent: NASTY.into(),
+                notes: format!("{NASTY}\nporte bleue"),
+                name_public: false,
+                day: "1970-01-12".into(),
+                state,
+                check,
+                taken_by: (state == CheckState::Taken).then_some((author(2), 999_500)),
+                window_start: 990_000,
+                window_end: 997_000,
+                escalates_at: 1_001_800,
+                escalation_key: [0; 8],
+            },
+            circle_names: vec![Some(NASTY.into()), None],
+            checked_by_name: Some(NASTY.into()),
+            taken_by_name: None,
+            is_me,
+        }
+    }
+
+    fn care_list(records: Vec<CareRecord>) -> CareList {
+        CareList {
+            alert_active: true,
+            me: author(1),
+            records,
+            unread: 0,
+        }
+    }
+
+    fn members() -> Vec<CareMember> {
+        vec![
+            CareMember {
+                id: author(1),
+                name: Some(NASTY.into()),
+                is_me: true,
+            },
+            CareMember {
+                id: author(2),
+                name: None,
+                is_me: false,
+            },
+        ]
+    }
+
+    fn care_page(list: &CareList, form: &CareForm, lang: Lang) -> String {
+        let members = members();
+        Care {
+            frame: frame(lang),
+            list,
+            members: &members,
+            csrf: "tok\"en",
+            form,
+            saved: None,
+            error: Some(NASTY),
+        }
+        .render()
+        .unwrap()
+    }
+
+    #[test]
+    fn neighbour_text_is_escaped_on_the_care_page() {
+        let list = care_list(vec![
+            care_record(1, CheckState::Due, false),
+            care_record(2, CheckState::NoAlert, true),
+            care_record(3, CheckState::NotFine, false),
+        ]);
+        let form = CareForm {
+            name: NASTY.into(),
+            area: NASTY.into(),
+            consent: NASTY.into(),
+            notes: NASTY.into(),
+            error: Some(NASTY.into()),
+            ..CareForm::default()
+        };
+        for lang in [Lang::Fr, Lang::En] {
+            let html = care_page(&list, &form, lang);
+            assert_escaped(&html);
+            assert!(html.contains(&format!("<h3>{ESCAPED} 1 <span")), "{html}");
+            assert!(html.contains(&format!("{ESCAPED}<br>porte bleue")));
+            assert!(html.contains(r#"name="csrf" value="tok&quot;en""#));
+            assert!(!html.contains("tok\"en"));
+            // The form gives back what was typed, escaped.
+            assert!(html.contains(&format!(r#"value="{ESCAPED}""#)));
+            assert!(html.contains(&format!(">{ESCAPED}</textarea>")));
+        }
+    }
+
+    #[test]
+    fn the_care_page_puts_the_person_s_own_button_first_and_those_needing_someone_next() {
+        let list = care_list(vec![
+            care_record(1, CheckState::Upcoming, false),
+            care_record(2, CheckState::Checked, false),
+            care_record(3, CheckState::Due, false),
+            care_record(4, CheckState::Missed, false),
+            care_record(5, CheckState::NoAlert, true),
+            care_record(6, CheckState::NotFine, false),
+            care_record(7, CheckState::Escalated, false),
+        ]);
+        let html = care_page(&list, &CareForm::default(), Lang::Fr);
+        let at = |needle: &str| {
+            html.find(needle)
+                .unwrap_or_else(|| panic!("no {needle} in {html}"))
+        };
+        let fine = at(r#"data-action="i-am-fine""#);
+        assert!(fine < at(r#"id="care-list""#));
+        assert!(html.contains(&format!(
+            r#"action="/care/{}/fine""#,
+            entraide_crdt::care::RecordId([5; 16])
+        )));
+        assert_eq!(html.matches(r#"data-action="i-am-fine""#).count(), 1);
+        let order: Vec<usize> = ["06", "07", "04", "03", "02", "01"]
+            .iter()
+            .map(|b| at(&format!(r#"id="r-{}""#, b.repeat(16))))
+            .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+        // "I am going" only where nobody checked and nobody is going.
+        assert_eq!(html.matches(r#"data-action="going""#).count(), 2);
+        assert!(html.contains(r#"class="care-item tone-urgent""#));
+        assert!(html.contains("Ne va pas bien"));
+        // A remove button with its confirmation, on each record.
+        assert_eq!(html.matches(r#"data-action="remove""#).count(), 7);
+        assert_eq!(
+            html.matches(r#"name="confirm" value="1" required"#).count(),
+            7
+        );
+    }
+
+    #[test]
+    fn care_field_limits_come_from_the_register_s_rules() {
+        let list = care_list(vec![care_record(1, CheckState::Due, false)]);
+        let html = care_page(&list, &CareForm::default(), Lang::En);
+        assert_eq!(maxlength(&html, "name"), Field::Name.max_chars());
+        assert_eq!(maxlength(&html, "area"), Field::Area.max_chars());
+        assert_eq!(maxlength(&html, "consent"), MAX_CONSENT_CHARS);
+        assert_eq!(maxlength(&html, "notes"), MAX_MESSAGE_CHARS);
+        assert_eq!(maxlength(&html, "note"), MAX_MESSAGE_CHARS);
+        assert!(html.contains(&format!(r#"minlength="{MIN_CONSENT_CHARS}""#)));
+        // Every member is offered for the circle, by name or fingerprint.
+        assert_eq!(html.matches(r#"name="circle""#).count(), 2);
+        assert!(html.contains(&format!(r#"value="{}""#, author(2))));
+    }
+
+    #[test]
+    fn every_page_shows_who_needs_someone_apart_from_the_rest() {
+        use super::super::html::CareAlert;
+
+        for (lang, not_fine, want) in [
+            (
+                Lang::Fr,
+                false,
+                format!("Personne n&#39;a vérifié que {ESCAPED} va bien aujourd&#39;hui."),
+            ),
+            (Lang::En, true, format!("{ESCAPED} is not fine.")),
+        ] {
+            let mut f = frame(lang);
+            f.care = vec![CareAlert {
+                name: NASTY.into(),
+                not_fine,
+            }];
+            let html = Error {
+                frame: f,
+                message: "x",
+            }
+            .render()
+            .unwrap();
+            assert_escaped(&html);
+            let strip = html.find(r#"<section id="care-strip""#).expect("the strip");
+            assert!(strip < html.find("<main").unwrap());
+            assert!(html.contains(&want), "{html}");
+            assert!(html[strip..].contains(r#"<a href="/care">"#));
+        }
+        let html = Error {
+            frame: frame(Lang::Fr),
+            message: "x",
+        }
+        .render()
+        .unwrap();
+        assert!(!html.contains("care-strip"));
+        assert!(html.contains(r#"id="nav-care" href="/care""#));
+    }
+
     #[test]
     fn only_the_qr_code_is_written_unescaped() {
         for (name, source) in [
@@ -854,6 +1335,8 @@ mod tests {
                 include_str!("templates/signin_needed.html"),
             ),
             ("login", include_str!("templates/login.html")),
+            ("care", include_str!("templates/care.html")),
+            ("care_macros", include_str!("templates/care_macros.html")),
         ] {
             assert!(
                 !source.contains("|safe"),

@@ -9,7 +9,7 @@ use entraide_crdt::{AuthorId, Filter};
 use tracing::{info, warn};
 
 use super::Actor;
-use crate::care::{CareCommand, CareList, CareRecord, CareRequest, parse_window};
+use crate::care::{CareCommand, CareList, CareMember, CareRecord, CareRequest, parse_window};
 use crate::node::{NodeError, NodeEvent};
 
 impl Actor {
@@ -20,6 +20,9 @@ impl Actor {
             }
             CareCommand::List(reply) => {
                 let _ = reply.send(self.care_list(now));
+            }
+            CareCommand::Members(reply) => {
+                let _ = reply.send(self.care_members());
             }
             CareCommand::Check {
                 record,
@@ -116,6 +119,33 @@ impl Actor {
                 })
                 .collect(),
         }
+    }
+
+    /// Every member whose feed this node holds, this node's resident first, then those
+    /// with a name by name (case aside), then the others by id.
+    fn care_members(&self) -> Vec<CareMember> {
+        let me = self.writer.author();
+        let mut ids = self.board.members();
+        if !ids.contains(&me) {
+            ids.push(me);
+        }
+        let mut members: Vec<CareMember> = ids
+            .into_iter()
+            .map(|id| CareMember {
+                id,
+                name: self.board.name_of(&id),
+                is_me: id == me,
+            })
+            .collect();
+        members.sort_by_cached_key(|m| {
+            (
+                !m.is_me,
+                m.name.is_none(),
+                m.name.as_deref().map(str::to_lowercase),
+                m.id,
+            )
+        });
+        members
     }
 
     fn care_add(&mut self, request: CareRequest, now: i64) -> Result<RecordId, NodeError> {
