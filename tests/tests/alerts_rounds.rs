@@ -394,10 +394,7 @@ fn hostile_inputs_through_the_api_are_refused_with_a_reason() {
         json!({ "kind": "earthquake", "until": unix + HOUR }),
     );
     assert_eq!(status, 400, "{e}");
-    assert!(
-        e["error"].as_str().unwrap().contains("unknown alert kind"),
-        "{e}"
-    );
+    assert!(e["error"].as_str().unwrap().contains("earthquake"), "{e}");
     let (status, e) = post(
         "/api/v1/alerts",
         json!({ "kind": "cold", "until": unix + 400 * 24 * HOUR }),
