@@ -129,12 +129,14 @@ async fn flow(
     // To the rounds page by the navigation, then a round made by filling its form.
     b.one("#nav-rounds").await?.click().await?;
     b.wait_css("#round-form", PATIENCE).await?;
+    phone(b).await?;
     ensure!(b.exists("#alert-banner").await?, "no banner on /rounds");
     b.type_into("#f-round-title", "Maraude du soir").await?;
     b.type_into("#f-round-from", "la gare").await?;
     b.type_into("#f-round-to", "l'église").await?;
     b.one("[data-action=add-round]").await?.click().await?;
     let round = b.wait_css("section.round", PATIENCE).await?;
+    phone(b).await?;
     let text = round.text().await?;
     ensure!(
         text.contains("Maraude du soir") && text.contains("Personne pour l'instant"),
@@ -167,6 +169,7 @@ async fn flow(
     })
     .await?;
     ensure!(!walkers.contains("Personne"), "{walkers}");
+    phone(b).await?;
     ensure!(
         b.exists("[data-action=leave-tonight]").await?,
         "no way to withdraw"
@@ -187,6 +190,7 @@ async fn flow(
         .await?;
     b.one("[data-action=add-sighting]").await?.click().await?;
     let sighting = b.wait_css("article.sighting", PATIENCE).await?;
+    phone(b).await?;
     let text = sighting.text().await?;
     for want in [
         "sous le pont, rue des Lilas",
@@ -202,6 +206,7 @@ async fn flow(
     .await?;
     b.one("[data-action=sighting-done]").await?.click().await?;
     let done = b.wait_css("article.sighting .done", PATIENCE).await?;
+    phone(b).await?;
     let done = done.text().await?;
     ensure!(done.contains("apporté une couverture"), "{done}");
     fits_360(b).await?;
@@ -225,6 +230,15 @@ async fn flow(
     Ok(())
 }
 
+/// A 360 px phone screen again: Chromium drops the emulation when a click loads a new
+/// page, so it is set after each one, before the next click.
+async fn phone(b: &Browser) -> Result<()> {
+    b.emulate_phone(360, 780).await?;
+    let inner = b.js("return window.innerWidth;", vec![]).await?;
+    ensure!(inner == 360, "the viewport is {inner} px wide");
+    Ok(())
+}
+
 /// Nothing wider than a 360 px phone: no sideways scrolling.
 async fn fits_360(b: &Browser) -> Result<()> {
     let width = b
@@ -232,6 +246,18 @@ async fn fits_360(b: &Browser) -> Result<()> {
         .await?
         .as_f64()
         .unwrap_or(0.0);
-    ensure!(width <= 360.0, "the page is {width} px wide at 360 px");
+    if width > 360.0 {
+        let wide = b
+            .js(
+                "return [...document.querySelectorAll('body *')]\
+                 .filter(e => e.getBoundingClientRect().right > 361)\
+                 .slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' \
+                 + Math.round(e.getBoundingClientRect().right)).join(', ');",
+                vec![],
+            )
+            .await?;
+        let inner = b.js("return window.innerWidth;", vec![]).await?;
+        anyhow::bail!("the page is {width} px wide at 360 px (viewport {inner}): {wide}");
+    }
     Ok(())
 }
