@@ -457,14 +457,19 @@ async fn invite(State(s): State<ApiState>) -> ApiResult<serde_json::Value> {
 
 /// A JSON body read into `T`; what does not fit answers `400` with a JSON error that says
 /// why (axum's own rejection is plain text).
-fn body<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, Response> {
-    serde_json::from_value(value).map_err(|e| {
-        (
-            StatusCode::BAD_REQUEST,
-            Json(json!({ "error": format!("the request body does not fit: {e}") })),
-        )
-            .into_response()
-    })
+fn body<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, BadBody> {
+    serde_json::from_value(value).map_err(|e| BadBody(e.to_string()))
+}
+
+/// A JSON body that does not fit its route: `400`.
+#[derive(Debug)]
+struct BadBody(String);
+
+impl IntoResponse for BadBody {
+    fn into_response(self) -> Response {
+        let error = format!("the request body does not fit: {}", self.0);
+        (StatusCode::BAD_REQUEST, Json(json!({ "error": error }))).into_response()
+    }
 }
 
 /// `201` and `{"id": ...}`.
@@ -480,7 +485,7 @@ async fn declare_alert(
     State(s): State<ApiState>,
     Json(v): Json<serde_json::Value>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), Response> {
-    let draft: AlertDraft = body(v)?;
+    let draft: AlertDraft = body(v).map_err(IntoResponse::into_response)?;
     let id = s
         .node
         .declare_alert(draft)
@@ -504,7 +509,7 @@ async fn add_round(
     State(s): State<ApiState>,
     Json(v): Json<serde_json::Value>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), Response> {
-    let draft: RoundDraft = body(v)?;
+    let draft: RoundDraft = body(v).map_err(IntoResponse::into_response)?;
     let id = s
         .node
         .add_round(draft)
@@ -527,7 +532,7 @@ async fn sign_up(
     walk: bool,
 ) -> Result<Json<serde_json::Value>, Response> {
     let b: DateBody = match v {
-        Some(Json(v)) => body(v)?,
+        Some(Json(v)) => body(v).map_err(IntoResponse::into_response)?,
         None => DateBody::default(),
     };
     let date = match b.date.as_deref().map(str::trim) {
@@ -572,7 +577,7 @@ async fn add_sighting(
     State(s): State<ApiState>,
     Json(v): Json<serde_json::Value>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), Response> {
-    let draft: SightingDraft = body(v)?;
+    let draft: SightingDraft = body(v).map_err(IntoResponse::into_response)?;
     let id = s
         .node
         .add_sighting(draft)
@@ -592,7 +597,7 @@ async fn sighting_done(
     Path(id): Path<String>,
     Json(v): Json<serde_json::Value>,
 ) -> Result<Json<serde_json::Value>, Response> {
-    let b: WhatBody = body(v)?;
+    let b: WhatBody = body(v).map_err(IntoResponse::into_response)?;
     let id = s
         .node
         .sighting_done(&id, &b.what)
