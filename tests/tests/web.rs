@@ -16,6 +16,7 @@ const LOOPBACK: &[&str] = &["--no-mdns", "--listen", "/ip4/127.0.0.1/tcp/0"];
 tests_main!(
     text_from_neighbours_is_shown_as_text_never_as_markup,
     cross_site_and_tokenless_form_posts_are_refused,
+    the_seasonal_forms_refuse_what_another_site_or_a_tokenless_post_sends,
     the_json_api_needs_the_token,
     the_language_follows_the_browser_and_the_switch,
     on_the_lan_the_page_asks_for_the_login_code,
@@ -166,6 +167,77 @@ fn cross_site_and_tokenless_form_posts_are_refused() {
             .unwrap();
         assert_eq!(r.headers().get("location").unwrap(), "/", "{back}");
     }
+}
+
+/// Every form of the alerts, rounds, sightings and settings pages (issue 12), posted
+/// without the form token, with a wrong one, or with the right one from another site:
+/// refused, and nothing is declared, added, joined or set.
+fn the_seasonal_forms_refuse_what_another_site_or_a_tokenless_post_sends() {
+    let n = running("Marie", LOOPBACK);
+    let page = n.page().unwrap();
+    let base = page.base.clone();
+    let csrf = page.csrf("/alerts").unwrap();
+    let forms: [(&str, Vec<(&str, &str)>); 8] = [
+        (
+            "/alerts",
+            vec![("kind", "heatwave"), ("until", "2d"), ("note", "x")],
+        ),
+        ("/alerts/0123456789abcdef/end", vec![]),
+        (
+            "/rounds",
+            vec![
+                ("title", "Evening"),
+                ("at", "20:00"),
+                ("from", "station"),
+                ("to", "church"),
+            ],
+        ),
+        ("/rounds/0123456789abcdef/join", vec![]),
+        ("/rounds/0123456789abcdef/leave", vec![]),
+        ("/sightings", vec![("place", "Gare"), ("needs", "blanket")]),
+        (
+            "/sightings/0123456789abcdef/done",
+            vec![("what", "a blanket")],
+        ),
+        ("/settings/emergency", vec![("numbers", "999 (evil)")]),
+    ];
+    for (path, fields) in &forms {
+        let with = |token: &str| -> Vec<(String, String)> {
+            let mut f: Vec<(String, String)> = fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            f.push(("csrf".into(), token.into()));
+            f
+        };
+        let r = page.post(path).send_form(fields.clone()).unwrap();
+        assert_eq!(r.status().as_u16(), 403, "{path} without a token");
+        let r = page.post(path).send_form(with("0000")).unwrap();
+        assert_eq!(r.status().as_u16(), 403, "{path} with a wrong token");
+        let r = agent()
+            .post(format!("{base}{path}"))
+            .header("Cookie", &page.cookie)
+            .header("Origin", "http://evil.example")
+            .send_form(with(&csrf))
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403, "{path} from another site");
+    }
+    let empty = |args: &[&str]| {
+        let v = n.json(args).unwrap();
+        assert!(v.as_array().is_some_and(Vec::is_empty), "{args:?}: {v:#}");
+    };
+    empty(&["alert", "list", "--json"]);
+    empty(&["sighting", "list", "--json"]);
+    let rounds = n.json(&["round", "list", "--json"]).unwrap();
+    assert!(
+        rounds.as_array().is_some_and(Vec::is_empty),
+        "round list: {rounds:#}"
+    );
+    let (_, settings) = page.fetch("/settings").unwrap();
+    assert!(
+        !settings.contains("999 (evil)"),
+        "the local numbers were set"
+    );
 }
 
 fn the_json_api_needs_the_token() {
