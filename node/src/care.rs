@@ -1,4 +1,4 @@
-//! The care register as the node serves it: what residents ask ([`CareCommand`]), what
+//! The care register as the node serves it: what residents ask (the `Node::care_*` methods), what
 //! they see ([`CareList`]), and the cache of sealed records this node's resident can
 //! open ([`CareCache`]). The rules are in `entraide_crdt::care`; the actor's side (writes
 //! and the escalation tick) is `actor/care.rs`.
