@@ -227,6 +227,32 @@ async fn flow(
         !error.contains("seems"),
         "English on a French page: {error}"
     );
+
+    // The alerts page: Marie declares a heatwave by clicking, then ends it.
+    b.goto(&format!("{url}/alerts")).await?;
+    b.wait_css("#alert-form", PATIENCE).await?;
+    phone(b).await?;
+    fits_360(b).await?;
+    b.one("#f-alert-heatwave").await?.click().await?;
+    b.type_into("#f-alert-note", "38 °C demain").await?;
+    b.one("[data-action=declare-alert]").await?.click().await?;
+    b.wait_css("[data-alert-kind=heatwave]", PATIENCE).await?;
+    phone(b).await?;
+    fits_360(b).await?;
+    let banner = b.one("#alert-banner").await?.text().await?;
+    ensure!(banner.contains("38 °C demain"), "the banner: {banner}");
+    b.full_screenshot_to(&shots.join("alerts-page-fr-360.png"))
+        .await?;
+    b.one("[data-action=end-alert]").await?.click().await?;
+    b.wait_css("#alert-form", PATIENCE).await?;
+    ensure!(
+        !b.exists("[data-alert-kind=heatwave]").await?,
+        "the heatwave is still listed after Marie ended it"
+    );
+    ensure!(
+        b.exists("[data-alert-kind=cold]").await?,
+        "Karim's alert went too"
+    );
     Ok(())
 }
 
