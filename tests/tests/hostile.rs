@@ -477,6 +477,29 @@ fn draft(title: &str) -> PostDraft {
     }
 }
 
+/// One change to the attacker's own feed (`feed`, keyed by `key`), as `write` makes it,
+/// signed as an honest node would sign it: a valid gossip push.
+fn signed_push(
+    doc: &mut Automerge,
+    key: &AuthorKey,
+    feed: FeedId,
+    write: impl FnOnce(&mut entraide_crdt::automerge::transaction::Transaction<'_>),
+) -> Push {
+    let mut tx = doc.transaction();
+    write(&mut tx);
+    let (hash, _) = tx.commit_with(CommitOptions::default().with_time(NOW));
+    let change = doc
+        .get_change_by_hash(&hash.unwrap())
+        .unwrap()
+        .raw_bytes()
+        .to_vec();
+    Push {
+        feed,
+        change,
+        signed: SignedHeads::sign(key, 0, &doc.get_heads()),
+    }
+}
+
 /// A sync frame carrying `data` for `feed` with `signed`.
 fn sync_frame(feed: FeedId, data: Vec<u8>, signed: Vec<SignedHeads>) -> Vec<u8> {
     use entraide_crdt::automerge::sync::{ChunkList, State, SyncDoc};
@@ -909,19 +932,9 @@ fn changes_waiting_for_a_missing_dependency_are_held_not_applied() {
     let mut doc = Automerge::new().with_actor(actor_of(&key.id(), 1));
     let mut pushes = Vec::new();
     for i in 0..3_000 {
-        let mut tx = doc.transaction();
-        tx.put(ROOT, "name", format!("v{i}")).unwrap();
-        let (hash, _) = tx.commit_with(CommitOptions::default().with_time(NOW));
-        let change = doc
-            .get_change_by_hash(&hash.unwrap())
-            .unwrap()
-            .raw_bytes()
-            .to_vec();
-        pushes.push(Push {
-            feed,
-            change,
-            signed: SignedHeads::sign(&key, 0, &doc.get_heads()),
-        });
+        pushes.push(signed_push(&mut doc, &key, feed, |tx| {
+            tx.put(ROOT, "name", format!("v{i}")).unwrap();
+        }));
     }
     let t0 = Instant::now();
     for p in pushes.iter().skip(1) {
@@ -959,22 +972,12 @@ fn a_flood_of_valid_changes_leaves_honest_sync_fast() {
         .unwrap_or(5_000);
     let pushes: Vec<Push> = (0..count)
         .map(|i| {
-            let mut tx = doc.transaction();
-            if i == 0 {
-                tx.put(ROOT, "format", entraide_crdt::FORMAT).unwrap();
-            }
-            tx.put(ROOT, "name", format!("flood {i}")).unwrap();
-            let (hash, _) = tx.commit_with(CommitOptions::default().with_time(NOW));
-            let change = doc
-                .get_change_by_hash(&hash.unwrap())
-                .unwrap()
-                .raw_bytes()
-                .to_vec();
-            Push {
-                feed,
-                change,
-                signed: SignedHeads::sign(&key, 0, &doc.get_heads()),
-            }
+            signed_push(&mut doc, &key, feed, |tx| {
+                if i == 0 {
+                    tx.put(ROOT, "format", entraide_crdt::FORMAT).unwrap();
+                }
+                tx.put(ROOT, "name", format!("flood {i}")).unwrap();
+            })
         })
         .collect();
     let t0 = Instant::now();
@@ -1084,27 +1087,17 @@ fn a_flood_of_sealed_records_of_the_largest_shape_costs_little() {
         .map(|i| {
             let mut sealed = vec![1, MAX_RECIPIENTS as u8];
             sealed.extend(noise(MAX_RECIPIENTS * slot));
-            let mut tx = doc.transaction();
-            if i == 0 {
-                tx.put(ROOT, "format", entraide_crdt::FORMAT).unwrap();
-            }
-            tx.put(
-                ROOT,
-                format!("sealed:{:016x}", i),
-                entraide_crdt::automerge::ScalarValue::Bytes(sealed),
-            )
-            .unwrap();
-            let (hash, _) = tx.commit_with(CommitOptions::default().with_time(NOW));
-            let change = doc
-                .get_change_by_hash(&hash.unwrap())
-                .unwrap()
-                .raw_bytes()
-                .to_vec();
-            Push {
-                feed,
-                change,
-                signed: SignedHeads::sign(&key, 0, &doc.get_heads()),
-            }
+            signed_push(&mut doc, &key, feed, |tx| {
+                if i == 0 {
+                    tx.put(ROOT, "format", entraide_crdt::FORMAT).unwrap();
+                }
+                tx.put(
+                    ROOT,
+                    format!("sealed:{:016x}", i),
+                    entraide_crdt::automerge::ScalarValue::Bytes(sealed),
+                )
+                .unwrap();
+            })
         })
         .collect();
     let t0 = Instant::now();
