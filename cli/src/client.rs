@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use entraide_crdt::{
-    AlertDraft, AlertId, AlertView, Filter, LocalDate, PostDraft, PostId, PostView, RoundDraft,
-    RoundId, RoundView, SightingDraft, SightingId, SightingView,
+    AlertDraft, AlertId, AlertView, AuthorId, Filter, LocalDate, PostDraft, PostId, PostView,
+    RoundDraft, RoundId, RoundView, SightingDraft, SightingId, SightingView,
 };
 use entraide_node::api::BoardQuery;
 use entraide_node::data_dir::DataDir;
@@ -22,6 +22,9 @@ pub(crate) enum Client {
         base: String,
         token: String,
         agent: ureq::Agent,
+        /// The hosted resident every request acts for (`--as`), sent in
+        /// [`entraide_node::api::ACTING_HEADER`].
+        acting: Option<AuthorId>,
     },
     /// No node running: the store, opened here.
     Local {
@@ -76,7 +79,12 @@ impl Client {
             .build()
             .call();
         match probe {
-            Ok(r) if r.status().is_success() => Ok(Some(Client::Remote { base, token, agent })),
+            Ok(r) if r.status().is_success() => Ok(Some(Client::Remote {
+                base,
+                token,
+                agent,
+                acting: None,
+            })),
             Ok(r) => bail!(
                 "the running node refused this command ({}); is api.token readable?",
                 r.status()
@@ -103,6 +111,21 @@ impl Client {
         Ok(format!("{base}{path}"))
     }
 
+    /// This client, acting for the hosted resident called `name` (`--as NAME`): every
+    /// command from now on is theirs, signed with their key.
+    pub(crate) fn acting_for(mut self, data_dir: &DataDir, name: Option<&str>) -> Result<Client> {
+        let Some(name) = name else {
+            return Ok(self);
+        };
+        let residents = entraide_node::residents::load_all(data_dir)?;
+        let author = entraide_node::residents::find(&residents, name)?.author();
+        match &mut self {
+            Client::Remote { acting, .. } => *acting = Some(author),
+            Client::Local { node, .. } => *node = node.as_resident(author),
+        }
+        Ok(self)
+    }
+
     /// Whether a running node is reached.
     pub(crate) fn is_remote(&self) -> bool {
         matches!(self, Client::Remote { .. })
@@ -114,18 +137,35 @@ impl Client {
         path: &str,
         body: Option<Value>,
     ) -> Result<T> {
-        let Client::Remote { base, token, agent } = self else {
+        let Client::Remote {
+            base,
+            token,
+            agent,
+            acting,
+        } = self
+        else {
             unreachable!("call on a local client")
         };
         let url = format!("{base}{path}");
         let auth = format!("Bearer {token}");
-        let response = match (method, body) {
-            ("GET", _) => agent.get(&url).header("Authorization", &auth).call(),
-            (_, Some(body)) => agent
-                .post(&url)
-                .header("Authorization", &auth)
-                .send_json(body),
-            (_, None) => agent.post(&url).header("Authorization", &auth).send_empty(),
+        let acting = acting.map(|a| a.to_string()).unwrap_or_default();
+        let header = entraide_node::api::ACTING_HEADER;
+        let response = if method == "GET" {
+            let request = agent.get(&url).header("Authorization", &auth);
+            if acting.is_empty() {
+                request.call()
+            } else {
+                request.header(header, &acting).call()
+            }
+        } else {
+            let mut request = agent.post(&url).header("Authorization", &auth);
+            if !acting.is_empty() {
+                request = request.header(header, &acting);
+            }
+            match body {
+                Some(body) => request.send_json(body),
+                None => request.send_empty(),
+            }
         };
         let mut response = response.map_err(|e| anyhow!("the running node did not answer: {e}"))?;
         let status = response.status();

@@ -20,6 +20,7 @@ macro_rules! say {
 mod care;
 mod client;
 mod output;
+mod residents;
 mod ui;
 mod up;
 mod when;
@@ -48,6 +49,11 @@ struct Cli {
     #[arg(long, global = true, env = "ENTRAIDE_DATA_DIR", value_name = "DIR")]
     data_dir: Option<PathBuf>,
 
+    /// Act as a resident hosted on this computer (see `entraide resident`): every command
+    /// is then theirs, signed with their key.
+    #[arg(long = "as", global = true, value_name = "NAME")]
+    acting: Option<String>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -67,6 +73,10 @@ enum Command {
         /// Your name as neighbours will see it.
         #[arg(long)]
         name: Option<String>,
+        /// An identity to restore instead of making a new one: a file written by
+        /// `entraide resident export` (or a backed-up identity.key).
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
     },
     /// Show the invite code (and QR code) that lets a neighbour join.
     Invite,
@@ -87,6 +97,9 @@ enum Command {
     /// The care register: people the neighbourhood checks on every day during an alert.
     #[command(subcommand)]
     Care(care::CareCmd),
+    /// Residents with only a phone, or nothing, hosted on this computer as themselves.
+    #[command(subcommand)]
+    Resident(residents::ResidentCmd),
     /// Post a request for help or an offer.
     Post {
         /// `request` (you need help) or `offer` (you can help).
@@ -477,18 +490,23 @@ pub(crate) fn create_identity(
     community: &Community,
     name: Option<&str>,
     peers: &[Multiaddr],
+    restored: Option<[u8; 32]>,
 ) -> Result<()> {
     if let Some(name) = name {
         entraide_crdt::check_name(name).context("invalid name")?;
     }
-    let profile = data_dir.init(rand::random(), community)?;
-    let name = match name {
-        Some(n) => n.to_owned(),
-        None => default_name(&profile.key.id().fmt_short()),
+    let profile = data_dir.init(restored.unwrap_or_else(rand::random), community)?;
+    // A restored identity keeps the name its feed already carries, unless given one.
+    let name = match (name, restored) {
+        (Some(n), _) => Some(n.to_owned()),
+        (None, None) => Some(default_name(&profile.key.id().fmt_short())),
+        (None, Some(_)) => None,
     };
-    let client = Client::connect(data_dir)?;
-    client.set_name(&name)?;
-    client.close()?;
+    if let Some(name) = name {
+        let client = Client::connect(data_dir)?;
+        client.set_name(&name)?;
+        client.close()?;
+    }
     if !peers.is_empty() {
         let store = entraide_node::store::Store::open(&data_dir.db_path())?;
         for p in peers {
@@ -555,6 +573,18 @@ fn run(cli: Cli) -> Result<()> {
         Some(d) => d,
         None => default_data_dir()?,
     });
+    if cli.acting.is_some()
+        && matches!(
+            cli.command,
+            Command::Init { .. }
+                | Command::Join { .. }
+                | Command::Up(_)
+                | Command::Open { .. }
+                | Command::Resident(_)
+        )
+    {
+        bail!("--as acts for a hosted resident on the board; it does not apply to this command");
+    }
     match cli.command {
         Command::Init { name } => {
             create_identity(
@@ -562,6 +592,7 @@ fn run(cli: Cli) -> Result<()> {
                 &Community::from_secret(rand::random()),
                 Some(&name),
                 &[],
+                None,
             )?;
             say!(
                 "Welcome, {name}. Your identity and a new community are in {}.",
@@ -587,8 +618,22 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Join { code, name } => {
+        Command::Join {
+            code,
+            name,
+            identity,
+        } => {
             let invite = Invite::decode(&code)?;
+            let restored = match &identity {
+                Some(path) => Some(entraide_node::data_dir::read_identity_file(path)?),
+                None => None,
+            };
+            if identity.is_some() && data_dir.is_initialized() {
+                bail!(
+                    "{} already holds an identity; restore into a new folder with --data-dir",
+                    data_dir.root().display()
+                );
+            }
             if data_dir.is_initialized() {
                 join_with_existing_identity(&data_dir, &invite, name.as_deref())?;
             } else {
@@ -597,6 +642,7 @@ fn run(cli: Cli) -> Result<()> {
                     &invite.community,
                     name.as_deref(),
                     &invite.addresses,
+                    restored,
                 )?;
             }
             say!("You joined community {}.", invite.community.tag());
@@ -610,8 +656,15 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Up(args) => up::run(&data_dir, args),
-        command => {
+        Command::Resident(command) => {
             let client = Client::connect(&data_dir)?;
+            let result = residents::run(&client, &data_dir, command);
+            client.close()?;
+            result
+        }
+        command => {
+            let client =
+                Client::connect(&data_dir)?.acting_for(&data_dir, cli.acting.as_deref())?;
             let result = run_command(&client, command);
             client.close()?;
             result
@@ -749,7 +802,11 @@ fn run_command(client: &Client, command: Command) -> Result<()> {
         Command::Alert(command) => run_alert(client, command)?,
         Command::Round(command) => run_round(client, command)?,
         Command::Sighting(command) => run_sighting(client, command)?,
-        Command::Init { .. } | Command::Join { .. } | Command::Up(_) | Command::Open { .. } => {
+        Command::Init { .. }
+        | Command::Join { .. }
+        | Command::Up(_)
+        | Command::Open { .. }
+        | Command::Resident(_) => {
             unreachable!("handled in run")
         }
     }

@@ -52,7 +52,13 @@ pub(crate) fn run(data_dir: &DataDir, args: UpArgs) -> Result<()> {
         );
     }
     if !data_dir.is_initialized() {
-        crate::create_identity(data_dir, &Community::from_secret(rand::random()), None, &[])?;
+        crate::create_identity(
+            data_dir,
+            &Community::from_secret(rand::random()),
+            None,
+            &[],
+            None,
+        )?;
         say!(
             "First start: created your identity and a new community in {}.",
             data_dir.root().display()
@@ -105,7 +111,7 @@ async fn serve(data_dir: &DataDir, args: UpArgs) -> Result<()> {
     // The address this computer's browser and the CLI use.
     let address = SocketAddr::new(args.ui.ip(), bound.port());
     let token = hex::encode(rand::random::<[u8; 32]>());
-    data_dir.write_api(&address.to_string(), &token)?;
+    data_dir.write_api(&address.to_string(), &token, args.ui_lan)?;
     let sessions = Arc::new(Sessions::new(
         Some(data_dir.page_sessions_path()),
         crate::output::now(),
@@ -135,6 +141,17 @@ async fn serve(data_dir: &DataDir, args: UpArgs) -> Result<()> {
     } else {
         None
     };
+    let hosted = node.residents().await.map(|r| r.len()).unwrap_or(0);
+    if hosted > 0 && args.ui_lan {
+        say!(
+            "{hosted} resident(s) hosted here sign in on their phones at http://<this computer's address>:{}/login with their own code.",
+            bound.port()
+        );
+    } else if hosted > 0 {
+        say!(
+            "{hosted} resident(s) are hosted here: for their phones to reach the page, start with --ui-lan."
+        );
+    }
     say!(
         "Local API: http://{address}/api/v1/ (token in {})",
         data_dir.token_path().display()

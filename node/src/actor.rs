@@ -19,13 +19,14 @@
 
 mod care;
 mod commands;
+mod residents;
 mod sessions;
 mod swarm;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use entraide_crdt::{Board, DeviceId, FeedId, Writer};
+use entraide_crdt::{AuthorId, Board, DeviceId, FeedId, Writer};
 use libp2p::{Multiaddr, PeerId};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinSet;
@@ -35,7 +36,7 @@ use crate::data_dir::Profile;
 use crate::gossip::GossipBudget;
 use crate::network::{NetEvent, Network};
 use crate::node::{
-    COMMAND_CAPACITY, Command, EVENT_CAPACITY, Node, NodeConfig, NodeError, NodeEvent,
+    COMMAND_CAPACITY, EVENT_CAPACITY, Envelope, Node, NodeConfig, NodeError, NodeEvent,
 };
 use crate::peers::Peers;
 use crate::session_io::{SESSION_INPUT_CAPACITY, SessionInput};
@@ -58,7 +59,13 @@ struct Actor {
     profile: Profile,
     /// Our libp2p peer id, derived from the resident's key.
     peer_id: PeerId,
+    /// Who the command being handled acts for: the owner, or, for a request from a hosted
+    /// resident, theirs (swapped in for that one command, see `actor/residents.rs`).
     writer: Writer,
+    /// The writers of the residents this node hosts, each with their own key.
+    hosted: HashMap<AuthorId, Writer>,
+    /// The hosted residents as their files say (names, login codes).
+    residents: Vec<crate::residents::HostedResident>,
     board: Board,
     store: Store,
     network: Option<Network>,
@@ -73,8 +80,8 @@ struct Actor {
     next_session: u64,
     /// When a debounced sync round is due.
     resync_at: Option<tokio::time::Instant>,
-    /// The sealed records of the care register this resident can open.
-    care: crate::care::CareCache,
+    /// The sealed records of the care register each local resident can open.
+    care: HashMap<AuthorId, crate::care::CareCache>,
 }
 
 /// Starts a node: loads the data directory and the store, starts the network (unless
@@ -87,7 +94,11 @@ pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
         .to_peer_id();
     let store =
         Store::open_patiently(&config.data_dir.db_path(), config.store_lock_patience).await?;
-    let (board, skipped) = store.load_board(&profile.key.id())?;
+    let residents = crate::residents::load_all(&config.data_dir)?;
+    let own: Vec<AuthorId> = std::iter::once(profile.key.id())
+        .chain(residents.iter().map(|r| r.author()))
+        .collect();
+    let (board, skipped) = store.load_board(&own)?;
     for s in &skipped {
         warn!(feed = %s.feed, error = %s.error, "left out a damaged feed; neighbours will resend it");
     }
@@ -96,6 +107,15 @@ pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
     // change with the same actor and sequence number (which neighbours would refuse as
     // equivocation). The cost is one actor entry per start in the resident's feed.
     let writer = Writer::new(profile.key.clone(), DeviceId(rand::random()));
+    let hosted = residents
+        .iter()
+        .map(|r| {
+            (
+                r.author(),
+                Writer::new(r.key.clone(), DeviceId(rand::random())),
+            )
+        })
+        .collect();
     let (inputs_tx, inputs_rx) = mpsc::channel(SESSION_INPUT_CAPACITY);
     let network = if config.offline {
         None
@@ -110,6 +130,8 @@ pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
         profile,
         peer_id,
         writer,
+        hosted,
+        residents,
         board,
         store,
         network,
@@ -121,7 +143,7 @@ pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
         inputs_tx,
         next_session: 0,
         resync_at: None,
-        care: crate::care::CareCache::default(),
+        care: HashMap::new(),
     };
     actor.dial_known_peers();
     let span = tracing::info_span!("node", peer = %peer_id);
@@ -132,7 +154,7 @@ pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
 impl Actor {
     async fn run(
         mut self,
-        mut commands: mpsc::Receiver<Command>,
+        mut commands: mpsc::Receiver<Envelope>,
         mut stop: mpsc::Receiver<oneshot::Sender<()>>,
         mut inputs: mpsc::Receiver<SessionInput>,
     ) {
@@ -153,7 +175,7 @@ impl Actor {
                 biased;
                 reply = stop.recv() => break reply,
                 command = commands.recv() => match command {
-                    Some(command) => self.handle_command(command),
+                    Some(envelope) => self.handle_envelope(envelope),
                     // Every handle is gone: nobody can ask anything any more.
                     None => break None,
                 },
@@ -161,7 +183,7 @@ impl Actor {
                 _ = resync.tick() => self.resync_round(),
                 _ = tokio::time::sleep_until(care_at) => {
                     self.care_tick();
-                    let next = if self.care.unread() > 0 {
+                    let next = if self.care.values().any(|c| c.unread() > 0) {
                         crate::care::CARE_BACKLOG_TICK
                     } else {
                         crate::care::CARE_TICK

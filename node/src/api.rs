@@ -11,7 +11,7 @@ use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use entraide_crdt::{
     AlertDraft, AlertView, AuthorId, Category, EntryError, Filter, Kind, LocalDate, PostDraft,
     RoundDraft, RoundView, SightingDraft, SightingView, UnknownValue, Urgency, WriteError,
@@ -21,6 +21,9 @@ use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use crate::node::{Node, NodeError};
+
+mod residents;
+pub use residents::ACTING_HEADER;
 
 /// Shared state of the API handlers.
 #[derive(Clone, Debug)]
@@ -55,15 +58,28 @@ pub fn router(node: Node, token: String) -> Router {
         .route("/api/v1/rounds/{id}/leave", post(leave_round))
         .route("/api/v1/sightings", get(sightings).post(add_sighting))
         .route("/api/v1/sightings/{id}/done", post(sighting_done))
+        .merge(residents::routes())
         .layer(middleware::from_fn_with_state(state.clone(), require_token))
         .with_state(state)
 }
 
-async fn require_token(State(state): State<ApiState>, request: Request, next: Next) -> Response {
+/// Checks the token, then hands every route the node as the resident the request acts
+/// for ([`ACTING_HEADER`]).
+async fn require_token(
+    State(state): State<ApiState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     if !bearer_ok(request.headers(), &state.token) {
         return unauthorized();
     }
-    next.run(request).await
+    match residents::state_for(&state, &request) {
+        Ok(acting) => {
+            request.extensions_mut().insert(acting);
+            next.run(request).await
+        }
+        Err(refused) => refused,
+    }
 }
 
 /// Whether two secrets are equal, in time that does not depend on where they differ
@@ -130,6 +146,19 @@ impl IntoResponse for ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             NodeError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
+            NodeError::NotHosted
+            | NodeError::Resident(crate::residents::ResidentError::NoSuchResident(_)) => {
+                StatusCode::NOT_FOUND
+            }
+            NodeError::OwnerOnly => StatusCode::FORBIDDEN,
+            NodeError::Resident(crate::residents::ResidentError::NameTaken(_))
+            | NodeError::Resident(crate::residents::ResidentError::NotExported(_)) => {
+                StatusCode::CONFLICT
+            }
+            NodeError::Resident(crate::residents::ResidentError::BadName(_))
+            | NodeError::Resident(crate::residents::ResidentError::TooMany) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             NodeError::Store(crate::store::StoreError::DiskFull { .. }) => {
                 StatusCode::INSUFFICIENT_STORAGE
             }
@@ -141,11 +170,11 @@ impl IntoResponse for ApiError {
 
 pub(crate) type ApiResult<T> = Result<Json<T>, ApiError>;
 
-async fn status(State(s): State<ApiState>) -> ApiResult<crate::node::Status> {
+async fn status(Extension(s): Extension<ApiState>) -> ApiResult<crate::node::Status> {
     Ok(Json(s.node.status().await?))
 }
 
-async fn whoami(State(s): State<ApiState>) -> ApiResult<crate::node::WhoAmI> {
+async fn whoami(Extension(s): Extension<ApiState>) -> ApiResult<crate::node::WhoAmI> {
     Ok(Json(s.node.whoami().await?))
 }
 
@@ -331,7 +360,7 @@ impl IntoResponse for QueryError {
 }
 
 async fn list(
-    State(s): State<ApiState>,
+    Extension(s): Extension<ApiState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Vec<entraide_crdt::PostView>>, Response> {
     let query = BoardQuery::from_query(query.as_deref().unwrap_or(""))
@@ -345,14 +374,14 @@ async fn list(
 }
 
 async fn show(
-    State(s): State<ApiState>,
+    Extension(s): Extension<ApiState>,
     Path(id): Path<String>,
 ) -> ApiResult<entraide_crdt::PostView> {
     Ok(Json(s.node.show(&id).await?))
 }
 
 async fn create(
-    State(s): State<ApiState>,
+    Extension(s): Extension<ApiState>,
     Json(draft): Json<PostDraft>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let id = s.node.post(draft).await?;
@@ -377,7 +406,7 @@ fn id_json(id: entraide_crdt::PostId) -> Json<serde_json::Value> {
 }
 
 async fn respond(
-    State(s): State<ApiState>,
+    Extension(s): Extension<ApiState>,
     Path(id): Path<String>,
     Json(b): Json<MessageBody>,
 ) -> ApiResult<serde_json::Value> {
@@ -385,26 +414,29 @@ async fn respond(
 }
 
 async fn accept(
-    State(s): State<ApiState>,
+    Extension(s): Extension<ApiState>,
     Path(id): Path<String>,
     Json(b): Json<HelperBody>,
 ) -> ApiResult<serde_json::Value> {
     Ok(id_json(s.node.accept(&id, &b.helper).await?))
 }
 
-async fn done(State(s): State<ApiState>, Path(id): Path<String>) -> ApiResult<serde_json::Value> {
+async fn done(
+    Extension(s): Extension<ApiState>,
+    Path(id): Path<String>,
+) -> ApiResult<serde_json::Value> {
     Ok(id_json(s.node.done(&id).await?))
 }
 
 async fn withdraw(
-    State(s): State<ApiState>,
+    Extension(s): Extension<ApiState>,
     Path(id): Path<String>,
 ) -> ApiResult<serde_json::Value> {
     Ok(id_json(s.node.withdraw(&id).await?))
 }
 
 async fn thank(
-    State(s): State<ApiState>,
+    Extension(s): Extension<ApiState>,
     Path(id): Path<String>,
     Json(b): Json<HelperBody>,
 ) -> ApiResult<serde_json::Value> {
@@ -417,14 +449,14 @@ struct NameBody {
 }
 
 async fn set_name(
-    State(s): State<ApiState>,
+    Extension(s): Extension<ApiState>,
     Json(b): Json<NameBody>,
 ) -> ApiResult<serde_json::Value> {
     s.node.set_name(&b.name).await?;
     Ok(Json(json!({ "name": b.name.trim() })))
 }
 
-async fn peers(State(s): State<ApiState>) -> ApiResult<Vec<crate::node::PeerInfo>> {
+async fn peers(Extension(s): Extension<ApiState>) -> ApiResult<Vec<crate::node::PeerInfo>> {
     Ok(Json(s.node.peers().await?))
 }
 
@@ -434,7 +466,7 @@ struct DialBody {
 }
 
 async fn dial(
-    State(s): State<ApiState>,
+    Extension(s): Extension<ApiState>,
     Json(b): Json<DialBody>,
 ) -> Result<Json<serde_json::Value>, Response> {
     let address = b.address.trim().parse().map_err(|e| {
@@ -451,7 +483,7 @@ async fn dial(
     Ok(Json(json!({ "address": b.address.trim() })))
 }
 
-async fn invite(State(s): State<ApiState>) -> ApiResult<serde_json::Value> {
+async fn invite(Extension(s): Extension<ApiState>) -> ApiResult<serde_json::Value> {
     Ok(Json(json!({ "code": s.node.invite().await? })))
 }
 
@@ -477,12 +509,12 @@ fn created(id: impl Serialize) -> (StatusCode, Json<serde_json::Value>) {
     (StatusCode::CREATED, Json(json!({ "id": id })))
 }
 
-async fn alerts(State(s): State<ApiState>) -> ApiResult<Vec<AlertView>> {
+async fn alerts(Extension(s): Extension<ApiState>) -> ApiResult<Vec<AlertView>> {
     Ok(Json(s.node.alerts().await?))
 }
 
 async fn declare_alert(
-    State(s): State<ApiState>,
+    Extension(s): Extension<ApiState>,
     Json(v): Json<serde_json::Value>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), Response> {
     let draft: AlertDraft = body(v).map_err(IntoResponse::into_response)?;
@@ -495,18 +527,18 @@ async fn declare_alert(
 }
 
 async fn end_alert(
-    State(s): State<ApiState>,
+    Extension(s): Extension<ApiState>,
     Path(id): Path<String>,
 ) -> ApiResult<serde_json::Value> {
     Ok(Json(json!({ "id": s.node.end_alert(&id).await? })))
 }
 
-async fn rounds(State(s): State<ApiState>) -> ApiResult<Vec<RoundView>> {
+async fn rounds(Extension(s): Extension<ApiState>) -> ApiResult<Vec<RoundView>> {
     Ok(Json(s.node.rounds().await?))
 }
 
 async fn add_round(
-    State(s): State<ApiState>,
+    Extension(s): Extension<ApiState>,
     Json(v): Json<serde_json::Value>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), Response> {
     let draft: RoundDraft = body(v).map_err(IntoResponse::into_response)?;
@@ -554,7 +586,7 @@ async fn sign_up(
 }
 
 async fn join_round(
-    State(s): State<ApiState>,
+    Extension(s): Extension<ApiState>,
     Path(id): Path<String>,
     v: Option<Json<serde_json::Value>>,
 ) -> Result<Json<serde_json::Value>, Response> {
@@ -562,19 +594,19 @@ async fn join_round(
 }
 
 async fn leave_round(
-    State(s): State<ApiState>,
+    Extension(s): Extension<ApiState>,
     Path(id): Path<String>,
     v: Option<Json<serde_json::Value>>,
 ) -> Result<Json<serde_json::Value>, Response> {
     sign_up(s, id, v, false).await
 }
 
-async fn sightings(State(s): State<ApiState>) -> ApiResult<Vec<SightingView>> {
+async fn sightings(Extension(s): Extension<ApiState>) -> ApiResult<Vec<SightingView>> {
     Ok(Json(s.node.sightings().await?))
 }
 
 async fn add_sighting(
-    State(s): State<ApiState>,
+    Extension(s): Extension<ApiState>,
     Json(v): Json<serde_json::Value>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), Response> {
     let draft: SightingDraft = body(v).map_err(IntoResponse::into_response)?;
@@ -593,7 +625,7 @@ struct WhatBody {
 }
 
 async fn sighting_done(
-    State(s): State<ApiState>,
+    Extension(s): Extension<ApiState>,
     Path(id): Path<String>,
     Json(v): Json<serde_json::Value>,
 ) -> Result<Json<serde_json::Value>, Response> {

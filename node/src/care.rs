@@ -238,19 +238,19 @@ pub(crate) fn routes() -> axum::Router<crate::api::ApiState> {
         .route("/api/v1/care/{id}/remove", post(api_remove))
 }
 
-use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use serde_json::json;
 
 use crate::api::{ApiError, ApiResult, ApiState};
 
-async fn api_list(State(s): State<ApiState>) -> ApiResult<CareList> {
+async fn api_list(Extension(s): Extension<ApiState>) -> ApiResult<CareList> {
     Ok(Json(s.node.care_list().await?))
 }
 
 async fn api_add(
-    State(s): State<ApiState>,
+    Extension(s): Extension<ApiState>,
     Json(request): Json<CareRequest>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let id = s.node.care_add(request).await?;
@@ -272,7 +272,7 @@ fn yes() -> bool {
 }
 
 async fn api_check(
-    State(s): State<ApiState>,
+    Extension(s): Extension<ApiState>,
     Path(id): Path<String>,
     Json(b): Json<CheckBody>,
 ) -> ApiResult<serde_json::Value> {
@@ -281,7 +281,7 @@ async fn api_check(
 }
 
 async fn api_take(
-    State(s): State<ApiState>,
+    Extension(s): Extension<ApiState>,
     Path(id): Path<String>,
 ) -> ApiResult<serde_json::Value> {
     let id = s.node.care_take(&id).await?;
@@ -289,7 +289,7 @@ async fn api_take(
 }
 
 async fn api_remove(
-    State(s): State<ApiState>,
+    Extension(s): Extension<ApiState>,
     Path(id): Path<String>,
 ) -> ApiResult<serde_json::Value> {
     let id = s.node.care_remove(&id).await?;

@@ -110,6 +110,8 @@ pub struct ApiInfo {
     pub pid: u32,
     /// The bearer token, without the newline of `api.token`.
     pub token: String,
+    /// Whether the page is open to the local network (`--ui-lan`), on the same port.
+    pub lan: bool,
 }
 
 impl ApiInfo {
@@ -124,6 +126,8 @@ impl ApiInfo {
 struct ApiFile {
     address: String,
     pid: u32,
+    #[serde(default)]
+    lan: bool,
 }
 
 /// A data directory.
@@ -305,15 +309,17 @@ impl DataDir {
         exposed
     }
 
-    /// Writes the API address and token of a running node (token file mode 0600), and this
-    /// process's id: what [`DataDir::read_api`] reads back.
-    pub fn write_api(&self, address: &str, token: &str) -> Result<(), DataDirError> {
+    /// Writes the API address and token of a running node (token file mode 0600), this
+    /// process's id, and whether its page is open to the LAN: what [`DataDir::read_api`]
+    /// reads back.
+    pub fn write_api(&self, address: &str, token: &str, lan: bool) -> Result<(), DataDirError> {
         let token_path = self.token_path();
         let _ = fs::remove_file(&token_path);
         write_new_secret(&token_path, &format!("{token}\n"))?;
         let api = ApiFile {
             address: address.to_owned(),
             pid: std::process::id(),
+            lan,
         };
         let json = serde_json::to_vec(&api).map_err(|e| DataDirError::Io {
             path: self.api_path(),
@@ -332,6 +338,7 @@ impl DataDir {
             address: api.address,
             pid: api.pid,
             token: token.trim().to_owned(),
+            lan: api.lan,
         })
     }
 
@@ -340,6 +347,17 @@ impl DataDir {
         let _ = fs::remove_file(self.api_path());
         let _ = fs::remove_file(self.token_path());
     }
+}
+
+/// The 32-byte seed of an identity file (`identity.key`, or what `entraide resident
+/// export` writes), with a clear error for anything else.
+pub fn read_identity_file(path: &Path) -> Result<[u8; 32], DataDirError> {
+    read_field::<32>(path, IDENTITY_HEADER, "secret").map_err(|reason| {
+        DataDirError::IdentityDamaged {
+            path: path.to_owned(),
+            reason,
+        }
+    })
 }
 
 /// Reads `name: <hex>` from a small text file that starts with `header`.
@@ -523,11 +541,11 @@ mod tests {
         let dir = tmp();
         let d = DataDir::new(dir.path());
         assert_eq!(d.read_api(), None);
-        d.write_api("127.0.0.1:7878", "ab12").unwrap();
+        d.write_api("127.0.0.1:7878", "ab12", false).unwrap();
         let pid = std::process::id();
         assert_eq!(
             fs::read_to_string(d.api_path()).unwrap(),
-            format!(r#"{{"address":"127.0.0.1:7878","pid":{pid}}}"#)
+            format!(r#"{{"address":"127.0.0.1:7878","pid":{pid},"lan":false}}"#)
         );
         assert_eq!(fs::read_to_string(d.token_path()).unwrap(), "ab12\n");
         let api = d.read_api().unwrap();
@@ -536,6 +554,7 @@ mod tests {
             ApiInfo {
                 address: "127.0.0.1:7878".into(),
                 pid,
+                lan: false,
                 token: "ab12".into(),
             }
         );

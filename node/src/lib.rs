@@ -12,8 +12,12 @@ pub mod net;
 pub mod network;
 pub mod node;
 pub mod peers;
+pub mod residents;
 pub mod session_io;
 pub mod store;
 
 pub use libp2p::Multiaddr;
-pub use node::{Node, NodeConfig, NodeError, NodeEvent, PeerInfo, Status, SyncTraffic, WhoAmI};
+pub use node::{
+    HostInfo, Node, NodeConfig, NodeError, NodeEvent, PeerInfo, Status, SyncTraffic, WhoAmI,
+};
+pub use residents::ResidentInfo;

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::data_dir::{DataDir, DataDirError};
+use crate::residents::ResidentInfo;
 use crate::store::StoreError;
 
 /// Capacity of the command channel from handles to the actor.
@@ -110,6 +111,15 @@ pub enum NodeError {
     /// The care register refused the request.
     #[error(transparent)]
     Care(#[from] entraide_crdt::care::CareError),
+    /// A hosted resident could not be added, found, changed or removed.
+    #[error(transparent)]
+    Resident(#[from] crate::residents::ResidentError),
+    /// The resident this request acts for is no longer hosted here.
+    #[error("that resident is no longer hosted on this computer")]
+    NotHosted,
+    /// Only the computer's owner may do this (not a hosted resident).
+    #[error("only the owner of this computer can do that")]
+    OwnerOnly,
     /// No member matches what was typed.
     #[error("no member matches `{0}`: type their name as they wrote it, or their fingerprint")]
     NoSuchMember(String),
@@ -204,6 +214,17 @@ pub struct Status {
     pub alerts: Vec<AlertView>,
 }
 
+/// The owner of the node that holds a hosted resident's key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostInfo {
+    /// The owner's author id.
+    pub author: AuthorId,
+    /// Their display name, if the board knows it.
+    pub name: Option<String>,
+    /// Their fingerprint.
+    pub fingerprint: String,
+}
+
 /// Who am I.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WhoAmI {
@@ -219,6 +240,10 @@ pub struct WhoAmI {
     pub peer_id: String,
     /// Where the identity key file is (to back it up).
     pub identity_file: PathBuf,
+    /// For a resident hosted on someone else's node: the owner of that node, whose
+    /// computer holds this resident's key (and who could therefore act as them).
+    #[serde(default)]
+    pub hosted_by: Option<HostInfo>,
     /// Other residents whose name looks like this one's (same confusable skeleton): only
     /// the fingerprint tells them apart.
     #[serde(default)]
@@ -233,6 +258,13 @@ pub enum NodeEvent {
     BoardChanged,
     /// A neighbour connected or left.
     PeersChanged,
+}
+
+/// A request to the actor, and the resident it acts for (`None`: the node's owner).
+#[derive(Debug)]
+pub(crate) struct Envelope {
+    pub(crate) acting: Option<AuthorId>,
+    pub(crate) command: Command,
 }
 
 /// A request to the actor.
@@ -278,6 +310,28 @@ pub(crate) enum Command {
         oneshot::Sender<Result<SightingId, NodeError>>,
     ),
     Sightings(oneshot::Sender<Vec<SightingView>>),
+    Resident(ResidentCommand),
+}
+
+/// A request about the residents this node hosts.
+#[derive(Debug)]
+pub(crate) enum ResidentCommand {
+    List(oneshot::Sender<Vec<ResidentInfo>>),
+    Add(
+        String,
+        oneshot::Sender<Result<(ResidentInfo, String), NodeError>>,
+    ),
+    NewCode(
+        String,
+        oneshot::Sender<Result<(ResidentInfo, String), NodeError>>,
+    ),
+    Export(String, oneshot::Sender<Result<String, NodeError>>),
+    Remove(
+        String,
+        bool,
+        oneshot::Sender<Result<ResidentInfo, NodeError>>,
+    ),
+    Login(String, oneshot::Sender<Option<ResidentInfo>>),
 }
 
 /// A sign-up for (or withdrawal from) one evening of a round.
@@ -293,7 +347,9 @@ pub(crate) struct SignUp {
 /// dropped or on [`Node::shutdown`].
 #[derive(Clone, Debug)]
 pub struct Node {
-    commands: mpsc::Sender<Command>,
+    commands: mpsc::Sender<Envelope>,
+    /// The hosted resident this handle acts for; `None`: the node's owner.
+    acting: Option<AuthorId>,
     /// Asks the actor to stop (not a command: nothing else ever handles it).
     stop: mpsc::Sender<oneshot::Sender<()>>,
     events: broadcast::Sender<NodeEvent>,
@@ -303,13 +359,14 @@ pub struct Node {
 
 impl Node {
     pub(crate) fn new(
-        commands: mpsc::Sender<Command>,
+        commands: mpsc::Sender<Envelope>,
         stop: mpsc::Sender<oneshot::Sender<()>>,
         events: broadcast::Sender<NodeEvent>,
         task: tokio::task::JoinHandle<()>,
     ) -> Self {
         Self {
             commands,
+            acting: None,
             stop,
             events,
             task: std::sync::Arc::new(tokio::sync::Mutex::new(Some(task))),
@@ -322,16 +379,87 @@ impl Node {
         crate::actor::start(config).await
     }
 
+    /// A handle on the same node that acts for the hosted resident `author`: every write
+    /// is signed with their key, and "mine", "whoami" and the care register are theirs.
+    /// The owner's own id gives a handle that acts for the owner. Whether `author` is
+    /// hosted is checked at each request ([`NodeError::NotHosted`]).
+    pub fn as_resident(&self, author: AuthorId) -> Node {
+        Node {
+            acting: Some(author),
+            ..self.clone()
+        }
+    }
+
+    /// The hosted resident this handle acts for, if any.
+    pub fn acting(&self) -> Option<AuthorId> {
+        self.acting
+    }
+
     pub(crate) async fn ask<T>(
         &self,
         make: impl FnOnce(oneshot::Sender<T>) -> Command,
     ) -> Result<T, NodeError> {
         let (tx, rx) = oneshot::channel();
+        let envelope = Envelope {
+            acting: self.acting,
+            command: make(tx),
+        };
         self.commands
-            .send(make(tx))
+            .send(envelope)
             .await
             .map_err(|_| NodeError::Stopped)?;
-        rx.await.map_err(|_| NodeError::Stopped)
+        // The actor drops a request for a resident it does not host (any reply type).
+        rx.await.map_err(|_| {
+            if self.commands.is_closed() || self.acting.is_none() {
+                NodeError::Stopped
+            } else {
+                NodeError::NotHosted
+            }
+        })
+    }
+
+    /// The residents this node hosts, by name.
+    pub async fn residents(&self) -> Result<Vec<ResidentInfo>, NodeError> {
+        self.ask(|tx| Command::Resident(ResidentCommand::List(tx)))
+            .await
+    }
+
+    /// Hosts a new resident `name` (a new identity, with their display name set); returns
+    /// them and their login code. Owner only.
+    pub async fn add_resident(&self, name: &str) -> Result<(ResidentInfo, String), NodeError> {
+        self.ask(|tx| Command::Resident(ResidentCommand::Add(name.into(), tx)))
+            .await?
+    }
+
+    /// Gives hosted resident `name` a new login code (the old one stops working, and their
+    /// page sessions end). Owner only.
+    pub async fn new_resident_code(&self, name: &str) -> Result<(ResidentInfo, String), NodeError> {
+        self.ask(|tx| Command::Resident(ResidentCommand::NewCode(name.into(), tx)))
+            .await?
+    }
+
+    /// Hosted resident `name`'s identity file (the `identity.key` format). Owner only.
+    pub async fn export_resident(&self, name: &str) -> Result<String, NodeError> {
+        self.ask(|tx| Command::Resident(ResidentCommand::Export(name.into(), tx)))
+            .await?
+    }
+
+    /// Deletes this node's copy of hosted resident `name`'s key (refused before an export
+    /// unless `forget`). Their posts stay on the board. Owner only.
+    pub async fn remove_resident(
+        &self,
+        name: &str,
+        forget: bool,
+    ) -> Result<ResidentInfo, NodeError> {
+        self.ask(|tx| Command::Resident(ResidentCommand::Remove(name.into(), forget, tx)))
+            .await?
+    }
+
+    /// The hosted resident whose login code `typed` is, if any (compared in constant time;
+    /// the caller throttles guesses).
+    pub async fn resident_login(&self, typed: &str) -> Result<Option<ResidentInfo>, NodeError> {
+        self.ask(|tx| Command::Resident(ResidentCommand::Login(typed.into(), tx)))
+            .await
     }
 
     /// Posts an offer or request; returns once it is on disk.

@@ -257,7 +257,10 @@ impl Store {
     /// Loads every feed. Feeds of others that fail to load are skipped and reported (they
     /// will be fetched again); the resident's own feed failing is an error, because
     /// writing on from an empty feed would fork their history.
-    pub fn load_board(&self, own: &AuthorId) -> Result<(Board, Vec<SkippedFeed>), StoreError> {
+    ///
+    /// `own` lists the residents whose feeds this node writes: its owner first, then the
+    /// residents it hosts.
+    pub fn load_board(&self, own: &[AuthorId]) -> Result<(Board, Vec<SkippedFeed>), StoreError> {
         let mut board = Board::new();
         let mut skipped = Vec::new();
         let mut ids: Vec<FeedId> = Vec::new();
@@ -277,7 +280,7 @@ impl Store {
         for id in ids {
             match self.load_feed(&id)? {
                 Ok(feed) => board.insert(feed),
-                Err(error) if id.author == *own => {
+                Err(error) if own.contains(&id.author) => {
                     return Err(StoreError::OwnFeedDamaged {
                         path: self.path.clone(),
                         source: error,
@@ -286,19 +289,27 @@ impl Store {
                 Err(error) => skipped.push(SkippedFeed { feed: id, error }),
             }
         }
-        let held = board
-            .feeds()
-            .filter(|f| f.id().author == *own)
-            .map(|f| f.change_count())
-            .max()
-            .unwrap_or(0);
-        let acknowledged = self.acknowledged();
-        if held < acknowledged {
-            return Err(StoreError::LostChanges {
-                path: self.path.clone(),
-                held,
-                acknowledged,
-            });
+        let (bare, ledger) = self.ledger();
+        for (i, author) in own.iter().enumerate() {
+            let held = board
+                .feeds()
+                .filter(|f| f.id().author == *author)
+                .map(|f| f.change_count())
+                .max()
+                .unwrap_or(0);
+            // A ledger written before nodes hosted residents holds the owner's count alone.
+            let acknowledged = ledger
+                .get(author)
+                .copied()
+                .or(if i == 0 { bare } else { None })
+                .unwrap_or(0);
+            if held < acknowledged {
+                return Err(StoreError::LostChanges {
+                    path: self.path.clone(),
+                    held,
+                    acknowledged,
+                });
+            }
         }
         Ok((board, skipped))
     }
@@ -363,19 +374,36 @@ impl Store {
         // The change itself is on disk by now: a ledger that cannot be written (a full
         // disk) only lags behind, which weakens that check for this change; it does not
         // make the change unsaved, so it is still acknowledged.
-        let text = format!("{}\n", feed.change_count());
+        let (bare, mut ledger) = self.ledger();
+        ledger.insert(feed.id().author, feed.change_count());
+        let mut text = bare.map(|n| format!("{n}\n")).unwrap_or_default();
+        for (author, count) in &ledger {
+            text.push_str(&format!("{author} {count}\n"));
+        }
         if let Err(e) = crate::data_dir::write_atomic(&self.ledger, text.as_bytes()) {
             tracing::warn!(error = %e, "the change is saved, but the acknowledgement ledger could not be updated");
         }
         Ok(())
     }
 
-    /// How many changes of the resident's own feed were acknowledged, as the ledger says.
-    fn acknowledged(&self) -> usize {
-        std::fs::read_to_string(&self.ledger)
-            .ok()
-            .and_then(|t| t.trim().parse().ok())
-            .unwrap_or(0)
+    /// How many changes of each local feed were acknowledged, as the ledger says: one line
+    /// `<author id> <count>` per resident this node writes for; a line holding a bare
+    /// count is the owner's, from before nodes hosted residents.
+    fn ledger(&self) -> (Option<usize>, std::collections::BTreeMap<AuthorId, usize>) {
+        let text = std::fs::read_to_string(&self.ledger).unwrap_or_default();
+        let mut bare = None;
+        let mut counts = std::collections::BTreeMap::new();
+        for line in text.lines() {
+            match line.split_once(' ') {
+                Some((author, count)) => {
+                    if let (Ok(author), Ok(count)) = (author.parse(), count.trim().parse()) {
+                        counts.insert(author, count);
+                    }
+                }
+                None => bare = line.trim().parse().ok().or(bare),
+            }
+        }
+        (bare, counts)
     }
 
     /// Stores a feed in compacted form, replacing its appended changes.
@@ -515,7 +543,7 @@ mod tests {
             }
         }
         let store = Store::open(&dir.path().join("db")).unwrap();
-        let (loaded, skipped) = store.load_board(&w.author()).unwrap();
+        let (loaded, skipped) = store.load_board(&[w.author()]).unwrap();
         assert!(skipped.is_empty());
         assert_eq!(loaded.digest(), board.digest());
         assert_eq!(

@@ -6,7 +6,7 @@
 //! (session, same origin), then the session's form token, before anything is done.
 
 use axum::Router;
-use axum::extract::{Extension, Form, Path, Query, State};
+use axum::extract::{Extension, Form, Path, Query};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -64,7 +64,7 @@ fn saved_text(lang: Lang, code: &str) -> Option<&'static str> {
 }
 
 async fn care(
-    State(ui): State<Ui>,
+    Extension(ui): Extension<Ui>,
     Extension(visitor): Extension<Visitor>,
     headers: HeaderMap,
     Query(q): Query<SavedQuery>,
@@ -171,7 +171,7 @@ fn window_of(form: &CareForm) -> String {
 }
 
 async fn add(
-    State(ui): State<Ui>,
+    Extension(ui): Extension<Ui>,
     Extension(visitor): Extension<Visitor>,
     headers: HeaderMap,
     Form(pairs): Form<Vec<(String, String)>>,
@@ -232,7 +232,7 @@ struct ActionBody {
 /// person's own "I am not well"), `check` (a circle member visited or phoned: fine or
 /// not), `take` ("I am going"), `remove` (with its tick).
 async fn action(
-    State(ui): State<Ui>,
+    Extension(ui): Extension<Ui>,
     Extension(visitor): Extension<Visitor>,
     headers: HeaderMap,
     Path((id, action)): Path<(String, String)>,

@@ -32,7 +32,7 @@ use entraide_crdt::limits::BOARD_PAGE_SIZE;
 use entraide_crdt::{Category, Filter, Kind, PostDraft, TextError, Urgency, WriteError};
 use entraide_node::api::BoardQuery;
 use entraide_node::store::StoreError;
-use entraide_node::{Node, NodeError};
+use entraide_node::{Node, NodeError, ResidentInfo};
 use futures::Stream;
 use serde::Deserialize;
 
@@ -54,15 +54,11 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub(crate) struct LanAccess {
     /// The login code shown in the terminal and on the invite page.
     pub(crate) code: String,
-    throttle: LoginThrottle,
 }
 
 impl LanAccess {
     pub(crate) fn new(code: String) -> Self {
-        Self {
-            code,
-            throttle: LoginThrottle::default(),
-        }
+        Self { code }
     }
 }
 
@@ -83,7 +79,12 @@ pub(crate) struct PageConfig {
 
 #[derive(Clone, Debug)]
 struct Ui {
+    /// The node, acting for the visitor: its owner, or the hosted resident signed in.
     node: Node,
+    /// The hosted resident signed in, if the visitor is one.
+    resident: Option<Arc<ResidentInfo>>,
+    /// Wrong login codes (the LAN code and residents' codes), per client.
+    throttle: Arc<LoginThrottle>,
     sessions: Arc<Sessions>,
     lan: Option<Arc<LanAccess>>,
     cookie: Arc<str>,
@@ -97,6 +98,8 @@ pub(crate) fn router(node: Node, api: Router, config: PageConfig) -> Router {
     let cookie: Arc<str> = security::session_cookie_name(config.port).into();
     let ui = Ui {
         node,
+        resident: None,
+        throttle: Arc::new(LoginThrottle::default()),
         sessions: Arc::clone(&config.sessions),
         lan: config.lan.clone(),
         cookie: Arc::clone(&cookie),
@@ -155,9 +158,39 @@ pub(crate) fn router(node: Node, api: Router, config: PageConfig) -> Router {
         .layer(middleware::from_fn_with_state(gate, security::gate))
 }
 
-/// Renders what the gate refused, in the visitor's language.
-async fn refusals(State(ui): State<Ui>, request: Request, next: Next) -> Response {
+/// Renders what the gate refused, in the visitor's language; then hands the route the page
+/// as the visitor: the node acting for the hosted resident signed in, if one is.
+async fn refusals(State(ui): State<Ui>, mut request: Request, next: Next) -> Response {
     let lang = lang_of(request.headers());
+    let resident = request
+        .extensions()
+        .get::<Visitor>()
+        .and_then(|v| v.resident.clone().map(|r| (v.clone(), r)));
+    let ui = match resident {
+        None => ui,
+        Some((visitor, session)) => match ui.for_resident(&session).await {
+            Some(acting) => acting,
+            None => {
+                // Removed from this node, or their code was replaced: signed out.
+                ui.sessions.end(&visitor);
+                let mut response = Redirect::to("/login?out=1").into_response();
+                if let Some(v) = security::remove_cookie(&ui.cookie) {
+                    response.headers_mut().insert(header::SET_COOKIE, v);
+                }
+                return response;
+            }
+        },
+    };
+    if ui.resident.is_some() && owner_only(request.uri().path()) {
+        let t = lang.t();
+        let frame = ui.frame(lang, t.error_title, Nav::None, "/").await;
+        let page = pages::Error {
+            frame,
+            message: t.error_owner_only,
+        };
+        return html(StatusCode::FORBIDDEN, &page);
+    }
+    request.extensions_mut().insert(ui.clone());
     match request.extensions().get::<Refusal>() {
         Some(Refusal::CrossSite) => {
             let t = lang.t();
@@ -172,6 +205,28 @@ async fn refusals(State(ui): State<Ui>, request: Request, next: Next) -> Respons
         }
         Some(Refusal::SignInNeeded) => signin_needed(&ui, lang, false, false).await,
         None => next.run(request).await,
+    }
+}
+
+/// The pages a hosted resident may not use: the community's invite (the owner decides
+/// who joins through their node) and this node's local emergency numbers.
+fn owner_only(path: &str) -> bool {
+    matches!(path, "/invite" | "/settings/emergency")
+}
+
+impl Ui {
+    /// The page as hosted resident `session`, if they are still hosted here and signed in
+    /// with their current code.
+    async fn for_resident(&self, session: &security::ResidentSession) -> Option<Ui> {
+        let residents = self.node.residents().await.ok()?;
+        let info = residents
+            .into_iter()
+            .find(|r| r.author == session.author && r.code_tag == session.code_tag)?;
+        Some(Ui {
+            node: self.node.as_resident(info.author),
+            resident: Some(Arc::new(info)),
+            ..self.clone()
+        })
     }
 }
 
@@ -317,7 +372,11 @@ fn log_node_error(e: &NodeError) {
     }
 }
 
-async fn board(State(ui): State<Ui>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+async fn board(
+    Extension(ui): Extension<Ui>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
     let lang = lang_of(&headers);
     let query = match BoardQuery::from_query(query.as_deref().unwrap_or("")) {
         Ok(q) => q,
@@ -344,7 +403,7 @@ async fn board(State(ui): State<Ui>, headers: HeaderMap, RawQuery(query): RawQue
 }
 
 async fn new_form(
-    State(ui): State<Ui>,
+    Extension(ui): Extension<Ui>,
     Extension(visitor): Extension<Visitor>,
     headers: HeaderMap,
 ) -> Response {
@@ -395,7 +454,7 @@ fn field_name(e: &TextError) -> &'static str {
 }
 
 async fn new_submit(
-    State(ui): State<Ui>,
+    Extension(ui): Extension<Ui>,
     Extension(visitor): Extension<Visitor>,
     headers: HeaderMap,
     Form(b): Form<NewPostBody>,
@@ -459,7 +518,7 @@ async fn viewer(ui: &Ui) -> Option<Viewer> {
 }
 
 async fn show_post(
-    State(ui): State<Ui>,
+    Extension(ui): Extension<Ui>,
     Extension(visitor): Extension<Visitor>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -494,7 +553,7 @@ struct ActionBody {
 }
 
 async fn post_action(
-    State(ui): State<Ui>,
+    Extension(ui): Extension<Ui>,
     Extension(visitor): Extension<Visitor>,
     headers: HeaderMap,
     Path((id, action)): Path<(String, String)>,
@@ -537,7 +596,7 @@ async fn post_action(
     }
 }
 
-async fn mine(State(ui): State<Ui>, headers: HeaderMap) -> Response {
+async fn mine(Extension(ui): Extension<Ui>, headers: HeaderMap) -> Response {
     let lang = lang_of(&headers);
     let Some(v) = viewer(&ui).await else {
         return node_error(&ui, lang, NodeError::Stopped).await;
@@ -571,7 +630,7 @@ async fn mine(State(ui): State<Ui>, headers: HeaderMap) -> Response {
     )
 }
 
-async fn neighbours(State(ui): State<Ui>, headers: HeaderMap) -> Response {
+async fn neighbours(Extension(ui): Extension<Ui>, headers: HeaderMap) -> Response {
     let lang = lang_of(&headers);
     let (Ok(peers), Ok(status)) = (ui.node.peers().await, ui.node.status().await) else {
         return node_error(&ui, lang, NodeError::Stopped).await;
@@ -594,7 +653,7 @@ async fn neighbours(State(ui): State<Ui>, headers: HeaderMap) -> Response {
     )
 }
 
-async fn invite(State(ui): State<Ui>, headers: HeaderMap) -> Response {
+async fn invite(Extension(ui): Extension<Ui>, headers: HeaderMap) -> Response {
     let lang = lang_of(&headers);
     let code = match ui.node.invite().await {
         Ok(c) => c,
@@ -638,7 +697,7 @@ struct SettingsQuery {
 }
 
 async fn settings(
-    State(ui): State<Ui>,
+    Extension(ui): Extension<Ui>,
     Extension(visitor): Extension<Visitor>,
     headers: HeaderMap,
     Query(q): Query<SettingsQuery>,
@@ -659,7 +718,9 @@ async fn settings(
             csrf: &visitor.csrf,
             saved: !q.saved.is_empty(),
             error: None,
-            sessions: ui.sessions.count(now()),
+            sessions: ui
+                .sessions
+                .count(now(), ui.resident.as_ref().map(|r| &r.author)),
             others_signed_out: !q.others.is_empty(),
         },
     )
@@ -674,7 +735,7 @@ struct NameBody {
 }
 
 async fn set_name(
-    State(ui): State<Ui>,
+    Extension(ui): Extension<Ui>,
     Extension(visitor): Extension<Visitor>,
     headers: HeaderMap,
     Form(b): Form<NameBody>,
@@ -702,7 +763,9 @@ async fn set_name(
                     csrf: &visitor.csrf,
                     saved: false,
                     error: Some(&message),
-                    sessions: ui.sessions.count(now()),
+                    sessions: ui
+                        .sessions
+                        .count(now(), ui.resident.as_ref().map(|r| &r.author)),
                     others_signed_out: false,
                 },
             )
@@ -718,7 +781,7 @@ struct CsrfBody {
 
 /// Ends this device's session; the cookie goes too.
 async fn sign_out(
-    State(ui): State<Ui>,
+    Extension(ui): Extension<Ui>,
     Extension(visitor): Extension<Visitor>,
     headers: HeaderMap,
     Form(b): Form<CsrfBody>,
@@ -730,7 +793,7 @@ async fn sign_out(
     ui.sessions.end(&visitor);
     let to = match visitor.kind {
         SessionKind::Owner => "/signin?out=1",
-        SessionKind::Lan => "/login?out=1",
+        SessionKind::Lan | SessionKind::Resident => "/login?out=1",
     };
     let mut response = Redirect::to(to).into_response();
     if let Some(v) = security::remove_cookie(&ui.cookie) {
@@ -742,7 +805,7 @@ async fn sign_out(
 /// Ends every session but this one (a lost phone, a shared computer), and every unused
 /// sign-in address.
 async fn sign_out_others(
-    State(ui): State<Ui>,
+    Extension(ui): Extension<Ui>,
     Extension(visitor): Extension<Visitor>,
     headers: HeaderMap,
     Form(b): Form<CsrfBody>,
@@ -764,7 +827,7 @@ struct SignedOutQuery {
 
 /// How this computer's browser signs in (also where a signed-out owner lands).
 async fn signin_page(
-    State(ui): State<Ui>,
+    Extension(ui): Extension<Ui>,
     headers: HeaderMap,
     Query(q): Query<SignedOutQuery>,
 ) -> Response {
@@ -773,7 +836,11 @@ async fn signin_page(
 
 /// A one-time sign-in address: a valid one begins a session of this computer's browser
 /// and goes to the board (so the address leaves the address bar); any other is refused.
-async fn signin(State(ui): State<Ui>, headers: HeaderMap, Path(token): Path<String>) -> Response {
+async fn signin(
+    Extension(ui): Extension<Ui>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> Response {
     let lang = lang_of(&headers);
     let Some(session) = ui.sessions.redeem_link(token.trim(), now()) else {
         return signin_needed(&ui, lang, true, false).await;
@@ -821,10 +888,19 @@ async fn set_lang(
     response
 }
 
+#[derive(Debug, Default, Deserialize)]
+struct LoginQuery {
+    #[serde(default)]
+    out: String,
+    /// A resident's code, from the address in their QR code: the form comes filled in.
+    #[serde(default)]
+    code: String,
+}
+
 async fn login_form(
-    State(ui): State<Ui>,
+    Extension(ui): Extension<Ui>,
     headers: HeaderMap,
-    Query(q): Query<SignedOutQuery>,
+    Query(q): Query<LoginQuery>,
 ) -> Response {
     let lang = lang_of(&headers);
     let notice = if q.out.is_empty() {
@@ -832,14 +908,41 @@ async fn login_form(
     } else {
         LoginNotice::SignedOut
     };
-    login_page(&ui, lang, StatusCode::OK, notice).await
+    // Filled in, never signed in by the address alone: a page elsewhere could otherwise
+    // sign this browser in as someone else. One tap on the button signs in.
+    let code = residents_code_shape(&q.code);
+    login_page(&ui, lang, StatusCode::OK, notice, &code).await
 }
 
-async fn login_page(ui: &Ui, lang: Lang, status: StatusCode, notice: LoginNotice) -> Response {
+/// The code of an address, if it has the shape of a login code (letters, digits and
+/// dashes, not too long); anything else is dropped rather than echoed.
+fn residents_code_shape(code: &str) -> String {
+    let code = code.trim();
+    if code.len() <= 32 && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        code.to_owned()
+    } else {
+        String::new()
+    }
+}
+
+async fn login_page(
+    ui: &Ui,
+    lang: Lang,
+    status: StatusCode,
+    notice: LoginNotice,
+    code: &str,
+) -> Response {
     let frame = ui
         .frame_without_care(lang, lang.t().login_title, Nav::None, "/login")
         .await;
-    html(status, &pages::Login { frame, notice })
+    html(
+        status,
+        &pages::Login {
+            frame,
+            notice,
+            code,
+        },
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -848,26 +951,25 @@ struct LoginBody {
     code: String,
 }
 
-/// The LAN login code: checked unless this client sent too many wrong ones lately (then
-/// it is not even compared, so guessing gains nothing), in constant time.
+/// A login code: a hosted resident's own (their device then acts as them), or the LAN code
+/// of this computer's owner. Checked unless this client sent too many wrong ones lately
+/// (then not even compared, so guessing gains nothing), in constant time.
 async fn login_submit(
-    State(ui): State<Ui>,
+    Extension(ui): Extension<Ui>,
     Extension(conn): Extension<Conn>,
     headers: HeaderMap,
     Form(b): Form<LoginBody>,
 ) -> Response {
     let lang = lang_of(&headers);
-    let Some(lan) = ui.lan.clone() else {
-        return Redirect::to("/").into_response();
-    };
     let client = conn.remote.ip();
     let now = Instant::now();
-    if let Err(wait) = lan.throttle.check(client, now) {
+    if let Err(wait) = ui.throttle.check(client, now) {
         let mut response = login_page(
             &ui,
             lang,
             StatusCode::TOO_MANY_REQUESTS,
             LoginNotice::Throttled,
+            "",
         )
         .await;
         if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
@@ -875,22 +977,36 @@ async fn login_submit(
         }
         return response;
     }
-    let typed: String = b
-        .code
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_uppercase();
-    if !constant_time_eq(typed.as_bytes(), lan.code.as_bytes()) {
-        lan.throttle.failed(client, now);
-        tracing::info!("page: wrong login code from {client}");
-        return login_page(&ui, lang, StatusCode::UNAUTHORIZED, LoginNotice::Wrong).await;
-    }
-    lan.throttle.succeeded(client);
-    let session = ui.sessions.begin(SessionKind::Lan, self::now());
+    let resident = ui.node.resident_login(&b.code).await.ok().flatten();
+    let typed = entraide_node::residents::normalise_code(&b.code);
+    let lan_ok = ui
+        .lan
+        .as_ref()
+        .is_some_and(|lan| constant_time_eq(typed.as_bytes(), lan.code.as_bytes()));
+    let (session, lifetime) = match (resident, lan_ok) {
+        (Some(r), _) => (
+            ui.sessions.begin_resident(
+                security::ResidentSession {
+                    author: r.author,
+                    code_tag: r.code_tag,
+                },
+                self::now(),
+            ),
+            security::RESIDENT_SESSION_LIFETIME_SECS,
+        ),
+        (None, true) => (
+            ui.sessions.begin(SessionKind::Lan, self::now()),
+            security::LAN_SESSION_LIFETIME_SECS,
+        ),
+        (None, false) => {
+            ui.throttle.failed(client, now);
+            tracing::info!("page: wrong login code from {client}");
+            return login_page(&ui, lang, StatusCode::UNAUTHORIZED, LoginNotice::Wrong, "").await;
+        }
+    };
+    ui.throttle.succeeded(client);
     let mut response = Redirect::to("/").into_response();
-    if let Some(v) = security::set_cookie(&ui.cookie, &session, security::LAN_SESSION_LIFETIME_SECS)
-    {
+    if let Some(v) = security::set_cookie(&ui.cookie, &session, lifetime) {
         response.headers_mut().insert(header::SET_COOKIE, v);
     }
     response
@@ -899,7 +1015,7 @@ async fn login_submit(
 /// `change` events whenever the board or the neighbours change; the page's script then
 /// fetches the page again and swaps its content.
 async fn events(
-    State(ui): State<Ui>,
+    Extension(ui): Extension<Ui>,
 ) -> Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>> {
     let receiver = ui.node.subscribe();
     let stream = futures::stream::unfold(receiver, |mut rx| async move {

@@ -561,6 +561,15 @@ impl Settings<'_> {
     fn identity_file(&self) -> String {
         self.who.identity_file.display().to_string()
     }
+
+    /// For a hosted resident: the name (or fingerprint) of whoever holds their key.
+    fn host_name(&self) -> String {
+        self.who
+            .hosted_by
+            .as_ref()
+            .map(|h| h.name.clone().unwrap_or_else(|| h.fingerprint.clone()))
+            .unwrap_or_default()
+    }
 }
 
 /// What the login page says above its form.
@@ -585,12 +594,14 @@ pub(crate) struct SigninNeeded<'a> {
     pub(crate) signed_out: bool,
 }
 
-/// The LAN login form.
+/// The login form: the LAN code of this computer's owner, or a hosted resident's own code.
 #[derive(Template)]
 #[template(path = "login.html")]
 pub(crate) struct Login<'a> {
     pub(crate) frame: Frame<'a>,
     pub(crate) notice: LoginNotice,
+    /// The code the address carried (a resident's QR code), to sign in with one tap.
+    pub(crate) code: &'a str,
 }
 
 /// The register form, with what was typed and why it was refused, if it was.

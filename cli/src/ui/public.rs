@@ -4,7 +4,7 @@
 //! session's form token, checked like every other form of the page.
 
 use askama::Template;
-use axum::extract::{Extension, Form, Path, State};
+use axum::extract::{Extension, Form, Path};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use entraide_crdt::{
@@ -705,7 +705,7 @@ async fn rounds_page(
 
 /// `GET /rounds`.
 pub(crate) async fn rounds(
-    State(ui): State<Ui>,
+    Extension(ui): Extension<Ui>,
     Extension(visitor): Extension<Visitor>,
     headers: HeaderMap,
 ) -> Response {
@@ -774,7 +774,7 @@ pub(crate) struct RoundBody {
 
 /// `POST /rounds`: a new round.
 pub(crate) async fn add_round(
-    State(ui): State<Ui>,
+    Extension(ui): Extension<Ui>,
     Extension(visitor): Extension<Visitor>,
     headers: HeaderMap,
     Form(b): Form<RoundBody>,
@@ -829,7 +829,7 @@ pub(crate) struct SignUpBody {
 
 /// `POST /rounds/{id}/join` and `/rounds/{id}/leave`.
 pub(crate) async fn sign_up(
-    State(ui): State<Ui>,
+    Extension(ui): Extension<Ui>,
     Extension(visitor): Extension<Visitor>,
     headers: HeaderMap,
     Path((id, action)): Path<(String, String)>,
@@ -877,7 +877,7 @@ pub(crate) struct SightingBody {
 
 /// `POST /sightings`: a new sighting.
 pub(crate) async fn add_sighting(
-    State(ui): State<Ui>,
+    Extension(ui): Extension<Ui>,
     Extension(visitor): Extension<Visitor>,
     headers: HeaderMap,
     Form(b): Form<SightingBody>,
@@ -918,7 +918,7 @@ pub(crate) struct DoneBody {
 
 /// `POST /sightings/{id}/done`.
 pub(crate) async fn sighting_done(
-    State(ui): State<Ui>,
+    Extension(ui): Extension<Ui>,
     Extension(visitor): Extension<Visitor>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -984,7 +984,7 @@ async fn alerts_page(
 
 /// `GET /alerts`.
 pub(crate) async fn alerts(
-    State(ui): State<Ui>,
+    Extension(ui): Extension<Ui>,
     Extension(visitor): Extension<Visitor>,
     headers: HeaderMap,
 ) -> Response {
@@ -1006,7 +1006,7 @@ pub(crate) struct AlertBody {
 
 /// `POST /alerts`: declare an alert.
 pub(crate) async fn declare_alert(
-    State(ui): State<Ui>,
+    Extension(ui): Extension<Ui>,
     Extension(visitor): Extension<Visitor>,
     headers: HeaderMap,
     Form(b): Form<AlertBody>,
@@ -1061,7 +1061,7 @@ pub(crate) struct CsrfOnly {
 
 /// `POST /alerts/{id}/end`.
 pub(crate) async fn end_alert(
-    State(ui): State<Ui>,
+    Extension(ui): Extension<Ui>,
     Extension(visitor): Extension<Visitor>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -1098,7 +1098,7 @@ pub(crate) struct NumbersBody {
 
 /// `POST /settings/emergency`: the local emergency numbers of the English banner.
 pub(crate) async fn set_numbers(
-    State(ui): State<Ui>,
+    Extension(ui): Extension<Ui>,
     Extension(visitor): Extension<Visitor>,
     headers: HeaderMap,
     Form(b): Form<NumbersBody>,

@@ -42,6 +42,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use cookie::{Cookie, SameSite};
+use entraide_crdt::AuthorId;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -57,6 +58,12 @@ pub(crate) const SIGNIN_LINK_LIFETIME_SECS: i64 = 24 * 3600;
 const MAX_OWNER_SESSIONS: usize = 32;
 /// Most LAN logins kept (oldest forgotten first).
 const MAX_LAN_SESSIONS: usize = 64;
+/// How long a hosted resident's device stays signed in at most.
+pub(crate) const RESIDENT_SESSION_LIFETIME_SECS: i64 = 180 * 24 * 3600;
+/// A hosted resident's device unused this long is signed out.
+pub(crate) const RESIDENT_SESSION_IDLE_SECS: i64 = 60 * 24 * 3600;
+/// Most devices of hosted residents signed in at once (oldest forgotten first).
+const MAX_RESIDENT_SESSIONS: usize = 256;
 /// Most unused sign-in addresses kept (oldest forgotten first).
 const MAX_PENDING_LINKS: usize = 16;
 
@@ -233,6 +240,18 @@ pub(crate) enum SessionKind {
     Owner,
     /// A device signed in with the LAN login code.
     Lan,
+    /// A device of a resident hosted on this node, signed in with their own login code.
+    Resident,
+}
+
+/// Which hosted resident a session is, and with which of their login codes it began.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ResidentSession {
+    /// The resident.
+    pub(crate) author: AuthorId,
+    /// The tag of the code they signed in with (`ResidentInfo::code_tag`): once the code
+    /// is replaced, the session no longer counts.
+    pub(crate) code_tag: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -240,6 +259,8 @@ struct Session {
     kind: SessionKind,
     created: i64,
     last_used: i64,
+    #[serde(default)]
+    resident: Option<ResidentSession>,
 }
 
 impl Session {
@@ -250,7 +271,18 @@ impl Session {
                 now < self.created + LAN_SESSION_LIFETIME_SECS
                     && now < self.last_used + LAN_SESSION_IDLE_SECS
             }
+            SessionKind::Resident => {
+                self.resident.is_some()
+                    && now < self.created + RESIDENT_SESSION_LIFETIME_SECS
+                    && now < self.last_used + RESIDENT_SESSION_IDLE_SECS
+            }
         }
+    }
+
+    /// Whether it is kept across restarts: a LAN login is not (the LAN code changes at
+    /// every start); this computer's browsers and hosted residents' devices are.
+    fn kept(&self) -> bool {
+        self.kind != SessionKind::Lan
     }
 }
 
@@ -261,6 +293,8 @@ pub(crate) struct Visitor {
     pub(crate) kind: SessionKind,
     /// The form token of their session: pages put it in every form, POSTs must return it.
     pub(crate) csrf: String,
+    /// For a hosted resident's device: who, and with which login code.
+    pub(crate) resident: Option<ResidentSession>,
     /// Their session token (from their cookie), to sign them out.
     token: String,
 }
@@ -281,8 +315,8 @@ fn csrf_of(token: &str) -> String {
 }
 
 /// What [`Sessions`] keeps on disk: the hashes of this computer's sessions, so that a
-/// browser stays signed in across restarts. LAN logins are not kept: the LAN code changes
-/// at every start.
+/// browser, or a hosted resident's phone, stays signed in across restarts. LAN logins are
+/// not kept: the LAN code changes at every start.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct SavedSessions {
     sessions: Vec<(String, Session)>,
@@ -313,10 +347,7 @@ impl Sessions {
                 Ok(saved) => {
                     for (h, s) in saved.sessions {
                         let mut key = [0u8; 32];
-                        if hex::decode_to_slice(&h, &mut key).is_ok()
-                            && s.kind == SessionKind::Owner
-                            && s.alive(now)
-                        {
+                        if hex::decode_to_slice(&h, &mut key).is_ok() && s.kept() && s.alive(now) {
                             inner.sessions.insert(key, s);
                         }
                     }
@@ -366,15 +397,31 @@ impl Sessions {
         Some(self.begin(SessionKind::Owner, now))
     }
 
-    /// Begins a session; returns its token (for the cookie).
+    /// Begins a session of this computer's browser or of a LAN login; returns its token
+    /// (for the cookie).
     pub(crate) fn begin(&self, kind: SessionKind, now: i64) -> String {
+        self.begin_session(kind, None, now)
+    }
+
+    /// Begins a session of a hosted resident's device; returns its token.
+    pub(crate) fn begin_resident(&self, resident: ResidentSession, now: i64) -> String {
+        self.begin_session(SessionKind::Resident, Some(resident), now)
+    }
+
+    fn begin_session(
+        &self,
+        kind: SessionKind,
+        resident: Option<ResidentSession>,
+        now: i64,
+    ) -> String {
         let token = random_token();
-        {
+        let kept = {
             let mut inner = self.lock();
             inner.sessions.retain(|_, s| s.alive(now));
             let max = match kind {
                 SessionKind::Owner => MAX_OWNER_SESSIONS,
                 SessionKind::Lan => MAX_LAN_SESSIONS,
+                SessionKind::Resident => MAX_RESIDENT_SESSIONS,
             };
             let of_kind = inner.sessions.values().filter(|s| s.kind == kind).count();
             if of_kind >= max
@@ -387,16 +434,17 @@ impl Sessions {
             {
                 inner.sessions.remove(&oldest);
             }
-            inner.sessions.insert(
-                hash(&token),
-                Session {
-                    kind,
-                    created: now,
-                    last_used: now,
-                },
-            );
-        }
-        if kind == SessionKind::Owner {
+            let session = Session {
+                kind,
+                created: now,
+                last_used: now,
+                resident,
+            };
+            let kept = session.kept();
+            inner.sessions.insert(hash(&token), session);
+            kept
+        };
+        if kept {
             self.save();
         }
         token
@@ -415,6 +463,7 @@ impl Sessions {
         Some(Visitor {
             kind: session.kind,
             csrf: csrf_of(token),
+            resident: session.resident.clone(),
             token: token.to_owned(),
         })
     }
@@ -422,32 +471,50 @@ impl Sessions {
     /// Ends the visitor's session (sign out).
     pub(crate) fn end(&self, visitor: &Visitor) {
         let removed = self.lock().sessions.remove(&hash(&visitor.token));
-        if removed.is_some_and(|s| s.kind == SessionKind::Owner) {
+        if removed.is_some_and(|s| s.kept()) {
             self.save();
         }
     }
 
-    /// Ends every session but the visitor's; returns how many ended.
+    /// Ends every other session of the visitor's own: for the owner, every session of
+    /// this computer's browsers and LAN logins (and unused sign-in addresses); for a hosted
+    /// resident, every other device of theirs. Never someone else's. Returns how many ended.
     pub(crate) fn end_others(&self, visitor: &Visitor) -> usize {
         let keep = hash(&visitor.token);
         let ended = {
             let mut inner = self.lock();
             let before = inner.sessions.len();
-            inner.sessions.retain(|k, _| *k == keep);
-            inner.links.clear();
+            match &visitor.resident {
+                Some(me) => inner.sessions.retain(|k, s| {
+                    *k == keep || s.resident.as_ref().map(|r| r.author) != Some(me.author)
+                }),
+                None => {
+                    inner
+                        .sessions
+                        .retain(|k, s| *k == keep || s.kind == SessionKind::Resident);
+                    inner.links.clear();
+                }
+            }
             before - inner.sessions.len()
         };
         self.save();
         ended
     }
 
-    /// How many sessions are alive: (this computer's browsers, LAN devices).
-    pub(crate) fn count(&self, now: i64) -> (usize, usize) {
+    /// How many devices are signed in: for the owner (`None`), (this computer's browsers,
+    /// LAN logins); for a hosted resident, (0, their devices).
+    pub(crate) fn count(&self, now: i64, resident: Option<&AuthorId>) -> (usize, usize) {
         let inner = self.lock();
         let alive = inner.sessions.values().filter(|s| s.alive(now));
-        alive.fold((0, 0), |(o, l), s| match s.kind {
-            SessionKind::Owner => (o + 1, l),
-            SessionKind::Lan => (o, l + 1),
+        alive.fold((0, 0), |(o, l), s| match (s.kind, resident) {
+            (SessionKind::Owner, None) => (o + 1, l),
+            (SessionKind::Lan, None) => (o, l + 1),
+            (SessionKind::Resident, Some(me))
+                if s.resident.as_ref().map(|r| &r.author) == Some(me) =>
+            {
+                (o, l + 1)
+            }
+            _ => (o, l),
         })
     }
 
@@ -458,7 +525,7 @@ impl Sessions {
                 .lock()
                 .sessions
                 .iter()
-                .filter(|(_, s)| s.kind == SessionKind::Owner)
+                .filter(|(_, s)| s.kept())
                 .map(|(k, s)| (hex::encode(k), s.clone()))
                 .collect(),
         };
@@ -987,7 +1054,45 @@ mod tests {
         assert_eq!(s.end_others(&va), 1);
         assert!(s.check(&c, 3).is_none());
         assert!(s.check(&a, 3).is_some());
-        assert_eq!(s.count(3), (1, 0));
+        assert_eq!(s.count(3, None), (1, 0));
+    }
+
+    fn resident(seed: u8) -> ResidentSession {
+        ResidentSession {
+            author: entraide_crdt::AuthorKey::from_seed([seed; 32]).id(),
+            code_tag: "0a1b2c3d".into(),
+        }
+    }
+
+    #[test]
+    fn a_resident_signs_out_only_their_own_devices_and_the_owner_never_theirs() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("page-sessions.json");
+        let s = Sessions::new(Some(file.clone()), 0);
+        let owner = s.begin(SessionKind::Owner, 0);
+        let zoe_phone = s.begin_resident(resident(1), 0);
+        let zoe_tablet = s.begin_resident(resident(1), 0);
+        let paul = s.begin_resident(resident(2), 0);
+        let zoe = s.check(&zoe_phone, 1).unwrap();
+        assert_eq!(zoe.kind, SessionKind::Resident);
+        assert_eq!(zoe.resident, Some(resident(1)));
+        assert_eq!(s.count(1, Some(&resident(1).author)), (0, 2));
+        assert_eq!(s.count(1, None), (1, 0));
+        assert_eq!(s.end_others(&zoe), 1);
+        assert!(s.check(&zoe_tablet, 2).is_none());
+        assert!(s.check(&paul, 2).is_some() && s.check(&owner, 2).is_some());
+        let o = s.check(&owner, 2).unwrap();
+        assert_eq!(s.end_others(&o), 0, "the owner's sign-out spares residents");
+        assert!(s.check(&paul, 3).is_some());
+        // Residents' devices stay signed in across a restart, bound to the same resident.
+        let again = Sessions::new(Some(file), 3);
+        assert_eq!(again.check(&paul, 4).unwrap().resident, Some(resident(2)));
+        assert!(again.check(&zoe_phone, 4).is_some());
+        assert!(
+            again
+                .check(&zoe_phone, 4 + RESIDENT_SESSION_LIFETIME_SECS)
+                .is_none()
+        );
     }
 
     #[test]
@@ -998,7 +1103,7 @@ mod tests {
             s.begin(SessionKind::Lan, i);
         }
         assert!(s.check(&first, 100).is_none());
-        assert_eq!(s.count(100), (0, MAX_LAN_SESSIONS));
+        assert_eq!(s.count(100, None), (0, MAX_LAN_SESSIONS));
     }
 
     #[test]

@@ -73,15 +73,24 @@ impl Actor {
 
     /// Every entry this node's resident can open, and whether an alert is active.
     fn care_opened(&mut self, now: i64) -> (Vec<Opened>, CareContext) {
-        let opened = self
-            .care
-            .refresh(&self.board, &self.profile.key, self.open_budget());
+        let opened = self.care_refresh();
         let ctx = CareContext {
             now,
             utc_offset: crate::clock::utc_offset(now),
             alert_active: !self.board.active_alerts(now).is_empty(),
         };
         (opened, ctx)
+    }
+
+    /// Every entry the acting resident can open: each local resident has a cache of their
+    /// own, opened with their own key only.
+    fn care_refresh(&mut self) -> Vec<Opened> {
+        let budget = self.open_budget();
+        self.care.entry(self.writer.author()).or_default().refresh(
+            &self.board,
+            self.writer.key(),
+            budget,
+        )
     }
 
     /// How long one look at the register may spend trying new sealed records: short
@@ -106,7 +115,10 @@ impl Actor {
         let name = |a: &AuthorId| self.board.name_of(a);
         CareList {
             alert_active: ctx.alert_active,
-            unread: self.care.unread(),
+            unread: self
+                .care
+                .get(&self.writer.author())
+                .map_or(0, |c| c.unread()),
             me,
             records: views
                 .into_iter()
@@ -217,9 +229,7 @@ impl Actor {
     /// request (the removals themselves stay, so that every node keeps hiding the record).
     fn care_forget_removed(&mut self, now: i64) {
         let me = self.writer.author();
-        let opened = self
-            .care
-            .refresh(&self.board, &self.profile.key, self.open_budget());
+        let opened = self.care_refresh();
         let removed = removed_records(&opened);
         let mine: Vec<[u8; 8]> = opened
             .iter()
@@ -247,6 +257,19 @@ impl Actor {
         if self.network.is_none() {
             return;
         }
+        self.care_tick_for(None);
+        let hosted: Vec<AuthorId> = self.hosted.keys().copied().collect();
+        for author in hosted {
+            self.care_tick_for(Some(author));
+        }
+    }
+
+    /// One resident's tick: the owner's, or a hosted resident's (acting as them).
+    fn care_tick_for(&mut self, acting: Option<AuthorId>) {
+        self.acting_as(acting, |actor| actor.care_tick_one());
+    }
+
+    fn care_tick_one(&mut self) {
         let now = super::now();
         let me = self.writer.author();
         self.care_forget_removed(now);

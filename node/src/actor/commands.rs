@@ -7,7 +7,7 @@ use tracing::{debug, warn};
 
 use super::{Actor, now};
 use crate::community::Invite;
-use crate::node::{Command, NodeError, NodeEvent, PeerInfo, Status, SyncTraffic, WhoAmI};
+use crate::node::{Command, HostInfo, NodeError, NodeEvent, PeerInfo, Status, SyncTraffic, WhoAmI};
 
 impl Actor {
     pub(super) fn handle_command(&mut self, command: Command) {
@@ -87,13 +87,25 @@ impl Actor {
             }
             Command::WhoAmI(reply) => {
                 let author = self.writer.author();
+                let owner = self.owner();
+                let hosted = author != owner;
                 let _ = reply.send(WhoAmI {
                     author,
                     fingerprint: author.fmt_short(),
                     name: self.board.name_of(&author),
                     community: self.profile.community.tag(),
                     peer_id: self.peer_id.to_string(),
-                    identity_file: self.config.data_dir.identity_path(),
+                    identity_file: if hosted {
+                        crate::residents::residents_dir(&self.config.data_dir)
+                            .join(format!("{author}.key"))
+                    } else {
+                        self.config.data_dir.identity_path()
+                    },
+                    hosted_by: hosted.then(|| HostInfo {
+                        author: owner,
+                        name: self.board.name_of(&owner),
+                        fingerprint: owner.fmt_short(),
+                    }),
                     name_lookalikes: self.board.lookalikes(&author),
                 });
             }
@@ -110,6 +122,7 @@ impl Actor {
                 let _ = reply.send(self.dial(address, true));
             }
             Command::Care(command) => self.handle_care(command, now),
+            Command::Resident(command) => self.handle_resident_command(command),
             Command::DeclareAlert(draft, reply) => {
                 let result = self
                     .board
@@ -205,7 +218,7 @@ impl Actor {
             if let Err(back) = self.board.forget_local(&self.writer, &change) {
                 warn!(error = %back, "could not take back an unsaved change");
             }
-            self.writer = Writer::new(self.profile.key.clone(), DeviceId(rand::random()));
+            self.writer = Writer::new(self.writer.key().clone(), DeviceId(rand::random()));
             return Err(e.into());
         }
         if let Some(network) = &mut self.network {
