@@ -1028,6 +1028,7 @@ mod tests {
             community: "c".into(),
             peer_id: "p".into(),
             identity_file: PathBuf::from("/tmp/x"),
+            hosted_by: None,
             name_lookalikes: vec![author(2)],
         };
         let html = Settings {
@@ -1111,6 +1112,7 @@ mod tests {
             community: "c".into(),
             peer_id: "p".into(),
             identity_file: PathBuf::from("/tmp/x"),
+            hosted_by: None,
             name_lookalikes: vec![],
         };
         let html = Settings {
