@@ -244,8 +244,9 @@ fn run(nodes: &mut [TestNode]) -> Result<()> {
         own.json(&["whoami", "--json"])?["author"] == zoe.as_str(),
         "the restored identity is not Zoé's"
     );
+    let a_addr = a.address()?;
     let mut args = LOOPBACK.to_vec();
-    args.extend(["--peer", &a.address()?]);
+    args.extend(["--peer", &a_addr]);
     own.up(&args)?;
     own.wait_board("Zoé's own node holds her posts", PATIENCE, |board| {
         post_by(board, &zoe, "De l'eau au 4e").is_some()
