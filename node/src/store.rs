@@ -488,6 +488,7 @@ mod tests {
             urgency: Urgency::Week,
             area: String::new(),
             expires_at: None,
+            on_behalf_of: None,
         }
     }
 
