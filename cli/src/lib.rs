@@ -31,8 +31,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use entraide_crdt::{
-    AlertDraft, AlertKind, Category, Days, Kind, LocalDate, PostDraft, RoundDraft, SightingDraft,
-    TimeOfDay, Urgency,
+    AlertDraft, AlertKind, Category, Days, Kind, LocalDate, OnBehalfOf, PostDraft, RoundDraft,
+    SightingDraft, TimeOfDay, Urgency,
 };
 use entraide_node::Multiaddr;
 use entraide_node::api::BoardQuery;
@@ -119,6 +119,14 @@ enum Command {
         /// A coarse place: building, street. Never an exact address.
         #[arg(long, default_value = "")]
         area: String,
+        /// Post for a neighbour who has no device: their name as the board shows it
+        /// ("posted by you for NAME"). Needs `--consent`. Replies come to you.
+        #[arg(long = "for", value_name = "NAME", requires = "consent")]
+        for_name: Option<String>,
+        /// With `--for`: who agreed, how and when ("Mme Dupont, au téléphone, le 2
+        /// décembre à 10 h"). Shown on the post; no phone number or e-mail address.
+        #[arg(long, value_name = "TEXT", requires = "for_name")]
+        consent: Option<String>,
     },
     /// List the board.
     List {
@@ -693,7 +701,14 @@ fn run_command(client: &Client, command: Command) -> Result<()> {
             category,
             urgency,
             area,
+            for_name,
+            consent,
         } => {
+            let on_behalf_of = match (for_name, consent) {
+                (Some(name), Some(consent)) => Some(OnBehalfOf { name, consent }),
+                // clap requires both together.
+                _ => None,
+            };
             let draft = PostDraft {
                 kind: match kind {
                     KindArg::Request => Kind::Request,
@@ -705,6 +720,7 @@ fn run_command(client: &Client, command: Command) -> Result<()> {
                 urgency,
                 area,
                 expires_at: None,
+                on_behalf_of,
             };
             let id = client.post(draft)?;
             say!("{id}");

@@ -110,6 +110,16 @@ fn name_or_id(name: &Option<String>, id: &entraide_crdt::AuthorId) -> String {
     }
 }
 
+/// Who posted: "by Marie (b9ca-556b)", or for a post made for a neighbour "posted by
+/// Marie (b9ca-556b) for Mme Dupont".
+fn posted_by(p: &PostView) -> String {
+    let by = name_or_id(&p.author_name, &p.author);
+    match &p.on_behalf_of {
+        None => format!("by {by}"),
+        Some(behalf) => format!("posted by {by} for {}", line(&behalf.name)),
+    }
+}
+
 pub(crate) fn print_board(posts: &[PostView], filtered: bool) {
     if posts.is_empty() {
         if filtered {
@@ -145,9 +155,9 @@ pub(crate) fn print_board(posts: &[PostView], filtered: bool) {
             }
         );
         say!(
-            "{:18}by {} · {}{}{}",
+            "{:18}{} · {}{}{}",
             "",
-            name_or_id(&p.author_name, &p.author),
+            posted_by(p),
             relative(p.created_at, now),
             area,
             helpers
@@ -166,7 +176,13 @@ pub(crate) fn print_post(p: &PostView) {
     );
     say!("id       {}", p.id);
     say!("status   {}", p.status.as_str());
-    say!("by       {}", name_or_id(&p.author_name, &p.author));
+    match &p.on_behalf_of {
+        None => say!("by       {}", name_or_id(&p.author_name, &p.author)),
+        Some(behalf) => {
+            say!("{}", posted_by(p));
+            say!("consent  {}", line(&behalf.consent));
+        }
+    }
     say!("posted   {}", relative(p.created_at, now));
     say!("expires  {}", relative(p.expires_at, now));
     if !p.area.is_empty() {

@@ -365,6 +365,7 @@ impl Board {
                     responses: rs,
                     thanks: post.thanks.iter().map(|(h, m)| (*h, m.clone())).collect(),
                     escalation: post.escalation.map(hex::encode),
+                    on_behalf_of: post.on_behalf_of.clone(),
                 };
                 if !filter.matches(&view) {
                     continue;

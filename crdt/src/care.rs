@@ -781,6 +781,7 @@ pub fn escalation_draft(view: &CareView) -> PostDraft {
         urgency: Urgency::Urgent,
         area: view.area.clone(),
         expires_at: None,
+        on_behalf_of: None,
     }
 }
 

@@ -8,7 +8,7 @@
 //! |---|---|
 //! | `format` | `"entraide-feed/1"` |
 //! | `name` | the author's display name |
-//! | `post:<nonce, 16 hex>` | map: `kind`, `category`, `title`, `details`, `urgency`, `area`, `created_at`, `expires_at`, `state`, `accepted`, `thanks` (map: helper id → message), `escalation` (optional, 16 hex: a missed care check, `care.rs`) |
+//! | `post:<nonce, 16 hex>` | map: `kind`, `category`, `title`, `details`, `urgency`, `area`, `created_at`, `expires_at`, `state`, `accepted`, `thanks` (map: helper id → message), `escalation` (optional, 16 hex: a missed care check, `care.rs`), `behalf_name` and `behalf_consent` (optional, both or neither: a post for a neighbour, `behalf.rs`) |
 //! | `response:<post id, 16 hex>` | map: `to` (post author id), `message`, `at`, `withdrawn` |
 //! | `sealed:<nonce, 16 hex>` | bytes: a sealed record (`sealed.rs`), readable by its recipients only |
 //! | `alert:`, `round:`, `signup:`, `sighting:`, `sighting_done:` | public seasonal entries: see `crate::entries` |
@@ -25,6 +25,7 @@ use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value, hy
 use serde::{Deserialize, Serialize};
 
 use crate::author::AuthorId;
+use crate::behalf::OnBehalfOf;
 use crate::entries::PublicEntries;
 use crate::post::{Category, Field, Kind, PostId, Timestamp, Urgency, clip};
 use crate::sealed::recipient_count;
@@ -90,6 +91,9 @@ pub struct StoredPost {
     /// For an urgent visit request raised by a missed care check: its escalation key
     /// (`care::escalation_key`), the same on every circle member's request.
     pub escalation: Option<[u8; 8]>,
+    /// For a post made for a neighbour who has no device: their name and consent, as the
+    /// poster wrote them (`crate::behalf`).
+    pub on_behalf_of: Option<OnBehalfOf>,
 }
 
 /// A response ("I can help") as stored in the helper's feed.
@@ -392,6 +396,7 @@ fn read_post<S: Source>(source: &S, key: &str, id: PostId, nonce: [u8; 8]) -> Op
         accepted,
         thanks,
         escalation: text(doc, &map, "escalation").and_then(|k| canonical_nonce(&k)),
+        on_behalf_of: OnBehalfOf::read(doc, &map),
     })
 }
 

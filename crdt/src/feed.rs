@@ -7,6 +7,7 @@ use automerge::{ActorId, Automerge, Change, ChangeHash, ObjType, ROOT, ReadDoc, 
 use sha2::{Digest, Sha256};
 
 use crate::author::{AuthorId, Writer};
+use crate::behalf;
 use crate::contained::contained;
 use crate::content::{FORMAT, FeedContent, POST_PREFIX, PostState, RESPONSE_PREFIX, SEALED_PREFIX};
 use crate::limits::MAX_SIGNED_HEADS_PER_FEED;
@@ -591,6 +592,10 @@ impl Feed {
             tx.put_object(&post, "thanks", ObjType::Map)?;
             if let Some(key) = escalation {
                 tx.put(&post, "escalation", hex::encode(key))?;
+            }
+            if let Some(behalf) = &draft.on_behalf_of {
+                tx.put(&post, behalf::NAME_KEY, behalf.name.as_str())?;
+                tx.put(&post, behalf::CONSENT_KEY, behalf.consent.as_str())?;
             }
             Ok(())
         })?;

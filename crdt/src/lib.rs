@@ -46,6 +46,7 @@
 //!     urgency: Urgency::Today,
 //!     area: "Building B".into(),
 //!     expires_at: None,
+//!     on_behalf_of: None,
 //! };
 //! let (post, _change) = at_marie.post_new(&marie, [7; 8], &draft, now)?;
 //!
@@ -76,6 +77,7 @@
 
 mod alert;
 mod author;
+pub mod behalf;
 mod board;
 pub mod care;
 mod contained;
@@ -100,6 +102,7 @@ pub use alert::{AlertDraft, AlertKind, AlertView, StoredAlert};
 pub use author::{
     ACTOR_ID_LEN, AuthorId, AuthorKey, DeviceId, MIN_FINGERPRINT_DIGITS, ParseAuthorIdError, Writer,
 };
+pub use behalf::OnBehalfOf;
 pub use board::{Board, BoardStats, ResolveError};
 pub use content::{FORMAT, FeedContent, PostState, StoredPost, StoredResponse};
 pub use entries::{

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::author::AuthorId;
+use crate::behalf::OnBehalfOf;
+use crate::care::MAX_CONSENT_CHARS;
 use crate::limits::{
     MAX_AREA_CHARS, MAX_DETAILS_CHARS, MAX_EXPIRY_SECS, MAX_MESSAGE_CHARS, MAX_NAME_CHARS,
     MAX_NOTE_CHARS, MAX_TITLE_CHARS,
@@ -234,6 +236,10 @@ pub struct PostDraft {
     /// When the post leaves the board; by default derived from the urgency.
     #[serde(default)]
     pub expires_at: Option<Timestamp>,
+    /// For a post made for a neighbour who has no device: their name and their consent
+    /// (`crate::behalf`). Written once with the post, never changed.
+    #[serde(default)]
+    pub on_behalf_of: Option<OnBehalfOf>,
 }
 
 /// Why a text was refused. Each says what to change, in plain words.
@@ -312,6 +318,17 @@ pub enum TextError {
         /// The word that describes.
         word: String,
     },
+    /// A post for a neighbour names them but carries no consent, or too short a one.
+    #[error(
+        "a post for a neighbour needs their consent: say who agreed, how and when (at least {min} characters)"
+    )]
+    NoConsent {
+        /// The fewest characters of a consent statement.
+        min: usize,
+    },
+    /// A post for a neighbour carries a consent but not the neighbour's name.
+    #[error("a post for a neighbour needs their name, not only their consent")]
+    NoNeighbour,
 }
 
 /// A field a person types.
@@ -330,6 +347,10 @@ pub enum Field {
     Message,
     /// A short one-line note (an alert's, a sighting's, what was done for a sighting).
     Note,
+    /// The name of the neighbour a post is made for (`crate::behalf`).
+    Neighbour,
+    /// Who agreed to a post made for them, how and when (`crate::behalf`).
+    Consent,
 }
 
 impl Field {
@@ -342,6 +363,8 @@ impl Field {
             Field::Name => MAX_NAME_CHARS,
             Field::Message => MAX_MESSAGE_CHARS,
             Field::Note => MAX_NOTE_CHARS,
+            Field::Neighbour => MAX_NAME_CHARS,
+            Field::Consent => MAX_CONSENT_CHARS,
         }
     }
 
@@ -350,9 +373,13 @@ impl Field {
         matches!(self, Field::Details | Field::Message)
     }
 
-    /// Whether the field may not be empty (title and name).
+    /// Whether the field may not be empty (title, name, and both parts of a post for a
+    /// neighbour).
     pub fn required(self) -> bool {
-        matches!(self, Field::Title | Field::Name)
+        matches!(
+            self,
+            Field::Title | Field::Name | Field::Neighbour | Field::Consent
+        )
     }
 }
 
@@ -365,6 +392,8 @@ impl fmt::Display for Field {
             Field::Name => "name",
             Field::Message => "message",
             Field::Note => "note",
+            Field::Neighbour => "neighbour's name",
+            Field::Consent => "consent",
         })
     }
 }
@@ -382,6 +411,9 @@ impl PostDraft {
             if let Err(e) = clean_text(field, text) {
                 out.push(e);
             }
+        }
+        if let Some(behalf) = &self.on_behalf_of {
+            out.extend(behalf.problems());
         }
         if let Err(e) = self.check_expiry(now) {
             out.push(e);
@@ -401,7 +433,8 @@ impl PostDraft {
     }
 
     /// Checks every rule for a new post at time `now`: lengths, no contact details, a
-    /// sensible expiry. Returns the expiry the post will carry.
+    /// sensible expiry, and for a post made for a neighbour both their name and their
+    /// consent ([`OnBehalfOf`]). Returns the expiry the post will carry.
     pub fn check(&self, now: Timestamp) -> Result<Timestamp, TextError> {
         self.cleaned(now).map(|(_, expires_at)| expires_at)
     }
@@ -412,6 +445,11 @@ impl PostDraft {
             title: clean_text(Field::Title, &self.title)?,
             details: clean_text(Field::Details, &self.details)?,
             area: clean_text(Field::Area, &self.area)?,
+            on_behalf_of: self
+                .on_behalf_of
+                .as_ref()
+                .map(OnBehalfOf::cleaned)
+                .transpose()?,
             ..self.clone()
         };
         let expires_at = self.check_expiry(now)?;
@@ -568,6 +606,7 @@ mod tests {
             urgency: Urgency::Today,
             area: String::new(),
             expires_at: None,
+            on_behalf_of: None,
         }
     }
 

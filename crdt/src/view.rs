@@ -14,6 +14,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::author::AuthorId;
+use crate::behalf::OnBehalfOf;
 use crate::content::{PostState, StoredPost};
 use crate::limits::MAX_CLOCK_AHEAD_SECS;
 use crate::post::{Category, Kind, PostId, Timestamp, Urgency};
@@ -133,6 +134,11 @@ pub struct PostView {
     /// 16 hex (the board shows one post per key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escalation: Option<String>,
+    /// For a post made for a neighbour who has no device: their name and the consent the
+    /// poster wrote (`null` otherwise). The post is still the author's: responses go to
+    /// the author, and author filters mean the author.
+    #[serde(default)]
+    pub on_behalf_of: Option<OnBehalfOf>,
 }
 
 /// One page of the board ([`crate::Board::page`]).

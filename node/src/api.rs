@@ -14,7 +14,8 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use entraide_crdt::{
     AlertDraft, AlertView, AuthorId, Category, EntryError, Filter, Kind, LocalDate, PostDraft,
-    RoundDraft, RoundView, SightingDraft, SightingView, UnknownValue, Urgency, WriteError,
+    RoundDraft, RoundView, SightingDraft, SightingView, TextError, UnknownValue, Urgency,
+    WriteError,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -134,6 +135,11 @@ impl IntoResponse for ApiError {
             | NodeError::Write(WriteError::Entry(EntryError::Unknown { .. }))
             | NodeError::NoSuchPost(_)
             | NodeError::NoSuchEntry { .. } => StatusCode::NOT_FOUND,
+            // A post for a neighbour that lacks one of its two parts is an incomplete
+            // request, not a text to rephrase.
+            NodeError::Write(WriteError::Text(
+                TextError::NoConsent { .. } | TextError::NoNeighbour,
+            )) => StatusCode::BAD_REQUEST,
             NodeError::Write(_) | NodeError::NoSuchHelper(_) | NodeError::Dial { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
@@ -382,10 +388,15 @@ async fn show(
 
 async fn create(
     Extension(s): Extension<ApiState>,
-    Json(draft): Json<PostDraft>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let id = s.node.post(draft).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+    Json(v): Json<serde_json::Value>,
+) -> Result<(StatusCode, Json<serde_json::Value>), Response> {
+    let draft: PostDraft = body(v).map_err(IntoResponse::into_response)?;
+    let id = s
+        .node
+        .post(draft)
+        .await
+        .map_err(|e| ApiError(e).into_response())?;
+    Ok(created(id))
 }
 
 #[derive(Debug, Deserialize)]

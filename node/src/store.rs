@@ -516,6 +516,7 @@ mod tests {
             urgency: Urgency::Week,
             area: String::new(),
             expires_at: None,
+            on_behalf_of: None,
         }
     }
 

@@ -129,6 +129,7 @@ async fn a_peer_sending_garbage_is_dropped_and_kept_out_while_honest_ones_sync()
             urgency: Urgency::Week,
             area: String::new(),
             expires_at: None,
+            on_behalf_of: None,
         })
         .await
         .unwrap();

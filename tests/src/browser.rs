@@ -375,6 +375,35 @@ pub async fn poll<T>(
     }
 }
 
+/// A runtime for the browser tests (test functions are plain functions).
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
+/// Runs `flow` in a new browser session named `name`, closing it either way. When `flow`
+/// fails, a full screenshot goes to `failure` and the page's text to stderr.
+pub fn run_session(
+    driver: &Driver,
+    name: &str,
+    failure: &Path,
+    flow: impl AsyncFnOnce(&Browser) -> Result<()>,
+) -> Result<()> {
+    runtime().block_on(async {
+        let b = driver.session(name).await?;
+        let result = flow(&b).await;
+        if result.is_err() {
+            let _ = b.full_screenshot_to(failure).await;
+            eprintln!("{}", b.snapshot().await);
+        }
+        b.close().await?;
+        result
+    })
+}
+
 /// One browser (one profile, one window) in a chromedriver session.
 #[derive(Debug)]
 pub struct Browser {
@@ -543,6 +572,38 @@ impl Browser {
             json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": true }),
         )
         .await?;
+        Ok(())
+    }
+
+    /// A phone screen `width` px wide again, checked: Chromium drops the emulation when a
+    /// click loads a new page, so tests set it after each one, before the next click.
+    pub async fn phone(&self, width: u32) -> Result<()> {
+        self.emulate_phone(width, 780).await?;
+        let inner = self.js("return window.innerWidth;", vec![]).await?;
+        ensure!(inner == width, "the viewport is {inner} px wide");
+        Ok(())
+    }
+
+    /// Fails unless the page fits `width` px (no sideways scrolling), naming the first
+    /// elements that stick out.
+    pub async fn fits(&self, width: u32) -> Result<()> {
+        let scroll = self
+            .js("return document.documentElement.scrollWidth;", vec![])
+            .await?
+            .as_f64()
+            .unwrap_or(0.0);
+        if scroll > f64::from(width) {
+            let wide = self
+                .js(
+                    "return [...document.querySelectorAll('body *')]\
+                     .filter(e => e.getBoundingClientRect().right > arguments[0] + 1)\
+                     .slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' \
+                     + Math.round(e.getBoundingClientRect().right)).join(', ');",
+                    vec![json!(width)],
+                )
+                .await?;
+            bail!("the page is {scroll} px wide at {width} px: {wide}");
+        }
         Ok(())
     }
 

@@ -474,6 +474,7 @@ fn draft(title: &str) -> PostDraft {
         urgency: Urgency::Whenever,
         area: String::new(),
         expires_at: None,
+        on_behalf_of: None,
     }
 }
 

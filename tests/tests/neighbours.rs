@@ -425,3 +425,108 @@ fn a_lone_new_community_can_be_left_for_a_neighbours_invite() {
         nodes[0].json(&["whoami", "--json"]).unwrap()["community"]
     );
 }
+
+/// Issue 13, "on behalf of someone, with consent": Marie posts for Mme Dupont, who has no
+/// device. Bruno's node shows both names and the consent; Bruno's offer of help goes to
+/// Marie, the poster. A post with a name but no consent is refused by the command line
+/// and by the API, and nothing is posted.
+#[test]
+fn a_post_for_a_neighbour_shows_both_names_on_b_and_replies_go_to_the_poster() {
+    const CONSENT: &str = "Mme Dupont, au téléphone, le 2 décembre à 10 h";
+    let mut nodes = community(&["Marie", "Bruno"]);
+    up_with_peer(&mut nodes[0], None);
+    let a_addr = nodes[0].address().unwrap();
+    up_with_peer(&mut nodes[1], Some(&a_addr));
+    let (marie, bruno) = (&nodes[0], &nodes[1]);
+    let marie_author = marie.json(&["whoami", "--json"]).unwrap()["author"].clone();
+
+    // Refused, each with one clear line: no consent, no name, a blank consent.
+    for (extra, says) in [
+        (&["--for", "Mme Dupont"][..], "--consent"),
+        (&["--consent", CONSENT][..], "--for"),
+        (
+            &["--for", "Mme Dupont", "--consent", " "][..],
+            "needs their consent",
+        ),
+    ] {
+        let mut args = vec!["post", "request", "--title", "Courses"];
+        args.extend_from_slice(extra);
+        let out = marie.run(&args);
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    // The API answers 400 and says why.
+    let api = marie.api().unwrap();
+    let mut r = entraide_tests::Page::agent()
+        .post(format!("{}/api/v1/posts", api.base_url()))
+        .header("Authorization", format!("Bearer {}", api.token))
+        .send_json(serde_json::json!({
+            "kind": "request", "category": "errands", "title": "Courses", "urgency": "today",
+            "on_behalf_of": {"name": "Mme Dupont", "consent": ""}
+        }))
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let body = r.body_mut().read_to_string().unwrap();
+    assert!(body.contains("needs their consent"), "{body}");
+    assert!(marie.board().unwrap().is_empty(), "nothing was posted");
+
+    let id = marie
+        .ok(&[
+            "post",
+            "request",
+            "--title",
+            "Courses pour Mme Dupont",
+            "--category",
+            "errands",
+            "--urgency",
+            "today",
+            "--for",
+            "Mme Dupont",
+            "--consent",
+            CONSENT,
+        ])
+        .expect("post for a neighbour")
+        .trim()
+        .to_owned();
+    bruno
+        .wait_board(
+            "Marie's post for Mme Dupont reaching Bruno",
+            PATIENCE,
+            |b| find_post(b, &id).is_some(),
+        )
+        .unwrap();
+    let seen = bruno.json(&["show", &id, "--json"]).unwrap();
+    assert_eq!(seen["author"], marie_author);
+    assert_eq!(seen["author_name"], "Marie");
+    assert_eq!(seen["on_behalf_of"]["name"], "Mme Dupont");
+    assert_eq!(seen["on_behalf_of"]["consent"], CONSENT);
+    let shown = bruno.ok(&["show", &id]).unwrap();
+    assert!(shown.contains("posted by Marie ("), "{shown}");
+    assert!(shown.contains(") for Mme Dupont"), "{shown}");
+    assert!(shown.contains(CONSENT), "{shown}");
+    let listed = bruno.ok(&["list"]).unwrap();
+    assert!(listed.contains("posted by Marie ("), "{listed}");
+    assert!(listed.contains(") for Mme Dupont"), "{listed}");
+
+    bruno
+        .ok(&["respond", &id, "--message", "J'y vais à 17 h"])
+        .unwrap();
+    marie
+        .wait_board("Bruno's response reaching Marie", PATIENCE, |b| {
+            find_post(b, &id)
+                .is_some_and(|p| p["responses"].as_array().is_some_and(|r| r.len() == 1))
+        })
+        .unwrap();
+    // The post is Marie's: it is in her "mine", and she accepts.
+    let mine = marie.json(&["list", "--mine", "--json"]).unwrap();
+    assert!(find_post(mine.as_array().unwrap(), &id).is_some());
+    let bruno_mine = bruno.json(&["list", "--mine", "--json"]).unwrap();
+    assert!(find_post(bruno_mine.as_array().unwrap(), &id).is_none());
+    marie.ok(&["accept", &id, "--helper", "Bruno"]).unwrap();
+    bruno
+        .wait_board("Bruno seeing Marie accept", PATIENCE, |b| {
+            find_post(b, &id).is_some_and(|p| p["status"] == "accepted")
+        })
+        .unwrap();
+}

@@ -135,6 +135,16 @@ pub(crate) struct Strings {
     pub(crate) field_message: &'static str,
     pub(crate) submit_post: &'static str,
     pub(crate) form_has_errors: &'static str,
+    pub(crate) behalf_legend: &'static str,
+    pub(crate) behalf_intro: &'static str,
+    pub(crate) field_behalf_name: &'static str,
+    pub(crate) field_behalf_name_hint: &'static str,
+    pub(crate) field_consent: &'static str,
+    pub(crate) field_consent_hint: &'static str,
+    pub(crate) posted_by: &'static str,
+    pub(crate) posted_for: &'static str,
+    pub(crate) post_consent: &'static str,
+    pub(crate) behalf_replies: &'static str,
 
     pub(crate) post_posted: &'static str,
     pub(crate) post_expires: &'static str,
@@ -345,6 +355,16 @@ pub(crate) static FR: Strings = Strings {
     field_message: "Message",
     submit_post: "Publier l'annonce",
     form_has_errors: "L'annonce n'est pas publiée : corrigez ce qui est indiqué ci-dessous.",
+    behalf_legend: "Pour un voisin sans appareil",
+    behalf_intro: "Vous pouvez publier pour un voisin qui n'a ni ordinateur ni téléphone. Demandez-lui d'abord : publiez seulement s'il est d'accord, et notez qui a accepté, comment et quand. Le tableau affiche vos deux noms ; les réponses vous arrivent, à vous de les lui transmettre. S'il rejoint le tableau plus tard, ces annonces restent les vôtres.",
+    field_behalf_name: "Nom du voisin",
+    field_behalf_name_hint: "Tel qu'il veut être nommé : « Mme Dupont ».",
+    field_consent: "Son accord",
+    field_consent_hint: "Qui a accepté, comment, quand : « Mme Dupont, au téléphone, le 2 décembre à 10 h ». Pas de numéro de téléphone.",
+    posted_by: "publié par",
+    posted_for: "pour",
+    post_consent: "Accord",
+    behalf_replies: "Les réponses vont à la personne qui a publié, qui les transmet.",
 
     post_posted: "Publiée",
     post_expires: "Expire",
@@ -574,6 +594,16 @@ pub(crate) static EN: Strings = Strings {
     field_message: "Message",
     submit_post: "Publish the post",
     form_has_errors: "The post is not published: fix what is shown below.",
+    behalf_legend: "For a neighbour without a device",
+    behalf_intro: "You can post for a neighbour who has no computer and no phone. Ask them first: post only if they agree, and write down who agreed, how and when. The board shows both your names; replies come to you, and you pass them on. If they join the board later, these posts stay yours.",
+    field_behalf_name: "Your neighbour's name",
+    field_behalf_name_hint: "As they want to be named: “Mme Dupont”.",
+    field_consent: "Their consent",
+    field_consent_hint: "Who agreed, how, when: “Mme Dupont, on the phone, 2 December at 10 am”. No phone number.",
+    posted_by: "posted by",
+    posted_for: "for",
+    post_consent: "Consent",
+    behalf_replies: "Replies go to the person who posted it, who passes them on.",
 
     post_posted: "Posted",
     post_expires: "Expires",
@@ -846,6 +876,8 @@ fn field(lang: Lang, f: Field) -> &'static str {
         Field::Name => t.field_name,
         Field::Message => t.field_message,
         Field::Note => super::public::strings(lang).field_note,
+        Field::Neighbour => t.field_behalf_name,
+        Field::Consent => t.field_consent,
     }
 }
 
@@ -903,6 +935,18 @@ pub(crate) fn text_error(lang: Lang, e: &TextError) -> String {
             format!(
                 "The expiry must be after now, and at most {max_days} {days} ahead for this urgency."
             )
+        }
+        (Lang::Fr, TextError::NoConsent { min }) => format!(
+            "Pour publier pour un voisin, il faut son accord : dites qui a accepté, comment et quand ({min} caractères au moins)."
+        ),
+        (Lang::Fr, TextError::NoNeighbour) => {
+            "Pour publier pour un voisin, il faut aussi son nom, pas seulement son accord.".into()
+        }
+        (Lang::En, TextError::NoConsent { min }) => format!(
+            "To post for a neighbour, you need their consent: say who agreed, how and when (at least {min} characters)."
+        ),
+        (Lang::En, TextError::NoNeighbour) => {
+            "To post for a neighbour, give their name too, not only their consent.".into()
         }
         (_, TextError::AlertEnd { .. })
         | (_, TextError::NamesAPerson { .. })
@@ -1480,6 +1524,8 @@ mod tests {
                 field: Field::Area,
                 word: "beard".into(),
             },
+            TextError::NoConsent { min: 8 },
+            TextError::NoNeighbour,
         ];
         for field in [
             Field::Title,
@@ -1488,6 +1534,8 @@ mod tests {
             Field::Name,
             Field::Message,
             Field::Note,
+            Field::Neighbour,
+            Field::Consent,
         ] {
             all.extend([
                 TextError::Empty { field },

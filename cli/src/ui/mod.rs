@@ -29,7 +29,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use entraide_crdt::care::CareError;
 use entraide_crdt::limits::BOARD_PAGE_SIZE;
-use entraide_crdt::{Category, Filter, Kind, PostDraft, TextError, Urgency, WriteError};
+use entraide_crdt::{
+    Category, Filter, Kind, OnBehalfOf, PostDraft, TextError, Urgency, WriteError,
+};
 use entraide_node::api::BoardQuery;
 use entraide_node::store::StoreError;
 use entraide_node::{Node, NodeError, ResidentInfo};
@@ -435,6 +437,12 @@ struct NewPostBody {
     urgency: String,
     #[serde(default)]
     area: String,
+    /// For a neighbour without a device: their name (`crate::behalf` in the crdt).
+    #[serde(default)]
+    behalf_name: String,
+    /// And their consent: who agreed, how, when.
+    #[serde(default)]
+    behalf_consent: String,
 }
 
 fn field_name(e: &TextError) -> &'static str {
@@ -447,8 +455,12 @@ fn field_name(e: &TextError) -> &'static str {
             entraide_crdt::Field::Title => "title",
             entraide_crdt::Field::Details => "details",
             entraide_crdt::Field::Area => "area",
+            entraide_crdt::Field::Neighbour => "behalf_name",
+            entraide_crdt::Field::Consent => "behalf_consent",
             _ => "form",
         },
+        TextError::NoNeighbour => "behalf_name",
+        TextError::NoConsent { .. } => "behalf_consent",
         _ => "form",
     }
 }
@@ -470,6 +482,8 @@ async fn new_submit(
         details: b.details.clone(),
         urgency: b.urgency.parse().ok(),
         area: b.area.clone(),
+        behalf_name: b.behalf_name.clone(),
+        behalf_consent: b.behalf_consent.clone(),
         errors: Vec::new(),
     };
     let draft = PostDraft {
@@ -480,6 +494,7 @@ async fn new_submit(
         urgency: form.urgency.unwrap_or(Urgency::Week),
         area: b.area,
         expires_at: None,
+        on_behalf_of: OnBehalfOf::from_fields(&b.behalf_name, &b.behalf_consent),
     };
     // Every problem at once, each next to its field.
     for e in draft.problems(now()) {

@@ -7,8 +7,8 @@ use entraide_crdt::care::{CheckHow, CheckState, MAX_CONSENT_CHARS, MIN_CONSENT_C
 use entraide_crdt::limits::BOARD_PAGE_SIZE;
 use entraide_crdt::limits::MAX_MESSAGE_CHARS;
 use entraide_crdt::{
-    AuthorId, BoardPage, CappedAuthor, Category, Field, Kind, PostView, ResponseView, Status,
-    Urgency,
+    AuthorId, BoardPage, CappedAuthor, Category, Field, Kind, OnBehalfOf, PostView, ResponseView,
+    Status, Urgency,
 };
 use entraide_node::api::BoardQuery;
 use entraide_node::care::{CareList, CareMember, CareRecord};
@@ -108,6 +108,8 @@ pub(crate) struct Facts<'a> {
     pub(crate) age: String,
     pub(crate) helpers: String,
     pub(crate) author: Who<'a>,
+    /// For a post made for a neighbour: their name and consent ("posted by … for …").
+    pub(crate) behalf: Option<&'a OnBehalfOf>,
 }
 
 impl<'a> Facts<'a> {
@@ -121,6 +123,7 @@ impl<'a> Facts<'a> {
             age: i18n::relative(lang, post.created_at, now),
             helpers: i18n::helpers(lang, post.responses.len()),
             author: Who::author_of(post),
+            behalf: post.on_behalf_of.as_ref(),
         }
     }
 }
@@ -285,8 +288,25 @@ pub(crate) struct PostForm {
     pub(crate) details: String,
     pub(crate) urgency: Option<Urgency>,
     pub(crate) area: String,
+    /// For a neighbour without a device: their name, as typed.
+    pub(crate) behalf_name: String,
+    /// And their consent, as typed.
+    pub(crate) behalf_consent: String,
     /// (field name, message)
     pub(crate) errors: Vec<(&'static str, String)>,
+}
+
+impl PostForm {
+    /// Whether the "for a neighbour" section opens: closed by default, open once
+    /// something was typed in it or it holds an error.
+    pub(crate) fn behalf_open(&self) -> bool {
+        !self.behalf_name.trim().is_empty()
+            || !self.behalf_consent.trim().is_empty()
+            || self
+                .errors
+                .iter()
+                .any(|(f, _)| matches!(*f, "behalf_name" | "behalf_consent"))
+    }
 }
 
 /// The new-post page.
@@ -928,6 +948,10 @@ mod tests {
             status: Status::Open,
             accepted: None,
             escalation: None,
+            on_behalf_of: Some(OnBehalfOf {
+                name: NASTY.into(),
+                consent: NASTY.into(),
+            }),
             responses: vec![ResponseView {
                 helper: author(2),
                 helper_name: Some(NASTY.into()),
@@ -967,7 +991,42 @@ mod tests {
             assert!(html.contains(&format!("{ESCAPED}<br>line two")));
             assert!(html.contains(r#"name="csrf" value="tok&quot;en""#));
             assert!(html.contains(r#"class="lookalike""#));
+            // Posted for a neighbour: both names, and the consent.
+            assert!(html.contains(&format!(
+                r#"<strong class="behalf-name">{ESCAPED}</strong>"#
+            )));
+            assert!(html.contains(&format!(
+                r#"<dd class="consent" id="consent">{ESCAPED}</dd>"#
+            )));
         }
+    }
+
+    #[test]
+    fn the_section_for_a_neighbour_opens_only_when_it_holds_something() {
+        let render = |form: &PostForm| {
+            NewPost {
+                frame: frame(Lang::En),
+                form,
+                csrf: "t",
+            }
+            .render()
+            .unwrap()
+        };
+        assert!(render(&PostForm::default()).contains(r#"<details id="behalf"><summary>"#));
+        let typed = PostForm {
+            behalf_name: NASTY.into(),
+            ..PostForm::default()
+        };
+        let html = render(&typed);
+        assert!(html.contains(r#"<details id="behalf" open><summary>"#));
+        assert_escaped(&html);
+        let refused = PostForm {
+            errors: vec![("behalf_consent", NASTY.into())],
+            ..PostForm::default()
+        };
+        let html = render(&refused);
+        assert!(html.contains(r#"<details id="behalf" open><summary>"#));
+        assert!(html.contains(r#"aria-describedby="hint-behalf_consent err-behalf_consent""#));
     }
 
     #[test]
@@ -1076,6 +1135,14 @@ mod tests {
         assert_eq!(maxlength(&html, "title"), Field::Title.max_chars());
         assert_eq!(maxlength(&html, "details"), Field::Details.max_chars());
         assert_eq!(maxlength(&html, "area"), Field::Area.max_chars());
+        assert_eq!(
+            maxlength(&html, "behalf_name"),
+            Field::Neighbour.max_chars()
+        );
+        assert_eq!(
+            maxlength(&html, "behalf_consent"),
+            Field::Consent.max_chars()
+        );
 
         let p = post();
         let html = Post {

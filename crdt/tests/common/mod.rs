@@ -27,6 +27,7 @@ pub fn draft(title: &str) -> PostDraft {
         urgency: Urgency::Today,
         area: "Building B".into(),
         expires_at: None,
+        on_behalf_of: None,
     }
 }
 

@@ -85,6 +85,7 @@ fn richer() -> (Board, Vec<LocalChange>) {
         urgency: Urgency::Whenever,
         area: "Rue des Lilas".into(),
         expires_at: None,
+        on_behalf_of: None,
     };
     changes.push(board.post_new(&m, [9; 8], &long, NOW).expect(ok).1);
     changes.push(board.set_name(&l, "Léa", NOW).expect(ok));

@@ -41,6 +41,7 @@ fn draft(title: &str, urgency: Urgency) -> PostDraft {
         urgency,
         area: "Building B".into(),
         expires_at: None,
+        on_behalf_of: None,
     }
 }
 

@@ -148,6 +148,7 @@ pub fn draft(rng: &mut Rng) -> PostDraft {
         ]),
         area: rng.pick(AREAS).to_string(),
         expires_at: None,
+        on_behalf_of: None,
     }
 }
 

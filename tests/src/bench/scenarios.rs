@@ -30,6 +30,7 @@ fn small_draft(title: String) -> PostDraft {
         urgency: Urgency::Today,
         area: "Bât. B".into(),
         expires_at: None,
+        on_behalf_of: None,
     }
 }
 
