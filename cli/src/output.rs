@@ -394,10 +394,10 @@ pub(crate) fn print_whoami(w: &WhoAmI) {
     );
 }
 
-pub(crate) fn print_invite(code: &str, online: bool) {
-    say!("Invite code (give it only to neighbours you trust: it opens the community):\n");
-    say!("{code}\n");
-    if let Ok(qr) = qrcode::QrCode::new(code.as_bytes()) {
+/// `text` as a QR code drawn with block characters (light on dark, as terminals show
+/// it best), and a blank line; nothing if it is too long for a QR code.
+pub(crate) fn print_qr(text: &str) {
+    if let Ok(qr) = qrcode::QrCode::new(text.as_bytes()) {
         let art = qr
             .render::<qrcode::render::unicode::Dense1x2>()
             .dark_color(qrcode::render::unicode::Dense1x2::Light)
@@ -405,6 +405,12 @@ pub(crate) fn print_invite(code: &str, online: bool) {
             .build();
         say!("{art}\n");
     }
+}
+
+pub(crate) fn print_invite(code: &str, online: bool) {
+    say!("Invite code (give it only to neighbours you trust: it opens the community):\n");
+    say!("{code}\n");
+    print_qr(code);
     say!("On their machine: entraide join {code}");
     if !online {
         say!(
