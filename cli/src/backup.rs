@@ -58,9 +58,7 @@ pub(crate) enum WordsError {
     #[error("a paper backup has 24 words; {0} were given")]
     Count(usize),
     /// A word in neither list.
-    #[error(
-        "word {position}, `{word}`, is not in the word list: check its spelling on your sheet"
-    )]
+    #[error("word {position}, `{word}`, is not in the word list: check its spelling on your sheet")]
     UnknownWord {
         /// Its position on the sheet, from 1.
         position: usize,
@@ -412,7 +410,11 @@ mod tests {
 
     #[test]
     fn a_wrong_count_says_how_many_were_given() {
-        assert!(WordsError::Count(1).to_string().contains(&WORD_COUNT.to_string()));
+        assert!(
+            WordsError::Count(1)
+                .to_string()
+                .contains(&WORD_COUNT.to_string())
+        );
         let words = words_of(&[1; 32], WordList::En);
         assert_eq!(seed_of(&words[..23].join(" ")), Err(WordsError::Count(23)));
         assert_eq!(seed_of(""), Err(WordsError::Count(0)));

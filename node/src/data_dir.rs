@@ -487,7 +487,8 @@ mod tests {
         assert_eq!(id, AuthorKey::from_seed([5; 32]).id());
         // As after restoring identity.key by hand: an identity waiting for a community.
         assert!(matches!(data.load(), Err(DataDirError::NoCommunity(_))));
-        data.set_community(&Community::from_secret([3; 32])).unwrap();
+        data.set_community(&Community::from_secret([3; 32]))
+            .unwrap();
         assert_eq!(data.load().unwrap().key.id(), id);
         let before = fs::read(data.identity_path()).unwrap();
         assert!(matches!(

@@ -63,7 +63,10 @@ fn a_paper_backup_brings_the_same_identity_back_elsewhere() {
         "entraide restore",
         "entraide join CODE",
     ] {
-        assert!(sheet.contains(want), "the sheet does not say {want:?}:\n{sheet}");
+        assert!(
+            sheet.contains(want),
+            "the sheet does not say {want:?}:\n{sheet}"
+        );
     }
     let date = sheet
         .lines()
@@ -75,7 +78,10 @@ fn a_paper_backup_brings_the_same_identity_back_elsewhere() {
         "no date on the sheet: {date:?}"
     );
     // The QR code: block characters.
-    assert!(sheet.contains('█') || sheet.contains('▀'), "no QR code:\n{sheet}");
+    assert!(
+        sheet.contains('█') || sheet.contains('▀'),
+        "no QR code:\n{sheet}"
+    );
     let words = backup_words(&sheet);
     assert_eq!(words.len(), 24, "{words:?}\n{sheet}");
     assert_eq!(
@@ -101,7 +107,10 @@ fn a_paper_backup_brings_the_same_identity_back_elsewhere() {
     let mut args = vec!["restore"];
     args.extend(words.iter().map(String::as_str));
     let said = again.ok(&args).unwrap();
-    assert!(said.contains(who["fingerprint"].as_str().unwrap()), "{said}");
+    assert!(
+        said.contains(who["fingerprint"].as_str().unwrap()),
+        "{said}"
+    );
     assert!(said.contains("entraide join CODE"), "no next step: {said}");
     // As a restored identity.key: no community yet, until `join`.
     assert_eq!(contents(again.data_dir()), ["ENTRAIDE", "identity.key"]);
@@ -136,10 +145,14 @@ fn a_paper_backup_brings_the_same_identity_back_elsewhere() {
         assert!(!out.status.success(), "{what}: restored over an identity");
         let err = stderr(&out);
         assert!(
-            err.contains("already holds an entraide identity") && err.contains("nothing was restored"),
+            err.contains("already holds an entraide identity")
+                && err.contains("nothing was restored"),
             "{what}: {err}"
         );
-        assert!(!err.contains("Type the"), "{what}: asked for words it would refuse");
+        assert!(
+            !err.contains("Type the"),
+            "{what}: asked for words it would refuse"
+        );
     }
     assert_eq!(
         std::fs::read(again.data_dir().join("identity.key")).unwrap(),
@@ -194,7 +207,11 @@ fn a_mistyped_word_restores_nothing() {
 
     // Too few words, and none at the prompt.
     let out = restore(&words[..23]);
-    assert!(stderr(&out).contains("24 words; 23 were given"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("24 words; 23 were given"),
+        "{}",
+        stderr(&out)
+    );
     let out = empty.run_with_input(&["restore"], "\n");
     assert!(!out.status.success());
     assert!(stderr(&out).contains("0 were given"), "{}", stderr(&out));

@@ -55,7 +55,9 @@ fn run(marie: &TestNode) -> Result<()> {
         let browser = driver.session("Marie").await?;
         let flow = in_the_browser(&browser, &signin, &base, &fingerprint, &shots).await;
         if flow.is_err() {
-            let _ = browser.screenshot_to(&shots.join("backup-failed.png")).await;
+            let _ = browser
+                .screenshot_to(&shots.join("backup-failed.png"))
+                .await;
             eprintln!("{}", browser.snapshot().await);
         }
         let words = flow?;
@@ -93,7 +95,11 @@ async fn in_the_browser(
     );
     marie.one("#backup-link").await?.click().await?;
     marie.wait_css("#backup-reveal-form", PATIENCE).await?;
-    ensure!(marie.path().await? == "/backup", "at {}", marie.url().await?);
+    ensure!(
+        marie.path().await? == "/backup",
+        "at {}",
+        marie.url().await?
+    );
     let text = marie.text("main#main").await?;
     for want in [
         "Ce que peut faire qui détient la feuille",
@@ -103,7 +109,10 @@ async fn in_the_browser(
         "comme une clé de maison",
         "Afficher mes 24 mots",
     ] {
-        ensure!(text.contains(want), "/backup does not say {want:?}:\n{text}");
+        ensure!(
+            text.contains(want),
+            "/backup does not say {want:?}:\n{text}"
+        );
     }
     ensure!(
         marie.text("#backup-fingerprint").await? == fingerprint,
@@ -197,9 +206,14 @@ async fn in_the_browser(
         "until you move to a new identity",
         "Show my 24 words",
     ] {
-        ensure!(text.contains(want), "/backup in English does not say {want:?}");
+        ensure!(
+            text.contains(want),
+            "/backup in English does not say {want:?}"
+        );
     }
-    marie.goto(&format!("{base}/lang/fr?back=/settings")).await?;
+    marie
+        .goto(&format!("{base}/lang/fr?back=/settings"))
+        .await?;
     marie.wait_css("#backup-link", PATIENCE).await?;
     Ok(words)
 }
@@ -218,7 +232,11 @@ async fn fits_a_phone(marie: &Browser, what: &str) -> Result<()> {
     let n = |i: usize| sizes[i].as_f64().unwrap_or(-1.0);
     ensure!(n(0) == 360.0, "{what}: the phone viewport is {sizes}");
     ensure!(n(1) <= 360.0, "{what} is wider than the phone: {sizes}");
-    ensure!(n(2) == 0.0, "{what}: {} targets lower than {FINGER} px", n(2));
+    ensure!(
+        n(2) == 0.0,
+        "{what}: {} targets lower than {FINGER} px",
+        n(2)
+    );
     Ok(())
 }
 
@@ -243,10 +261,16 @@ fn without_a_browser(marie: &TestNode, words: &[String]) -> Result<()> {
     let page: Page = marie.page()?;
     let (status, body) = page.fetch("/backup")?;
     ensure!(status == 200, "/backup: {status}");
-    ensure!(!shows_words(&body, words), "/backup shows the words on a GET");
+    ensure!(
+        !shows_words(&body, words),
+        "/backup shows the words on a GET"
+    );
     let r = page.get("/backup").call()?;
     ensure!(
-        r.headers().get("cache-control").and_then(|v| v.to_str().ok()) == Some("no-store"),
+        r.headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok())
+            == Some("no-store"),
         "/backup may be cached: {:?}",
         r.headers().get("cache-control")
     );
@@ -254,7 +278,10 @@ fn without_a_browser(marie: &TestNode, words: &[String]) -> Result<()> {
     // No GET shows the sheet.
     let (status, body) = page.fetch("/backup/words")?;
     ensure!(status == 405, "GET /backup/words: {status}");
-    ensure!(!shows_words(&body, words), "GET /backup/words shows the words");
+    ensure!(
+        !shows_words(&body, words),
+        "GET /backup/words shows the words"
+    );
     for (what, form) in [
         ("no token", vec![]),
         ("a wrong token", vec![("csrf", "0000")]),
@@ -272,7 +299,10 @@ fn without_a_browser(marie: &TestNode, words: &[String]) -> Result<()> {
         .send_form([("csrf", token.as_str())])?;
     let body = r.body_mut().read_to_string().unwrap_or_default();
     ensure!(r.status().as_u16() == 403, "cross-site: {}", r.status());
-    ensure!(!shows_words(&body, words), "cross-site: the words are shown");
+    ensure!(
+        !shows_words(&body, words),
+        "cross-site: the words are shown"
+    );
     // No session at all.
     let mut r = Page::agent()
         .post(format!("{}/backup/words", page.base))
@@ -280,7 +310,10 @@ fn without_a_browser(marie: &TestNode, words: &[String]) -> Result<()> {
         .send_form([("csrf", token.as_str())])?;
     let body = r.body_mut().read_to_string().unwrap_or_default();
     ensure!(r.status().as_u16() == 401, "no session: {}", r.status());
-    ensure!(!shows_words(&body, words), "no session: the words are shown");
+    ensure!(
+        !shows_words(&body, words),
+        "no session: the words are shown"
+    );
     // The right token, from the page: the route is real.
     let mut r = page
         .post("/backup/words")
@@ -289,7 +322,10 @@ fn without_a_browser(marie: &TestNode, words: &[String]) -> Result<()> {
     ensure!(r.status().as_u16() == 200, "with the token: {}", r.status());
     ensure!(shows_words(&body, words), "with the token: no words");
     ensure!(
-        r.headers().get("cache-control").and_then(|v| v.to_str().ok()) == Some("no-store"),
+        r.headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok())
+            == Some("no-store"),
         "the sheet may be cached"
     );
 
@@ -297,7 +333,11 @@ fn without_a_browser(marie: &TestNode, words: &[String]) -> Result<()> {
     let lan = lan_session(marie, &page.base)?;
     let mut r = lan.get("/backup").call()?;
     let body = r.body_mut().read_to_string().unwrap_or_default();
-    ensure!(r.status().as_u16() == 403, "LAN GET /backup: {}", r.status());
+    ensure!(
+        r.status().as_u16() == 403,
+        "LAN GET /backup: {}",
+        r.status()
+    );
     ensure!(
         body.contains(r#"id="backup-refused""#) && body.contains("entraide open"),
         "LAN GET /backup: no clear refusal:\n{body}"

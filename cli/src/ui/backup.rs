@@ -241,7 +241,13 @@ fn refusal(s: &'static BackupStrings, why: Refused) -> (StatusCode, Shown) {
     }
 }
 
-async fn render(ui: &Ui, lang: Lang, visitor: &Visitor, status: StatusCode, shown: Shown) -> Response {
+async fn render(
+    ui: &Ui,
+    lang: Lang,
+    visitor: &Visitor,
+    status: StatusCode,
+    shown: Shown,
+) -> Response {
     let s = strings(lang);
     let frame = ui.frame(lang, s.title, Nav::Settings, "/backup").await;
     html(
