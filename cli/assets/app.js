@@ -70,3 +70,13 @@
   });
   open();
 })();
+
+// The backup page's "Print" button, shown only where it works (the browser's own menu
+// prints the page too).
+(function () {
+  "use strict";
+  var button = document.querySelector("[data-action=print]");
+  if (!button || !window.print) return;
+  button.hidden = false;
+  button.addEventListener("click", function () { window.print(); });
+})();

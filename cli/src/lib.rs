@@ -17,6 +17,7 @@ macro_rules! say {
     }};
 }
 
+mod backup;
 mod care;
 mod client;
 mod output;
@@ -85,6 +86,21 @@ enum Command {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Print your identity on paper: 24 words and a QR code that are your key, in full.
+    Backup {
+        /// As a sheet to print or copy by hand (the only form for now).
+        #[arg(long)]
+        paper: bool,
+        /// The word list: `en` (English) or `fr` (French). `restore` reads either.
+        #[arg(long, value_enum, default_value = "en")]
+        words: backup::WordList,
+    },
+    /// Restore your identity from the 24 words of a paper backup, into a folder with none.
+    Restore {
+        /// The words, in order. Without them, `restore` asks for them (safer: typed words
+        /// stay out of your shell's history).
+        words: Vec<String>,
     },
     /// Run the node: find neighbours, keep the board in sync, serve the local page.
     Up(up::UpArgs),
@@ -589,6 +605,8 @@ fn run(cli: Cli) -> Result<()> {
                 | Command::Up(_)
                 | Command::Open { .. }
                 | Command::Resident(_)
+                | Command::Backup { .. }
+                | Command::Restore { .. }
         )
     {
         bail!("--as acts for a hosted resident on the board; it does not apply to this command");
@@ -664,6 +682,13 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Up(args) => up::run(&data_dir, args),
+        Command::Backup { paper, words } => {
+            if !paper {
+                bail!("say how: `entraide backup --paper` (the only kind of backup for now)");
+            }
+            backup::print_paper(&data_dir, words)
+        }
+        Command::Restore { words } => backup::restore(&data_dir, &words),
         Command::Resident(command) => {
             let client = Client::connect(&data_dir)?;
             let result = residents::run(&client, &data_dir, command);
@@ -822,7 +847,9 @@ fn run_command(client: &Client, command: Command) -> Result<()> {
         | Command::Join { .. }
         | Command::Up(_)
         | Command::Open { .. }
-        | Command::Resident(_) => {
+        | Command::Resident(_)
+        | Command::Backup { .. }
+        | Command::Restore { .. } => {
             unreachable!("handled in run")
         }
     }

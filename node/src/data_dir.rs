@@ -18,7 +18,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use entraide_crdt::AuthorKey;
+use entraide_crdt::{AuthorId, AuthorKey};
 
 use crate::community::Community;
 
@@ -193,10 +193,7 @@ impl DataDir {
             return Err(DataDirError::IdentityMissing(self.identity_path()));
         }
         self.claim()?;
-        write_new_secret(
-            &self.identity_path(),
-            &format!("{IDENTITY_HEADER}\nsecret: {}\n", hex::encode(seed)),
-        )?;
+        self.write_identity(seed)?;
         write_new_secret(
             &self.community_path(),
             &format!(
@@ -205,6 +202,28 @@ impl DataDir {
             ),
         )?;
         self.load()
+    }
+
+    /// Writes a restored identity (`seed`, read back from a backup) into a folder that has
+    /// none, as copying a backed-up `identity.key` there by hand does: the folder then
+    /// waits for `entraide join CODE` (or, if it still holds its board and community, for
+    /// `entraide up`). Refuses, writing nothing, a folder that already holds an identity or
+    /// holds unrelated files. Returns the restored author.
+    pub fn restore_identity(&self, seed: [u8; 32]) -> Result<AuthorId, DataDirError> {
+        if self.is_initialized() {
+            return Err(DataDirError::AlreadyInitialized(self.root.clone()));
+        }
+        self.claim()?;
+        self.write_identity(seed)?;
+        Ok(AuthorKey::from_seed(seed).id())
+    }
+
+    /// Writes `identity.key`, never over an existing one.
+    fn write_identity(&self, seed: [u8; 32]) -> Result<(), DataDirError> {
+        write_new_secret(
+            &self.identity_path(),
+            &format!("{IDENTITY_HEADER}\nsecret: {}\n", hex::encode(seed)),
+        )
     }
 
     /// Makes sure the directory is ours: creates it (and the marker) if new or empty.
@@ -476,6 +495,33 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn a_restored_identity_is_the_same_and_never_replaces_one() {
+        let dir = tmp();
+        let data = DataDir::new(dir.path().join("new"));
+        let id = data.restore_identity([5; 32]).unwrap();
+        assert_eq!(id, AuthorKey::from_seed([5; 32]).id());
+        // As after restoring identity.key by hand: an identity waiting for a community.
+        assert!(matches!(data.load(), Err(DataDirError::NoCommunity(_))));
+        data.set_community(&Community::from_secret([3; 32]))
+            .unwrap();
+        assert_eq!(data.load().unwrap().key.id(), id);
+        let before = fs::read(data.identity_path()).unwrap();
+        assert!(matches!(
+            data.restore_identity([6; 32]),
+            Err(DataDirError::AlreadyInitialized(_))
+        ));
+        assert_eq!(fs::read(data.identity_path()).unwrap(), before);
+        // A folder of other files is not taken, and nothing is written in it.
+        fs::write(dir.path().join("thesis.odt"), "my work").unwrap();
+        let foreign = DataDir::new(dir.path());
+        assert!(matches!(
+            foreign.restore_identity([5; 32]),
+            Err(DataDirError::Foreign(_))
+        ));
+        assert!(!foreign.identity_path().exists());
     }
 
     #[test]

@@ -56,6 +56,15 @@ fn first_of(fixed: &[&str], names: &[&str]) -> Option<PathBuf> {
         .or_else(|| on_path(names))
 }
 
+/// The tokio runtime a browser test drives its sessions on (two worker threads).
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
 /// The chromedriver program: `/usr/bin/chromedriver`, or `chromedriver` on the PATH.
 pub fn chromedriver_path() -> Option<PathBuf> {
     first_of(&["/usr/bin/chromedriver"], &["chromedriver"])

@@ -145,6 +145,24 @@ impl TestNode {
             .expect("the entraide program runs")
     }
 
+    /// Runs a command to completion with `input` on its standard input.
+    pub fn run_with_input(&self, args: &[&str], input: &str) -> Output {
+        use std::io::Write;
+        let mut child = self
+            .command()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the entraide program runs");
+        if let Some(mut stdin) = child.stdin.take() {
+            // A program that exits without reading all of it closes the pipe: not an error.
+            let _ = stdin.write_all(input.as_bytes());
+        }
+        child.wait_with_output().expect("the entraide program ends")
+    }
+
     /// Runs a command that must succeed; returns its stdout.
     pub fn ok(&self, args: &[&str]) -> Result<String> {
         let out = self.run(args);
@@ -302,6 +320,26 @@ impl TestNode {
         }
         let lines: Vec<_> = plain.lines().collect();
         lines[lines.len().saturating_sub(60)..].join("\n")
+    }
+
+    /// The login code that `up --ui-lan` printed, waiting for it at most `timeout`. It
+    /// reads (and so takes) the lines `up` printed since the last look.
+    pub fn lan_code(&self, timeout: Duration) -> Result<String> {
+        let start = Instant::now();
+        loop {
+            let found = self.stdout_lines().iter().find_map(|l| {
+                l.split("type the code ")
+                    .nth(1)
+                    .map(|c| c.trim().to_owned())
+            });
+            if let Some(code) = found {
+                return Ok(code);
+            }
+            if start.elapsed() > timeout {
+                bail!("{}: `up --ui-lan` printed no login code", self.name);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// Lines `up` printed on stdout so far.
@@ -519,6 +557,30 @@ pub fn csrf_of(page: &str) -> Option<String> {
     let at = page.find(key)? + key.len();
     let end = page[at..].find('"')? + at;
     Some(page[at..end].to_owned())
+}
+
+/// The words of a paper backup as `entraide backup --paper` prints them (`7. word`), in
+/// the order of their numbers.
+pub fn backup_words(sheet: &str) -> Vec<String> {
+    let tokens: Vec<&str> = sheet.split_whitespace().collect();
+    let mut numbered: Vec<(usize, String)> = tokens
+        .windows(2)
+        .filter_map(|w| {
+            let n = w[0].strip_suffix('.')?.parse::<usize>().ok()?;
+            Some((n, w[1].to_owned()))
+        })
+        .collect();
+    numbered.sort_by_key(|(n, _)| *n);
+    numbered.into_iter().map(|(_, w)| w).collect()
+}
+
+/// The author id (64 hex digits) that the words of a paper backup name, decoded with the
+/// BIP-39 crate itself, apart from the program: `None` if they are not a valid phrase of
+/// `language`.
+pub fn author_of_words(words: &[String], language: bip39::Language) -> Option<String> {
+    let mnemonic = bip39::Mnemonic::parse_in(language, words.join(" ")).ok()?;
+    let seed: [u8; 32] = mnemonic.to_entropy().try_into().ok()?;
+    Some(entraide_crdt::AuthorKey::from_seed(seed).id().to_string())
 }
 
 /// The post with this id on a board, if any.

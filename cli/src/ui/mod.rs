@@ -8,6 +8,7 @@
 //! form carries a per-start random token and cross-site posts are refused; with
 //! `--ui-lan`, requests from other machines need the login code shown in the terminal.
 
+mod backup;
 mod care;
 mod html;
 mod i18n;
@@ -121,6 +122,7 @@ pub(crate) fn router(node: Node, api: Router, config: PageConfig) -> Router {
         .route("/posts/{id}/{action}", post(post_action))
         .route("/mine", get(mine))
         .merge(care::routes())
+        .merge(backup::routes())
         .route("/neighbours", get(neighbours))
         .route("/invite", get(invite))
         .route("/settings", get(settings))
@@ -674,21 +676,7 @@ async fn invite(Extension(ui): Extension<Ui>, headers: HeaderMap) -> Response {
         Ok(c) => c,
         Err(e) => return node_error(&ui, lang, e).await,
     };
-    let svg = qrcode::QrCode::new(code.as_bytes())
-        .map(|qr| {
-            qr.render::<qrcode::render::svg::Color<'_>>()
-                .min_dimensions(240, 240)
-                .dark_color(qrcode::render::svg::Color("#000000"))
-                .light_color(qrcode::render::svg::Color("#ffffff"))
-                .build()
-        })
-        .unwrap_or_default();
-    // The SVG is ours (generated from the code), not user text: strip its XML prologue only.
-    let svg = svg.trim_start_matches(|c| c != '<').to_owned();
-    let svg = match svg.find("<svg") {
-        Some(i) => svg[i..].to_owned(),
-        None => String::new(),
-    };
+    let svg = qr_svg(&code);
     let frame = ui
         .frame(lang, lang.t().nav_invite, Nav::Invite, "/invite")
         .await;
@@ -701,6 +689,25 @@ async fn invite(Extension(ui): Extension<Ui>, headers: HeaderMap) -> Response {
             lan_code: ui.lan.as_ref().map(|l| l.code.as_str()),
         },
     )
+}
+
+/// `text` as a QR code in SVG, to write into a page as is (empty if it is too long for a
+/// QR code). The SVG is ours, generated from `text`, never the text itself.
+fn qr_svg(text: &str) -> String {
+    let svg = qrcode::QrCode::new(text.as_bytes())
+        .map(|qr| {
+            qr.render::<qrcode::render::svg::Color<'_>>()
+                .min_dimensions(240, 240)
+                .dark_color(qrcode::render::svg::Color("#000000"))
+                .light_color(qrcode::render::svg::Color("#ffffff"))
+                .build()
+        })
+        .unwrap_or_default();
+    // Without its XML prologue.
+    match svg.find("<svg") {
+        Some(i) => svg[i..].to_owned(),
+        None => String::new(),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
