@@ -10,7 +10,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Extension, Form, State};
+use axum::extract::{Extension, Form};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
