@@ -79,7 +79,7 @@ async fn require_token(
             request.extensions_mut().insert(acting);
             next.run(request).await
         }
-        Err(refused) => refused,
+        Err(refused) => refused.into_response(),
     }
 }
 

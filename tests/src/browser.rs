@@ -384,15 +384,6 @@ pub async fn poll<T>(
     }
 }
 
-/// A runtime for the browser tests (test functions are plain functions).
-pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime")
-}
-
 /// Runs `flow` in a new browser session named `name`, closing it either way. When `flow`
 /// fails, a full screenshot goes to `failure` and the page's text to stderr.
 pub fn run_session(

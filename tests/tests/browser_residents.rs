@@ -12,7 +12,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
-use entraide_tests::browser::{self, Browser, Driver, poll};
+use entraide_tests::browser::{self, Browser, Driver, poll, runtime};
 use entraide_tests::harness::Ran;
 use entraide_tests::{LOOPBACK, TestNode, community, skip_unless, tests_main};
 
@@ -28,14 +28,6 @@ fn login_code(output: &str) -> Result<String> {
         .find_map(|l| l.trim().strip_prefix("Login code:"))
         .map(|c| c.trim().to_owned())
         .ok_or_else(|| anyhow!("no login code in {output:?}"))
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime")
 }
 
 fn zoe_signs_in_from_her_phone_and_posts_as_herself() -> Ran {

@@ -25,9 +25,19 @@ pub(super) fn routes() -> Router<ApiState> {
         .route("/api/v1/residents/{name}/remove", post(remove))
 }
 
-/// The resident a request acts for, from [`ACTING_HEADER`]: `Ok(None)` without the header,
-/// an error answer when it is not an author id.
-pub(super) fn acting(headers: &HeaderMap) -> Result<Option<AuthorId>, Response> {
+/// An [`ACTING_HEADER`] that is not an author id: `400`.
+#[derive(Debug)]
+pub(super) struct BadActing;
+
+impl IntoResponse for BadActing {
+    fn into_response(self) -> Response {
+        let error = format!("{ACTING_HEADER} must be an author id (64 hexadecimal digits)");
+        (StatusCode::BAD_REQUEST, Json(json!({ "error": error }))).into_response()
+    }
+}
+
+/// The resident a request acts for, from [`ACTING_HEADER`]: `Ok(None)` without the header.
+pub(super) fn acting(headers: &HeaderMap) -> Result<Option<AuthorId>, BadActing> {
     let Some(value) = headers.get(ACTING_HEADER) else {
         return Ok(None);
     };
@@ -36,17 +46,11 @@ pub(super) fn acting(headers: &HeaderMap) -> Result<Option<AuthorId>, Response> 
         .ok()
         .and_then(|v| v.parse::<AuthorId>().ok())
         .map(Some)
-        .ok_or_else(|| {
-            (
-                StatusCode::BAD_REQUEST,
-                Json(json!({ "error": format!("{ACTING_HEADER} must be an author id (64 hexadecimal digits)") })),
-            )
-                .into_response()
-        })
+        .ok_or(BadActing)
 }
 
 /// The state every route sees: the node as the resident the request acts for.
-pub(super) fn state_for(state: &ApiState, request: &Request) -> Result<ApiState, Response> {
+pub(super) fn state_for(state: &ApiState, request: &Request) -> Result<ApiState, BadActing> {
     Ok(match acting(request.headers())? {
         Some(author) => ApiState {
             node: state.node.as_resident(author),
