@@ -93,8 +93,8 @@ async fn flow(
     shots: &std::path::Path,
 ) -> Result<()> {
     b.goto(signin).await?;
-    let mut posted = 0;
-    for w in [&FRENCH, &ENGLISH] {
+    // `posted`: how many posts this flow made before this language's round.
+    for (posted, w) in [&FRENCH, &ENGLISH].into_iter().enumerate() {
         b.goto(&format!("{url}/lang/{}?back=/new", w.lang)).await?;
         b.phone(360).await?;
         b.wait_css("#new-post-form", PATIENCE).await?;
@@ -129,7 +129,6 @@ async fn flow(
         b.one("[data-action=submit-post]").await?.click().await?;
         let line = b.wait_css("#posted-for", PATIENCE).await?.text().await?;
         b.phone(360).await?;
-        posted += 1;
         ensure!(
             line.contains(w.posted_by) && line.contains(w.posted_for),
             "the post page says: {line}"
