@@ -551,6 +551,15 @@ impl Page {
     }
 }
 
+/// The login code `entraide resident add` (or `resident code`) printed.
+pub fn login_code(output: &str) -> Result<String> {
+    output
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Login code:"))
+        .map(|c| c.trim().to_owned())
+        .ok_or_else(|| anyhow!("no login code in {output:?}"))
+}
+
 /// The hidden form token of a page.
 pub fn csrf_of(page: &str) -> Option<String> {
     let key = r#"name="csrf" value=""#;

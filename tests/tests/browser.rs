@@ -57,19 +57,11 @@ fn community(names: &[&str]) -> Vec<TestNode> {
     nodes
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime")
-}
-
 fn the_browser_harness_drives_a_plain_page() -> Ran {
     let why = browser::unavailable();
     skip_unless!(why.is_none(), why.clone().unwrap_or_default());
     let driver = Driver::start().expect("chromedriver");
-    runtime().block_on(async {
+    browser::runtime().block_on(async {
         let b = driver.session("probe").await.expect("a browser");
         let page = "data:text/html;charset=utf-8,<!doctype html><html lang=fr><head>\
             <meta name=viewport content='width=device-width'></head><body>\
@@ -231,7 +223,7 @@ fn a_request_made_in_marie_s_page_is_answered_live_from_karim_s_in_both_language
     eprintln!("nodes up and connected in {:?}", started.elapsed());
 
     let driver = Driver::start().expect("chromedriver");
-    let result = runtime().block_on(flow(&driver, &people, &shots));
+    let result = browser::runtime().block_on(flow(&driver, &people, &shots));
     if let Err(e) = result {
         panic!(
             "{e:?}\n\n--- Marie's node log ---\n{}\n--- Karim's node log ---\n{}",

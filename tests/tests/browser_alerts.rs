@@ -25,14 +25,6 @@ const LOOPBACK: &[&str] = &[
 
 tests_main!(the_banner_and_the_rounds_page_work_by_clicking_at_360_px_in_french);
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime")
-}
-
 fn the_banner_and_the_rounds_page_work_by_clicking_at_360_px_in_french() -> Ran {
     let why = browser::unavailable();
     skip_unless!(why.is_none(), why.clone().unwrap_or_default());
@@ -68,7 +60,7 @@ fn the_banner_and_the_rounds_page_work_by_clicking_at_360_px_in_french() -> Ran 
     let shots = browser::screenshot_dir();
     println!("screenshots: {}", shots.display());
     let driver = Driver::start().expect("chromedriver");
-    let result = runtime().block_on(async {
+    let result = browser::runtime().block_on(async {
         let b = driver.session("Marie").await?;
         let flow = flow(&b, &url, &signin, &karim, &shots).await;
         if flow.is_err() {

@@ -60,14 +60,6 @@ fn record<'a>(records: &'a [Value], id: &str) -> Option<&'a Value> {
     records.iter().find(|r| r["id"] == id)
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime")
-}
-
 fn marie_says_she_is_fine_from_her_phone_and_registers_a_neighbour() -> Ran {
     let why = browser::unavailable();
     skip_unless!(why.is_none(), why.clone().unwrap_or_default());
@@ -135,7 +127,7 @@ fn run(nodes: &[TestNode]) -> Result<()> {
     let driver = Driver::start()?;
     let signin = a.signin_url()?;
     let base = a.ui_url()?;
-    runtime().block_on(async {
+    browser::runtime().block_on(async {
         let marie = driver.session("Marie").await?;
         let flow = phone(&marie, &signin, &base, &id, &shots).await;
         if flow.is_err() {

@@ -11,24 +11,16 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow, bail, ensure};
+use anyhow::{Context, Result, bail, ensure};
 use entraide_tests::browser::{self, Browser, Driver, poll, runtime};
 use entraide_tests::harness::Ran;
-use entraide_tests::{LOOPBACK, TestNode, community, skip_unless, tests_main};
+use entraide_tests::{LOOPBACK, TestNode, community, login_code, skip_unless, tests_main};
 
 const BIN: &str = env!("CARGO_BIN_EXE_entraide");
 const PATIENCE: Duration = Duration::from_secs(30);
 const TITLE: &str = "Monter six packs d'eau au 4e";
 
 tests_main!(zoe_signs_in_from_her_phone_and_posts_as_herself);
-
-fn login_code(output: &str) -> Result<String> {
-    output
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Login code:"))
-        .map(|c| c.trim().to_owned())
-        .ok_or_else(|| anyhow!("no login code in {output:?}"))
-}
 
 fn zoe_signs_in_from_her_phone_and_posts_as_herself() -> Ran {
     let why = browser::unavailable();

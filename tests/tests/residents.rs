@@ -11,20 +11,11 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, ensure};
-use entraide_tests::{LOOPBACK, Page, TestNode, community, csrf_of};
+use entraide_tests::{LOOPBACK, Page, TestNode, community, csrf_of, login_code};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_entraide");
 const PATIENCE: Duration = Duration::from_secs(45);
-
-/// The login code `resident add` (or `resident code`) printed.
-fn login_code(output: &str) -> Result<String> {
-    output
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Login code:"))
-        .map(|c| c.trim().to_owned())
-        .ok_or_else(|| anyhow!("no login code in {output:?}"))
-}
 
 /// A hosted resident's id, from `resident list --json`.
 fn resident_id(node: &TestNode, name: &str) -> Result<String> {
