@@ -39,7 +39,7 @@ pub struct OnBehalfOf {
 impl OnBehalfOf {
     /// The "on behalf of" part of a form or command line with two separate fields: `None`
     /// when both are blank (an ordinary post), otherwise both as typed, for
-    /// [`OnBehalfOf::cleaned`] to say which one is missing.
+    /// `OnBehalfOf::cleaned` to say which one is missing.
     pub fn from_fields(name: &str, consent: &str) -> Option<Self> {
         let blank = |t: &str| neutralise(t, false).trim().is_empty();
         if blank(name) && blank(consent) {
