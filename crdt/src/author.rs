@@ -152,6 +152,24 @@ impl FromStr for AuthorId {
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
 pub struct DeviceId(pub [u8; 8]);
 
+impl DeviceId {
+    /// The device id of `installation` in one run (`session`: 4 bytes drawn at each start;
+    /// see `crate::devices`).
+    pub fn new(installation: crate::devices::Installation, session: [u8; 4]) -> Self {
+        let mut bytes = [0u8; 8];
+        bytes[..4].copy_from_slice(&installation.0);
+        bytes[4..].copy_from_slice(&session);
+        Self(bytes)
+    }
+
+    /// The installation half: which device of the resident this is.
+    pub fn installation(&self) -> crate::devices::Installation {
+        let mut bytes = [0u8; 4];
+        bytes.copy_from_slice(&self.0[..4]);
+        crate::devices::Installation(bytes)
+    }
+}
+
 /// A local writer: the author's key and the device it writes from.
 #[derive(Clone, Debug)]
 pub struct Writer {

@@ -510,6 +510,29 @@ impl Board {
         self.own_feed(writer).set_name(writer, name, now)
     }
 
+    /// Lists a device among the writer's devices (`Feed::add_device`).
+    pub fn add_device(
+        &mut self,
+        writer: &Writer,
+        installation: crate::Installation,
+        name: &str,
+        now: Timestamp,
+    ) -> Result<LocalChange, WriteError> {
+        self.own_feed(writer)
+            .add_device(writer, installation, name, now)
+    }
+
+    /// Removes one of the writer's devices (`Feed::remove_device`).
+    pub fn remove_device(
+        &mut self,
+        writer: &Writer,
+        installation: crate::Installation,
+        now: Timestamp,
+    ) -> Result<LocalChange, WriteError> {
+        self.own_feed(writer)
+            .remove_device(writer, installation, now)
+    }
+
     /// Posts the urgent visit request of a missed care check marked with its escalation
     /// key (`care::escalation_key`): the board shows one post per key.
     pub fn post_escalation(

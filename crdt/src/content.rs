@@ -26,6 +26,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::author::AuthorId;
 use crate::behalf::OnBehalfOf;
+use crate::devices::{
+    DEVICE_PREFIX, Installation, StoredDevice, canonical_installation, read_device,
+};
 use crate::entries::PublicEntries;
 use crate::post::{Category, Field, Kind, PostId, Timestamp, Urgency, clip};
 use crate::sealed::recipient_count;
@@ -124,6 +127,8 @@ pub struct FeedContent {
     pub sealed: BTreeMap<[u8; 8], Vec<u8>>,
     /// The author's alerts, rounds, round sign-ups, sightings and sightings done.
     pub public: PublicEntries,
+    /// The author's devices, as linked and removed (`crate::devices`).
+    pub devices: BTreeMap<Installation, StoredDevice>,
     /// Entries skipped because they break the format.
     pub skipped: usize,
     /// The root keys skipped, kept so an incremental read can forget one that got fixed.
@@ -222,6 +227,21 @@ impl FeedContent {
                     _ => {
                         self.bad_keys.insert(key);
                     }
+                }
+            } else if let Some(hex_text) = key.strip_prefix(DEVICE_PREFIX) {
+                let Some(installation) = canonical_installation(hex_text) else {
+                    self.bad_keys.insert(key);
+                    continue;
+                };
+                self.devices.remove(&installation);
+                match read_device(source, &key, installation) {
+                    Some(device) => {
+                        self.devices.insert(installation, device);
+                    }
+                    None if source.has(&root, &key) => {
+                        self.bad_keys.insert(key);
+                    }
+                    None => {}
                 }
             } else if let Some(good) = self.public.read_key(author, source, &key) {
                 if !good {

@@ -1,6 +1,6 @@
 //! One author's feed: an automerge document only that author's devices write.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, Automerge, Change, ChangeHash, ObjType, ROOT, ReadDoc, ScalarValue};
@@ -10,6 +10,7 @@ use crate::author::{AuthorId, Writer};
 use crate::behalf;
 use crate::contained::contained;
 use crate::content::{FORMAT, FeedContent, POST_PREFIX, PostState, RESPONSE_PREFIX, SEALED_PREFIX};
+use crate::devices::{DEVICE_PREFIX, Installation};
 use crate::limits::MAX_SIGNED_HEADS_PER_FEED;
 use crate::post::{Field, PostDraft, PostId, TextError, Timestamp, clean_text};
 use crate::signed_heads::{FeedId, SignedHeads};
@@ -45,6 +46,17 @@ pub enum WriteError {
     /// A helper cannot respond to their own post.
     #[error("you cannot respond to your own post")]
     OwnPost,
+    /// No device with that id is listed.
+    #[error("no device {0} among yours (`entraide whoami` lists them)")]
+    UnknownDevice(Installation),
+    /// The device was removed, for good.
+    #[error(
+        "device {0} was removed; a removed device cannot come back (link it again as a new device)"
+    )]
+    DeviceRemoved(Installation),
+    /// A device removing itself.
+    #[error("this is the device you are using: remove it from another of your devices")]
+    RemoveSelf,
     /// That author has not responded to the post.
     #[error("{} has not offered help on this post", .0.fmt_short())]
     NotAHelper(AuthorId),
@@ -88,6 +100,10 @@ pub struct Applied {
     pub pending: usize,
     /// Whether the feed's visible content may have changed.
     pub heads_changed: bool,
+    /// Changes refused or dropped because a removed device made them after its removal
+    /// (`crate::devices`): left out of the batch, or, already held, dropped from the feed
+    /// when the removal arrived.
+    pub refused: usize,
 }
 
 /// One author's feed in one epoch, with what is needed to validate and relay it.
@@ -277,6 +293,7 @@ impl Feed {
         }
         let before = self.doc.get_heads();
         let applied_before = self.seqs.len() - self.pending.len();
+        let refused_in_batch = batch.refused;
         // automerge may fail (or panic) part-way through, or on reading the result: keep
         // the old state to go back to.
         let backup = if let Some(document) = batch.document {
@@ -317,13 +334,77 @@ impl Feed {
                 self.signed.push(s);
             }
         }
+        let mut dropped = 0;
+        if self.doc.get_heads() != before {
+            // Dropping can drop a removal written by a removed device, and so change the
+            // list: go on until it stands (twice at most in practice; bounded anyway).
+            for _ in 0..4 {
+                let n = self.drop_removed_devices_changes();
+                dropped += n;
+                if n == 0 {
+                    break;
+                }
+            }
+        }
         self.prune_signed();
         let heads_changed = self.doc.get_heads() != before;
         Ok(Applied {
             applied: (self.seqs.len() - self.pending.len()).saturating_sub(applied_before),
             pending: self.pending.len(),
             heads_changed,
+            refused: refused_in_batch + dropped,
         })
+    }
+
+    /// Drops from the feed the changes a removed device made after its removal, and every
+    /// change built on one (`crate::devices`): they were accepted before the removal
+    /// arrived. The document is rebuilt from the changes that stand. Returns how many went.
+    ///
+    /// Runs only for a feed that lists a removed device, after its heads moved.
+    fn drop_removed_devices_changes(&mut self) -> usize {
+        let devices = &self.content.devices;
+        if devices.values().all(|d| d.removed.is_none()) {
+            return 0;
+        }
+        let allowed =
+            |actor: &ActorId, seq: u64| crate::devices::change_allowed(devices, actor, seq);
+        if self.seqs.keys().all(|(actor, seq)| allowed(actor, *seq)) {
+            return 0;
+        }
+        // `get_changes` lists dependencies before dependents.
+        let mut dropped: HashSet<ChangeHash> = HashSet::new();
+        let mut keep = Vec::new();
+        for change in self.doc.get_changes(&[]) {
+            if !allowed(change.actor_id(), change.seq())
+                || change.deps().iter().any(|d| dropped.contains(d))
+            {
+                dropped.insert(change.hash());
+            } else {
+                keep.push(change.clone());
+            }
+        }
+        let waiting_before = self.pending.len();
+        self.pending.retain(|_, c| allowed(c.actor_id(), c.seq()));
+        let waiting_dropped = waiting_before - self.pending.len();
+        if dropped.is_empty() {
+            self.rebuild_seqs();
+            return waiting_dropped;
+        }
+        let mut doc = Automerge::new();
+        let rebuilt = contained(|| doc.apply_changes(keep)).map_err(|e| e.to_string());
+        match rebuilt {
+            Ok(Ok(())) => {
+                self.doc = doc;
+                self.rebuild_seqs();
+                self.reread_all = true;
+                // The changes kept were read fine before, in a larger document.
+                let _ = self.refresh();
+                dropped.len() + waiting_dropped
+            }
+            // The changes kept applied before, in order: this cannot happen; keep the
+            // document as it is rather than lose it.
+            _ => waiting_dropped,
+        }
     }
 
     /// Applies `changes` (automerge holds back those missing a dependency). On `Err` the
@@ -550,6 +631,84 @@ impl Feed {
     ) -> Result<LocalChange, WriteError> {
         let name = clean_text(Field::Name, name)?;
         self.write(writer, now, |tx| tx.put(ROOT, "name", name))
+    }
+
+    /// Lists `installation` among the author's devices under `name` (a device being
+    /// linked). Listing a device already listed renames it; a removed device stays removed.
+    pub fn add_device(
+        &mut self,
+        writer: &Writer,
+        installation: Installation,
+        name: &str,
+        now: Timestamp,
+    ) -> Result<LocalChange, WriteError> {
+        let name = clean_text(Field::Name, name)?;
+        if self
+            .content
+            .devices
+            .get(&installation)
+            .is_some_and(|d| d.removed.is_some())
+        {
+            return Err(WriteError::DeviceRemoved(installation));
+        }
+        let key = format!("{DEVICE_PREFIX}{installation}");
+        let exists = self.content.devices.contains_key(&installation);
+        self.write(writer, now, |tx| {
+            let map = match tx.get(ROOT, key.as_str())? {
+                Some((automerge::Value::Object(ObjType::Map), id)) if exists => id,
+                _ => {
+                    let id = tx.put_object(ROOT, key.as_str(), ObjType::Map)?;
+                    tx.put(&id, "added", now)?;
+                    id
+                }
+            };
+            tx.put(&map, "name", name)
+        })
+    }
+
+    /// Removes a listed device: its changes this feed holds stay, and every change of it
+    /// not held now is refused from now on (`crate::devices`). A device cannot remove the
+    /// device it is.
+    pub fn remove_device(
+        &mut self,
+        writer: &Writer,
+        installation: Installation,
+        now: Timestamp,
+    ) -> Result<LocalChange, WriteError> {
+        if writer.device().installation() == installation {
+            return Err(WriteError::RemoveSelf);
+        }
+        match self.content.devices.get(&installation) {
+            None => return Err(WriteError::UnknownDevice(installation)),
+            Some(d) if d.removed.is_some() => {
+                return Err(WriteError::DeviceRemoved(installation));
+            }
+            Some(_) => {}
+        }
+        let mut known: BTreeMap<[u8; 4], u64> = BTreeMap::new();
+        for (actor, seq) in self.seqs.keys() {
+            if let Some((i, session)) = Installation::of_actor(actor)
+                && i == installation
+            {
+                let max = known.entry(session).or_default();
+                *max = (*max).max(*seq);
+            }
+        }
+        if known.len() > crate::devices::MAX_KNOWN_ACTORS {
+            return Err(WriteError::Document(
+                "that device has too many runs to list".into(),
+            ));
+        }
+        let key = format!("{DEVICE_PREFIX}{installation}");
+        let known = crate::devices::format_known(&known);
+        self.write(writer, now, |tx| {
+            let Some((automerge::Value::Object(ObjType::Map), map)) = tx.get(ROOT, key.as_str())?
+            else {
+                return Err(automerge::AutomergeError::InvalidOp(ObjType::Map));
+            };
+            tx.put(&map, "known", known)?;
+            tx.put(&map, "removed", now)
+        })
     }
 
     /// Adds a post stored under `nonce` (8 random bytes from the caller).

@@ -82,6 +82,7 @@ mod board;
 pub mod care;
 mod contained;
 mod content;
+pub mod devices;
 mod entries;
 mod feed;
 mod fixed_bytes;
@@ -105,6 +106,7 @@ pub use author::{
 pub use behalf::OnBehalfOf;
 pub use board::{Board, BoardStats, ResolveError};
 pub use content::{FORMAT, FeedContent, PostState, StoredPost, StoredResponse};
+pub use devices::{Installation, ParseInstallationError, Removal, StoredDevice};
 pub use entries::{
     AlertId, Days, EntryError, EntryKind, LocalDate, ParseDateError, ParseTimeError, PublicEntries,
     RoundId, SightingId, TimeOfDay, Weekday,

@@ -143,6 +143,8 @@ pub struct VerifiedBatch {
     /// of the feed: cheaper to adopt than to apply its changes one by one.
     pub(crate) document: Option<Automerge>,
     pub(crate) signed: Vec<SignedHeads>,
+    /// Changes left out: made by a removed device after its removal, or built on one.
+    pub(crate) refused: usize,
 }
 
 impl VerifiedBatch {
@@ -314,10 +316,13 @@ fn decode(data: &[u8]) -> Result<(Vec<Change>, Option<Automerge>), ValidationFai
 ///    forged, tampered or unsigned change fails here;
 /// 5. no two different changes share an actor and sequence number, in the batch or
 ///    against the feed (equivocation);
-/// 6. the changes left waiting for missing dependencies stay within
+/// 6. a change made by a removed device after its removal (`crate::devices`), or built on
+///    one, is left out of the batch (not an error: an honest relay may not have the removal
+///    yet); the batch carries the count;
+/// 7. the changes left waiting for missing dependencies stay within
 ///    [`MAX_PENDING_CHANGES`].
 ///
-/// Rule 7, that the changes apply cleanly, is checked by [`Feed::apply`], which leaves the
+/// Rule 8, that the changes apply cleanly, is checked by [`Feed::apply`], which leaves the
 /// feed untouched when it fails.
 pub fn validate(
     feed: &Feed,
@@ -387,7 +392,34 @@ pub fn validate(
             return Err(ValidationFailure::Equivocation { seq: change.seq() });
         }
     }
-    // 6. Bound on changes waiting for dependencies: count the batch's changes that cannot
+    // 6. Devices removed (`crate::devices`): what a removed device wrote after its
+    // removal is left out, with whatever was built on it; the rest of the batch stands.
+    // Reachability (4) was proved on the whole batch, so a good change signed only through
+    // a refused one is still proven the author's.
+    let devices = &feed.content().devices;
+    let mut refused: HashSet<ChangeHash> = HashSet::new();
+    if devices.values().any(|d| d.removed.is_some()) {
+        loop {
+            let before = refused.len();
+            for c in &new {
+                if !refused.contains(&c.hash())
+                    && (!crate::devices::change_allowed(devices, c.actor_id(), c.seq())
+                        || c.deps().iter().any(|d| refused.contains(d)))
+                {
+                    refused.insert(c.hash());
+                }
+            }
+            if refused.len() == before {
+                break;
+            }
+        }
+    }
+    let new: Vec<Change> = new
+        .into_iter()
+        .filter(|c| !refused.contains(&c.hash()))
+        .collect();
+    let by_hash: HashMap<ChangeHash, &Change> = new.iter().map(|c| (c.hash(), c)).collect();
+    // 7. Bound on changes waiting for dependencies: count the batch's changes that cannot
     // be applied (Kahn's algorithm over the batch), plus those already waiting.
     // A change with a dependency that is neither applied nor in the batch can never apply
     // from this batch: it is not counted in `missing`, just never made ready.
@@ -435,15 +467,18 @@ pub fn validate(
     }
     // A whole document that holds everything the feed holds can simply replace it.
     let document = document.filter(|d| {
-        feed.heads()
-            .iter()
-            .all(|h| d.get_change_meta_by_hash(h).is_some())
+        refused.is_empty()
+            && feed
+                .heads()
+                .iter()
+                .all(|h| d.get_change_meta_by_hash(h).is_some())
     });
     Ok(VerifiedBatch {
         feed: id,
         changes: new,
         document,
         signed: signed.to_vec(),
+        refused: refused.len(),
     })
 }
 

@@ -1,0 +1,178 @@
+//! One resident, two devices (issue 13): both write into one feed without conflict, and a
+//! removed device's changes made after its removal are refused by every honest board,
+//! whether they arrive after the removal or were accepted before it.
+
+mod common;
+
+use common::{NOW, draft};
+use entraide_crdt::{AuthorKey, Board, DeviceId, FeedId, Installation, LocalChange, Writer};
+
+const LAPTOP: Installation = Installation([1, 1, 1, 1]);
+const PHONE: Installation = Installation([2, 2, 2, 2]);
+
+fn device(key: &AuthorKey, installation: Installation, session: u8) -> Writer {
+    Writer::new(key.clone(), DeviceId::new(installation, [session; 4]))
+}
+
+fn deliver(board: &mut Board, change: &LocalChange) -> entraide_crdt::Applied {
+    board
+        .receive(
+            change.feed,
+            &change.change,
+            std::slice::from_ref(&change.signed),
+        )
+        .expect("valid change")
+}
+
+fn titles(board: &Board, key: &AuthorKey) -> Vec<String> {
+    let mut out: Vec<String> = board
+        .feed(&FeedId::first(key.id()))
+        .map(|f| {
+            f.content()
+                .posts
+                .values()
+                .map(|p| p.title.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+#[test]
+fn two_devices_write_one_feed_and_a_removed_device_is_refused_after_its_removal() {
+    let amel = AuthorKey::from_seed([5; 32]);
+    let laptop = device(&amel, LAPTOP, 1);
+    let phone = device(&amel, PHONE, 1);
+    let (mut on_laptop, mut on_phone, mut neighbour) = (Board::new(), Board::new(), Board::new());
+
+    // The laptop lists both devices; the phone gets the list.
+    let mut laptop_changes = vec![
+        on_laptop
+            .add_device(&laptop, LAPTOP, "portable", NOW)
+            .unwrap(),
+        on_laptop
+            .add_device(&laptop, PHONE, "téléphone", NOW)
+            .unwrap(),
+    ];
+    for c in &laptop_changes {
+        deliver(&mut on_phone, c);
+    }
+    // Both write at once, each without the other's post: no equivocation, no conflict.
+    let (_, a) = on_laptop
+        .post_new(&laptop, [1; 8], &draft("Eau"), NOW)
+        .unwrap();
+    let (_, b) = on_phone
+        .post_new(&phone, [2; 8], &draft("Pain"), NOW)
+        .unwrap();
+    laptop_changes.push(a.clone());
+    deliver(&mut on_phone, &a);
+    deliver(&mut on_laptop, &b);
+    for c in laptop_changes.iter().chain([&b]) {
+        deliver(&mut neighbour, c);
+    }
+    assert_eq!(titles(&neighbour, &amel), ["Eau", "Pain"]);
+    assert_eq!(titles(&on_phone, &amel), titles(&on_laptop, &amel));
+    let listed = &neighbour
+        .feed(&FeedId::first(amel.id()))
+        .unwrap()
+        .content()
+        .devices;
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[&PHONE].name, "téléphone");
+
+    // The phone is lost. Offline, it keeps writing; its first later post reaches the
+    // neighbour before the removal does.
+    let (_, early) = on_phone
+        .post_new(&phone, [3; 8], &draft("Avant"), NOW)
+        .unwrap();
+    let (_, late) = on_phone
+        .post_new(&phone, [4; 8], &draft("Après"), NOW)
+        .unwrap();
+    deliver(&mut neighbour, &early);
+    assert_eq!(titles(&neighbour, &amel), ["Avant", "Eau", "Pain"]);
+
+    // The laptop, which held only "Pain" of the phone, removes it.
+    assert!(
+        on_laptop.remove_device(&laptop, LAPTOP, NOW).is_err(),
+        "not itself"
+    );
+    let removal = on_laptop.remove_device(&laptop, PHONE, NOW).unwrap();
+    let removed = on_laptop
+        .feed(&FeedId::first(amel.id()))
+        .unwrap()
+        .content()
+        .devices[&PHONE]
+        .removed
+        .clone()
+        .expect("removed");
+    assert_eq!(removed.known.len(), 1, "{removed:?}");
+
+    // The neighbour drops what it had accepted from the phone after that point...
+    let applied = deliver(&mut neighbour, &removal);
+    assert_eq!(applied.refused, 1, "{applied:?}");
+    assert_eq!(titles(&neighbour, &amel), ["Eau", "Pain"]);
+    // ...and refuses what comes later, without refusing the rest of the batch.
+    let applied = deliver(&mut neighbour, &late);
+    assert_eq!((applied.applied, applied.refused), (0, 1), "{applied:?}");
+    let applied = neighbour
+        .receive(
+            early.feed,
+            &early.change,
+            std::slice::from_ref(&early.signed),
+        )
+        .unwrap();
+    assert_eq!(applied.refused, 1);
+    // A new run of the phone (a fresh session half) is after the removal too.
+    let rerun = device(&amel, PHONE, 2);
+    let mut stale = Board::new();
+    for c in &laptop_changes {
+        deliver(&mut stale, c);
+    }
+    let (_, again) = stale
+        .post_new(&rerun, [5; 8], &draft("Encore"), NOW)
+        .unwrap();
+    let applied = deliver(&mut neighbour, &again);
+    assert_eq!(applied.refused, 1);
+    assert_eq!(titles(&neighbour, &amel), ["Eau", "Pain"]);
+
+    // The laptop keeps writing; the neighbour takes it.
+    let (_, more) = on_laptop
+        .post_new(&laptop, [6; 8], &draft("Lait"), NOW)
+        .unwrap();
+    deliver(&mut neighbour, &more);
+    assert_eq!(titles(&neighbour, &amel), ["Eau", "Lait", "Pain"]);
+    // A removed device cannot be listed again, and the board says why.
+    let err = on_laptop
+        .add_device(&laptop, PHONE, "retrouvé", NOW)
+        .unwrap_err();
+    assert!(err.to_string().contains("removed"), "{err}");
+}
+
+#[test]
+fn a_board_that_saved_the_removed_devices_change_reloads_without_it() {
+    let amel = AuthorKey::from_seed([6; 32]);
+    let laptop = device(&amel, LAPTOP, 1);
+    let phone = device(&amel, PHONE, 1);
+    let (mut on_laptop, mut on_phone, mut neighbour) = (Board::new(), Board::new(), Board::new());
+    let listed = on_laptop
+        .add_device(&laptop, PHONE, "téléphone", NOW)
+        .unwrap();
+    deliver(&mut on_phone, &listed);
+    deliver(&mut neighbour, &listed);
+    let (_, late) = on_phone
+        .post_new(&phone, [1; 8], &draft("Après"), NOW)
+        .unwrap();
+    // The neighbour builds on the phone's change (a response would do the same), then the
+    // removal comes: both the phone's change and what was built on it go.
+    deliver(&mut neighbour, &late);
+    let removal = on_laptop.remove_device(&laptop, PHONE, NOW).unwrap();
+    let applied = deliver(&mut neighbour, &removal);
+    assert_eq!(applied.refused, 1);
+    let feed = neighbour.feed(&FeedId::first(amel.id())).unwrap();
+    assert!(feed.content().posts.is_empty());
+    let reloaded =
+        entraide_crdt::Feed::load(feed.id(), &feed.save(), feed.signed_heads().to_vec()).unwrap();
+    assert!(reloaded.content().posts.is_empty());
+    assert!(reloaded.content().devices[&PHONE].removed.is_some());
+}
