@@ -301,6 +301,37 @@ impl Client {
         }
     }
 
+    /// The acting resident's devices.
+    pub(crate) fn devices(&self) -> Result<Vec<entraide_node::DeviceInfo>> {
+        if self.is_remote() {
+            self.call("GET", "/api/v1/devices", None)
+        } else {
+            self.local(async |n| n.devices().await)
+        }
+    }
+
+    /// A one-time pairing code for a new device (needs the running node).
+    pub(crate) fn link_device(&self) -> Result<entraide_node::DeviceLink> {
+        if self.is_remote() {
+            self.call("POST", "/api/v1/devices/link", None)
+        } else {
+            self.local(async |n| n.link_device().await)
+        }
+    }
+
+    /// Removes one of the acting resident's devices.
+    pub(crate) fn remove_device(&self, id: &str) -> Result<entraide_node::DeviceInfo> {
+        if self.is_remote() {
+            self.call(
+                "POST",
+                &format!("/api/v1/devices/{}/remove", urlencode(id)),
+                None,
+            )
+        } else {
+            self.local(async |n| n.remove_device(id).await)
+        }
+    }
+
     /// Dials a neighbour's address now and remembers it.
     pub(crate) fn dial(&self, address: &str) -> Result<()> {
         if self.is_remote() {

@@ -20,6 +20,7 @@ macro_rules! say {
 mod backup;
 mod care;
 mod client;
+mod devices;
 mod output;
 mod residents;
 mod ui;
@@ -116,6 +117,18 @@ enum Command {
     /// Residents with only a phone, or nothing, hosted on this computer as themselves.
     #[command(subcommand)]
     Resident(residents::ResidentCmd),
+    /// Your devices: link another computer as a device of yours, list them, remove a lost one.
+    #[command(subcommand)]
+    Device(devices::DeviceCmd),
+    /// Make this computer a device of yours, with the pairing code of `entraide device link`
+    /// on your first device (same network, within 10 minutes).
+    JoinDevice {
+        /// The pairing code (ENTRAIDE-DEVICE-...).
+        code: String,
+        /// What to call this device in your device list (default: the computer's name).
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// Post a request for help or an offer.
     Post {
         /// `request` (you need help) or `offer` (you can help).
@@ -605,6 +618,7 @@ fn run(cli: Cli) -> Result<()> {
                 | Command::Up(_)
                 | Command::Open { .. }
                 | Command::Resident(_)
+                | Command::JoinDevice { .. }
                 | Command::Backup { .. }
                 | Command::Restore { .. }
         )
@@ -649,6 +663,11 @@ fn run(cli: Cli) -> Result<()> {
             name,
             identity,
         } => {
+            if code.trim().to_uppercase().starts_with(entraide_node::devices::PAIRING_PREFIX) {
+                bail!(
+                    "this is a device pairing code, not an invite: run `entraide join-device CODE` to make this computer a device of yours"
+                );
+            }
             let invite = Invite::decode(&code)?;
             let restored = match &identity {
                 Some(path) => Some(entraide_node::data_dir::read_identity_file(path)?),
@@ -682,6 +701,7 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Up(args) => up::run(&data_dir, args),
+        Command::JoinDevice { code, name } => devices::join(&data_dir, &code, name),
         Command::Backup { paper, words } => {
             if !paper {
                 bail!("say how: `entraide backup --paper` (the only kind of backup for now)");
@@ -840,6 +860,7 @@ fn run_command(client: &Client, command: Command) -> Result<()> {
             }
         }
         Command::Care(command) => care::run(client, command)?,
+        Command::Device(command) => devices::run(client, command)?,
         Command::Alert(command) => run_alert(client, command)?,
         Command::Round(command) => run_round(client, command)?,
         Command::Sighting(command) => run_sighting(client, command)?,
@@ -848,6 +869,7 @@ fn run_command(client: &Client, command: Command) -> Result<()> {
         | Command::Up(_)
         | Command::Open { .. }
         | Command::Resident(_)
+        | Command::JoinDevice { .. }
         | Command::Backup { .. }
         | Command::Restore { .. } => {
             unreachable!("handled in run")

@@ -51,7 +51,7 @@ pub(crate) fn term_safe(text: &str, multiline: bool) -> Cow<'_, str> {
 }
 
 /// A neighbour's one-line text (a title, an area, a name), safe for the terminal.
-fn line(text: &str) -> Cow<'_, str> {
+pub(crate) fn line(text: &str) -> Cow<'_, str> {
     term_safe(text, false)
 }
 
@@ -408,6 +408,12 @@ pub(crate) fn print_whoami(w: &WhoAmI) {
         "identity key {}  (back this file up: it is who you are)",
         w.identity_file.display()
     );
+    if w.devices.len() > 1 {
+        say!("devices");
+        crate::devices::print_devices(&w.devices);
+    } else if let Some(d) = w.devices.first() {
+        say!("device       {}  (link another with `entraide device link`)", d.id);
+    }
 }
 
 /// Prints `text` as a QR code made of terminal characters (nothing when it does not fit).

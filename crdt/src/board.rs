@@ -122,7 +122,7 @@ impl Board {
     }
 
     /// The newest non-empty epoch of `author`'s feed.
-    pub(crate) fn current_feed(&self, author: &AuthorId) -> Option<&Feed> {
+    pub fn current_feed(&self, author: &AuthorId) -> Option<&Feed> {
         self.feeds
             .range(
                 FeedId::first(*author)..=FeedId {

@@ -19,6 +19,7 @@
 
 mod care;
 mod commands;
+mod devices;
 mod residents;
 mod sessions;
 mod swarm;
@@ -82,13 +83,17 @@ struct Actor {
     resync_at: Option<tokio::time::Instant>,
     /// The sealed records of the care register each local resident can open.
     care: HashMap<AuthorId, crate::care::CareCache>,
+    /// Pairing codes waiting for a new device (`actor/devices.rs`).
+    pairings: Vec<crate::devices::Offer>,
+    /// Bounds the pairing exchanges running at once.
+    pairing_exchanges: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 /// Starts a node: loads the data directory and the store, starts the network (unless
 /// `config.offline`), and spawns the actor.
 pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
     let profile = config.data_dir.load()?;
-    let peer_id = libp2p::identity::Keypair::ed25519_from_bytes(profile.key.to_seed())
+    let peer_id = libp2p::identity::Keypair::ed25519_from_bytes(profile.network_seed())
         .map_err(crate::net::NetError::from)?
         .public()
         .to_peer_id();
@@ -102,17 +107,19 @@ pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
     for s in &skipped {
         warn!(feed = %s.feed, error = %s.error, "left out a damaged feed; neighbours will resend it");
     }
-    // A new device id (so a new automerge actor) for every start: a change lost in a
-    // crash, or a database lost or rolled back, can never be followed by a different
-    // change with the same actor and sequence number (which neighbours would refuse as
-    // equivocation). The cost is one actor entry per start in the resident's feed.
-    let writer = Writer::new(profile.key.clone(), DeviceId(rand::random()));
+    // A new session half of the device id (so a new automerge actor) for every start: a
+    // change lost in a crash, or a database lost or rolled back, can never be followed by
+    // a different change with the same actor and sequence number (which neighbours would
+    // refuse as equivocation). The cost is one actor entry per start in the resident's
+    // feed. The installation half says which of the resident's devices wrote it.
+    let device = |installation| DeviceId::new(installation, rand::random());
+    let writer = Writer::new(profile.key.clone(), device(profile.installation));
     let hosted = residents
         .iter()
         .map(|r| {
             (
                 r.author(),
-                Writer::new(r.key.clone(), DeviceId(rand::random())),
+                Writer::new(r.key.clone(), device(profile.installation)),
             )
         })
         .collect();
@@ -144,6 +151,10 @@ pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
         next_session: 0,
         resync_at: None,
         care: HashMap::new(),
+        pairings: Vec::new(),
+        pairing_exchanges: std::sync::Arc::new(tokio::sync::Semaphore::new(
+            devices::MAX_PAIRING_EXCHANGES,
+        )),
     };
     actor.dial_known_peers();
     let span = tracing::info_span!("node", peer = %peer_id);
@@ -198,6 +209,7 @@ impl Actor {
                 event = Network::next_event(&mut self.network) => match event {
                     NetEvent::Swarm(event) => self.handle_swarm_event(event),
                     NetEvent::Incoming(peer, stream) => self.attach(peer, stream, true),
+                    NetEvent::Pairing(peer, stream) => self.pairing_stream(peer, stream),
                 },
                 // Reaps finished session tasks (a pattern that does not match still reaps).
                 Some(Err(e)) = self.tasks.join_next(), if !self.tasks.is_empty() => {

@@ -23,6 +23,7 @@ use subtle::ConstantTimeEq;
 
 use crate::node::{Node, NodeError};
 
+mod devices;
 mod residents;
 pub use residents::ACTING_HEADER;
 
@@ -60,6 +61,7 @@ pub fn router(node: Node, token: String) -> Router {
         .route("/api/v1/sightings", get(sightings).post(add_sighting))
         .route("/api/v1/sightings/{id}/done", post(sighting_done))
         .merge(residents::routes())
+        .merge(devices::routes())
         .layer(middleware::from_fn_with_state(state.clone(), require_token))
         .with_state(state)
 }
@@ -135,6 +137,11 @@ impl IntoResponse for ApiError {
             | NodeError::Write(WriteError::Entry(EntryError::Unknown { .. }))
             | NodeError::NoSuchPost(_)
             | NodeError::NoSuchEntry { .. } => StatusCode::NOT_FOUND,
+            NodeError::NoSuchDevice(_) | NodeError::Write(WriteError::UnknownDevice(_)) => {
+                StatusCode::NOT_FOUND
+            }
+            NodeError::Write(WriteError::DeviceRemoved(_) | WriteError::RemoveSelf)
+            | NodeError::Offline => StatusCode::CONFLICT,
             // A post for a neighbour that lacks one of its two parts is an incomplete
             // request, not a text to rephrase.
             NodeError::Write(WriteError::Text(

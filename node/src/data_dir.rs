@@ -6,6 +6,8 @@
 //!   ENTRAIDE          marker: this directory belongs to entraide
 //!   identity.key      the resident's secret key (mode 0600). Back it up.
 //!   community.key     the community secret (mode 0600)
+//!   device.id         which device of the resident this installation is (drawn once)
+//!   node.key          on a device linked with `join-device` only: its own network key
 //!   db/               sled database: feeds, signatures, sync states, peers
 //!   api.json          address of the running node's local API (while it runs)
 //!   api.token         token for the local API (mode 0600)
@@ -18,7 +20,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use entraide_crdt::{AuthorId, AuthorKey};
+use entraide_crdt::{AuthorId, AuthorKey, Installation};
 
 use crate::community::Community;
 
@@ -26,6 +28,8 @@ const MARKER: &str = "ENTRAIDE";
 const MARKER_TEXT: &str = "entraide data directory, format 1\n";
 const IDENTITY_HEADER: &str = "entraide identity v1";
 const COMMUNITY_HEADER: &str = "entraide community v1";
+const DEVICE_HEADER: &str = "entraide device v1";
+const NODE_KEY_HEADER: &str = "entraide node key v1";
 
 /// What went wrong with the data directory. Every message says what to do.
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +102,19 @@ pub struct Profile {
     pub key: AuthorKey,
     /// The community.
     pub community: Community,
+    /// Which device of the resident this installation is (`device.id`).
+    pub installation: Installation,
+    /// The network key of a device linked with `join-device` (`node.key`); `None` for the
+    /// resident's first device, whose network key is the author key itself.
+    pub node_seed: Option<[u8; 32]>,
+}
+
+impl Profile {
+    /// The seed of this node's libp2p identity: its own key on a linked device, the
+    /// author key on the first (so that its peer id stays what it always was).
+    pub fn network_seed(&self) -> [u8; 32] {
+        self.node_seed.unwrap_or_else(|| self.key.to_seed())
+    }
 }
 
 /// How to reach a running node's local API: what `entraide up` records in `api.json`
@@ -278,10 +295,74 @@ impl DataDir {
         let damaged = |path: PathBuf| move |reason| DataDirError::Damaged { path, reason };
         let community = read_field::<32>(&self.community_path(), COMMUNITY_HEADER, "secret")
             .map_err(damaged(self.community_path()))?;
+        let node_path = self.root.join("node.key");
+        let node_seed = if node_path.exists() {
+            Some(read_field::<32>(&node_path, NODE_KEY_HEADER, "secret").map_err(damaged(node_path))?)
+        } else {
+            None
+        };
         Ok(Profile {
             key: AuthorKey::from_seed(seed),
             community: Community::from_secret(community),
+            installation: self.installation()?,
+            node_seed,
         })
+    }
+
+    /// Which device of the resident this installation is: drawn once, kept in
+    /// `device.id` (made here the first time, by whichever process gets there first).
+    pub fn installation(&self) -> Result<Installation, DataDirError> {
+        let path = self.root.join("device.id");
+        if !path.exists() {
+            let drawn: [u8; 4] = rand::random();
+            match write_new_secret(
+                &path,
+                &format!("{DEVICE_HEADER}\ninstallation: {}\n", hex::encode(drawn)),
+            ) {
+                Ok(()) | Err(DataDirError::AlreadyInitialized(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        read_field::<4>(&path, DEVICE_HEADER, "installation")
+            .map(Installation)
+            .map_err(|reason| DataDirError::Damaged { path, reason })
+    }
+
+    /// Makes this (new or empty) folder a linked device of an existing resident: their
+    /// identity (`seed`, received from their first device), the community, this device's
+    /// own network key and its installation id. Refuses a folder that holds an identity.
+    pub fn init_device(
+        &self,
+        seed: [u8; 32],
+        community: &Community,
+        node_seed: [u8; 32],
+        installation: Installation,
+    ) -> Result<Profile, DataDirError> {
+        if self.is_initialized() {
+            return Err(DataDirError::AlreadyInitialized(self.root.clone()));
+        }
+        self.claim()?;
+        let _ = fs::remove_file(self.root.join("device.id"));
+        write_new_secret(
+            &self.root.join("device.id"),
+            &format!("{DEVICE_HEADER}\ninstallation: {installation}\n"),
+        )?;
+        let _ = fs::remove_file(self.root.join("node.key"));
+        write_new_secret(
+            &self.root.join("node.key"),
+            &format!("{NODE_KEY_HEADER}\nsecret: {}\n", hex::encode(node_seed)),
+        )?;
+        if !self.community_path().exists() {
+            write_new_secret(
+                &self.community_path(),
+                &format!(
+                    "{COMMUNITY_HEADER}\nsecret: {}\n",
+                    hex::encode(community.secret())
+                ),
+            )?;
+        }
+        self.write_identity(seed)?;
+        self.load()
     }
 
     /// Sets the community of an existing identity: after restoring `identity.key` into a

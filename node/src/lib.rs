@@ -6,6 +6,7 @@ pub mod care;
 pub mod clock;
 pub mod community;
 pub mod data_dir;
+pub mod devices;
 pub mod frame;
 pub mod gossip;
 pub mod net;
@@ -18,6 +19,7 @@ pub mod store;
 
 pub use libp2p::Multiaddr;
 pub use node::{
-    HostInfo, Node, NodeConfig, NodeError, NodeEvent, PeerInfo, Status, SyncTraffic, WhoAmI,
+    DeviceInfo, DeviceLink, HostInfo, Node, NodeConfig, NodeError, NodeEvent, PeerInfo, Status,
+    SyncTraffic, WhoAmI,
 };
 pub use residents::ResidentInfo;

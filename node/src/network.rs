@@ -29,6 +29,8 @@ pub(crate) struct Network {
     /// Opens sync streams.
     pub(crate) control: libp2p_stream::Control,
     incoming: libp2p_stream::IncomingStreams,
+    /// Pairing requests of a new device of the resident (`crate::devices`).
+    pairing: libp2p_stream::IncomingStreams,
     /// The community's sync protocol.
     pub(crate) protocol: StreamProtocol,
     topic: IdentTopic,
@@ -44,6 +46,8 @@ pub(crate) enum NetEvent {
     Swarm(SwarmEvent<BehaviourEvent>),
     /// A neighbour opened a sync stream.
     Incoming(PeerId, libp2p::Stream),
+    /// A peer opened a pairing stream (a new device of the resident, or anyone).
+    Pairing(PeerId, libp2p::Stream),
 }
 
 impl Network {
@@ -51,7 +55,7 @@ impl Network {
     /// [`DEFAULT_PORT`] of every interface, or any free port when it is taken), and waits
     /// until the listeners report their addresses, so callers can print them.
     pub(crate) async fn start(profile: &Profile, config: &NodeConfig) -> Result<Self, NetError> {
-        let keypair = libp2p::identity::Keypair::ed25519_from_bytes(profile.key.to_seed())?;
+        let keypair = libp2p::identity::Keypair::ed25519_from_bytes(profile.network_seed())?;
         let tag = profile.community.tag();
         let net_config = NetConfig {
             mdns: config.mdns,
@@ -64,6 +68,7 @@ impl Network {
         swarm.behaviour_mut().gossipsub.subscribe(&topic)?;
         let mut control = swarm.behaviour().stream.new_control();
         let incoming = control.accept(protocol.clone())?;
+        let pairing = control.accept(crate::devices::pairing_protocol(&tag))?;
         let wanted = listen(&mut swarm, &config.listen);
         if wanted == 0 {
             return Err(NetError::NoListener);
@@ -95,6 +100,7 @@ impl Network {
             traffic,
             control,
             incoming,
+            pairing,
             protocol,
             topic,
             listen_addrs,
@@ -109,6 +115,7 @@ impl Network {
         tokio::select! {
             event = net.swarm.select_next_some() => NetEvent::Swarm(event),
             Some((peer, stream)) = net.incoming.next() => NetEvent::Incoming(peer, stream),
+            Some((peer, stream)) = net.pairing.next() => NetEvent::Pairing(peer, stream),
         }
     }
 

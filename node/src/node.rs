@@ -126,6 +126,12 @@ pub enum NodeError {
     /// Several members match what was typed.
     #[error("`{0}` matches several members: type their fingerprint instead")]
     SeveralMembers(String),
+    /// No device of the resident matches what was typed.
+    #[error("no device of yours is `{0}`: `entraide whoami` lists them, each with its 8-digit id")]
+    NoSuchDevice(String),
+    /// The node runs without a network (`--offline`), and this needs one.
+    #[error("the node runs offline: start it with the network (`entraide up`) to do this")]
+    Offline,
 }
 
 impl From<entraide_crdt::ResolveError> for NodeError {
@@ -248,6 +254,33 @@ pub struct WhoAmI {
     /// the fingerprint tells them apart.
     #[serde(default)]
     pub name_lookalikes: Vec<AuthorId>,
+    /// The resident's devices (`entraide device link`), this one marked.
+    #[serde(default)]
+    pub devices: Vec<DeviceInfo>,
+}
+
+/// One of a resident's devices.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    /// Its id: 8 hex digits (what `entraide device remove` takes).
+    pub id: String,
+    /// What it is called.
+    pub name: String,
+    /// When it was linked (`None` for a device not listed yet: the only one).
+    pub added: Option<i64>,
+    /// When it was removed, if it was.
+    pub removed: Option<i64>,
+    /// Whether it is the device that answered.
+    pub this_device: bool,
+}
+
+/// A one-time pairing code for a new device.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceLink {
+    /// The code (`ENTRAIDE-DEVICE-…`) to give `entraide join-device` on the new device.
+    pub code: String,
+    /// When it stops working (seconds since the Unix epoch).
+    pub expires_at: i64,
 }
 
 /// Something that happened, for live views.
@@ -311,6 +344,15 @@ pub(crate) enum Command {
     ),
     Sightings(oneshot::Sender<Vec<SightingView>>),
     Resident(ResidentCommand),
+    Device(DeviceCommand),
+}
+
+/// A request about the resident's devices.
+#[derive(Debug)]
+pub(crate) enum DeviceCommand {
+    List(oneshot::Sender<Vec<DeviceInfo>>),
+    Link(oneshot::Sender<Result<DeviceLink, NodeError>>),
+    Remove(String, oneshot::Sender<Result<DeviceInfo, NodeError>>),
 }
 
 /// A request about the residents this node hosts.
@@ -536,6 +578,26 @@ impl Node {
     /// The node's state.
     pub async fn status(&self) -> Result<Status, NodeError> {
         self.ask(Command::Status).await
+    }
+
+    /// The acting resident's devices, this one marked.
+    pub async fn devices(&self) -> Result<Vec<DeviceInfo>, NodeError> {
+        self.ask(|tx| Command::Device(DeviceCommand::List(tx)))
+            .await
+    }
+
+    /// A one-time code (10 minutes) that makes another computer a device of the owner
+    /// (`entraide join-device`). Owner only; needs the network.
+    pub async fn link_device(&self) -> Result<DeviceLink, NodeError> {
+        self.ask(|tx| Command::Device(DeviceCommand::Link(tx)))
+            .await?
+    }
+
+    /// Removes one of the acting resident's devices (its 8-digit id): its changes made
+    /// after now are refused by every honest node.
+    pub async fn remove_device(&self, id: &str) -> Result<DeviceInfo, NodeError> {
+        self.ask(|tx| Command::Device(DeviceCommand::Remove(id.into(), tx)))
+            .await?
     }
 
     /// Who runs this node.

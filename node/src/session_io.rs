@@ -34,6 +34,12 @@ pub(crate) enum SessionInput {
     Closed(PeerId, u64, Option<String>),
     /// The peer broke the framing (a frame over the limit, or too slow to arrive).
     Violation(PeerId, u64, String),
+    /// A pairing request from a new device (`crate::devices`), to answer on the channel.
+    Pairing(
+        PeerId,
+        crate::devices::PairRequest,
+        tokio::sync::oneshot::Sender<Result<[u8; 32], String>>,
+    ),
 }
 
 /// An open sync session with one peer.

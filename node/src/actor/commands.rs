@@ -107,6 +107,7 @@ impl Actor {
                         fingerprint: owner.fmt_short(),
                     }),
                     name_lookalikes: self.board.lookalikes(&author),
+                    devices: self.devices(),
                 });
             }
             Command::Invite(reply) => {
@@ -123,6 +124,7 @@ impl Actor {
             }
             Command::Care(command) => self.handle_care(command, now),
             Command::Resident(command) => self.handle_resident_command(command),
+            Command::Device(command) => self.handle_device_command(command),
             Command::DeclareAlert(draft, reply) => {
                 let result = self
                     .board
@@ -218,7 +220,10 @@ impl Actor {
             if let Err(back) = self.board.forget_local(&self.writer, &change) {
                 warn!(error = %back, "could not take back an unsaved change");
             }
-            self.writer = Writer::new(self.writer.key().clone(), DeviceId(rand::random()));
+            self.writer = Writer::new(
+                self.writer.key().clone(),
+                DeviceId::new(self.profile.installation, rand::random()),
+            );
             return Err(e.into());
         }
         if let Some(network) = &mut self.network {

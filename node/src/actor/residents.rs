@@ -113,7 +113,10 @@ impl Actor {
         let (resident, code) =
             residents::create(&self.config.data_dir, name, rand::random::<[u8; 32]>())?;
         let author = resident.author();
-        let writer = Writer::new(resident.key.clone(), DeviceId(rand::random()));
+        let writer = Writer::new(
+            resident.key.clone(),
+            DeviceId::new(self.profile.installation, rand::random()),
+        );
         self.hosted.insert(author, writer);
         self.reload_residents();
         // Their name on the board, written in their own feed with their own key.

@@ -128,6 +128,9 @@ impl Actor {
                 }
             }
             SessionInput::Frame(peer, id, bytes) => self.handle_frame(peer, id, &bytes),
+            SessionInput::Pairing(peer, request, reply) => {
+                let _ = reply.send(self.answer_pairing(peer, request));
+            }
             SessionInput::Violation(peer, id, reason) => {
                 if current(self, &peer, id) {
                     self.ban(peer, &reason);

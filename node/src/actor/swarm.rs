@@ -186,6 +186,11 @@ impl Actor {
                 .map(|a| (push.feed, a)),
         };
         match verdict {
+            // Only changes a removed device made after its removal: not forwarded.
+            Ok((feed, applied)) if applied.refused > 0 && !applied.heads_changed => {
+                debug!(%feed, refused = applied.refused, "a push from a removed device: ignored");
+                self.report(&id, &source, MessageAcceptance::Ignore);
+            }
             Ok((feed, applied)) => {
                 self.report(&id, &source, MessageAcceptance::Accept);
                 if applied.heads_changed || applied.pending > 0 {
