@@ -663,7 +663,11 @@ fn run(cli: Cli) -> Result<()> {
             name,
             identity,
         } => {
-            if code.trim().to_uppercase().starts_with(entraide_node::devices::PAIRING_PREFIX) {
+            if code
+                .trim()
+                .to_uppercase()
+                .starts_with(entraide_node::devices::PAIRING_PREFIX)
+            {
                 bail!(
                     "this is a device pairing code, not an invite: run `entraide join-device CODE` to make this computer a device of yours"
                 );

@@ -412,7 +412,10 @@ pub(crate) fn print_whoami(w: &WhoAmI) {
         say!("devices");
         crate::devices::print_devices(&w.devices);
     } else if let Some(d) = w.devices.first() {
-        say!("device       {}  (link another with `entraide device link`)", d.id);
+        say!(
+            "device       {}  (link another with `entraide device link`)",
+            d.id
+        );
     }
 }
 

@@ -54,6 +54,14 @@ pub enum SessionEvent {
         /// Why.
         failure: ValidationFailure,
     },
+    /// Changes of a feed made by a removed device after its removal were refused (or,
+    /// held from before the removal arrived, dropped): see `crate::devices`.
+    RemovedDeviceRefused {
+        /// The feed.
+        feed: FeedId,
+        /// How many changes.
+        count: usize,
+    },
     /// A feed's sync message was too large to send in one frame and was skipped.
     FeedTooLarge {
         /// The feed.
@@ -293,6 +301,12 @@ impl Session {
                 Err(failure) => return Err(SessionError::Invalid { feed, failure }),
             };
             self.stats.changes_applied += applied.applied as u64;
+            if applied.refused > 0 {
+                out.events.push(SessionEvent::RemovedDeviceRefused {
+                    feed,
+                    count: applied.refused,
+                });
+            }
             if applied.heads_changed || applied.pending > 0 {
                 out.events.push(SessionEvent::FeedUpdated {
                     feed,

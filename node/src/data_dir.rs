@@ -297,7 +297,10 @@ impl DataDir {
             .map_err(damaged(self.community_path()))?;
         let node_path = self.root.join("node.key");
         let node_seed = if node_path.exists() {
-            Some(read_field::<32>(&node_path, NODE_KEY_HEADER, "secret").map_err(damaged(node_path))?)
+            Some(
+                read_field::<32>(&node_path, NODE_KEY_HEADER, "secret")
+                    .map_err(damaged(node_path))?,
+            )
         } else {
             None
         };

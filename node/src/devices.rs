@@ -85,7 +85,9 @@ pub enum PairingCodeError {
     #[error("this pairing code is damaged (mistyped or incomplete): copy it again")]
     Damaged,
     /// Made by a newer entraide.
-    #[error("this pairing code was made by a newer version of entraide (format {0}): update entraide")]
+    #[error(
+        "this pairing code was made by a newer version of entraide (format {0}): update entraide"
+    )]
     UnsupportedVersion(u8),
 }
 
@@ -334,8 +336,8 @@ pub async fn join_device(
     let community = &code.invite.community;
     let node_seed: [u8; 32] = rand::random();
     let installation = Installation(rand::random());
-    let keypair = libp2p::identity::Keypair::ed25519_from_bytes(node_seed)
-        .map_err(net::NetError::from)?;
+    let keypair =
+        libp2p::identity::Keypair::ed25519_from_bytes(node_seed).map_err(net::NetError::from)?;
     let tag = community.tag();
     let config = NetConfig::new(community.psk(), tag.clone());
     let mut swarm = net::build_swarm(keypair, &config)?;
@@ -417,7 +419,9 @@ pub async fn join_device(
         match decode_answer(&answer) {
             Some(Ok(seed)) => Ok(seed),
             Some(Err(reason)) => Err(JoinDeviceError::Refused(reason)),
-            None => Err(JoinDeviceError::BrokeOff("an answer that makes no sense".into())),
+            None => Err(JoinDeviceError::BrokeOff(
+                "an answer that makes no sense".into(),
+            )),
         }
     };
     let result = tokio::time::timeout(PAIRING_PATIENCE * 2, exchange).await;
@@ -488,7 +492,10 @@ mod tests {
         assert_eq!(decoded.name.len(), 64);
         assert_eq!(PairRequest::decode(&[0; 20]), None);
         assert_eq!(PairRequest::decode(&[0; 30]), None, "length disagrees");
-        assert_eq!(decode_answer(&encode_answer(&Ok([5; 32]))), Some(Ok([5; 32])));
+        assert_eq!(
+            decode_answer(&encode_answer(&Ok([5; 32]))),
+            Some(Ok([5; 32]))
+        );
         assert_eq!(
             decode_answer(&encode_answer(&Err("used".into()))),
             Some(Err("used".into()))

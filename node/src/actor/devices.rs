@@ -85,8 +85,10 @@ impl Actor {
         let Some(network) = &self.network else {
             return Err(NodeError::Offline);
         };
-        let invite =
-            crate::community::Invite::for_node(self.profile.community.clone(), &network.listen_addrs);
+        let invite = crate::community::Invite::for_node(
+            self.profile.community.clone(),
+            &network.listen_addrs,
+        );
         let token: [u8; 16] = rand::random();
         let now_instant = tokio::time::Instant::now();
         self.pairings.retain(|o| o.expires > now_instant);
@@ -110,16 +112,11 @@ impl Actor {
     }
 
     /// A peer opened a pairing stream: read its request (in a task of its own), have the
-    /// actor answer it, write the answer. Closed unread when no code is waiting or too many
-    /// exchanges are running.
+    /// actor answer it, write the answer. Closed unread when too many exchanges are
+    /// running ([`MAX_PAIRING_EXCHANGES`]).
     pub(super) fn pairing_stream(&mut self, peer: PeerId, mut stream: libp2p::Stream) {
-        let waiting = self
-            .pairings
-            .iter()
-            .any(|o| o.expires > tokio::time::Instant::now());
-        let permit = Arc::clone(&self.pairing_exchanges).try_acquire_owned();
-        let (true, Ok(permit)) = (waiting, permit) else {
-            debug!(%peer, "a pairing stream while no code waits (or too many): closed");
+        let Ok(permit) = Arc::clone(&self.pairing_exchanges).try_acquire_owned() else {
+            debug!(%peer, "too many pairing exchanges at once: a stream closed unread");
             self.tasks.spawn(async move {
                 let _ = stream.close().await;
             });

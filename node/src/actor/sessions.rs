@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use entraide_crdt::{Session, SessionEvent};
 use libp2p::PeerId;
-use tracing::{Instrument as _, debug, warn};
+use tracing::{Instrument as _, debug, info, warn};
 
 use super::commands::add_traffic;
 use super::{Actor, now};
@@ -165,6 +165,9 @@ impl Actor {
                         SessionEvent::InSync => state.last_sync = Some(now()),
                         SessionEvent::FeedRefused { feed, failure } => {
                             warn!(%peer, %feed, %failure, "refused a feed's changes");
+                        }
+                        SessionEvent::RemovedDeviceRefused { feed, count } => {
+                            info!(%peer, %feed, count, "refused changes a removed device made after its removal");
                         }
                         SessionEvent::FeedTooLarge { feed, size } => {
                             warn!(%peer, %feed, size, "a feed is too large to sync in one frame");

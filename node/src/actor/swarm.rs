@@ -188,10 +188,13 @@ impl Actor {
         match verdict {
             // Only changes a removed device made after its removal: not forwarded.
             Ok((feed, applied)) if applied.refused > 0 && !applied.heads_changed => {
-                debug!(%feed, refused = applied.refused, "a push from a removed device: ignored");
+                info!(%feed, count = applied.refused, "refused changes a removed device made after its removal");
                 self.report(&id, &source, MessageAcceptance::Ignore);
             }
             Ok((feed, applied)) => {
+                if applied.refused > 0 {
+                    info!(%feed, count = applied.refused, "refused changes a removed device made after its removal");
+                }
                 self.report(&id, &source, MessageAcceptance::Accept);
                 if applied.heads_changed || applied.pending > 0 {
                     self.dirty.insert(feed);
