@@ -144,7 +144,7 @@ fn run(nodes: &mut [TestNode], a_addr: &str) -> Result<()> {
     let out = nodes[0].run(&[
         "device",
         "remove",
-        &amel_who["devices"][0]["id"].as_str().unwrap_or(""),
+        amel_who["devices"][0]["id"].as_str().unwrap_or(""),
     ]);
     ensure!(!out.status.success(), "a device cannot remove itself");
     let removed = nodes[0].ok(&["device", "remove", &phone_id])?;

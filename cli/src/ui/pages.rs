@@ -1089,6 +1089,7 @@ mod tests {
             identity_file: PathBuf::from("/tmp/x"),
             hosted_by: None,
             name_lookalikes: vec![author(2)],
+            devices: Vec::new(),
         };
         let html = Settings {
             frame: frame(Lang::Fr),
@@ -1181,6 +1182,7 @@ mod tests {
             identity_file: PathBuf::from("/tmp/x"),
             hosted_by: None,
             name_lookalikes: vec![],
+            devices: Vec::new(),
         };
         let html = Settings {
             frame: frame(Lang::En),
