@@ -83,6 +83,8 @@ struct Actor {
     resync_at: Option<tokio::time::Instant>,
     /// The sealed records of the care register each local resident can open.
     care: HashMap<AuthorId, crate::care::CareCache>,
+    /// During a care tick, each local resident's share of its time budget.
+    care_tick_share: Option<Duration>,
     /// Pairing codes waiting for a new device (`actor/devices.rs`).
     pairings: Vec<crate::devices::Offer>,
     /// Bounds the pairing exchanges running at once.
@@ -151,6 +153,7 @@ pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
         next_session: 0,
         resync_at: None,
         care: HashMap::new(),
+        care_tick_share: None,
         pairings: Vec::new(),
         pairing_exchanges: std::sync::Arc::new(tokio::sync::Semaphore::new(
             devices::MAX_PAIRING_EXCHANGES,

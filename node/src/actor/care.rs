@@ -97,7 +97,9 @@ impl Actor {
     /// while the node runs (it tries the rest at the next look), long for a command run
     /// while no node is up (nothing else would try them).
     fn open_budget(&self) -> std::time::Duration {
-        if self.network.is_some() {
+        if let Some(share) = self.care_tick_share {
+            share
+        } else if self.network.is_some() {
             crate::care::OPEN_BUDGET
         } else {
             std::time::Duration::from_secs(30)
@@ -257,11 +259,17 @@ impl Actor {
         if self.network.is_none() {
             return;
         }
-        self.care_tick_for(None);
+        // One budget for the whole tick, shared by every local resident: a node hosting
+        // many residents does not stall its loop for 25 ms each (each still opens at least
+        // one record per tick).
         let hosted: Vec<AuthorId> = self.hosted.keys().copied().collect();
+        let residents = u32::try_from(hosted.len() + 1).unwrap_or(u32::MAX);
+        self.care_tick_share = Some(crate::care::OPEN_BUDGET / residents);
+        self.care_tick_for(None);
         for author in hosted {
             self.care_tick_for(Some(author));
         }
+        self.care_tick_share = None;
     }
 
     /// One resident's tick: the owner's, or a hosted resident's (acting as them).
