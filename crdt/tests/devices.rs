@@ -176,3 +176,55 @@ fn a_board_that_saved_the_removed_devices_change_reloads_without_it() {
     assert!(reloaded.content().posts.is_empty());
     assert!(reloaded.content().devices[&PHONE].removed.is_some());
 }
+
+#[test]
+fn sessions_keep_converging_after_a_removal_drops_changes_they_had_carried() {
+    use common::sync_with;
+    use entraide_crdt::Session;
+    let amel = AuthorKey::from_seed([7; 32]);
+    let laptop = device(&amel, LAPTOP, 1);
+    let phone = device(&amel, PHONE, 1);
+    let (mut on_laptop, mut on_phone, mut neighbour) = (Board::new(), Board::new(), Board::new());
+    let listed = on_laptop
+        .add_device(&laptop, PHONE, "téléphone", NOW)
+        .unwrap();
+    deliver(&mut on_phone, &listed);
+    on_phone
+        .post_new(&phone, [1; 8], &draft("Pain"), NOW)
+        .unwrap();
+    // One session each way, kept across rounds (as a node keeps its sync states).
+    let (mut n_p, mut p_n) = (Session::new(), Session::new());
+    let (mut n_l, mut l_n) = (Session::new(), Session::new());
+    sync_with(&mut neighbour, &mut n_p, &mut on_phone, &mut p_n).unwrap();
+    sync_with(&mut neighbour, &mut n_l, &mut on_laptop, &mut l_n).unwrap();
+    assert_eq!(titles(&on_laptop, &amel), ["Pain"]);
+    // The phone writes again; only the neighbour gets it before the removal.
+    on_phone
+        .post_new(&phone, [2; 8], &draft("Après"), NOW)
+        .unwrap();
+    sync_with(&mut neighbour, &mut n_p, &mut on_phone, &mut p_n).unwrap();
+    assert_eq!(titles(&neighbour, &amel), ["Après", "Pain"]);
+    on_laptop.remove_device(&laptop, PHONE, NOW).unwrap();
+    // The laptop's session with the neighbour carries the removal; the neighbour drops
+    // "Après"; further rounds with both settle, and "Après" never comes back.
+    for _ in 0..3 {
+        sync_with(&mut neighbour, &mut n_l, &mut on_laptop, &mut l_n).unwrap();
+        sync_with(&mut neighbour, &mut n_p, &mut on_phone, &mut p_n).unwrap();
+    }
+    assert_eq!(titles(&neighbour, &amel), ["Pain"]);
+    assert_eq!(titles(&on_laptop, &amel), ["Pain"]);
+    assert_eq!(
+        titles(&on_phone, &amel),
+        ["Pain"],
+        "the phone drops its own later post"
+    );
+    assert_eq!(neighbour.digest(), on_laptop.digest());
+    // A later post of the laptop still travels through the neighbour.
+    let (_, more) = on_laptop
+        .post_new(&laptop, [3; 8], &draft("Lait"), NOW)
+        .unwrap();
+    drop(more);
+    sync_with(&mut neighbour, &mut n_l, &mut on_laptop, &mut l_n).unwrap();
+    sync_with(&mut neighbour, &mut n_p, &mut on_phone, &mut p_n).unwrap();
+    assert_eq!(titles(&on_phone, &amel), ["Lait", "Pain"]);
+}
