@@ -177,6 +177,25 @@ impl Board {
         }
     }
 
+    /// The whole board as a board file (`crate::board_file`), made at `now`: every
+    /// non-empty feed with its signatures. Returns the bytes and how many feeds were left
+    /// out for being over the record limit (none below 4 MiB per feed).
+    pub fn export(&self, now: Timestamp) -> (Vec<u8>, usize) {
+        let mut writer = crate::board_file::BoardFileWriter::new(now);
+        let mut left_out = 0;
+        for feed in self.feeds.values().filter(|f| !f.is_empty()) {
+            let record = crate::board_file::FeedRecord {
+                feed: feed.id(),
+                data: feed.save(),
+                signed: feed.signed_heads().to_vec(),
+            };
+            if !writer.add(&record) {
+                left_out += 1;
+            }
+        }
+        (writer.finish(), left_out)
+    }
+
     /// Counts for a status line.
     pub fn stats(&self, now: Timestamp) -> BoardStats {
         let mut stats = BoardStats {

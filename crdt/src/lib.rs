@@ -79,6 +79,7 @@ mod alert;
 mod author;
 pub mod behalf;
 mod board;
+pub mod board_file;
 pub mod care;
 mod contained;
 mod content;
