@@ -345,6 +345,39 @@ pub(crate) enum Command {
     Sightings(oneshot::Sender<Vec<SightingView>>),
     Resident(ResidentCommand),
     Device(DeviceCommand),
+    Export(oneshot::Sender<Vec<u8>>),
+    Import(Vec<u8>, oneshot::Sender<ImportReport>),
+}
+
+/// What importing a board file did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    /// When the file was made (its maker's clock), if its header could be read.
+    pub made_at: Option<i64>,
+    /// Feeds read whole from the file.
+    pub feeds: usize,
+    /// Feeds that brought something new to this board.
+    pub updated: usize,
+    /// Feeds this board already held as they are.
+    pub unchanged: usize,
+    /// Feeds refused, each with why: nothing of them was applied.
+    pub refused: Vec<RefusedFeed>,
+    /// Changes a removed device made after its removal, left out.
+    pub removed_device_changes: usize,
+    /// What was wrong with the file itself (cut short, changed after it was written...),
+    /// past the feeds read: those were still checked and kept if valid.
+    pub file_error: Option<String>,
+}
+
+/// A feed of a board file that was refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedFeed {
+    /// Its author.
+    pub author: AuthorId,
+    /// The author's fingerprint, to say which.
+    pub fingerprint: String,
+    /// Why, as a peer's change would be refused.
+    pub reason: String,
 }
 
 /// A request about the resident's devices.
@@ -598,6 +631,17 @@ impl Node {
     pub async fn remove_device(&self, id: &str) -> Result<DeviceInfo, NodeError> {
         self.ask(|tx| Command::Device(DeviceCommand::Remove(id.into(), tx)))
             .await?
+    }
+
+    /// The whole board as a board file (`entraide_crdt::board_file`).
+    pub async fn export(&self) -> Result<Vec<u8>, NodeError> {
+        self.ask(Command::Export).await
+    }
+
+    /// Checks every feed of a board file as if a peer had sent it, and keeps the valid
+    /// ones (saved at once, and offered to neighbours at the next round).
+    pub async fn import(&self, file: Vec<u8>) -> Result<ImportReport, NodeError> {
+        self.ask(|tx| Command::Import(file, tx)).await
     }
 
     /// Who runs this node.

@@ -429,6 +429,30 @@ impl Store {
         self.changes
             .apply_batch(batch)
             .map_err(|e| self.write_err(e))?;
+        self.lower_ledger(feed)
+    }
+
+    /// A local feed can hold fewer changes than were acknowledged: a device's removal
+    /// drops what it wrote after it (`entraide_crdt::devices`), even on that device. Once
+    /// the smaller feed is on disk, the ledger follows it down, so that the next start does
+    /// not take the drop for lost changes. (It never goes up here: only a local write,
+    /// flushed first, raises it.)
+    fn lower_ledger(&self, feed: &Feed) -> Result<(), StoreError> {
+        let (bare, mut ledger) = self.ledger();
+        let author = feed.id().author;
+        let count = feed.change_count();
+        if ledger.get(&author).is_none_or(|&acknowledged| acknowledged <= count) {
+            return Ok(());
+        }
+        self.flush()?;
+        ledger.insert(author, count);
+        let mut text = bare.map(|n| format!("{n}\n")).unwrap_or_default();
+        for (author, count) in &ledger {
+            text.push_str(&format!("{author} {count}\n"));
+        }
+        if let Err(e) = crate::data_dir::write_atomic(&self.ledger, text.as_bytes()) {
+            tracing::warn!(error = %e, "the acknowledgement ledger could not follow a feed that shrank");
+        }
         Ok(())
     }
 

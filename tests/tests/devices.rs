@@ -216,6 +216,11 @@ fn run(nodes: &mut [TestNode], a_addr: &str) -> Result<()> {
             .contains("refused changes a removed device made after its removal")),
         "nobody says they refused the phone's later post"
     );
+    // The phone dropped its own later post: it still starts (the drop is not taken for
+    // changes lost from its database), without the post.
+    nodes[2].stop()?;
+    up_with_peer(&mut nodes[2], a_addr)?;
+    ensure!(!has(&nodes[2].board()?, &amel, "Virement urgent"));
     let log = nodes[1].log();
     ensure!(
         !log.contains("panicked"),

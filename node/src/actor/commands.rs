@@ -125,6 +125,16 @@ impl Actor {
             Command::Care(command) => self.handle_care(command, now),
             Command::Resident(command) => self.handle_resident_command(command),
             Command::Device(command) => self.handle_device_command(command),
+            Command::Export(reply) => {
+                let (file, left_out) = self.board.export(now);
+                if left_out > 0 {
+                    warn!(left_out, "feeds over the record limit were left out of the export");
+                }
+                let _ = reply.send(file);
+            }
+            Command::Import(file, reply) => {
+                let _ = reply.send(self.import(&file));
+            }
             Command::DeclareAlert(draft, reply) => {
                 let result = self
                     .board
@@ -199,6 +209,57 @@ impl Actor {
                 let _ = reply.send(self.board.sightings(now));
             }
         }
+    }
+
+    /// Imports a board file: each feed validated as a peer's would be, the valid ones
+    /// applied and saved now.
+    fn import(&mut self, file: &[u8]) -> crate::node::ImportReport {
+        use entraide_crdt::board_file::BoardFileReader;
+        let mut report = crate::node::ImportReport::default();
+        let mut reader = match BoardFileReader::new(file) {
+            Ok(r) => r,
+            Err(e) => {
+                report.file_error = Some(e.to_string());
+                return report;
+            }
+        };
+        report.made_at = Some(reader.made_at());
+        while let Some(record) = reader.next_record() {
+            let record = match record {
+                Ok(r) => r,
+                Err(e) => {
+                    report.file_error = Some(e.to_string());
+                    break;
+                }
+            };
+            report.feeds += 1;
+            match self
+                .board
+                .receive(record.feed, &record.data, &record.signed)
+            {
+                Ok(applied) => {
+                    report.removed_device_changes += applied.refused;
+                    if applied.heads_changed || applied.pending > 0 {
+                        report.updated += 1;
+                        self.dirty.insert(record.feed);
+                    } else {
+                        report.unchanged += 1;
+                    }
+                }
+                Err(failure) => report.refused.push(crate::node::RefusedFeed {
+                    author: record.feed.author,
+                    fingerprint: record.feed.author.fmt_short(),
+                    reason: failure.to_string(),
+                }),
+            }
+        }
+        if report.updated > 0 {
+            self.persist_dirty();
+            self.schedule_resync();
+            self.emit(NodeEvent::BoardChanged);
+        }
+        debug!(?report, "a board file was imported");
+        report
     }
 
     fn resolve_post(&self, typed: &str) -> Result<PostId, NodeError> {
