@@ -94,7 +94,9 @@ pub(crate) fn print_devices(devices: &[entraide_node::DeviceInfo]) {
 /// device made the code.
 pub(crate) fn join(data_dir: &DataDir, code: &str, name: Option<String>) -> Result<()> {
     let code = PairingCode::decode(code)?;
-    let name = name.unwrap_or_else(entraide_node::devices::this_device_name);
+    let name = name
+        .or_else(entraide_node::devices::host_name)
+        .unwrap_or_else(|| "another device".to_owned());
     entraide_crdt::check_name(&name).context("invalid device name")?;
     say!("Reaching your first device...");
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -56,8 +56,8 @@ pub const MIN_FINGERPRINT_DIGITS: usize = 8;
 
 /// An author: the 32-byte ed25519 public key of a resident.
 ///
-/// The libp2p peer id of a resident's node is derived from the same key, so "who is this
-/// peer" and "who wrote this" are one question. Shown in full as 64 lowercase hex digits,
+/// The libp2p peer id of a resident's first device is derived from the same key; a device
+/// linked later has a network key of its own (protocol.md section 2). Shown in full as 64 lowercase hex digits,
 /// and to people as a short fingerprint (`fmt_short`).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct AuthorId(pub [u8; 32]);

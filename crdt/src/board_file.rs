@@ -52,10 +52,14 @@ pub enum BoardFileError {
     #[error("this is not an entraide board file (made by `entraide export`)")]
     NotABoardFile,
     /// Written by a newer entraide.
-    #[error("this board file was made by a newer version of entraide (format {0}): update entraide")]
+    #[error(
+        "this board file was made by a newer version of entraide (format {0}): update entraide"
+    )]
     UnsupportedVersion(u8),
     /// The file ends before its end mark.
-    #[error("the file is cut short (after {records} feeds): copy it again from the device that made it")]
+    #[error(
+        "the file is cut short (after {records} feeds): copy it again from the device that made it"
+    )]
     Truncated {
         /// Records read whole before the cut.
         records: usize,
@@ -69,7 +73,9 @@ pub enum BoardFileError {
         reason: String,
     },
     /// The final hash does not match: changed or damaged after it was written.
-    #[error("the file was changed or damaged after it was written (its check value does not match)")]
+    #[error(
+        "the file was changed or damaged after it was written (its check value does not match)"
+    )]
     Tampered,
     /// Bytes after the end mark.
     #[error("the file has bytes after its end: it was changed after it was written")]
@@ -189,7 +195,8 @@ impl<'a> BoardFileReader<'a> {
         let Some(len_bytes) = self.bytes.get(self.at..self.at + 4) else {
             return Some(Err(truncated));
         };
-        let len = u32::from_be_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]]) as usize;
+        let len =
+            u32::from_be_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]]) as usize;
         if len == 0 {
             let end = self.at + 4;
             let Some(hash) = self.bytes.get(end..end + 32) else {
@@ -270,7 +277,10 @@ mod tests {
         assert!(w.add(&record(1)) && w.add(&record(2)));
         let file = w.finish();
         assert_eq!(read_all(&file), (vec![record(1), record(2)], None));
-        assert_eq!(BoardFileReader::new(&file).unwrap().made_at(), 1_764_000_000);
+        assert_eq!(
+            BoardFileReader::new(&file).unwrap().made_at(),
+            1_764_000_000
+        );
 
         // Cut anywhere: the whole records before the cut, and "cut short".
         let (kept, err) = read_all(&file[..file.len() - 36]);
@@ -296,6 +306,9 @@ mod tests {
         assert_eq!(read_all(b"hello").1, Some(BoardFileError::NotABoardFile));
         let mut newer = file;
         newer[16] = 9;
-        assert_eq!(read_all(&newer).1, Some(BoardFileError::UnsupportedVersion(9)));
+        assert_eq!(
+            read_all(&newer).1,
+            Some(BoardFileError::UnsupportedVersion(9))
+        );
     }
 }

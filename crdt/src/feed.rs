@@ -51,9 +51,14 @@ pub enum WriteError {
     UnknownDevice(Installation),
     /// The device was removed, for good.
     #[error(
-        "device {0} was removed; a removed device cannot come back (link it again as a new device)"
+        "device {0} is removed, for good (to use that computer again, link it as a new device: a new folder and `entraide join-device`)"
     )]
     DeviceRemoved(Installation),
+    /// The device writing was itself removed: nothing it writes would stand.
+    #[error(
+        "this device was removed from your devices: every honest node refuses what it writes. Link it again as a new device (a new folder and `entraide join-device`)"
+    )]
+    ThisDeviceRemoved,
     /// A device removing itself.
     #[error("this is the device you are using: remove it from another of your devices")]
     RemoveSelf,
@@ -124,6 +129,10 @@ pub struct Feed {
     touched: BTreeSet<String>,
     /// Whether `content` must be read whole (the document was replaced).
     reread_all: bool,
+    /// Changes refused or dropped as a removed device's (`crate::devices`), remembered so
+    /// that what is built on them is refused too instead of waiting forever (bounded: the
+    /// memory starts over past `limits::MAX_REFUSED_REMEMBERED`).
+    refused: HashSet<ChangeHash>,
 }
 
 impl Feed {
@@ -139,6 +148,21 @@ impl Feed {
             content_heads: Vec::new(),
             touched: BTreeSet::new(),
             reread_all: false,
+            refused: HashSet::new(),
+        }
+    }
+
+    /// Whether the change was refused or dropped as a removed device's.
+    pub(crate) fn was_refused(&self, hash: &ChangeHash) -> bool {
+        self.refused.contains(hash)
+    }
+
+    fn remember_refused(&mut self, hashes: impl IntoIterator<Item = ChangeHash>) {
+        for hash in hashes {
+            if self.refused.len() >= crate::limits::MAX_REFUSED_REMEMBERED {
+                self.refused.clear();
+            }
+            self.refused.insert(hash);
         }
     }
 
@@ -293,7 +317,8 @@ impl Feed {
         }
         let before = self.doc.get_heads();
         let applied_before = self.seqs.len() - self.pending.len();
-        let refused_in_batch = batch.refused;
+        let refused_in_batch = batch.refused.len();
+        self.remember_refused(batch.refused.iter().copied());
         // automerge may fail (or panic) part-way through, or on reading the result: keep
         // the old state to go back to.
         let backup = if let Some(document) = batch.document {
@@ -383,10 +408,33 @@ impl Feed {
                 keep.push(change.clone());
             }
         }
+        // Waiting changes go too when made by the removed device or built on what went.
         let waiting_before = self.pending.len();
-        self.pending.retain(|_, c| allowed(c.actor_id(), c.seq()));
+        loop {
+            let before = self.pending.len();
+            let refused = &self.refused;
+            let gone: Vec<ChangeHash> = self
+                .pending
+                .iter()
+                .filter(|(_, c)| {
+                    !allowed(c.actor_id(), c.seq())
+                        || c.deps()
+                            .iter()
+                            .any(|d| dropped.contains(d) || refused.contains(d))
+                })
+                .map(|(h, _)| *h)
+                .collect();
+            for h in gone {
+                self.pending.remove(&h);
+                dropped.insert(h);
+            }
+            if self.pending.len() == before {
+                break;
+            }
+        }
         let waiting_dropped = waiting_before - self.pending.len();
-        if dropped.is_empty() {
+        self.remember_refused(dropped.iter().copied());
+        if dropped.len() == waiting_dropped {
             self.rebuild_seqs();
             return waiting_dropped;
         }
@@ -399,11 +447,14 @@ impl Feed {
                 self.reread_all = true;
                 // The changes kept were read fine before, in a larger document.
                 let _ = self.refresh();
-                dropped.len() + waiting_dropped
+                dropped.len()
             }
             // The changes kept applied before, in order: this cannot happen; keep the
             // document as it is rather than lose it.
-            _ => waiting_dropped,
+            _ => {
+                self.rebuild_seqs();
+                waiting_dropped
+            }
         }
     }
 
@@ -535,6 +586,14 @@ impl Feed {
     {
         if writer.author() != self.id.author {
             return Err(WriteError::NotYourFeed);
+        }
+        if self
+            .content
+            .devices
+            .get(&writer.device().installation())
+            .is_some_and(|d| d.removed.is_some())
+        {
+            return Err(WriteError::ThisDeviceRemoved);
         }
         let document = |e: automerge::AutomergeError| WriteError::Document(e.to_string());
         self.doc.set_actor(writer.actor());

@@ -64,3 +64,7 @@ pub const MAX_FRAME_BYTES: usize = 1024 * 1024;
 pub const MAX_FEEDS: usize = 10_000;
 /// Largest gossip push (one signed change), in bytes.
 pub const MAX_GOSSIP_BYTES: usize = 64 * 1024;
+/// Most change hashes a feed remembers as refused (a removed device's after its removal,
+/// `crate::devices`), so that what is built on them is refused too; past it the memory
+/// starts over.
+pub const MAX_REFUSED_REMEMBERED: usize = 10_000;

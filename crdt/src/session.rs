@@ -132,6 +132,12 @@ pub struct Session {
     states: BTreeMap<FeedId, sync::State>,
     /// Feeds this session stopped syncing (see [`SessionEvent::FeedRefused`]).
     refused: BTreeSet<FeedId>,
+    /// Per feed, how many batches of this round brought only changes of a removed device
+    /// (refused): the second pauses the feed until the next round, so that a peer that
+    /// keeps offering them (a removed device, or a node that will not drop them) cannot
+    /// keep both sides exchanging messages. The first is answered, which carries the
+    /// removal to a peer that lacks it.
+    removed_only: BTreeMap<FeedId, u8>,
     stats: SessionStats,
 }
 
@@ -152,6 +158,7 @@ impl Session {
         Self {
             states,
             refused: BTreeSet::new(),
+            removed_only: BTreeMap::new(),
             stats: SessionStats::default(),
         }
     }
@@ -169,6 +176,7 @@ impl Session {
     /// Starts a round: a [`Frame::Hello`] with our digest.
     pub fn start(&mut self, board: &Board) -> Output {
         let mut out = Output::default();
+        self.removed_only.clear();
         let hello = Frame::Hello {
             version: PROTOCOL_VERSION,
             digest: Hash(board.digest()),
@@ -286,7 +294,7 @@ impl Session {
         // The changes never reach automerge unvalidated: take them out of the message,
         // validate and apply them ourselves, then let automerge update the sync state.
         let changes = std::mem::replace(&mut message.changes, ChunkList::empty());
-        if self.refused.contains(&feed) {
+        if self.refused.contains(&feed) || self.paused(&feed) {
             return Ok(());
         }
         if !changes.is_empty() {
@@ -306,6 +314,9 @@ impl Session {
                     feed,
                     count: applied.refused,
                 });
+                if !applied.heads_changed && applied.pending == 0 {
+                    *self.removed_only.entry(feed).or_default() += 1;
+                }
             }
             if applied.heads_changed || applied.pending > 0 {
                 out.events.push(SessionEvent::FeedUpdated {
@@ -333,9 +344,14 @@ impl Session {
         .map_err(bad)
     }
 
+    /// Whether `feed` waits for the next round (see `removed_only`).
+    fn paused(&self, feed: &FeedId) -> bool {
+        self.removed_only.get(feed).is_some_and(|&n| n >= 2)
+    }
+
     /// automerge's next sync message for `feed`, with the signatures covering it.
     fn generate(&mut self, board: &Board, feed: FeedId) -> Option<FeedSync> {
-        if self.refused.contains(&feed) {
+        if self.refused.contains(&feed) || self.paused(&feed) {
             return None;
         }
         let state = self.state(feed).ok()?;

@@ -144,7 +144,7 @@ pub struct VerifiedBatch {
     pub(crate) document: Option<Automerge>,
     pub(crate) signed: Vec<SignedHeads>,
     /// Changes left out: made by a removed device after its removal, or built on one.
-    pub(crate) refused: usize,
+    pub(crate) refused: Vec<ChangeHash>,
 }
 
 impl VerifiedBatch {
@@ -404,7 +404,9 @@ pub fn validate(
             for c in &new {
                 if !refused.contains(&c.hash())
                     && (!crate::devices::change_allowed(devices, c.actor_id(), c.seq())
-                        || c.deps().iter().any(|d| refused.contains(d)))
+                        || c.deps()
+                            .iter()
+                            .any(|d| refused.contains(d) || feed.was_refused(d)))
                 {
                     refused.insert(c.hash());
                 }
@@ -478,7 +480,7 @@ pub fn validate(
         changes: new,
         document,
         signed: signed.to_vec(),
-        refused: refused.len(),
+        refused: refused.into_iter().collect(),
     })
 }
 

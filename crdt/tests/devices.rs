@@ -163,8 +163,8 @@ fn a_board_that_saved_the_removed_devices_change_reloads_without_it() {
     let (_, late) = on_phone
         .post_new(&phone, [1; 8], &draft("Après"), NOW)
         .unwrap();
-    // The neighbour builds on the phone's change (a response would do the same), then the
-    // removal comes: both the phone's change and what was built on it go.
+    // The neighbour holds the phone's later change when the removal comes: it goes, and
+    // the feed saved after it reloads without it.
     deliver(&mut neighbour, &late);
     let removal = on_laptop.remove_device(&laptop, PHONE, NOW).unwrap();
     let applied = deliver(&mut neighbour, &removal);
@@ -227,4 +227,39 @@ fn sessions_keep_converging_after_a_removal_drops_changes_they_had_carried() {
     sync_with(&mut neighbour, &mut n_l, &mut on_laptop, &mut l_n).unwrap();
     sync_with(&mut neighbour, &mut n_p, &mut on_phone, &mut p_n).unwrap();
     assert_eq!(titles(&on_phone, &amel), ["Lait", "Pain"]);
+}
+
+#[test]
+fn a_removed_device_cannot_write_and_what_is_built_on_its_refused_changes_is_refused_later_too() {
+    let amel = AuthorKey::from_seed([8; 32]);
+    let laptop = device(&amel, LAPTOP, 1);
+    let phone = device(&amel, PHONE, 1);
+    let (mut on_laptop, mut on_phone, mut neighbour) = (Board::new(), Board::new(), Board::new());
+    let listed = on_laptop
+        .add_device(&laptop, PHONE, "téléphone", NOW)
+        .unwrap();
+    deliver(&mut on_phone, &listed);
+    deliver(&mut neighbour, &listed);
+    let removal = on_laptop.remove_device(&laptop, PHONE, NOW).unwrap();
+    deliver(&mut neighbour, &removal);
+    // Offline, the phone writes twice, each change built on the one before.
+    let (_, first) = on_phone
+        .post_new(&phone, [1; 8], &draft("Un"), NOW)
+        .unwrap();
+    let (_, second) = on_phone
+        .post_new(&phone, [2; 8], &draft("Deux"), NOW)
+        .unwrap();
+    // They reach the neighbour in two batches: the second is refused as built on the
+    // first, not left waiting for it for ever.
+    assert_eq!(deliver(&mut neighbour, &first).refused, 1);
+    let applied = deliver(&mut neighbour, &second);
+    assert_eq!((applied.refused, applied.pending), (1, 0), "{applied:?}");
+    // Once the phone hears of its removal, it drops its own later posts and refuses to
+    // write again, saying why.
+    deliver(&mut on_phone, &removal);
+    assert!(titles(&on_phone, &amel).is_empty());
+    let err = on_phone
+        .post_new(&phone, [3; 8], &draft("Trois"), NOW)
+        .unwrap_err();
+    assert!(err.to_string().contains("this device was removed"), "{err}");
 }

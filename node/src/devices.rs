@@ -281,14 +281,12 @@ pub(crate) struct Offer {
     pub(crate) expires: tokio::time::Instant,
 }
 
-/// What this computer is called, to name it in the device list: its host name, or "first
-/// device".
-pub fn this_device_name() -> String {
+/// What this computer is called (its host name), to name it in the device list.
+pub fn host_name() -> Option<String> {
     std::fs::read_to_string("/etc/hostname")
         .ok()
         .map(|h| h.trim().to_owned())
         .filter(|h| !h.is_empty() && entraide_crdt::check_name(h).is_ok())
-        .unwrap_or_else(|| "first device".to_owned())
 }
 
 /// Why joining as a new device failed. Each message says what to do.

@@ -19,7 +19,7 @@ pub mod store;
 
 pub use libp2p::Multiaddr;
 pub use node::{
-    DeviceInfo, DeviceLink, HostInfo, ImportReport, Node, NodeConfig, NodeError, NodeEvent, PeerInfo, RefusedFeed,
-    Status, SyncTraffic, WhoAmI,
+    DeviceInfo, DeviceLink, HostInfo, ImportReport, Node, NodeConfig, NodeError, NodeEvent,
+    PeerInfo, RefusedFeed, Status, SyncTraffic, WhoAmI,
 };
 pub use residents::ResidentInfo;

@@ -441,7 +441,10 @@ impl Store {
         let (bare, mut ledger) = self.ledger();
         let author = feed.id().author;
         let count = feed.change_count();
-        if ledger.get(&author).is_none_or(|&acknowledged| acknowledged <= count) {
+        if ledger
+            .get(&author)
+            .is_none_or(|&acknowledged| acknowledged <= count)
+        {
             return Ok(());
         }
         self.flush()?;

@@ -176,7 +176,23 @@ fn run(nodes: &mut [TestNode], a_addr: &str) -> Result<()> {
         ensure!(start.elapsed() < PATIENCE, "the phone never heard: {list}");
         std::thread::sleep(Duration::from_millis(300));
     }
-    // ...and whatever it sends after it, nobody keeps; what came before stays.
+    // ...refuses to write any more, saying why...
+    let out = nodes[2].run(&[
+        "post",
+        "request",
+        "--title",
+        "Encore",
+        "--category",
+        "other",
+        "--area",
+        "Bât. B",
+    ]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    ensure!(
+        !out.status.success() && said.contains("this device was removed"),
+        "{said}"
+    );
+    // ...and whatever it sent after its removal, nobody keeps; what came before stays.
     nodes[0].ok(&[
         "post",
         "offer",

@@ -1238,6 +1238,8 @@ pub(crate) fn write_error(lang: Lang, e: &WriteError) -> String {
             "Vous ne pouvez pas proposer votre aide sur votre propre annonce.".into()
         }
         (Lang::En, WriteError::OwnPost) => "You cannot offer help on your own post.".into(),
+        (Lang::Fr, WriteError::ThisDeviceRemoved) => "Cet appareil a été retiré de vos appareils : ce qu'il écrit est refusé partout. Pour vous en resservir, reliez-le de nouveau (voir le guide, « Plusieurs appareils »).".into(),
+        (Lang::En, WriteError::ThisDeviceRemoved) => "This device was removed from your devices: what it writes is refused everywhere. To use it again, link it again (see the guide, \"Several devices\").".into(),
         (Lang::Fr, WriteError::NotAHelper(helper)) => format!(
             "{} n'a pas proposé son aide sur cette annonce.",
             helper.fmt_short()

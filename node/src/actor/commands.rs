@@ -128,7 +128,10 @@ impl Actor {
             Command::Export(reply) => {
                 let (file, left_out) = self.board.export(now);
                 if left_out > 0 {
-                    warn!(left_out, "feeds over the record limit were left out of the export");
+                    warn!(
+                        left_out,
+                        "feeds over the record limit were left out of the export"
+                    );
                 }
                 let _ = reply.send(file);
             }
@@ -239,6 +242,9 @@ impl Actor {
             {
                 Ok(applied) => {
                     report.removed_device_changes += applied.refused;
+                    if applied.refused > 0 {
+                        self.after_removed_device_refused(record.feed);
+                    }
                     if applied.heads_changed || applied.pending > 0 {
                         report.updated += 1;
                         self.dirty.insert(record.feed);

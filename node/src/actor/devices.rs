@@ -12,7 +12,7 @@ use tracing::{Instrument as _, debug, info};
 use super::{Actor, now};
 use crate::devices::{
     MAX_PAIRING_FRAME, MAX_PAIRINGS, Offer, PAIRING_PATIENCE, PAIRING_VALIDITY, PairRequest,
-    PairingCode, encode_answer, same_token, this_device_name,
+    PairingCode, encode_answer, host_name, same_token,
 };
 use crate::frame::{read_frame_within, write_frame};
 use crate::node::{DeviceCommand, DeviceInfo, DeviceLink, NodeError, NodeEvent};
@@ -126,13 +126,14 @@ impl Actor {
         self.tasks.spawn(
             async move {
                 let _permit = permit;
-                let request =
-                    match read_frame_within(&mut stream, MAX_PAIRING_FRAME, Some(PAIRING_PATIENCE))
-                        .await
-                    {
-                        Ok(Some(bytes)) => PairRequest::decode(&bytes),
-                        _ => None,
-                    };
+                // The whole request within the patience, its length prefix included: a
+                // silent stream must not hold one of the few exchange places.
+                let read =
+                    read_frame_within(&mut stream, MAX_PAIRING_FRAME, Some(PAIRING_PATIENCE));
+                let request = match tokio::time::timeout(PAIRING_PATIENCE, read).await {
+                    Ok(Ok(Some(bytes))) => PairRequest::decode(&bytes),
+                    _ => None,
+                };
                 let answer = match request {
                     None => Err("not a pairing request".to_owned()),
                     Some(request) => {
@@ -237,4 +238,31 @@ impl Actor {
             .find(|d| d.id == installation.to_string())
             .ok_or_else(|| NodeError::NoSuchDevice(typed.to_owned()))
     }
+}
+
+impl Actor {
+    /// Changes of `feed` made by a removed device were refused or dropped. When the feed is
+    /// one this node writes, its writer moves to a new session half: a change of ours built
+    /// on a dropped one went with it, and its sequence number must not be used again for a
+    /// different change (nodes still holding the old one would see equivocation).
+    pub(super) fn after_removed_device_refused(&mut self, feed: entraide_crdt::FeedId) {
+        let renew = |w: &entraide_crdt::Writer| {
+            entraide_crdt::Writer::new(
+                w.key().clone(),
+                entraide_crdt::DeviceId::new(w.device().installation(), rand::random()),
+            )
+        };
+        if feed.author == self.writer.author() {
+            self.writer = renew(&self.writer);
+        } else if let Some(w) = self.hosted.get(&feed.author) {
+            let renewed = renew(w);
+            self.hosted.insert(feed.author, renewed);
+        }
+    }
+}
+
+/// The name the first device gets in the list when it links another: its host name, or
+/// "first device".
+fn this_device_name() -> String {
+    host_name().unwrap_or_else(|| "first device".to_owned())
 }

@@ -155,6 +155,7 @@ impl Actor {
         match session.session.handle_frame(&mut self.board, bytes) {
             Ok(out) => {
                 let mut changed = false;
+                let mut renew = Vec::new();
                 for event in &out.events {
                     match event {
                         SessionEvent::FeedUpdated { feed, .. } => {
@@ -168,12 +169,16 @@ impl Actor {
                         }
                         SessionEvent::RemovedDeviceRefused { feed, count } => {
                             info!(%peer, %feed, count, "refused changes a removed device made after its removal");
+                            renew.push(*feed);
                         }
                         SessionEvent::FeedTooLarge { feed, size } => {
                             warn!(%peer, %feed, size, "a feed is too large to sync in one frame");
                         }
                         _ => {}
                     }
+                }
+                for feed in renew {
+                    self.after_removed_device_refused(feed);
                 }
                 self.send_frames(peer, out.frames);
                 if changed {

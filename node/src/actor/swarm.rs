@@ -189,11 +189,13 @@ impl Actor {
             // Only changes a removed device made after its removal: not forwarded.
             Ok((feed, applied)) if applied.refused > 0 && !applied.heads_changed => {
                 info!(%feed, count = applied.refused, "refused changes a removed device made after its removal");
+                self.after_removed_device_refused(feed);
                 self.report(&id, &source, MessageAcceptance::Ignore);
             }
             Ok((feed, applied)) => {
                 if applied.refused > 0 {
                     info!(%feed, count = applied.refused, "refused changes a removed device made after its removal");
+                    self.after_removed_device_refused(feed);
                 }
                 self.report(&id, &source, MessageAcceptance::Accept);
                 if applied.heads_changed || applied.pending > 0 {
