@@ -2,7 +2,7 @@
 //! Amel's laptop (A) links her phone (P) with `device link` / `join-device`; Bruno's node
 //! (B) is a neighbour.
 //!
-//! Both devices write into Amel's one feed at the same time, each with its own peer id and
+//! Both devices write into Amel's one feed while cut off from each other, each with its own peer id and
 //! automerge actor, and B shows both posts as Amel's. A pairing code works once, and a
 //! code with a wrong secret is refused. Then the phone is lost: A removes it while it is
 //! off, the phone writes one more post offline, comes back, and no honest node keeps that
@@ -99,7 +99,17 @@ fn run(nodes: &mut [TestNode], a_addr: &str) -> Result<()> {
         .context("the phone's device id")?
         .to_owned();
 
-    // Both write at once; B shows both as Amel's, and each device sees the other's post.
+    // Both write while cut off from each other (the phone is off, and writes on its own);
+    // once it is back, B shows both as Amel's, and every node holds the same posts.
+    let start = std::time::Instant::now();
+    while nodes[2].json(&["whoami", "--json"])?["name"] != "Amel" {
+        ensure!(
+            start.elapsed() < PATIENCE,
+            "Amel's feed never reached the phone"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    nodes[2].stop()?;
     nodes[0].ok(&[
         "post",
         "request",
@@ -124,11 +134,26 @@ fn run(nodes: &mut [TestNode], a_addr: &str) -> Result<()> {
         "--area",
         "Bât. B",
     ])?;
+    ensure!(!has(&nodes[2].board()?, &amel, "Eau pour le 3e"), "cut off");
+    up_with_peer(&mut nodes[2], a_addr)?;
     for n in [1, 0, 2] {
         nodes[n].wait_board("both of Amel's posts", PATIENCE, |b| {
             has(b, &amel, "Eau pour le 3e") && has(b, &amel, "Pain du matin")
         })?;
     }
+    let posts = |n: usize| -> Result<Vec<String>> {
+        let mut ids: Vec<String> = nodes[n]
+            .board()?
+            .iter()
+            .filter_map(|p| p["id"].as_str().map(str::to_owned))
+            .collect();
+        ids.sort();
+        Ok(ids)
+    };
+    ensure!(
+        posts(0)? == posts(1)? && posts(1)? == posts(2)?,
+        "the nodes disagree"
+    );
     let devices = nodes[0].json(&["device", "list", "--json"])?;
     let devices = devices.as_array().context("a list")?;
     ensure!(devices.len() == 2, "{devices:?}");
