@@ -2,8 +2,8 @@
 //! Amel's laptop (A) links her phone (P) with `device link` / `join-device`; Bruno's node
 //! (B) is a neighbour.
 //!
-//! Both devices write into Amel's one feed while cut off from each other, each with its own peer id and
-//! automerge actor, and B shows both posts as Amel's. A pairing code works once, and a
+//! Both devices write into Amel's one feed while cut off from each other, each with its
+//! own peer id and automerge actor, and B shows both posts as Amel's. A pairing code works once, and a
 //! code with a wrong secret is refused. Then the phone is lost: A removes it while it is
 //! off, the phone writes one more post offline, comes back, and no honest node keeps that
 //! post, while what it wrote before its removal stays everywhere.
