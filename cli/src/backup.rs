@@ -163,9 +163,19 @@ pub(crate) fn today() -> LocalDate {
 }
 
 /// `entraide backup --paper`: the identity of `data_dir` as a sheet to print or copy.
-pub(crate) fn print_paper(data_dir: &DataDir, list: WordList) -> Result<()> {
-    let key = data_dir.load()?.key;
-    let client = Client::connect(data_dir)?;
+pub(crate) fn print_paper(data_dir: &DataDir, list: WordList, acting: Option<&str>) -> Result<()> {
+    // The owner's key, or, with `--as NAME`, the key of a resident this computer hosts
+    // (printed by the owner, for that resident to keep).
+    let key = match acting {
+        None => data_dir.load()?.key,
+        Some(name) => {
+            let residents = entraide_node::residents::load_all(data_dir)?;
+            entraide_node::residents::find(&residents, name)?
+                .key
+                .clone()
+        }
+    };
+    let client = Client::connect(data_dir)?.acting_for(data_dir, acting)?;
     let who = client.whoami();
     client.close()?;
     let who = who?;

@@ -88,7 +88,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Print your identity on paper: 24 words and a QR code that are your key, in full.
+    /// Print your identity on paper: 24 words and a QR code that are your key, in full
+    /// (with `--as NAME`, the key of a resident this computer hosts, for them to keep).
     Backup {
         /// As a sheet to print or copy by hand (the only form for now).
         #[arg(long)]
@@ -619,7 +620,6 @@ fn run(cli: Cli) -> Result<()> {
                 | Command::Open { .. }
                 | Command::Resident(_)
                 | Command::JoinDevice { .. }
-                | Command::Backup { .. }
                 | Command::Restore { .. }
         )
     {
@@ -710,7 +710,7 @@ fn run(cli: Cli) -> Result<()> {
             if !paper {
                 bail!("say how: `entraide backup --paper` (the only kind of backup for now)");
             }
-            backup::print_paper(&data_dir, words)
+            backup::print_paper(&data_dir, words, cli.acting.as_deref())
         }
         Command::Restore { words } => backup::restore(&data_dir, &words),
         Command::Resident(command) => {

@@ -223,3 +223,25 @@ fn a_mistyped_word_restores_nothing() {
     );
     assert!(!empty.run(&["whoami", "--json"]).status.success());
 }
+
+#[test]
+fn the_owner_prints_a_hosted_residents_paper_backup_and_it_is_theirs() {
+    let marie = TestNode::new(BIN, "Marie");
+    marie.ok(&["init", "--name", "Marie"]).unwrap();
+    marie.ok(&["resident", "add", "--name", "Zoé"]).unwrap();
+    let list: serde_json::Value =
+        serde_json::from_str(&marie.ok(&["resident", "list", "--json"]).unwrap()).unwrap();
+    let zoe = list[0]["author"].as_str().unwrap().to_owned();
+    let sheet = marie.ok(&["--as", "Zoé", "backup", "--paper"]).unwrap();
+    assert!(sheet.contains("Zoé"), "{sheet}");
+    let words = backup_words(&sheet);
+    assert_eq!(
+        author_of_words(&words, Language::English).as_deref(),
+        Some(zoe.as_str()),
+        "the words are Zoé's key, not Marie's"
+    );
+    assert_ne!(author(&marie), zoe);
+    let out = marie.run(&["--as", "Nobody", "backup", "--paper"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("Nobody"), "{}", stderr(&out));
+}
