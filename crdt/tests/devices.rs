@@ -14,6 +14,14 @@ fn device(key: &AuthorKey, installation: Installation, session: u8) -> Writer {
     Writer::new(key.clone(), DeviceId::new(installation, [session; 4]))
 }
 
+/// Amel's key (from `seed`), her laptop's writer and her phone's.
+fn laptop_and_phone(seed: u8) -> (AuthorKey, Writer, Writer) {
+    let amel = AuthorKey::from_seed([seed; 32]);
+    let laptop = device(&amel, LAPTOP, 1);
+    let phone = device(&amel, PHONE, 1);
+    (amel, laptop, phone)
+}
+
 fn deliver(board: &mut Board, change: &LocalChange) -> entraide_crdt::Applied {
     board
         .receive(
@@ -41,9 +49,7 @@ fn titles(board: &Board, key: &AuthorKey) -> Vec<String> {
 
 #[test]
 fn two_devices_write_one_feed_and_a_removed_device_is_refused_after_its_removal() {
-    let amel = AuthorKey::from_seed([5; 32]);
-    let laptop = device(&amel, LAPTOP, 1);
-    let phone = device(&amel, PHONE, 1);
+    let (amel, laptop, phone) = laptop_and_phone(5);
     let (mut on_laptop, mut on_phone, mut neighbour) = (Board::new(), Board::new(), Board::new());
 
     // The laptop lists both devices; the phone gets the list.
@@ -151,9 +157,7 @@ fn two_devices_write_one_feed_and_a_removed_device_is_refused_after_its_removal(
 
 #[test]
 fn a_board_that_saved_the_removed_devices_change_reloads_without_it() {
-    let amel = AuthorKey::from_seed([6; 32]);
-    let laptop = device(&amel, LAPTOP, 1);
-    let phone = device(&amel, PHONE, 1);
+    let (amel, laptop, phone) = laptop_and_phone(6);
     let (mut on_laptop, mut on_phone, mut neighbour) = (Board::new(), Board::new(), Board::new());
     let listed = on_laptop
         .add_device(&laptop, PHONE, "téléphone", NOW)
@@ -181,9 +185,7 @@ fn a_board_that_saved_the_removed_devices_change_reloads_without_it() {
 fn sessions_keep_converging_after_a_removal_drops_changes_they_had_carried() {
     use common::sync_with;
     use entraide_crdt::Session;
-    let amel = AuthorKey::from_seed([7; 32]);
-    let laptop = device(&amel, LAPTOP, 1);
-    let phone = device(&amel, PHONE, 1);
+    let (amel, laptop, phone) = laptop_and_phone(7);
     let (mut on_laptop, mut on_phone, mut neighbour) = (Board::new(), Board::new(), Board::new());
     let listed = on_laptop
         .add_device(&laptop, PHONE, "téléphone", NOW)
@@ -231,9 +233,7 @@ fn sessions_keep_converging_after_a_removal_drops_changes_they_had_carried() {
 
 #[test]
 fn a_removed_device_cannot_write_and_what_is_built_on_its_refused_changes_is_refused_later_too() {
-    let amel = AuthorKey::from_seed([8; 32]);
-    let laptop = device(&amel, LAPTOP, 1);
-    let phone = device(&amel, PHONE, 1);
+    let (amel, laptop, phone) = laptop_and_phone(8);
     let (mut on_laptop, mut on_phone, mut neighbour) = (Board::new(), Board::new(), Board::new());
     let listed = on_laptop
         .add_device(&laptop, PHONE, "téléphone", NOW)

@@ -118,6 +118,26 @@ impl Invite {
     /// Base32 uses only characters a QR code's alphanumeric mode encodes compactly.
     pub fn encode(&self) -> String {
         let mut bytes = vec![INVITE_VERSION];
+        self.write_body(&mut bytes);
+        seal_code(INVITE_PREFIX, bytes)
+    }
+
+    /// Reads a code, forgiving spaces, line breaks and lower case.
+    pub fn decode(code: &str) -> Result<Self, InviteError> {
+        let payload = match open_code(INVITE_PREFIX, code, 1 + 32 + 1) {
+            Err(CodeError::NoPrefix) => return Err(InviteError::NotAnInvite),
+            Err(CodeError::Damaged) => return Err(InviteError::Damaged),
+            Ok(payload) => payload,
+        };
+        if payload[0] != INVITE_VERSION {
+            return Err(InviteError::UnsupportedVersion(payload[0]));
+        }
+        Self::read_body(&payload[1..]).ok_or(InviteError::Damaged)
+    }
+
+    /// The body of a code: `secret (32) || count (1) || (len (1) || multiaddr bytes)*`
+    /// (also inside a device pairing code, `crate::devices`).
+    pub(crate) fn write_body(&self, bytes: &mut Vec<u8>) {
         bytes.extend_from_slice(self.community.secret());
         let addresses: Vec<Vec<u8>> = self
             .addresses
@@ -131,46 +151,23 @@ impl Invite {
             bytes.push(a.len() as u8);
             bytes.extend_from_slice(a);
         }
-        let checksum = Sha256::digest(&bytes);
-        bytes.extend_from_slice(&checksum[..4]);
-        format!(
-            "{INVITE_PREFIX}{}",
-            data_encoding::BASE32_NOPAD.encode(&bytes)
-        )
     }
 
-    /// Reads a code, forgiving spaces, line breaks and lower case.
-    pub fn decode(code: &str) -> Result<Self, InviteError> {
-        let cleaned: String = code
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_uppercase();
-        let body = cleaned
-            .strip_prefix(INVITE_PREFIX)
-            .ok_or(InviteError::NotAnInvite)?;
-        let bytes = data_encoding::BASE32_NOPAD
-            .decode(body.as_bytes())
-            .map_err(|_| InviteError::Damaged)?;
-        if bytes.len() < 1 + 32 + 1 + 4 {
-            return Err(InviteError::Damaged);
-        }
-        let (payload, checksum) = bytes.split_at(bytes.len() - 4);
-        if Sha256::digest(payload)[..4] != *checksum {
-            return Err(InviteError::Damaged);
-        }
-        if payload[0] != INVITE_VERSION {
-            return Err(InviteError::UnsupportedVersion(payload[0]));
+    /// Reads exactly a body written by [`Invite::write_body`]; `None` if it is cut or has
+    /// bytes left over.
+    pub(crate) fn read_body(body: &[u8]) -> Option<Self> {
+        if body.len() < 33 {
+            return None;
         }
         let mut secret = [0u8; 32];
-        secret.copy_from_slice(&payload[1..33]);
-        let count = payload[33] as usize;
-        let mut rest = &payload[34..];
+        secret.copy_from_slice(&body[..32]);
+        let count = body[32] as usize;
+        let mut rest = &body[33..];
         let mut addresses = Vec::with_capacity(count.min(MAX_INVITE_ADDRESSES));
         for _ in 0..count {
-            let (&len, tail) = rest.split_first().ok_or(InviteError::Damaged)?;
+            let (&len, tail) = rest.split_first()?;
             if tail.len() < len as usize {
-                return Err(InviteError::Damaged);
+                return None;
             }
             let (addr, tail) = tail.split_at(len as usize);
             // An address we cannot read, an empty one, or one past the number a code
@@ -184,13 +181,52 @@ impl Invite {
             rest = tail;
         }
         if !rest.is_empty() {
-            return Err(InviteError::Damaged);
+            return None;
         }
-        Ok(Self {
+        Some(Self {
             community: Community::from_secret(secret),
             addresses,
         })
     }
+}
+
+/// Why [`open_code`] refused a code.
+pub(crate) enum CodeError {
+    /// It does not start with the prefix.
+    NoPrefix,
+    /// Not base32, too short, or its checksum does not match.
+    Damaged,
+}
+
+/// A code's text: `prefix` then base32 (RFC 4648, no padding) of `payload || checksum`,
+/// the checksum the first 4 bytes of SHA-256 of the payload. Base32 uses only characters
+/// a QR code's alphanumeric mode encodes compactly.
+pub(crate) fn seal_code(prefix: &str, mut payload: Vec<u8>) -> String {
+    let checksum = Sha256::digest(&payload);
+    payload.extend_from_slice(&checksum[..4]);
+    format!("{prefix}{}", data_encoding::BASE32_NOPAD.encode(&payload))
+}
+
+/// The payload of a code made by [`seal_code`] (at least `min_len` bytes), forgiving
+/// spaces, line breaks and lower case.
+pub(crate) fn open_code(prefix: &str, code: &str, min_len: usize) -> Result<Vec<u8>, CodeError> {
+    let cleaned: String = code
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_uppercase();
+    let body = cleaned.strip_prefix(prefix).ok_or(CodeError::NoPrefix)?;
+    let mut bytes = data_encoding::BASE32_NOPAD
+        .decode(body.as_bytes())
+        .map_err(|_| CodeError::Damaged)?;
+    if bytes.len() < min_len + 4 {
+        return Err(CodeError::Damaged);
+    }
+    let checksum = bytes.split_off(bytes.len() - 4);
+    if Sha256::digest(&bytes)[..4] != *checksum {
+        return Err(CodeError::Damaged);
+    }
+    Ok(bytes)
 }
 
 /// How likely a neighbour reaches this address: 0 IPv4 (on a LAN or beyond), 1 other

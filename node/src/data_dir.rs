@@ -211,14 +211,19 @@ impl DataDir {
         }
         self.claim()?;
         self.write_identity(seed)?;
+        self.write_community(community)?;
+        self.load()
+    }
+
+    /// Writes `community.key`, never over an existing one.
+    fn write_community(&self, community: &Community) -> Result<(), DataDirError> {
         write_new_secret(
             &self.community_path(),
             &format!(
                 "{COMMUNITY_HEADER}\nsecret: {}\n",
                 hex::encode(community.secret())
             ),
-        )?;
-        self.load()
+        )
     }
 
     /// Writes a restored identity (`seed`, read back from a backup) into a folder that has
@@ -356,13 +361,7 @@ impl DataDir {
             &format!("{NODE_KEY_HEADER}\nsecret: {}\n", hex::encode(node_seed)),
         )?;
         if !self.community_path().exists() {
-            write_new_secret(
-                &self.community_path(),
-                &format!(
-                    "{COMMUNITY_HEADER}\nsecret: {}\n",
-                    hex::encode(community.secret())
-                ),
-            )?;
+            self.write_community(community)?;
         }
         self.write_identity(seed)?;
         self.load()

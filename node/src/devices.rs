@@ -24,10 +24,9 @@ use entraide_crdt::{AuthorKey, Installation};
 use futures::{AsyncWriteExt as _, StreamExt as _};
 use libp2p::multiaddr::Protocol;
 use libp2p::swarm::SwarmEvent;
-use libp2p::{Multiaddr, PeerId, StreamProtocol};
-use sha2::{Digest, Sha256};
+use libp2p::{PeerId, StreamProtocol};
 
-use crate::community::{Community, Invite};
+use crate::community::{CodeError, Invite, open_code, seal_code};
 use crate::data_dir::{DataDir, DataDirError, Profile};
 use crate::frame::{read_frame_within, write_frame};
 use crate::net::{self, NetConfig};
@@ -102,49 +101,18 @@ impl PairingCode {
         let peer = self.peer.to_bytes();
         bytes.push(peer.len() as u8);
         bytes.extend_from_slice(&peer);
-        bytes.extend_from_slice(self.invite.community.secret());
-        let addresses: Vec<Vec<u8>> = self
-            .invite
-            .addresses
-            .iter()
-            .map(|a| a.to_vec())
-            .filter(|a| a.len() <= u8::MAX as usize)
-            .take(crate::community::MAX_INVITE_ADDRESSES)
-            .collect();
-        bytes.push(addresses.len() as u8);
-        for a in &addresses {
-            bytes.push(a.len() as u8);
-            bytes.extend_from_slice(a);
-        }
-        let checksum = Sha256::digest(&bytes);
-        bytes.extend_from_slice(&checksum[..4]);
-        format!(
-            "{PAIRING_PREFIX}{}",
-            data_encoding::BASE32_NOPAD.encode(&bytes)
-        )
+        self.invite.write_body(&mut bytes);
+        seal_code(PAIRING_PREFIX, bytes)
     }
 
     /// Reads a code, forgiving spaces, line breaks and lower case.
     pub fn decode(code: &str) -> Result<Self, PairingCodeError> {
-        let cleaned: String = code
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_uppercase();
-        let body = cleaned
-            .strip_prefix(PAIRING_PREFIX)
-            .ok_or(PairingCodeError::NotAPairingCode)?;
         let damaged = PairingCodeError::Damaged;
-        let bytes = data_encoding::BASE32_NOPAD
-            .decode(body.as_bytes())
-            .map_err(|_| damaged.clone())?;
-        if bytes.len() < 1 + 16 + 1 + 32 + 1 + 4 {
-            return Err(damaged);
-        }
-        let (payload, checksum) = bytes.split_at(bytes.len() - 4);
-        if Sha256::digest(payload)[..4] != *checksum {
-            return Err(damaged);
-        }
+        let payload = match open_code(PAIRING_PREFIX, code, 1 + 16 + 1 + 32 + 1) {
+            Err(CodeError::NoPrefix) => return Err(PairingCodeError::NotAPairingCode),
+            Err(CodeError::Damaged) => return Err(damaged),
+            Ok(payload) => payload,
+        };
         if payload[0] != PAIRING_VERSION {
             return Err(PairingCodeError::UnsupportedVersion(payload[0]));
         }
@@ -152,38 +120,13 @@ impl PairingCode {
         token.copy_from_slice(&payload[1..17]);
         let peer_len = payload[17] as usize;
         let rest = &payload[18..];
-        if rest.len() < peer_len + 32 + 1 {
+        if rest.len() < peer_len {
             return Err(damaged);
         }
         let peer = PeerId::from_bytes(&rest[..peer_len]).map_err(|_| damaged.clone())?;
-        let mut secret = [0u8; 32];
-        secret.copy_from_slice(&rest[peer_len..peer_len + 32]);
-        let mut rest = &rest[peer_len + 32..];
-        let count = rest[0] as usize;
-        rest = &rest[1..];
-        let mut addresses = Vec::new();
-        for _ in 0..count {
-            let (&len, tail) = rest.split_first().ok_or(damaged.clone())?;
-            if tail.len() < len as usize {
-                return Err(damaged);
-            }
-            let (addr, tail) = tail.split_at(len as usize);
-            if let Ok(addr) = Multiaddr::try_from(addr.to_vec())
-                && !addr.is_empty()
-                && addresses.len() < crate::community::MAX_INVITE_ADDRESSES
-            {
-                addresses.push(addr);
-            }
-            rest = tail;
-        }
-        if !rest.is_empty() {
-            return Err(damaged);
-        }
+        let invite = Invite::read_body(&rest[peer_len..]).ok_or(damaged)?;
         Ok(Self {
-            invite: Invite {
-                community: Community::from_secret(secret),
-                addresses,
-            },
+            invite,
             peer,
             token,
         })
@@ -434,6 +377,7 @@ pub async fn join_device(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::community::Community;
 
     fn code() -> PairingCode {
         PairingCode {

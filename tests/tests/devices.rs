@@ -24,6 +24,22 @@ fn has(board: &[Value], author: &str, title: &str) -> bool {
         .any(|p| p["author"] == author && p["title"] == title)
 }
 
+fn post(node: &TestNode, kind: &str, title: &str, category: &str, urgency: &str) -> Result<()> {
+    node.ok(&[
+        "post",
+        kind,
+        "--title",
+        title,
+        "--category",
+        category,
+        "--urgency",
+        urgency,
+        "--area",
+        "Bât. B",
+    ])?;
+    Ok(())
+}
+
 fn up_with_peer(node: &mut TestNode, peer: &str) -> Result<()> {
     let mut args = LOOPBACK.to_vec();
     args.extend(["--peer", peer]);
@@ -110,30 +126,8 @@ fn run(nodes: &mut [TestNode], a_addr: &str) -> Result<()> {
         std::thread::sleep(Duration::from_millis(200));
     }
     nodes[2].stop()?;
-    nodes[0].ok(&[
-        "post",
-        "request",
-        "--title",
-        "Eau pour le 3e",
-        "--category",
-        "food",
-        "--urgency",
-        "today",
-        "--area",
-        "Bât. B",
-    ])?;
-    nodes[2].ok(&[
-        "post",
-        "offer",
-        "--title",
-        "Pain du matin",
-        "--category",
-        "food",
-        "--urgency",
-        "week",
-        "--area",
-        "Bât. B",
-    ])?;
+    post(&nodes[0], "request", "Eau pour le 3e", "food", "today")?;
+    post(&nodes[2], "offer", "Pain du matin", "food", "week")?;
     ensure!(!has(&nodes[2].board()?, &amel, "Eau pour le 3e"), "cut off");
     up_with_peer(&mut nodes[2], a_addr)?;
     for n in [1, 0, 2] {
@@ -174,18 +168,7 @@ fn run(nodes: &mut [TestNode], a_addr: &str) -> Result<()> {
     ensure!(!out.status.success(), "a device cannot remove itself");
     let removed = nodes[0].ok(&["device", "remove", &phone_id])?;
     ensure!(removed.contains("removed"), "{removed}");
-    nodes[2].ok(&[
-        "post",
-        "request",
-        "--title",
-        "Virement urgent",
-        "--category",
-        "other",
-        "--urgency",
-        "urgent",
-        "--area",
-        "Bât. B",
-    ])?;
+    post(&nodes[2], "request", "Virement urgent", "other", "urgent")?;
     up_with_peer(&mut nodes[2], a_addr)?;
     // The phone learns of its removal...
     let start = std::time::Instant::now();
@@ -218,18 +201,7 @@ fn run(nodes: &mut [TestNode], a_addr: &str) -> Result<()> {
         "{said}"
     );
     // ...and whatever it sent after its removal, nobody keeps; what came before stays.
-    nodes[0].ok(&[
-        "post",
-        "offer",
-        "--title",
-        "Lait",
-        "--category",
-        "food",
-        "--urgency",
-        "week",
-        "--area",
-        "Bât. B",
-    ])?;
+    post(&nodes[0], "offer", "Lait", "food", "week")?;
     for n in [1, 2] {
         nodes[n].wait_board("A's post after the removal", PATIENCE, |b| {
             has(b, &amel, "Lait")
