@@ -301,6 +301,63 @@ impl Client {
         }
     }
 
+    /// The whole board as a board file.
+    pub(crate) fn export_board(&self) -> Result<Vec<u8>> {
+        if let Client::Remote {
+            base, token, agent, ..
+        } = self
+        {
+            let mut response = agent
+                .get(format!("{base}/api/v1/export"))
+                .header("Authorization", format!("Bearer {token}"))
+                .call()
+                .map_err(|e| anyhow!("the running node did not answer: {e}"))?;
+            if !response.status().is_success() {
+                bail!(
+                    "the running node refused the export ({})",
+                    response.status()
+                );
+            }
+            return response
+                .body_mut()
+                .with_config()
+                .limit(u64::MAX)
+                .read_to_vec()
+                .map_err(|e| anyhow!("the export was cut off: {e}"));
+        }
+        self.local(async |n| n.export().await)
+    }
+
+    /// Checks and merges a board file (`entraide_crdt::board_file`).
+    pub(crate) fn import_board(&self, file: Vec<u8>) -> Result<entraide_node::ImportReport> {
+        if let Client::Remote {
+            base, token, agent, ..
+        } = self
+        {
+            let mut response = agent
+                .post(format!("{base}/api/v1/import"))
+                .header("Authorization", format!("Bearer {token}"))
+                .header("Content-Type", "application/octet-stream")
+                .send(&file[..])
+                .map_err(|e| anyhow!("the running node did not answer: {e}"))?;
+            let status = response.status();
+            let value: Value = response
+                .body_mut()
+                .read_json()
+                .map_err(|e| anyhow!("the running node sent an unreadable answer: {e}"))?;
+            if !status.is_success() {
+                let message = value
+                    .get("error")
+                    .and_then(Value::as_str)
+                    .unwrap_or("unknown error");
+                bail!("{message}");
+            }
+            return serde_json::from_value(value)
+                .map_err(|e| anyhow!("unexpected answer from the node: {e}"));
+        }
+        self.local(async |n| n.import(file).await)
+    }
+
     /// The acting resident's devices.
     pub(crate) fn devices(&self) -> Result<Vec<entraide_node::DeviceInfo>> {
         if self.is_remote() {

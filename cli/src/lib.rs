@@ -18,6 +18,7 @@ macro_rules! say {
 }
 
 mod backup;
+mod board_file;
 mod care;
 mod client;
 mod devices;
@@ -121,6 +122,18 @@ enum Command {
     /// Your devices: link another computer as a device of yours, list them, remove a lost one.
     #[command(subcommand)]
     Device(devices::DeviceCmd),
+    /// Write the whole board (every feed with its signatures) into one file, to carry it
+    /// where no network reaches (a USB stick). `entraide import` reads it on another node.
+    Export {
+        /// The file to write (a new one).
+        file: PathBuf,
+    },
+    /// Merge a board file made by `entraide export`: every feed in it is checked as if a
+    /// neighbour had sent it; importing twice changes nothing.
+    Import {
+        /// The file to read.
+        file: PathBuf,
+    },
     /// Make this computer a device of yours, with the pairing code of `entraide device link`
     /// on your first device (same network, within 10 minutes).
     JoinDevice {
@@ -865,6 +878,8 @@ fn run_command(client: &Client, command: Command) -> Result<()> {
         }
         Command::Care(command) => care::run(client, command)?,
         Command::Device(command) => devices::run(client, command)?,
+        Command::Export { file } => board_file::export(client, &file)?,
+        Command::Import { file } => board_file::import(client, &file)?,
         Command::Alert(command) => run_alert(client, command)?,
         Command::Round(command) => run_round(client, command)?,
         Command::Sighting(command) => run_sighting(client, command)?,

@@ -23,6 +23,7 @@ use subtle::ConstantTimeEq;
 
 use crate::node::{Node, NodeError};
 
+mod board_file;
 mod devices;
 mod residents;
 pub use residents::ACTING_HEADER;
@@ -62,6 +63,7 @@ pub fn router(node: Node, token: String) -> Router {
         .route("/api/v1/sightings/{id}/done", post(sighting_done))
         .merge(residents::routes())
         .merge(devices::routes())
+        .merge(board_file::routes())
         .layer(middleware::from_fn_with_state(state.clone(), require_token))
         .with_state(state)
 }

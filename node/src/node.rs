@@ -360,6 +360,8 @@ pub struct ImportReport {
     pub updated: usize,
     /// Feeds this board already held as they are.
     pub unchanged: usize,
+    /// The fingerprints of the feeds kept (new or already here), in file order.
+    pub kept: Vec<String>,
     /// Feeds refused, each with why: nothing of them was applied.
     pub refused: Vec<RefusedFeed>,
     /// Changes a removed device made after its removal, left out.

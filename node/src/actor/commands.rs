@@ -251,6 +251,7 @@ impl Actor {
                     } else {
                         report.unchanged += 1;
                     }
+                    report.kept.push(record.feed.author.fmt_short());
                 }
                 Err(failure) => report.refused.push(crate::node::RefusedFeed {
                     author: record.feed.author,
