@@ -45,15 +45,50 @@ pub const GOSSIP_ENVELOPE_BYTES: usize = 1024;
 /// gossipsub's `max_transmit_size`: the largest gossipsub RPC sent or accepted, in bytes.
 pub const GOSSIP_MAX_TRANSMIT_BYTES: usize = MAX_GOSSIP_MESSAGE_BYTES + GOSSIP_ENVELOPE_BYTES;
 
-/// How often each connection is pinged: the round trip shown to people, and how a
-/// connection that went dead is noticed (a cable pulled, a Wi-Fi cut in two: TCP says
-/// nothing for many minutes). Once a minute keeps an idle neighbourhood quiet (see
-/// docs/benchmarks.md, idle cost). libp2p-ping forgives a connection its first failed
-/// ping, so a dead connection is closed 80 to 140 s after it died (the next ping goes out
-/// 0 to `PING_INTERVAL` later, fails after `PING_TIMEOUT`, is forgiven; the one after
-/// fails too): see docs/protocol.md 1.2. Then mDNS and the redial rounds connect again as
-/// soon as the network is back (see tests/tests/partition.rs).
+/// How often each connection is pinged: the round trip shown to people, and a last
+/// resort for a connection that went dead where TCP keepalive is not available
+/// ([`watch_for_silence`] normally closes it within 11 s). Once a minute keeps an idle
+/// neighbourhood quiet (see docs/benchmarks.md, idle cost). libp2p-ping forgives a
+/// connection its first failed ping, so on pings alone a dead connection is closed 80 to
+/// 140 s after it died: see docs/protocol.md 1.2. Then mDNS and the redial rounds connect
+/// again as soon as the network is back (see tests/tests/partition.rs).
 pub const PING_INTERVAL: Duration = Duration::from_secs(60);
+
+/// A neighbour connection idle this long gets a TCP keepalive probe (an empty segment the
+/// other end's kernel answers; no application byte, nothing encrypted).
+pub const KEEPALIVE_IDLE: Duration = Duration::from_secs(8);
+/// Between unanswered keepalive probes.
+pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(1);
+/// Unanswered keepalive probes after which the kernel closes the connection.
+pub const KEEPALIVE_PROBES: u32 = 3;
+/// How long sent data may stay unacknowledged before the kernel closes the connection
+/// (keepalive only runs while nothing is in flight).
+pub const UNACKED_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Makes the kernel notice a neighbour that went silent (a Wi-Fi dropped, a cable pulled:
+/// nothing says so, packets just stop) within [`KEEPALIVE_IDLE`] + [`KEEPALIVE_PROBES`] x
+/// [`KEEPALIVE_INTERVAL`] (11 s) when the connection is idle, or [`UNACKED_TIMEOUT`] (10 s)
+/// when it was sending. The connection then fails, libp2p closes it, and the neighbour is
+/// shown gone (and redialled). Pings alone, once a minute, took 70 to 140 s; pinging every
+/// few seconds would cost ten times the idle traffic above TCP, while keepalive probes add
+/// no byte above TCP (docs/benchmarks.md, idle cost). Best effort: a system that refuses
+/// an option keeps its defaults.
+fn watch_for_silence(socket: &tcp::tokio::TcpStream) {
+    let socket = socket2::SockRef::from(&socket.0);
+    let keepalive = socket2::TcpKeepalive::new()
+        .with_time(KEEPALIVE_IDLE)
+        .with_interval(KEEPALIVE_INTERVAL);
+    #[cfg(any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "macos",
+        target_os = "freebsd"
+    ))]
+    let keepalive = keepalive.with_retries(KEEPALIVE_PROBES);
+    let _ = socket.set_tcp_keepalive(&keepalive);
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let _ = socket.set_tcp_user_timeout(Some(UNACKED_TIMEOUT));
+}
 
 /// How long a ping may go unanswered before its connection is closed. Round trips on a
 /// LAN are milliseconds; ten seconds leaves room for a busy, slow device.
@@ -478,6 +513,10 @@ pub fn build_swarm(keypair: Keypair, config: &NetConfig) -> Result<Swarm<Behavio
         .with_other_transport(move |_| {
             tcp::tokio::Transport::new(tcp::Config::new().nodelay(true))
                 // pnet wraps the raw socket, so even multistream-select runs encrypted.
+                .map(move |socket, _| {
+                    watch_for_silence(&socket);
+                    socket
+                })
                 .map(move |socket, _| Counted {
                     inner: socket,
                     counter: traffic.clone(),

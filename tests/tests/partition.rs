@@ -10,7 +10,8 @@
 //!
 //! Needs root and iproute2; reported as ignored, with the reason, elsewhere; never skipped
 //! under CI=true.
-//! `ENTRAIDE_PARTITION_SECS` sets how long the cut lasts at least (default 10 s).
+//! `ENTRAIDE_PARTITION_SECS` sets how long the cut lasts at least (default 20 s); when it
+//! is 15 s or more, every neighbour across the cut must be shown gone within 15 s.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
@@ -30,8 +31,13 @@ const UP: &[&str] = &["--listen", "/ip4/0.0.0.0/tcp/0", "--resync", "2"];
 const PATIENCE: Duration = Duration::from_secs(60);
 /// For every node to hold everything once the halves are joined again.
 const CONVERGENCE: Duration = Duration::from_secs(120);
-/// How long the cut lasts at least, unless `ENTRAIDE_PARTITION_SECS` says otherwise.
-const DEFAULT_CUT: Duration = Duration::from_secs(10);
+/// How long the cut lasts at least, unless `ENTRAIDE_PARTITION_SECS` says otherwise: long
+/// enough to see every node notice it.
+const DEFAULT_CUT: Duration = Duration::from_secs(20);
+/// Every neighbour across the cut must be shown gone within this (issue 14: 15 s; the
+/// kernel closes a silent connection after 10 to 11 s, `node/src/net.rs`
+/// `watch_for_silence`, and the test looks once a second).
+const NOTICE_WITHIN: Duration = Duration::from_secs(15);
 
 tests_main!(
     two_halves_cut_apart_post_and_respond_then_converge_after_healing,
@@ -387,7 +393,15 @@ fn two_halves_cut_apart_post_and_respond_then_converge_after_healing() -> Ran {
         }
         std::thread::sleep(left.min(Duration::from_secs(1)));
     }
-    match (first_noticed, all_noticed) {
+    let report = (first_noticed, all_noticed);
+    if cut_for >= NOTICE_WITHIN {
+        assert!(
+            all_noticed.is_some_and(|t| t <= NOTICE_WITHIN),
+            "not every neighbour across the cut was shown gone within {NOTICE_WITHIN:?}: \
+             {report:?}, {still} links of {links} still connected at the end"
+        );
+    }
+    match report {
         (None, _) => eprintln!(
             "the cut went unnoticed: after {:.2?}, all {links} neighbour links across it \
              still show connected",
