@@ -145,6 +145,17 @@ impl TestNode {
             .expect("the entraide program runs")
     }
 
+    /// Starts a command without waiting for it, its stdout piped (to ask several nodes at
+    /// once: `wait_with_output` on each).
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        self.command()
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the entraide program runs")
+    }
+
     /// Runs a command to completion with `input` on its standard input.
     pub fn run_with_input(&self, args: &[&str], input: &str) -> Output {
         use std::io::Write;
