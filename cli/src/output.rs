@@ -262,6 +262,27 @@ pub(crate) fn print_peers(peers: &[PeerInfo], online: bool) {
     }
 }
 
+/// How far a clock is off, roughly: a number of days (from 20 hours), hours (from 90
+/// minutes) or minutes, rounded to the nearest.
+pub(crate) fn clock_span(secs: i64) -> (u64, ClockUnit) {
+    let span = secs.unsigned_abs();
+    if span >= 20 * 3600 {
+        ((span + 43_200) / 86_400, ClockUnit::Day)
+    } else if span >= 90 * 60 {
+        ((span + 1800) / 3600, ClockUnit::Hour)
+    } else {
+        ((span + 30) / 60, ClockUnit::Minute)
+    }
+}
+
+/// The unit of [`clock_span`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ClockUnit {
+    Day,
+    Hour,
+    Minute,
+}
+
 pub(crate) fn print_status(s: &Status) {
     let now = now();
     let name = s
@@ -285,6 +306,24 @@ pub(crate) fn print_status(s: &Status) {
         }
         for a in &s.listen_addresses {
             say!("listening on {a}");
+        }
+        if let Some(skew) = s.clock_skew {
+            let (n, unit) = clock_span(skew.ahead_secs);
+            let unit = match unit {
+                ClockUnit::Day => "day",
+                ClockUnit::Hour => "hour",
+                ClockUnit::Minute => "minute",
+            };
+            say!(
+                "warning: this computer's clock looks wrong: it is about {n} {unit}{} {} {} neighbour(s)' (set the date and time right)",
+                if n > 1 { "s" } else { "" },
+                if skew.ahead_secs > 0 {
+                    "ahead of"
+                } else {
+                    "behind"
+                },
+                skew.neighbours
+            );
         }
     } else {
         say!("not running (start it with `entraide up`)");

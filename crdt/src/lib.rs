@@ -118,7 +118,7 @@ pub use post::{
     Urgency, check_message, check_name, looks_like_email, looks_like_phone_number,
 };
 pub use round::{Evening, RoundDraft, RoundView, StoredRound, StoredSignup, Walker};
-pub use session::{Output, Session, SessionError, SessionEvent, SessionStats};
+pub use session::{CLOCK_RETELL_SECS, Output, Session, SessionError, SessionEvent, SessionStats};
 pub use sighting::{
     DoneView, Need, SightingDraft, SightingView, StoredDone, StoredSighting, check_sighting_text,
     parse_needs,

@@ -62,6 +62,12 @@ pub enum SessionEvent {
         /// How many changes.
         count: usize,
     },
+    /// The peer told its clock (seconds since the Unix epoch) in its hello: the caller
+    /// compares it with its own.
+    PeerClock {
+        /// The peer's clock when it sent the hello.
+        clock: i64,
+    },
     /// A feed's sync message was too large to send in one frame and was skipped.
     FeedTooLarge {
         /// The feed.
@@ -138,8 +144,14 @@ pub struct Session {
     /// keep both sides exchanging messages. The first is answered, which carries the
     /// removal to a peer that lacks it.
     removed_only: BTreeMap<FeedId, u8>,
+    /// When our clock was last told to the peer ([`Session::start_at`]).
+    clock_told: Option<i64>,
     stats: SessionStats,
 }
+
+/// How often a session tells the peer our clock again (seconds): a wrong clock is rare and
+/// slow to change, and each telling costs nine bytes.
+pub const CLOCK_RETELL_SECS: i64 = 600;
 
 impl Session {
     /// A session with no history with this peer.
@@ -159,6 +171,7 @@ impl Session {
             states,
             refused: BTreeSet::new(),
             removed_only: BTreeMap::new(),
+            clock_told: None,
             stats: SessionStats::default(),
         }
     }
@@ -175,12 +188,29 @@ impl Session {
 
     /// Starts a round: a [`Frame::Hello`] with our digest.
     pub fn start(&mut self, board: &Board) -> Output {
+        self.hello(board, None)
+    }
+
+    /// Starts a round at `now` (our clock): as [`Session::start`], the hello also telling
+    /// the peer our clock in the first round and every [`CLOCK_RETELL_SECS`] after.
+    pub fn start_at(&mut self, board: &Board, now: i64) -> Output {
+        let tell = self
+            .clock_told
+            .is_none_or(|told| now.abs_diff(told) >= CLOCK_RETELL_SECS as u64);
+        if tell {
+            self.clock_told = Some(now);
+        }
+        self.hello(board, tell.then_some(now))
+    }
+
+    fn hello(&mut self, board: &Board, clock: Option<i64>) -> Output {
         let mut out = Output::default();
         self.removed_only.clear();
         let hello = Frame::Hello {
             version: PROTOCOL_VERSION,
             digest: Hash(board.digest()),
             feeds: board.feeds().filter(|f| !f.is_empty()).count() as u32,
+            clock,
         };
         self.push(&mut out, hello.encode());
         out
@@ -203,10 +233,16 @@ impl Session {
         let mut out = Output::default();
         match Frame::decode(bytes)? {
             Frame::Hello {
-                version, digest, ..
+                version,
+                digest,
+                clock,
+                ..
             } => {
                 if version != PROTOCOL_VERSION {
                     return Err(SessionError::Version(version));
+                }
+                if let Some(clock) = clock {
+                    out.events.push(SessionEvent::PeerClock { clock });
                 }
                 if digest.0 == board.digest() {
                     out.events.push(SessionEvent::InSync);

@@ -23,6 +23,11 @@ pub enum Frame {
         digest: Hash,
         /// How many feeds the sender holds.
         feeds: u32,
+        /// The sender's clock (seconds since the Unix epoch), in the first hello of a
+        /// session and then every [`crate::CLOCK_RETELL_SECS`]: how neighbours
+        /// notice a clock that is wrong. Absent otherwise (and from older senders).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        clock: Option<i64>,
     },
     /// The sender's feeds and a digest of each one's heads, sent when digests differ.
     Inventory {

@@ -193,6 +193,7 @@ fn garbage_frames_end_the_session_with_a_reason() {
         version: 99,
         digest: entraide_crdt::Hash([0; 32]),
         feeds: 0,
+        clock: None,
     };
     assert_eq!(
         session
@@ -329,4 +330,32 @@ fn bloom_filters_that_would_crash_automerge_are_refused() {
     let mut session = Session::new();
     let _ = session.start(&board);
     session.handle_frame(&mut board, &frame).unwrap();
+}
+
+#[test]
+fn a_session_tells_its_clock_in_its_first_hello_and_every_ten_minutes() {
+    use entraide_crdt::{CLOCK_RETELL_SECS, SessionEvent};
+    let (a, mut b) = (Board::new(), Board::new());
+    let (mut sa, mut sb) = (Session::new(), Session::new());
+    let clocks = |sa: &mut Session, sb: &mut Session, a: &Board, b: &mut Board, now: i64| {
+        let hello = sa.start_at(a, now).frames;
+        let mut told = Vec::new();
+        for f in hello {
+            for e in sb.handle_frame(b, &f).unwrap().events {
+                if let SessionEvent::PeerClock { clock } = e {
+                    told.push(clock);
+                }
+            }
+        }
+        told
+    };
+    assert_eq!(clocks(&mut sa, &mut sb, &a, &mut b, NOW), [NOW]);
+    assert!(clocks(&mut sa, &mut sb, &a, &mut b, NOW + 30).is_empty());
+    let later = NOW + CLOCK_RETELL_SECS;
+    assert_eq!(clocks(&mut sa, &mut sb, &a, &mut b, later), [later]);
+    // A hello without a clock (an older node) still decodes, and one with it is 9 bytes
+    // longer at most.
+    let plain = Session::new().start(&a).frames[0].len();
+    let told = Session::new().start_at(&a, NOW).frames[0].len();
+    assert!(told > plain && told <= plain + 15, "{plain} {told}");
 }

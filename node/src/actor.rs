@@ -272,7 +272,7 @@ impl Actor {
     fn sync_all_sessions(&mut self) {
         for peer in self.peers.with_session(true) {
             let frames = match self.peers.get_mut(&peer).and_then(|p| p.session.as_mut()) {
-                Some(s) => s.session.start(&self.board).frames,
+                Some(s) => s.session.start_at(&self.board, now()).frames,
                 None => continue,
             };
             self.send_frames(peer, frames);

@@ -218,6 +218,10 @@ pub struct Status {
     /// The alerts active now, merged by kind ([`entraide_crdt::Board::active_alerts`]).
     #[serde(default)]
     pub alerts: Vec<AlertView>,
+    /// Set when this computer's clock looks wrong: most connected neighbours' clocks
+    /// disagree with it by more than 10 minutes, the same way.
+    #[serde(default)]
+    pub clock_skew: Option<crate::peers::ClockSkew>,
 }
 
 /// The owner of the node that holds a hosted resident's key.

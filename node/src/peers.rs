@@ -19,6 +19,18 @@ pub const MAX_PEERS: usize = 1024;
 /// A neighbour synced within this many seconds counts as recently synced.
 pub const RECENT_SYNC_SECS: i64 = 600;
 
+/// How far our clock may be from most neighbours' before the page says it looks wrong.
+pub const CLOCK_SKEW_WARN_SECS: i64 = 10 * 60;
+
+/// Our clock against most neighbours' (`Status::clock_skew`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ClockSkew {
+    /// How far our clock is ahead of theirs (the median), in seconds; negative: behind.
+    pub ahead_secs: i64,
+    /// How many connected neighbours told their clock.
+    pub neighbours: usize,
+}
+
 /// What the node knows of one neighbour.
 #[derive(Default)]
 pub(crate) struct Peer {
@@ -38,6 +50,8 @@ pub(crate) struct Peer {
     pub(crate) rtt: Option<Duration>,
     /// Session traffic of finished sessions (the open one is added when asked).
     pub(crate) traffic: SessionStats,
+    /// Their clock minus ours, in seconds, when they last told it (`SessionEvent::PeerClock`).
+    pub(crate) clock_offset: Option<i64>,
 }
 
 impl Peer {
@@ -173,6 +187,39 @@ impl Peers {
         self.known.values().filter_map(|p| p.last_sync).max()
     }
 
+    /// Whether our clock looks wrong: most connected neighbours that told their clock
+    /// disagree with ours by more than [`CLOCK_SKEW_WARN_SECS`], the same way. Then how
+    /// far ours is ahead of theirs (the median of their offsets, negated: negative when
+    /// ours is behind), and how many told.
+    pub(crate) fn clock_skew(&self) -> Option<ClockSkew> {
+        let mut offsets: Vec<i64> = self
+            .known
+            .values()
+            .filter(|p| p.is_connected())
+            .filter_map(|p| p.clock_offset)
+            .collect();
+        if offsets.is_empty() {
+            return None;
+        }
+        offsets.sort_unstable();
+        let behind_them = offsets
+            .iter()
+            .filter(|o| **o > CLOCK_SKEW_WARN_SECS)
+            .count();
+        let ahead_of_them = offsets
+            .iter()
+            .filter(|o| **o < -CLOCK_SKEW_WARN_SECS)
+            .count();
+        let most = offsets.len() / 2 + 1;
+        if behind_them < most && ahead_of_them < most {
+            return None;
+        }
+        Some(ClockSkew {
+            ahead_secs: -offsets[offsets.len() / 2],
+            neighbours: offsets.len(),
+        })
+    }
+
     /// How many neighbours synced within [`RECENT_SYNC_SECS`] of `now`.
     pub(crate) fn recently_synced(&self, now: i64) -> usize {
         self.known
@@ -249,6 +296,36 @@ impl Peers {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_clock_looks_wrong_only_when_most_connected_neighbours_say_so_the_same_way() {
+        let mut peers = Peers::default();
+        let mut add = |offset: Option<i64>, connected: bool| {
+            let p = peers.entry(PeerId::random());
+            p.connections = usize::from(connected);
+            p.clock_offset = offset;
+        };
+        add(Some(-86_400), true);
+        add(Some(-86_300), true);
+        add(Some(30), true);
+        add(Some(999_999), false);
+        add(None, true);
+        let mut peers_now = peers;
+        assert_eq!(
+            peers_now.clock_skew(),
+            Some(ClockSkew {
+                ahead_secs: 86_300,
+                neighbours: 3
+            }),
+            "two of three connected say we are a day ahead"
+        );
+        peers_now.entry(PeerId::random()).connections = 1;
+        let p = peers_now.entry(PeerId::random());
+        p.connections = 1;
+        p.clock_offset = Some(86_400);
+        assert_eq!(peers_now.clock_skew(), None, "two of four: not most");
+        assert_eq!(Peers::default().clock_skew(), None);
+    }
 
     #[test]
     fn a_ban_lasts_its_duration_then_is_forgotten() {

@@ -40,6 +40,8 @@ pub(crate) struct Footer {
     pub(crate) posts: usize,
     pub(crate) live_posts: usize,
     pub(crate) feeds: usize,
+    /// Set when this computer's clock looks wrong against the neighbours'.
+    pub(crate) clock_skew: Option<entraide_node::peers::ClockSkew>,
 }
 
 /// Which navigation entry is the current page.
@@ -153,6 +155,13 @@ impl Frame<'_> {
         self.banner.numbers(self.lang)
     }
 
+    /// What to say when the clock looks wrong (the line above the page), if it does.
+    pub(crate) fn clock_warning(&self) -> Option<String> {
+        self.footer
+            .clock_skew
+            .map(|skew| i18n::clock_warning(self.lang, skew.ahead_secs, skew.neighbours))
+    }
+
     pub(crate) fn footer_text(&self) -> String {
         let (lang, t, f) = (self.lang, self.t(), &self.footer);
         let sync = match (f.online, f.last_sync) {
@@ -203,6 +212,7 @@ mod tests {
                 posts,
                 live_posts,
                 feeds,
+                clock_skew: None,
             },
             now: 300,
             banner: Default::default(),

@@ -1311,6 +1311,38 @@ pub(crate) fn number(lang: Lang, n: usize) -> String {
     out
 }
 
+/// The line every page shows while this computer's clock disagrees with most neighbours'.
+pub(crate) fn clock_warning(lang: Lang, ahead_secs: i64, neighbours: usize) -> String {
+    use crate::output::ClockUnit;
+    let (n, unit) = crate::output::clock_span(ahead_secs);
+    let (unit_fr, unit_en) = match unit {
+        ClockUnit::Day => ("jour", "day"),
+        ClockUnit::Hour => ("heure", "hour"),
+        ClockUnit::Minute => ("minute", "minute"),
+    };
+    let plural = if n > 1 { "s" } else { "" };
+    match (lang, ahead_secs > 0, neighbours) {
+        (Lang::Fr, ahead, count) => format!(
+            "L'horloge de cet ordinateur semble fausse : elle {} d'environ {n} {unit_fr}{plural} sur celle {}. Les heures des annonces et leur expiration peuvent paraître fausses : réglez la date et l'heure de l'ordinateur.",
+            if ahead { "avance" } else { "retarde" },
+            if count > 1 {
+                format!("de vos voisins ({count} d'entre eux)")
+            } else {
+                "de votre voisin".to_owned()
+            }
+        ),
+        (Lang::En, ahead, count) => format!(
+            "This computer's clock looks wrong: it is about {n} {unit_en}{plural} {} {}. Times and expiry of posts may look wrong: set the computer's date and time right.",
+            if ahead { "ahead of" } else { "behind" },
+            if count > 1 {
+                format!("your neighbours' ({count} of them)")
+            } else {
+                "your neighbour's".to_owned()
+            }
+        ),
+    }
+}
+
 pub(crate) fn synced_with(lang: Lang, peers: usize, when: &str) -> String {
     match (lang, peers) {
         (Lang::Fr, 0 | 1) => format!("Synchronisé avec 1 voisin, {when}"),

@@ -303,6 +303,7 @@ impl Ui {
                     posts: s.board.posts,
                     live_posts: s.board.live_posts,
                     feeds: s.board.feeds,
+                    clock_skew: s.clock_skew,
                 }
             }
             Err(_) => Footer::default(),

@@ -327,6 +327,7 @@ impl Actor {
             peers_connected: self.peers.connected_count(),
             last_sync: self.peers.last_sync(),
             recently_synced_peers: self.peers.recently_synced(now),
+            clock_skew: self.peers.clock_skew(),
             board: self.board.stats(now),
             board_digest: hex::encode(self.board.digest()),
             network_bytes_sent: network.map(|n| n.traffic.sent()).unwrap_or(0),

@@ -58,7 +58,7 @@ impl Actor {
         let out = session_io::spawn(&mut self.tasks, peer, id, stream, self.inputs_tx.clone());
         let saved = self.store.sync_states(&peer.to_bytes());
         let mut session = Session::resume(saved);
-        let hello = session.start(&self.board);
+        let hello = session.start_at(&self.board, now());
         let state = self.peers.entry(peer);
         state.opening = false;
         state.session = Some(PeerSession {
@@ -164,6 +164,9 @@ impl Actor {
                             state.last_sync = Some(now());
                         }
                         SessionEvent::InSync => state.last_sync = Some(now()),
+                        SessionEvent::PeerClock { clock } => {
+                            state.clock_offset = Some(clock.saturating_sub(now()));
+                        }
                         SessionEvent::FeedRefused { feed, failure } => {
                             warn!(%peer, %feed, %failure, "refused a feed's changes");
                         }
