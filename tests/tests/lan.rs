@@ -112,6 +112,23 @@ fn two_hosts_find_each_other_by_mdns_and_sync() -> Ran {
         seen["body"].as_str().unwrap_or("").contains("<form"),
         "{seen}"
     );
+    // And entraide itself, for a neighbour who has no internet to download it from.
+    let out = std::process::Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            lan.host(1),
+            CLIENT,
+            "request",
+            &to,
+            "GET",
+            "/download",
+        ])
+        .output()
+        .expect("the LAN client runs");
+    let seen: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("the LAN client prints JSON");
+    assert_eq!(seen["status"], 200, "/download from the LAN: {seen}");
     b.ok(&["respond", id, "--message", "I'll come"]).unwrap();
     a.wait_board("Karim's response", Duration::from_secs(30), |board| {
         find_post(board, id)

@@ -10,6 +10,7 @@
 
 mod backup;
 mod care;
+mod download;
 mod html;
 mod i18n;
 mod pages;
@@ -123,6 +124,7 @@ pub(crate) fn router(node: Node, api: Router, config: PageConfig) -> Router {
         .route("/mine", get(mine))
         .merge(care::routes())
         .merge(backup::routes())
+        .merge(download::routes())
         .route("/neighbours", get(neighbours))
         .route("/invite", get(invite))
         .route("/settings", get(settings))

@@ -755,6 +755,8 @@ fn is_public(path: &str) -> bool {
         || path == "/signin"
         || path == "/login"
         || path.starts_with("/lang/")
+        || path == "/download"
+        || path == "/download/entraide"
 }
 
 /// What the gate needs to decide: the sessions, and whether LAN logins are open.
