@@ -13,7 +13,8 @@ use entraide_node::data_dir::ApiInfo;
 use super::corpus::{self, Rng};
 use super::{
     AS_ENTRAIDE, BenchNode, Row, cpu_seconds, dir_size, full_mesh, loopback_tx_bytes,
-    prepare_data_dir, progress, row, rss_mib, start_node, summary, temp_dir, verdict, wait_until,
+    prepare_data_dir, process_cpu_seconds, process_wakeups, progress, row, rss_mib, start_node,
+    summary, temp_dir, verdict, wait_until,
 };
 use crate::TestNode;
 
@@ -621,6 +622,68 @@ fn start_up(node: &mut TestNode) -> Result<(ApiInfo, Duration)> {
         }
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// 7. Power on battery: a node run as `entraide up --ui-lan` (the page open to the Wi-Fi, as
+/// during an outage), one neighbour connected, nothing happening for `window`: the CPU time
+/// and wake-ups of its process. The floor is the same process with no neighbour: what the
+/// page server, the store, the network and the timers cost alone.
+pub fn power(window: Duration, start: Instant) -> Result<Vec<Row>> {
+    progress(start, "power: starting a node and a neighbour as processes");
+    let mut host = program_node("host")?;
+    host.ok(&["init", "--name", "Host"])?;
+    let invite = host.ok(&["invite"])?;
+    let code = invite
+        .split_whitespace()
+        .find(|w| w.starts_with("ENTRAIDE-"))
+        .context("an invite code")?
+        .to_owned();
+    let mut neighbour = program_node("neighbour")?;
+    neighbour.ok(&["join", &code, "--name", "Neighbour"])?;
+    let measure = |node: &TestNode, what: &str| -> Result<(f64, f64)> {
+        let pid = node.pid().context("a running node")?;
+        // Let start-up, the first sync and the gossip mesh settle.
+        std::thread::sleep(Duration::from_secs(5));
+        progress(start, &format!("power: {what}, {} s", window.as_secs()));
+        let (c0, w0) = (process_cpu_seconds(pid), process_wakeups(pid));
+        std::thread::sleep(window);
+        let (c1, w1) = (process_cpu_seconds(pid), process_wakeups(pid));
+        let minutes = window.as_secs_f64() / 60.0;
+        match (c0, c1, w0, w1) {
+            (Some(c0), Some(c1), Some(w0), Some(w1)) => {
+                Ok(((c1 - c0) / minutes, (w1 - w0) as f64 / minutes))
+            }
+            _ => bail!("cannot read /proc for {what}"),
+        }
+    };
+    host.start(&["--no-mdns", "--listen", "/ip4/127.0.0.1/tcp/0", "--ui-lan"])?;
+    host.wait_up(Duration::from_secs(60))?;
+    let (floor_cpu, floor_wakeups) = measure(&host, "alone, no neighbour")?;
+    let address = host.address()?;
+    neighbour.start(&["--no-mdns", "--listen", "/ip4/127.0.0.1/tcp/0", "--peer", &address])?;
+    neighbour.wait_up(Duration::from_secs(60))?;
+    let (cpu, wakeups) = measure(&host, "online with one neighbour")?;
+    neighbour.stop()?;
+    host.stop()?;
+    let scenario = "7. power: `up --ui-lan`, one neighbour, idle";
+    Ok(vec![
+        row(
+            scenario,
+            "CPU time per minute (all threads)",
+            cpu,
+            "s",
+            Some((floor_cpu, "no neighbour")),
+            &verdict(cpu < 0.6, "< 0.6 s (1 % of a core)"),
+        ),
+        row(
+            scenario,
+            "wake-ups per minute (context switches, all threads)",
+            wakeups,
+            "",
+            Some((floor_wakeups, "no neighbour")),
+            &verdict(wakeups < 1200.0, "< 1,200 (20 a second)"),
+        ),
+    ])
 }
 
 /// 5. Scale of one node: 10,000 live posts from 500 authors on disk.

@@ -79,6 +79,9 @@ fn run(quick: bool, only: Option<&str>) -> anyhow::Result<Vec<Row>> {
         let lists = if quick { 20 } else { 100 };
         rows.extend(scenarios::scale(scale_posts, lists, start)?);
     }
+    if want("power") {
+        rows.extend(scenarios::power(idle_window, start)?);
+    }
     if want("local-post") {
         let (api, cli) = if quick { (30, 5) } else { (200, 20) };
         rows.extend(scenarios::local_post(api, cli, start)?);
