@@ -13,6 +13,7 @@ mod care;
 mod html;
 mod i18n;
 mod pages;
+pub(crate) mod print;
 mod public;
 pub(crate) mod security;
 pub(crate) mod serve;
@@ -40,7 +41,7 @@ use futures::Stream;
 use serde::Deserialize;
 
 use self::html::{Footer, Frame, Nav};
-use self::i18n::Lang;
+pub(crate) use self::i18n::Lang;
 use self::pages::{LoginNotice, PostForm, Viewer};
 use self::security::{
     Conn, GateState, LoginThrottle, Refusal, SessionKind, Sessions, Visitor, constant_time_eq,
@@ -123,6 +124,7 @@ pub(crate) fn router(node: Node, api: Router, config: PageConfig) -> Router {
         .route("/mine", get(mine))
         .merge(care::routes())
         .merge(backup::routes())
+        .merge(print::routes())
         .route("/neighbours", get(neighbours))
         .route("/invite", get(invite))
         .route("/settings", get(settings))
