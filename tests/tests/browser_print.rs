@@ -110,6 +110,8 @@ async fn flow(
             .unwrap_or(0.0);
         ensure!(height >= 44.0, "the link is {height} px high");
         b.fits(360).await?;
+        b.screenshot_to(&shots.join(format!("board-{}-360.png", w.lang)))
+            .await?;
         link.click().await?;
         b.wait_css("#print-sheet", PATIENCE).await?;
         b.phone(360).await?;
