@@ -23,6 +23,8 @@ mod care;
 mod client;
 mod devices;
 mod output;
+mod page_address;
+mod print;
 mod residents;
 mod ui;
 mod up;
@@ -133,6 +135,16 @@ enum Command {
     Import {
         /// The file to read.
         file: PathBuf,
+    },
+    /// Write the board's open requests and offers as a page to print and pin on the hall
+    /// board: most urgent first, then by area, each with a QR code of its address.
+    Print {
+        /// The file to write (a new one), such as `board.html`.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// `fr` or `en` (default: French when the locale is French, else English).
+        #[arg(long, value_enum)]
+        lang: Option<print::SheetLang>,
     },
     /// Make this computer a device of yours, with the pairing code of `entraide device link`
     /// on your first device (same network, within 10 minutes).
@@ -735,14 +747,14 @@ fn run(cli: Cli) -> Result<()> {
         command => {
             let client =
                 Client::connect(&data_dir)?.acting_for(&data_dir, cli.acting.as_deref())?;
-            let result = run_command(&client, command);
+            let result = run_command(&client, &data_dir, command);
             client.close()?;
             result
         }
     }
 }
 
-fn run_command(client: &Client, command: Command) -> Result<()> {
+fn run_command(client: &Client, data_dir: &DataDir, command: Command) -> Result<()> {
     match command {
         Command::Invite => {
             let code = client.invite()?;
@@ -880,6 +892,7 @@ fn run_command(client: &Client, command: Command) -> Result<()> {
         Command::Device(command) => devices::run(client, command)?,
         Command::Export { file } => board_file::export(client, &file)?,
         Command::Import { file } => board_file::import(client, &file)?,
+        Command::Print { out, lang } => print::run(client, data_dir, &out, lang)?,
         Command::Alert(command) => run_alert(client, command)?,
         Command::Round(command) => run_round(client, command)?,
         Command::Sighting(command) => run_sighting(client, command)?,

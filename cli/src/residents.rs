@@ -141,17 +141,9 @@ fn print_login(client: &Client, data_dir: &DataDir, code: &str) {
 /// with its page open to the LAN.
 fn lan_login_url(client: &Client, data_dir: &DataDir, code: &str) -> Option<String> {
     let api = data_dir.read_api().filter(|a| a.lan)?;
-    let port = api.address.rsplit(':').next()?.to_owned();
     let status = client.status().ok()?;
-    let ip = status.listen_addresses.iter().find_map(|a| lan_ipv4(a))?;
-    Some(format!("http://{ip}:{port}/login?code={}", urlencode(code)))
-}
-
-/// The IPv4 address of a libp2p listen address, unless it is a loopback or unspecified one.
-fn lan_ipv4(multiaddr: &str) -> Option<std::net::Ipv4Addr> {
-    let rest = multiaddr.strip_prefix("/ip4/")?;
-    let ip: std::net::Ipv4Addr = rest.split('/').next()?.parse().ok()?;
-    (!ip.is_loopback() && !ip.is_unspecified() && !ip.is_link_local()).then_some(ip)
+    let base = crate::page_address::on_the_lan(&api, &status.listen_addresses)?;
+    Some(format!("{base}/login?code={}", urlencode(code)))
 }
 
 /// A file name made of the letters and digits of a name.
@@ -168,7 +160,7 @@ fn file_safe(name: &str) -> String {
 }
 
 /// Writes a new private file (mode 0600), never replacing one.
-fn write_new(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_new(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write as _;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -251,18 +243,6 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_a_lan_ipv4_address_goes_into_the_qr_code() {
-        assert_eq!(
-            lan_ipv4("/ip4/192.168.1.20/tcp/4001"),
-            Some("192.168.1.20".parse().expect("ip"))
-        );
-        assert_eq!(lan_ipv4("/ip4/127.0.0.1/tcp/4001"), None);
-        assert_eq!(lan_ipv4("/ip4/0.0.0.0/tcp/4001"), None);
-        assert_eq!(lan_ipv4("/ip6/::1/tcp/4001"), None);
-        assert_eq!(lan_ipv4("/ip4/169.254.3.4/tcp/1"), None);
-    }
 
     #[test]
     fn export_file_names_keep_letters_only() {

@@ -565,6 +565,20 @@ impl Browser {
         Ok(serde_json::from_str::<Value>(&answer)?["value"].take())
     }
 
+    /// The page printed on A4 paper (or the size its own `@page` asks), as Chromium prints
+    /// it through the DevTools protocol: the PDF's bytes.
+    pub async fn print_pdf(&self) -> Result<Vec<u8>> {
+        let pdf = self
+            .cdp(
+                "Page.printToPDF",
+                json!({ "paperWidth": 8.27, "paperHeight": 11.69, "preferCSSPageSize": true }),
+            )
+            .await?;
+        data_encoding::BASE64
+            .decode(pdf["data"].as_str().unwrap_or_default().as_bytes())
+            .with_context(|| format!("{}: the printed PDF", self.name))
+    }
+
     /// Emulates a phone screen `width` CSS pixels wide (and `height` high).
     pub async fn emulate_phone(&self, width: u32, height: u32) -> Result<()> {
         self.cdp(
@@ -734,6 +748,14 @@ pub struct TourPage {
     pub en: &'static [&'static str],
     /// What it shows in both languages (the data, not the interface).
     pub both: &'static [&'static str],
+}
+
+/// How many pages a PDF has: its page objects (`/Type /Page`, not `/Pages`).
+pub fn pdf_pages(pdf: &[u8]) -> usize {
+    let needle = b"/Type /Page";
+    pdf.windows(needle.len() + 1)
+        .filter(|w| &w[..needle.len()] == needle && w[needle.len()] != b's')
+        .count()
 }
 
 /// A raw translation key (`nav.board`, `post_title`) or a missing-translation marker in

@@ -188,6 +188,22 @@ impl TestNode {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
+    /// Posts a `request` or an `offer` titled `title`, with this urgency (`urgent`, `today`,
+    /// ...) and area; its id.
+    pub fn post(&self, kind: &str, title: &str, urgency: &str, area: &str) -> Result<String> {
+        let args = [
+            "post",
+            kind,
+            "--title",
+            title,
+            "--urgency",
+            urgency,
+            "--area",
+            area,
+        ];
+        Ok(self.ok(&args)?.trim().to_owned())
+    }
+
     /// Runs a command with `--json` output and parses it.
     pub fn json(&self, args: &[&str]) -> Result<Value> {
         let text = self.ok(args)?;

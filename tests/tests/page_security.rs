@@ -123,6 +123,7 @@ fn a_page_that_rebinds_its_name_to_this_computer_gets_nothing() {
             "/",
             "/invite",
             "/settings",
+            "/print",
             "/events",
             "/api/v1/status",
             "/api/v1/invite",
@@ -190,7 +191,13 @@ fn in_chromium_a_rebound_name_sees_a_refusal_not_the_invite() -> Ran {
         let text = b.body_text().await.unwrap();
         assert!(!text.contains(&code), "the invite code was shown: {text}");
         // What the rebinding page's script would try: read the API and the page.
-        for path in ["/invite", "/api/v1/invite", "/api/v1/status", "/events"] {
+        for path in [
+            "/invite",
+            "/print",
+            "/api/v1/invite",
+            "/api/v1/status",
+            "/events",
+        ] {
             let got = b
                 .js(
                     "return fetch(arguments[0]).then(r => r.status + ' ' + r.text().then(t => t), e => 'error ' + e);",
@@ -304,6 +311,7 @@ fn without_the_sign_in_address_this_computer_s_other_programs_get_nothing() {
         "/settings",
         "/mine",
         "/neighbours",
+        "/print",
         "/events",
     ] {
         let (status, body) = get(path, None);

@@ -793,6 +793,77 @@ pub(crate) static EN: Strings = Strings {
     error_bad_filter: "These filters cannot be read (the page's address may be damaged).",
 };
 
+/// The strings of the board on paper (`/print` and `entraide print`), in one language.
+pub(crate) struct PrintStrings {
+    /// The board's link to the sheet.
+    pub(crate) link: &'static str,
+    pub(crate) title: &'static str,
+    /// "Open requests and offers on {when}."
+    pub(crate) made: fn(&str) -> String,
+    /// How to answer a post seen on paper.
+    pub(crate) how: &'static str,
+    pub(crate) empty: &'static str,
+    /// Beside each QR code.
+    pub(crate) scan: &'static str,
+    pub(crate) qr_alt: &'static str,
+    pub(crate) back: &'static str,
+    /// On screen only: how to print.
+    pub(crate) hint: &'static str,
+    /// "3 more open posts are not printed (at most 10 per neighbour) …": how many (at
+    /// least 1), and the most printed of one neighbour's.
+    pub(crate) left_out: fn(usize, usize) -> String,
+}
+
+static PRINT_FR: PrintStrings = PrintStrings {
+    link: "Imprimer le tableau",
+    title: "Tableau d'entraide",
+    made: |when| format!("Demandes et offres en cours le {when}."),
+    how: "Pour répondre, scannez le code d'une annonce avec un téléphone connecté au même Wi-Fi que l'ordinateur où tourne entraide, ou parlez-en à un voisin qui l'utilise.",
+    empty: "Aucune demande ni offre en cours.",
+    scan: "Scannez pour répondre",
+    qr_alt: "Code QR de l'adresse de l'annonce",
+    back: "Retour au tableau",
+    hint: "Pour imprimer : le menu de votre navigateur, ou Ctrl+P. Ce cadre et le lien ne sont pas imprimés.",
+    left_out: |n, cap| match n {
+        1 => format!(
+            "1 autre annonce en cours n'est pas imprimée (au plus {cap} par voisin) : voir le tableau."
+        ),
+        n => format!(
+            "{n} autres annonces en cours ne sont pas imprimées (au plus {cap} par voisin) : voir le tableau."
+        ),
+    },
+};
+
+static PRINT_EN: PrintStrings = PrintStrings {
+    link: "Print the board",
+    title: "Mutual-aid board",
+    made: |when| format!("Open requests and offers on {when}."),
+    how: "To answer, scan a post's code with a phone on the same Wi-Fi as the computer running entraide, or tell a neighbour who uses it.",
+    empty: "No open request or offer right now.",
+    scan: "Scan to answer",
+    qr_alt: "QR code of the post's address",
+    back: "Back to the board",
+    hint: "To print: your browser's menu, or Ctrl+P. This box and the link are not printed.",
+    left_out: |n, cap| match n {
+        1 => {
+            format!("1 more open post is not printed (at most {cap} per neighbour): see the board.")
+        }
+        n => format!(
+            "{n} more open posts are not printed (at most {cap} per neighbour): see the board."
+        ),
+    },
+};
+
+impl Lang {
+    /// The strings of the board on paper.
+    pub(crate) fn print(self) -> &'static PrintStrings {
+        match self {
+            Lang::Fr => &PRINT_FR,
+            Lang::En => &PRINT_EN,
+        }
+    }
+}
+
 pub(crate) fn kind(lang: Lang, k: Kind) -> &'static str {
     match (lang, k) {
         (Lang::Fr, Kind::Request) => "Demande",

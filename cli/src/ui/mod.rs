@@ -14,6 +14,7 @@ mod download;
 mod html;
 mod i18n;
 mod pages;
+pub(crate) mod print;
 mod public;
 pub(crate) mod security;
 pub(crate) mod serve;
@@ -41,7 +42,7 @@ use futures::Stream;
 use serde::Deserialize;
 
 use self::html::{Footer, Frame, Nav};
-use self::i18n::Lang;
+pub(crate) use self::i18n::Lang;
 use self::pages::{LoginNotice, PostForm, Viewer};
 use self::security::{
     Conn, GateState, LoginThrottle, Refusal, SessionKind, Sessions, Visitor, constant_time_eq,
@@ -125,6 +126,7 @@ pub(crate) fn router(node: Node, api: Router, config: PageConfig) -> Router {
         .merge(care::routes())
         .merge(backup::routes())
         .merge(download::routes())
+        .merge(print::routes())
         .route("/neighbours", get(neighbours))
         .route("/invite", get(invite))
         .route("/settings", get(settings))

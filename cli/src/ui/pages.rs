@@ -113,7 +113,7 @@ pub(crate) struct Facts<'a> {
 }
 
 impl<'a> Facts<'a> {
-    fn of(lang: Lang, post: &'a PostView, now: i64) -> Self {
+    pub(crate) fn of(lang: Lang, post: &'a PostView, now: i64) -> Self {
         Facts {
             post,
             kind: i18n::kind(lang, post.kind),

@@ -660,7 +660,13 @@ pub fn power(window: Duration, start: Instant) -> Result<Vec<Row>> {
     host.wait_up(Duration::from_secs(60))?;
     let (floor_cpu, floor_wakeups) = measure(&host, "alone, no neighbour")?;
     let address = host.address()?;
-    neighbour.start(&["--no-mdns", "--listen", "/ip4/127.0.0.1/tcp/0", "--peer", &address])?;
+    neighbour.start(&[
+        "--no-mdns",
+        "--listen",
+        "/ip4/127.0.0.1/tcp/0",
+        "--peer",
+        &address,
+    ])?;
     neighbour.wait_up(Duration::from_secs(60))?;
     let (cpu, wakeups) = measure(&host, "online with one neighbour")?;
     neighbour.stop()?;
