@@ -624,9 +624,9 @@ fn start_up(node: &mut TestNode) -> Result<(ApiInfo, Duration)> {
     }
 }
 
-/// 7. Power on battery: a node run as `entraide up --ui-lan` (the page open to the Wi-Fi, as
-/// during an outage), one neighbour connected, nothing happening for `window`: the CPU time
-/// and wake-ups of its process. The floor is the same process with no neighbour: what the
+/// Scenario 7, power on battery: a node run as `entraide up --ui-lan` (the page open to the
+/// Wi-Fi, as during an outage), one neighbour connected, nothing happening for `window`:
+/// the CPU time and wake-ups of its process. The floor is the same process with no neighbour: what the
 /// page server, the store, the network and the timers cost alone.
 pub fn power(window: Duration, start: Instant) -> Result<Vec<Row>> {
     progress(start, "power: starting a node and a neighbour as processes");
