@@ -34,6 +34,45 @@ pub(crate) struct UpArgs {
     /// Seconds between sync rounds with every neighbour.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     resync: u64,
+    /// This computer's address as neighbours on other networks reach it (repeatable): a
+    /// meeting point's public IP address and port, e.g. `203.0.113.7:4747` (or a multiaddr
+    /// `/ip4/203.0.113.7/tcp/4747`). It goes first into invite codes.
+    #[arg(long, value_name = "ADDRESS", value_parser = parse_announce)]
+    announce: Vec<Multiaddr>,
+}
+
+/// An address to announce: `IP:PORT`, or a multiaddr `/ip4/…/tcp/…` or `/ip6/…/tcp/…`.
+/// Names are refused: entraide does not resolve them (it must work with no DNS at all).
+fn parse_announce(text: &str) -> Result<Multiaddr, String> {
+    let text = text.trim();
+    let address: Multiaddr = if text.starts_with('/') {
+        text.parse().map_err(|e| format!("not a multiaddr: {e}"))?
+    } else {
+        let socket: SocketAddr = text.parse().map_err(|_| {
+            format!(
+                "`{text}` is not IP:PORT (for example 203.0.113.7:4747); a name needs DNS, which entraide does not use: give the address"
+            )
+        })?;
+        let ip = match socket.ip() {
+            std::net::IpAddr::V4(v4) => format!("/ip4/{v4}"),
+            std::net::IpAddr::V6(v6) => format!("/ip6/{v6}"),
+        };
+        format!("{ip}/tcp/{}", socket.port())
+            .parse()
+            .map_err(|e| format!("{e}"))?
+    };
+    use entraide_node::Protocol;
+    let mut parts = address.iter();
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(Protocol::Ip4(_) | Protocol::Ip6(_)), Some(Protocol::Tcp(port)), None)
+            if port > 0 =>
+        {
+            Ok(address)
+        }
+        _ => Err(format!(
+            "`{text}`: announce an IP address and a TCP port, such as 203.0.113.7:4747"
+        )),
+    }
 }
 
 pub(crate) fn run(data_dir: &DataDir, args: UpArgs) -> Result<()> {
@@ -87,6 +126,7 @@ async fn serve(data_dir: &DataDir, args: UpArgs) -> Result<()> {
     let mut config = NodeConfig::new(data_dir.clone());
     config.listen = args.listen;
     config.peers = args.peer;
+    config.announce = args.announce.clone();
     config.mdns = !args.no_mdns;
     config.resync_interval = std::time::Duration::from_secs(args.resync.max(1));
     let node = Node::start(config).await?;
@@ -159,6 +199,11 @@ async fn serve(data_dir: &DataDir, args: UpArgs) -> Result<()> {
     for a in &status.listen_addresses {
         say!("Neighbours can reach this node at {a}/p2p/{}", who.peer_id);
     }
+    for a in &args.announce {
+        say!(
+            "Meeting point: invite codes give {a} first, for neighbours on other networks (check that this port reaches this computer from outside)"
+        );
+    }
     say!("Stop with Ctrl-C.");
 
     let router = crate::ui::router(
@@ -226,5 +271,32 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {}
         _ = terminate => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn announced_addresses_are_ip_and_port_never_names() {
+        assert_eq!(
+            parse_announce("203.0.113.7:4747").unwrap().to_string(),
+            "/ip4/203.0.113.7/tcp/4747"
+        );
+        assert_eq!(
+            parse_announce("[2001:db8::1]:4747").unwrap().to_string(),
+            "/ip6/2001:db8::1/tcp/4747"
+        );
+        assert!(parse_announce("/ip4/203.0.113.7/tcp/4747").is_ok());
+        for bad in [
+            "entraide.example.org:4747",
+            "/dns4/entraide.example.org/tcp/4747",
+            "203.0.113.7",
+            "/ip4/203.0.113.7/tcp/0",
+            "/ip4/203.0.113.7/udp/4747",
+        ] {
+            assert!(parse_announce(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -112,6 +112,21 @@ impl Invite {
         }
     }
 
+    /// The same invite with `announced` addresses first (a meeting point's public address,
+    /// `entraide up --announce`): neighbours on other networks reach the node there. At
+    /// most [`MAX_INVITE_ADDRESSES`] in all; an address announced is not repeated.
+    pub fn announcing(mut self, announced: &[Multiaddr]) -> Self {
+        let mut addresses: Vec<Multiaddr> = announced.to_vec();
+        for a in self.addresses {
+            if !addresses.contains(&a) {
+                addresses.push(a);
+            }
+        }
+        addresses.truncate(MAX_INVITE_ADDRESSES);
+        self.addresses = addresses;
+        self
+    }
+
     /// The code: `ENTRAIDE-` then base32 (RFC 4648, no padding) of
     /// `version (1) || secret (32) || count (1) || (len (1) || multiaddr bytes)* || checksum (4)`,
     /// where the checksum is the first 4 bytes of SHA-256 of everything before it.
@@ -276,7 +291,14 @@ mod tests {
         );
         let lo = addrs(&["/ip4/127.0.0.1/tcp/1", "/ip6/::1/tcp/1"]);
         assert_eq!(Invite::for_node(c.clone(), &lo).addresses, lo);
-        assert!(Invite::for_node(c, &[]).addresses.is_empty());
+        assert!(Invite::for_node(c.clone(), &[]).addresses.is_empty());
+        let public: Multiaddr = "/ip4/203.0.113.7/tcp/4747".parse().unwrap();
+        let announced = Invite::for_node(c, &listen).announcing(std::slice::from_ref(&public));
+        assert_eq!(
+            announced.addresses[0], public,
+            "the meeting point's address first"
+        );
+        assert_eq!(announced.addresses.len(), 3);
         assert_eq!(reach_rank(&"/dns4/example.org/tcp/1".parse().unwrap()), 3);
     }
 

@@ -18,6 +18,7 @@ pub mod session_io;
 pub mod store;
 
 pub use libp2p::Multiaddr;
+pub use libp2p::multiaddr::Protocol;
 pub use node::{
     DeviceInfo, DeviceLink, HostInfo, ImportReport, Node, NodeConfig, NodeError, NodeEvent,
     PeerInfo, RefusedFeed, Status, SyncTraffic, WhoAmI,

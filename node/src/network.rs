@@ -69,6 +69,10 @@ impl Network {
         let mut control = swarm.behaviour().stream.new_control();
         let incoming = control.accept(protocol.clone())?;
         let pairing = control.accept(crate::devices::pairing_protocol(&tag))?;
+        // A meeting point's public address: identify tells it to peers as ours.
+        for address in &config.announce {
+            swarm.add_external_address(address.clone());
+        }
         let wanted = listen(&mut swarm, &config.listen);
         if wanted == 0 {
             return Err(NetError::NoListener);

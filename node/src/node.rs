@@ -31,6 +31,9 @@ pub struct NodeConfig {
     pub listen: Vec<Multiaddr>,
     /// Peers given by hand: dialled now, remembered, redialled.
     pub peers: Vec<Multiaddr>,
+    /// Where neighbours on other networks reach this node (a meeting point's public
+    /// address, `entraide up --announce`): first in invite codes, and told to peers.
+    pub announce: Vec<Multiaddr>,
     /// Find neighbours on the LAN with mDNS.
     pub mdns: bool,
     /// How often a sync round runs with every connected peer (repairs what gossip missed).
@@ -48,6 +51,7 @@ impl NodeConfig {
             data_dir,
             listen: Vec::new(),
             peers: Vec::new(),
+            announce: Vec::new(),
             mdns: true,
             resync_interval: Duration::from_secs(30),
             offline: false,

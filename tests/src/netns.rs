@@ -156,6 +156,107 @@ impl Drop for Lan {
     }
 }
 
+/// Hosts on networks of their own, joined only through a router: host 0 (a meeting point,
+/// as a small rented server would be) reaches every network; every other host is on a
+/// network that routes only to host 0's, so two of those hosts cannot reach each other at
+/// all (as two homes behind their own routers). Host `i` is `10.N.(i+1).2`, the router
+/// `10.N.(i+1).1` on that link. No default route anywhere.
+#[derive(Debug)]
+pub struct Routed {
+    router: String,
+    hosts: Vec<String>,
+    addresses: Vec<String>,
+}
+
+impl Routed {
+    /// A router `<tag>rt` and `n` hosts `<tag>r<i>`.
+    pub fn new(tag: &str, n: usize) -> Result<Self> {
+        let net = 100 + (std::process::id() % 100);
+        let router = format!("{tag}rt");
+        let _ = ip(&["netns", "del", &router]);
+        ip(&["netns", "add", &router])?;
+        let mut routed = Routed {
+            router: router.clone(),
+            hosts: Vec::new(),
+            addresses: Vec::new(),
+        };
+        let out = Command::new("ip")
+            .args(["netns", "exec", &router, "sh", "-c"])
+            .arg("echo 1 > /proc/sys/net/ipv4/ip_forward")
+            .output()
+            .context("run `ip netns exec`")?;
+        if !out.status.success() {
+            bail!(
+                "cannot turn forwarding on: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        ip(&["-n", &router, "link", "set", "lo", "up"])?;
+        for i in 0..n {
+            let host = format!("{tag}r{i}");
+            let _ = ip(&["netns", "del", &host]);
+            ip(&["netns", "add", &host])?;
+            routed.hosts.push(host.clone());
+            let outer = format!("r{i}");
+            ip(&[
+                "-n", &host, "link", "add", "e0", "type", "veth", "peer", "name", &outer, "netns",
+                &router,
+            ])?;
+            let (gateway, address) = (
+                format!("10.{net}.{}.1", i + 1),
+                format!("10.{net}.{}.2", i + 1),
+            );
+            ip(&[
+                "-n",
+                &router,
+                "addr",
+                "add",
+                &format!("{gateway}/24"),
+                "dev",
+                &outer,
+            ])?;
+            ip(&["-n", &router, "link", "set", &outer, "up"])?;
+            ip(&[
+                "-n",
+                &host,
+                "addr",
+                "add",
+                &format!("{address}/24"),
+                "dev",
+                "e0",
+            ])?;
+            ip(&["-n", &host, "link", "set", "e0", "up"])?;
+            ip(&["-n", &host, "link", "set", "lo", "up"])?;
+            let reach = if i == 0 {
+                format!("10.{net}.0.0/16")
+            } else {
+                format!("10.{net}.1.0/24")
+            };
+            ip(&["-n", &host, "route", "add", &reach, "via", &gateway])?;
+            routed.addresses.push(address);
+        }
+        Ok(routed)
+    }
+
+    /// The command prefix that runs a program on host `i`.
+    pub fn prefix(&self, i: usize) -> Vec<&str> {
+        vec!["ip", "netns", "exec", &self.hosts[i]]
+    }
+
+    /// Host `i`'s address.
+    pub fn address(&self, i: usize) -> &str {
+        &self.addresses[i]
+    }
+}
+
+impl Drop for Routed {
+    fn drop(&mut self) {
+        for h in self.hosts.iter().chain(std::iter::once(&self.router)) {
+            let _ = ip(&["netns", "del", h]);
+        }
+    }
+}
+
 /// Other hosts on a LAN with this machine: each guest is a namespace joined to this
 /// machine's own namespace by a veth pair on a subnet of its own (guest `i` is `10.N.S.2`,
 /// this machine is `10.N.S.1` on that link). A node run normally here is then "this

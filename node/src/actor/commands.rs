@@ -116,7 +116,8 @@ impl Actor {
                     .as_ref()
                     .map(|n| n.listen_addrs.as_slice())
                     .unwrap_or_default();
-                let invite = Invite::for_node(self.profile.community.clone(), listen);
+                let invite = Invite::for_node(self.profile.community.clone(), listen)
+                    .announcing(&self.config.announce);
                 let _ = reply.send(invite.encode());
             }
             Command::Dial(address, reply) => {

@@ -88,7 +88,8 @@ impl Actor {
         let invite = crate::community::Invite::for_node(
             self.profile.community.clone(),
             &network.listen_addrs,
-        );
+        )
+        .announcing(&self.config.announce);
         let token: [u8; 16] = rand::random();
         let now_instant = tokio::time::Instant::now();
         self.pairings.retain(|o| o.expires > now_instant);
