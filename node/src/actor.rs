@@ -193,7 +193,9 @@ impl Actor {
                     // Every handle is gone: nobody can ask anything any more.
                     None => break None,
                 },
-                _ = persist.tick() => self.persist_dirty(),
+                // Only while something waits to be saved: an idle node's loop then sleeps
+                // through the second (fewer wake-ups on a laptop on battery).
+                _ = persist.tick(), if !self.dirty.is_empty() => self.persist_dirty(),
                 _ = resync.tick() => self.resync_round(),
                 _ = tokio::time::sleep_until(care_at) => {
                     self.care_tick();
