@@ -148,7 +148,7 @@ fn lan_login_url(client: &Client, data_dir: &DataDir, code: &str) -> Option<Stri
 }
 
 /// The IPv4 address of a libp2p listen address, unless it is a loopback or unspecified one.
-fn lan_ipv4(multiaddr: &str) -> Option<std::net::Ipv4Addr> {
+pub(crate) fn lan_ipv4(multiaddr: &str) -> Option<std::net::Ipv4Addr> {
     let rest = multiaddr.strip_prefix("/ip4/")?;
     let ip: std::net::Ipv4Addr = rest.split('/').next()?.parse().ok()?;
     (!ip.is_loopback() && !ip.is_unspecified() && !ip.is_link_local()).then_some(ip)
