@@ -107,6 +107,14 @@ pub fn unavailable() -> Option<String> {
     }
 }
 
+/// How many pages a PDF has: its page objects (`/Type /Page`, not `/Pages`).
+pub fn pdf_pages(pdf: &[u8]) -> usize {
+    let needle = b"/Type /Page";
+    pdf.windows(needle.len() + 1)
+        .filter(|w| &w[..needle.len()] == needle && w[needle.len()] != b's')
+        .count()
+}
+
 /// A new folder for the screenshots of a run, under the system temp dir, kept after the
 /// test.
 pub fn screenshot_dir() -> PathBuf {
@@ -563,6 +571,52 @@ impl Browser {
             bail!("{}: CDP {cmd} answered {status}: {answer}", self.name);
         }
         Ok(serde_json::from_str::<Value>(&answer)?["value"].take())
+    }
+
+    /// On the new-post form: types `title`, posts it as a request, and waits for the
+    /// post's page, which must show the title and `author`; returns the post's id.
+    pub async fn submit_request(
+        &self,
+        title: &str,
+        author: &str,
+        timeout: Duration,
+    ) -> Result<String> {
+        self.wait_css("#f-title", timeout).await?;
+        self.type_into("#f-title", title).await?;
+        self.one("form#new-post-form button[data-action=submit-post]")
+            .await?
+            .click()
+            .await?;
+        let id = poll("the post's page", timeout, async || {
+            let path = self.path().await?;
+            Ok(path
+                .strip_prefix("/posts/")
+                .filter(|id| id.len() == 16)
+                .map(str::to_owned))
+        })
+        .await?;
+        let text = self.text("main#main").await?;
+        ensure!(
+            text.contains(title) && text.contains(author),
+            "the post page: {text}"
+        );
+        Ok(id)
+    }
+
+    /// The page printed to PDF on A4 paper (the page's own `@page` size wins), through
+    /// DevTools' `Page.printToPDF`: the PDF's bytes.
+    pub async fn print_a4(&self) -> Result<Vec<u8>> {
+        let pdf = self
+            .cdp(
+                "Page.printToPDF",
+                json!({ "paperWidth": 8.27, "paperHeight": 11.69, "preferCSSPageSize": true }),
+            )
+            .await?;
+        let pdf = data_encoding::BASE64
+            .decode(pdf["data"].as_str().unwrap_or_default().as_bytes())
+            .context("the printed PDF")?;
+        ensure!(pdf.starts_with(b"%PDF"), "the printout is not a PDF");
+        Ok(pdf)
     }
 
     /// Emulates a phone screen `width` CSS pixels wide (and `height` high).

@@ -13,12 +13,11 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail, ensure};
+use anyhow::{Result, anyhow, bail, ensure};
 use bip39::Language;
 use entraide_tests::browser::{self, Browser, Driver};
 use entraide_tests::harness::Ran;
 use entraide_tests::{LOOPBACK, Page, TestNode, author_of_words, csrf_of, skip_unless, tests_main};
-use serde_json::json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_entraide");
 /// How long anything may take before the test gives up.
@@ -182,17 +181,9 @@ async fn in_the_browser(
         .await?;
 
     // Printed: one A4 sheet.
-    let pdf = marie
-        .cdp(
-            "Page.printToPDF",
-            json!({ "paperWidth": 8.27, "paperHeight": 11.69, "preferCSSPageSize": true }),
-        )
-        .await?;
-    let pdf = data_encoding::BASE64
-        .decode(pdf["data"].as_str().unwrap_or_default().as_bytes())
-        .context("the printed PDF")?;
+    let pdf = marie.print_a4().await?;
     std::fs::write(shots.join("backup-a4.pdf"), &pdf)?;
-    let pages = pdf_pages(&pdf);
+    let pages = browser::pdf_pages(&pdf);
     ensure!(pages == 1, "the sheet prints on {pages} pages, not one");
 
     // The same page in English.
@@ -238,14 +229,6 @@ async fn fits_a_phone(marie: &Browser, what: &str) -> Result<()> {
         n(2)
     );
     Ok(())
-}
-
-/// How many pages a PDF has: its page objects (`/Type /Page`, not `/Pages`).
-fn pdf_pages(pdf: &[u8]) -> usize {
-    let needle = b"/Type /Page";
-    pdf.windows(needle.len() + 1)
-        .filter(|w| &w[..needle.len()] == needle && w[needle.len()] != b's')
-        .count()
 }
 
 /// Whether `body` shows any of the backup's words (the list, or its first three words in a
