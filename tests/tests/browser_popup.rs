@@ -113,6 +113,18 @@ fn run(nodes: &[TestNode]) -> Result<()> {
         "A after the end: {post}"
     );
     ensure!(on_b(&b.board()?), "B lost Lucie's post");
+
+    // B runs no pop-up: its poster says how to start one, its join page refuses.
+    let (status, poster) = b.page()?.fetch("/poster")?;
+    ensure!(
+        status == 200 && poster.contains("poster-none") && poster.contains("entraide up --popup"),
+        "B's poster: {status}"
+    );
+    match join_popup(&b.ui_url()?, &token, "Marc")? {
+        Err((404, page)) if page.contains("join-refused") => {}
+        Err((status, _)) => bail!("joining B: {status}, not 404"),
+        Ok(_) => bail!("Marc joined B, which runs no pop-up"),
+    }
     Ok(())
 }
 

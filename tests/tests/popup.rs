@@ -18,10 +18,11 @@ use entraide_tests::{LOOPBACK, Page, TestNode, csrf_of, join_popup, join_token};
 const BIN: &str = env!("CARGO_BIN_EXE_entraide");
 const PATIENCE: Duration = Duration::from_secs(30);
 
-/// Amel's node, up with a pop-up: the node, its page's address and the join token.
-fn popup_node() -> Result<(TestNode, String, String)> {
+/// Amel's node, its owner named `name`, up with a pop-up: the node, its page's address and
+/// the join token.
+fn popup_node(name: &str) -> Result<(TestNode, String, String)> {
     let mut a = TestNode::new(BIN, "Amel");
-    a.ok(&["init", "--name", "Amel"])?;
+    a.ok(&["init", "--name", name])?;
     let mut args = LOOPBACK.to_vec();
     args.extend(["--popup", "--wifi", "Salle commune"]);
     a.up(&args)?;
@@ -29,6 +30,16 @@ fn popup_node() -> Result<(TestNode, String, String)> {
     let token = join_token(&url)?;
     let base = a.ui_url()?;
     Ok((a, base, token))
+}
+
+/// A GET of `path` with no session, in English: the status and the page.
+fn get_anonymous(base: &str, path: &str) -> Result<(u16, String)> {
+    let mut response = Page::agent()
+        .get(format!("{base}{path}"))
+        .header("Accept-Language", "en")
+        .call()?;
+    let body = response.body_mut().read_to_string().unwrap_or_default();
+    Ok((response.status().as_u16(), body))
 }
 
 fn residents(a: &TestNode) -> Result<usize> {
@@ -53,7 +64,7 @@ fn refused(result: Result<std::result::Result<Page, (u16, String)>>) -> Result<(
 
 #[test]
 fn hostile_pages_hosts_and_guests_get_nothing_from_the_popup() {
-    let (a, base, token) = popup_node().expect("A up with a pop-up");
+    let (a, base, token) = popup_node("Amel <i>B</i>").expect("A up with a pop-up");
     if let Err(e) = run(&a, &base, &token) {
         panic!("{e:?}\n\n--- A's log ---\n{}", a.log_tail());
     }
@@ -73,24 +84,27 @@ fn run(a: &TestNode, base: &str, token: &str) -> Result<()> {
     ensure!(residents(a)? == 0, "a cross-site post added a guest");
 
     // A hostile LAN host: no poster without a session, and never the token.
-    let poster = Page::agent().get(format!("{base}/poster")).call()?;
-    let status = poster.status().as_u16();
-    let body = poster.into_body().read_to_string().unwrap_or_default();
+    let (status, body) = get_anonymous(base, "/poster")?;
     ensure!(
         status != 200 && !body.contains(token),
         "the poster without a session: {status}"
     );
-    let mut wrong = Page::agent()
-        .get(format!("{base}/join?t=00000000000000000000000000000000"))
-        .header("Accept-Language", "en")
-        .call()?;
-    let page = wrong.body_mut().read_to_string()?;
+    let (status, page) = get_anonymous(base, "/join?t=00000000000000000000000000000000")?;
     ensure!(
-        wrong.status().as_u16() == 403 && page.contains("scan the QR code on the poster again"),
-        "a wrong token: {} {page}",
-        wrong.status()
+        status == 403 && page.contains("scan the QR code on the poster again"),
+        "a wrong token: {status} {page}"
     );
     ensure!(!page.contains("join-form"), "a wrong token got the form");
+
+    // The form says whose computer it is, the host's name written as text.
+    let (_, page) = get_anonymous(base, &format!("/join?t={token}"))?;
+    ensure!(
+        page.contains("join-form")
+            && page.contains("Amel &lt;i&gt;B&lt;/i&gt;")
+            && !page.contains("<i>B</i>")
+            && page.contains("who can therefore act as you"),
+        "the join form: {page}"
+    );
 
     // Three guests from one client; the fourth must wait (and is told how long).
     let zoe = joined(join_popup(base, token, "Zoé"), "Zoé")?;
@@ -100,7 +114,12 @@ fn run(a: &TestNode, base: &str, token: &str) -> Result<()> {
         status == 422 && page.contains("déjà pris"),
         "a second Zoé: {status}"
     );
-    joined(join_popup(base, token, "Karim"), "Karim")?;
+    let karim = joined(join_popup(base, token, "Karim <b>3e</b>"), "Karim")?;
+    let (_, settings) = karim.fetch("/settings")?;
+    ensure!(
+        settings.contains("Karim &lt;b&gt;3e&lt;/b&gt;") && !settings.contains("<b>3e</b>"),
+        "a guest's name is not written as text"
+    );
     let fourth = Page::agent()
         .post(format!("{base}/join"))
         .header("Origin", base)
@@ -128,11 +147,10 @@ fn run(a: &TestNode, base: &str, token: &str) -> Result<()> {
             r.status()
         );
     }
-    let still = Page::agent().get(format!("{base}/join?t={token}")).call()?;
+    let (status, _) = get_anonymous(base, &format!("/join?t={token}"))?;
     ensure!(
-        still.status().as_u16() == 200,
-        "the guest's buttons changed the pop-up: {}",
-        still.status()
+        status == 200,
+        "the guest's buttons changed the pop-up: {status}"
     );
 
     // Zoé posts from her phone; Paul cannot withdraw it.
@@ -183,7 +201,7 @@ fn run(a: &TestNode, base: &str, token: &str) -> Result<()> {
 
 #[test]
 fn a_full_popup_says_so() {
-    let (a, base, token) = popup_node().expect("A up with a pop-up");
+    let (a, base, token) = popup_node("Amel").expect("A up with a pop-up");
     let check = || -> Result<()> {
         for i in 0..entraide_node::residents::MAX_RESIDENTS {
             a.ok(&["resident", "add", "--name", &format!("Voisin {i}")])?;

@@ -57,25 +57,8 @@ pub(crate) struct Popup {
     /// The host's name, for the join page.
     host: String,
     wifi: Option<String>,
-    /// The current token; `None` once the pop-up has ended.
-    token: Mutex<Option<String>>,
+    token: JoinToken,
     guests: GuestThrottle,
-}
-
-/// What a typed token is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum TokenCheck {
-    Valid,
-    Wrong,
-    Ended,
-}
-
-fn new_token() -> String {
-    hex::encode(rand::random::<[u8; 16]>())
-}
-
-fn digest(text: &str) -> [u8; 32] {
-    Sha256::digest(text.as_bytes()).into()
 }
 
 impl Popup {
@@ -86,26 +69,53 @@ impl Popup {
             base,
             host,
             wifi,
-            token: Mutex::new(Some(new_token())),
+            token: JoinToken::new(rand::random()),
             guests: GuestThrottle::default(),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<String>> {
-        self.token.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// The address of the QR code, while the pop-up is open.
     pub(crate) fn join_url(&self) -> Option<String> {
-        let token = self.lock().clone()?;
+        let token = self.token.current()?;
         Some(format!("{}/join?t={token}", self.base))
+    }
+}
+
+/// What a typed token is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TokenCheck {
+    Valid,
+    Wrong,
+    Ended,
+}
+
+/// The join token: 128 bits as 32 hex digits while the pop-up is open, none once ended.
+/// Randomness is an input.
+#[derive(Debug)]
+struct JoinToken(Mutex<Option<String>>);
+
+fn digest(text: &str) -> [u8; 32] {
+    Sha256::digest(text.as_bytes()).into()
+}
+
+impl JoinToken {
+    fn new(random: [u8; 16]) -> Self {
+        Self(Mutex::new(Some(hex::encode(random))))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn current(&self) -> Option<String> {
+        self.lock().clone()
     }
 
     /// A new token (the old one is refused from now on); nothing once ended.
-    fn replace_token(&self) {
+    fn replace(&self, random: [u8; 16]) {
         let mut token = self.lock();
         if token.is_some() {
-            *token = Some(new_token());
+            *token = Some(hex::encode(random));
         }
     }
 
@@ -287,7 +297,7 @@ async fn join_form(
     Query(q): Query<JoinQuery>,
 ) -> Response {
     let lang = lang_of(&headers);
-    let check = ui.popup.as_ref().map(|p| p.check(&q.t));
+    let check = ui.popup.as_ref().map(|p| p.token.check(&q.t));
     if check != Some(TokenCheck::Valid) {
         return refuse(&ui, lang, check).await;
     }
@@ -313,7 +323,7 @@ async fn join_submit(
     if let Err(wait) = ui.throttle.check(client, started) {
         return throttled(&ui, lang, wait).await;
     }
-    let check = popup.check(&b.t);
+    let check = popup.token.check(&b.t);
     if check != TokenCheck::Valid {
         if check == TokenCheck::Wrong {
             ui.throttle.failed(client, started);
@@ -475,12 +485,12 @@ async fn host_action(
     };
     match action.as_str() {
         "token" => {
-            popup.replace_token();
+            popup.token.replace(rand::random());
             tracing::info!("page: the pop-up's join code was replaced");
             Redirect::to("/poster?replaced=1").into_response()
         }
         "end" => {
-            popup.end();
+            popup.token.end();
             tracing::info!("page: the pop-up board has ended");
             Redirect::to("/poster").into_response()
         }
@@ -491,6 +501,25 @@ async fn host_action(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_replaced_token_is_refused_and_an_ended_pop_up_takes_none() {
+        let t = JoinToken::new([7; 16]);
+        let first = t.current().unwrap();
+        assert_eq!(first.len(), 32, "128 bits");
+        assert_eq!(t.check(&first), TokenCheck::Valid);
+        assert_eq!(t.check(&format!(" {first}\n")), TokenCheck::Valid);
+        assert_eq!(t.check(""), TokenCheck::Wrong);
+        assert_eq!(t.check(&first[..31]), TokenCheck::Wrong);
+        t.replace([8; 16]);
+        assert_eq!(t.check(&first), TokenCheck::Wrong);
+        let second = t.current().unwrap();
+        assert_eq!(t.check(&second), TokenCheck::Valid);
+        t.end();
+        assert_eq!(t.check(&second), TokenCheck::Ended);
+        t.replace([9; 16]);
+        assert_eq!(t.current(), None, "an ended pop-up stays ended");
+    }
 
     #[test]
     fn guests_are_limited_per_client_and_altogether_and_windows_pass() {
