@@ -18,6 +18,7 @@ use entraide_tests::harness::Ran;
 use entraide_tests::{
     LOOPBACK, TestNode, community, join_popup, join_token, skip_unless, tests_main,
 };
+use serde_json::json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_entraide");
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -214,6 +215,27 @@ async fn check_poster(host: &Browser, base: &str, lang: &str, shots: &Path) -> R
     if let Some(bad) = browser::untranslated(&host.body_text().await?) {
         bail!("the {lang} poster shows {bad:?}");
     }
+    // Printed: no navigation, no buttons, no banner; only the sheet.
+    host.cdp("Emulation.setEmulatedMedia", json!({ "media": "print" }))
+        .await?;
+    let hidden = host
+        .js(
+            "return ['header.top', 'footer', '#poster-host', '.skip']\
+             .map(s => document.querySelector(s))\
+             .filter(e => e && getComputedStyle(e).display !== 'none' \
+                 && getComputedStyle(e.closest('.no-print') || e).display !== 'none')\
+             .map(e => e.tagName + '#' + e.id);",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        hidden.as_array().is_some_and(Vec::is_empty),
+        "printed, the {lang} poster shows {hidden}"
+    );
+    host.full_screenshot_to(&shots.join(format!("poster-print-{lang}.png")))
+        .await?;
+    host.cdp("Emulation.setEmulatedMedia", json!({ "media": "" }))
+        .await?;
     let pdf = host.print_a4().await?;
     std::fs::write(shots.join(format!("poster-a4-{lang}.pdf")), &pdf)?;
     let pages = browser::pdf_pages(&pdf);

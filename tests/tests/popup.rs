@@ -18,9 +18,9 @@ use entraide_tests::{LOOPBACK, Page, TestNode, csrf_of, join_popup, join_token};
 const BIN: &str = env!("CARGO_BIN_EXE_entraide");
 const PATIENCE: Duration = Duration::from_secs(30);
 
-/// Amel's node, its owner named `name`, up with a pop-up: the node, its page's address and
-/// the join token.
-fn popup_node(name: &str) -> Result<(TestNode, String, String)> {
+/// Amel's node, its owner named `name`, up with a pop-up: the node, its page's address, the
+/// join token, and the start of the join address as printed (`http://<LAN IPv4>:<port>`).
+fn popup_node(name: &str) -> Result<(TestNode, String, String, String)> {
     let mut a = TestNode::new(BIN, "Amel");
     a.ok(&["init", "--name", name])?;
     let mut args = LOOPBACK.to_vec();
@@ -29,7 +29,8 @@ fn popup_node(name: &str) -> Result<(TestNode, String, String)> {
     let url = a.join_url(PATIENCE)?;
     let token = join_token(&url)?;
     let base = a.ui_url()?;
-    Ok((a, base, token))
+    let lan = url.split("/join").next().unwrap_or_default().to_owned();
+    Ok((a, base, token, lan))
 }
 
 /// A GET of `path` with no session, in English: the status and the page.
@@ -64,13 +65,25 @@ fn refused(result: Result<std::result::Result<Page, (u16, String)>>) -> Result<(
 
 #[test]
 fn hostile_pages_hosts_and_guests_get_nothing_from_the_popup() {
-    let (a, base, token) = popup_node("Amel <i>B</i>").expect("A up with a pop-up");
-    if let Err(e) = run(&a, &base, &token) {
+    let (a, base, token, lan) = popup_node("Amel <i>B</i>").expect("A up with a pop-up");
+    if let Err(e) = run(&a, &base, &token, &lan) {
         panic!("{e:?}\n\n--- A's log ---\n{}", a.log_tail());
     }
 }
 
-fn run(a: &TestNode, base: &str, token: &str) -> Result<()> {
+fn run(a: &TestNode, base: &str, token: &str, lan: &str) -> Result<()> {
+    // From the LAN address printed (when this machine has one, the connection is not a
+    // loopback one, as a phone's): the form for the token; the poster needs a login.
+    if !lan.contains("//127.0.0.1:") {
+        let (status, page) = get_anonymous(lan, &format!("/join?t={token}"))?;
+        ensure!(
+            status == 200 && page.contains("join-form"),
+            "the join page from the LAN: {status}"
+        );
+        let (status, _) = get_anonymous(lan, "/poster")?;
+        ensure!(status == 303, "the poster from the LAN: {status}");
+    }
+
     // A hostile web page: a cross-site form post, the right token and all.
     let cross = Page::agent()
         .post(format!("{base}/join"))
@@ -201,7 +214,7 @@ fn run(a: &TestNode, base: &str, token: &str) -> Result<()> {
 
 #[test]
 fn a_full_popup_says_so() {
-    let (a, base, token) = popup_node("Amel").expect("A up with a pop-up");
+    let (a, base, token, _) = popup_node("Amel").expect("A up with a pop-up");
     let check = || -> Result<()> {
         for i in 0..entraide_node::residents::MAX_RESIDENTS {
             a.ok(&["resident", "add", "--name", &format!("Voisin {i}")])?;
