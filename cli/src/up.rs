@@ -173,7 +173,11 @@ async fn serve(data_dir: &DataDir, args: UpArgs) -> Result<()> {
         let wifi = args
             .wifi
             .as_deref()
-            .map(|w| entraide_crdt::neutralise(w, false).trim().to_owned())
+            // One line, at most 64 characters (a Wi-Fi name has at most 32 bytes).
+            .map(|w| {
+                let w = entraide_crdt::neutralise(w, false);
+                w.trim().chars().take(64).collect::<String>()
+            })
             .filter(|w| !w.is_empty());
         let popup = crate::ui::popup::Popup::new(node.clone(), base, host, wifi);
         print_popup(&popup, &address);
