@@ -29,7 +29,7 @@ pub(crate) fn for_print(api: Option<&ApiInfo>, listen_addresses: &[String]) -> S
 }
 
 /// The IPv4 address of a libp2p listen address, unless it is a loopback or unspecified one.
-fn lan_ipv4(multiaddr: &str) -> Option<std::net::Ipv4Addr> {
+pub(crate) fn lan_ipv4(multiaddr: &str) -> Option<std::net::Ipv4Addr> {
     let rest = multiaddr.strip_prefix("/ip4/")?;
     let ip: std::net::Ipv4Addr = rest.split('/').next()?.parse().ok()?;
     (!ip.is_loopback() && !ip.is_unspecified() && !ip.is_link_local()).then_some(ip)

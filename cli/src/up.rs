@@ -31,6 +31,13 @@ pub(crate) struct UpArgs {
     /// code shown here and on the invite page.
     #[arg(long)]
     ui_lan: bool,
+    /// Open a pop-up board: the page opens to the local network (as with --ui-lan) and
+    /// passers-by who scan its QR code (or the poster at /poster) join as guests.
+    #[arg(long)]
+    popup: bool,
+    /// The name of the Wi-Fi guests should join, printed on the pop-up's poster.
+    #[arg(long, value_name = "NAME", requires = "popup")]
+    wifi: Option<String>,
     /// Seconds between sync rounds with every neighbour.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     resync: u64,
@@ -131,9 +138,10 @@ async fn serve(data_dir: &DataDir, args: UpArgs) -> Result<()> {
     config.resync_interval = std::time::Duration::from_secs(args.resync.max(1));
     let node = Node::start(config).await?;
 
-    // With --ui-lan the page listens on every interface, same port; the gate in the UI
-    // lets only this computer in without the login code.
-    let bind = if args.ui_lan {
+    // With --ui-lan (or --popup) the page listens on every interface, same port; the gate
+    // in the UI lets only this computer in without the login code.
+    let ui_lan = args.ui_lan || args.popup;
+    let bind = if ui_lan {
         SocketAddr::new(std::net::Ipv4Addr::UNSPECIFIED.into(), args.ui.port())
     } else {
         args.ui
@@ -151,7 +159,7 @@ async fn serve(data_dir: &DataDir, args: UpArgs) -> Result<()> {
     // The address this computer's browser and the CLI use.
     let address = SocketAddr::new(args.ui.ip(), bound.port());
     let token = hex::encode(rand::random::<[u8; 32]>());
-    data_dir.write_api(&address.to_string(), &token, args.ui_lan)?;
+    data_dir.write_api(&address.to_string(), &token, ui_lan)?;
     let sessions = Arc::new(Sessions::new(
         Some(data_dir.page_sessions_path()),
         crate::output::now(),
@@ -171,7 +179,7 @@ async fn serve(data_dir: &DataDir, args: UpArgs) -> Result<()> {
     );
     say!();
     say!("That address signs this computer's browser in, once (for a new one: `entraide open`).");
-    let lan = if args.ui_lan {
+    let lan = if ui_lan {
         let code = lan_code();
         say!(
             "The page is open to this local network (port {port}): on a phone, open http://<this computer's address>:{port}/ and type the code {code}",
@@ -182,7 +190,7 @@ async fn serve(data_dir: &DataDir, args: UpArgs) -> Result<()> {
         None
     };
     let hosted = node.residents().await.map(|r| r.len()).unwrap_or(0);
-    if hosted > 0 && args.ui_lan {
+    if hosted > 0 && ui_lan {
         say!(
             "{hosted} resident(s) hosted here sign in on their phones at http://<this computer's address>:{}/login with their own code.",
             bound.port()
@@ -204,6 +212,24 @@ async fn serve(data_dir: &DataDir, args: UpArgs) -> Result<()> {
             "Meeting point: invite codes give {a} first, for neighbours on other networks (check that this port reaches this computer from outside)"
         );
     }
+    let popup = if args.popup {
+        let base = format!("http://{}:{}", lan_address(&status), bound.port());
+        let host = who.name.clone().unwrap_or_else(|| who.fingerprint.clone());
+        let wifi = args
+            .wifi
+            .as_deref()
+            // One line, at most 64 characters (a Wi-Fi name has at most 32 bytes).
+            .map(|w| {
+                let w = entraide_crdt::neutralise(w, false);
+                w.trim().chars().take(64).collect::<String>()
+            })
+            .filter(|w| !w.is_empty());
+        let popup = crate::ui::popup::Popup::new(node.clone(), base, host, wifi);
+        print_popup(&popup, &address);
+        Some(Arc::new(popup))
+    } else {
+        None
+    };
     say!("Stop with Ctrl-C.");
 
     let router = crate::ui::router(
@@ -215,6 +241,7 @@ async fn serve(data_dir: &DataDir, args: UpArgs) -> Result<()> {
             port: bound.port(),
             api_token: token,
             data_dir: Some(data_dir.root().to_path_buf()),
+            popup,
         },
     );
     crate::ui::serve::serve(
@@ -228,6 +255,45 @@ async fn serve(data_dir: &DataDir, args: UpArgs) -> Result<()> {
     node.shutdown().await?;
     data_dir.clear_api();
     Ok(())
+}
+
+/// Prints the pop-up's join address, its QR code, and where the host's buttons are.
+fn print_popup(popup: &crate::ui::popup::Popup, address: &SocketAddr) {
+    let Some(url) = popup.join_url() else { return };
+    say!();
+    say!(
+        "Pop-up board: passers-by on this Wi-Fi scan this code (or open {url}), type a name, and post as guests:"
+    );
+    crate::output::print_qr(&url);
+    say!(
+        "Print the poster at http://{address}/poster. There you can replace this code (the old one is then refused) or end the pop-up (nobody new can join; guests' posts stay)."
+    );
+}
+
+/// This computer's IPv4 address on the local network, for the pop-up's QR code: the
+/// node's own listen addresses first, else the address of the route out; loopback (which
+/// phones cannot reach) when there is neither.
+fn lan_address(status: &entraide_node::Status) -> std::net::Ipv4Addr {
+    let listened = status
+        .listen_addresses
+        .iter()
+        .find_map(|a| crate::page_address::lan_ipv4(a));
+    // A UDP socket "connected" to a documentation address sends nothing; it only asks the
+    // system which of our addresses would be used.
+    let routed = || {
+        let socket = std::net::UdpSocket::bind((std::net::Ipv4Addr::UNSPECIFIED, 0)).ok()?;
+        socket.connect(("192.0.2.1", 9)).ok()?;
+        match socket.local_addr().ok()?.ip() {
+            std::net::IpAddr::V4(ip) if !ip.is_loopback() && !ip.is_unspecified() => Some(ip),
+            _ => None,
+        }
+    };
+    listened.or_else(routed).unwrap_or_else(|| {
+        say!(
+            "Warning: this computer has no address on a local network: phones cannot reach the pop-up board until it joins one (then restart entraide)."
+        );
+        std::net::Ipv4Addr::LOCALHOST
+    })
 }
 
 /// The path of a new one-time sign-in address.

@@ -107,6 +107,14 @@ pub fn unavailable() -> Option<String> {
     }
 }
 
+/// How many pages a PDF has: its page objects (`/Type /Page`, not `/Pages`).
+pub fn pdf_pages(pdf: &[u8]) -> usize {
+    let needle = b"/Type /Page";
+    pdf.windows(needle.len() + 1)
+        .filter(|w| &w[..needle.len()] == needle && w[needle.len()] != b's')
+        .count()
+}
+
 /// A new folder for the screenshots of a run, under the system temp dir, kept after the
 /// test.
 pub fn screenshot_dir() -> PathBuf {
@@ -565,6 +573,36 @@ impl Browser {
         Ok(serde_json::from_str::<Value>(&answer)?["value"].take())
     }
 
+    /// On the new-post form: types `title`, posts it as a request, and waits for the
+    /// post's page, which must show the title and `author`; returns the post's id.
+    pub async fn submit_request(
+        &self,
+        title: &str,
+        author: &str,
+        timeout: Duration,
+    ) -> Result<String> {
+        self.wait_css("#f-title", timeout).await?;
+        self.type_into("#f-title", title).await?;
+        self.one("form#new-post-form button[data-action=submit-post]")
+            .await?
+            .click()
+            .await?;
+        let id = poll("the post's page", timeout, async || {
+            let path = self.path().await?;
+            Ok(path
+                .strip_prefix("/posts/")
+                .filter(|id| id.len() == 16)
+                .map(str::to_owned))
+        })
+        .await?;
+        let text = self.text("main#main").await?;
+        ensure!(
+            text.contains(title) && text.contains(author),
+            "the post page: {text}"
+        );
+        Ok(id)
+    }
+
     /// The page printed on A4 paper (or the size its own `@page` asks), as Chromium prints
     /// it through the DevTools protocol: the PDF's bytes.
     pub async fn print_pdf(&self) -> Result<Vec<u8>> {
@@ -574,9 +612,15 @@ impl Browser {
                 json!({ "paperWidth": 8.27, "paperHeight": 11.69, "preferCSSPageSize": true }),
             )
             .await?;
-        data_encoding::BASE64
+        let pdf = data_encoding::BASE64
             .decode(pdf["data"].as_str().unwrap_or_default().as_bytes())
-            .with_context(|| format!("{}: the printed PDF", self.name))
+            .with_context(|| format!("{}: the printed PDF", self.name))?;
+        ensure!(
+            pdf.starts_with(b"%PDF"),
+            "{}: the printout is not a PDF",
+            self.name
+        );
+        Ok(pdf)
     }
 
     /// Emulates a phone screen `width` CSS pixels wide (and `height` high).
@@ -748,14 +792,6 @@ pub struct TourPage {
     pub en: &'static [&'static str],
     /// What it shows in both languages (the data, not the interface).
     pub both: &'static [&'static str],
-}
-
-/// How many pages a PDF has: its page objects (`/Type /Page`, not `/Pages`).
-pub fn pdf_pages(pdf: &[u8]) -> usize {
-    let needle = b"/Type /Page";
-    pdf.windows(needle.len() + 1)
-        .filter(|w| &w[..needle.len()] == needle && w[needle.len()] != b's')
-        .count()
 }
 
 /// A raw translation key (`nav.board`, `post_title`) or a missing-translation marker in

@@ -369,6 +369,27 @@ impl TestNode {
         }
     }
 
+    /// The pop-up's join address that `up --popup` printed (`http://…/join?t=TOKEN`),
+    /// waiting for it at most `timeout`. Like [`TestNode::lan_code`], it takes the lines
+    /// `up` printed since the last look.
+    pub fn join_url(&self, timeout: Duration) -> Result<String> {
+        let start = Instant::now();
+        loop {
+            let found = self.stdout_lines().iter().find_map(|l| {
+                let at = l.find("http://")?;
+                let url = l[at..].split([' ', ')']).next()?;
+                url.contains("/join?t=").then(|| url.to_owned())
+            });
+            if let Some(url) = found {
+                return Ok(url);
+            }
+            if start.elapsed() > timeout {
+                bail!("{}: `up --popup` printed no join address", self.name);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Lines `up` printed on stdout so far.
     pub fn stdout_lines(&self) -> Vec<String> {
         self.stdout
@@ -576,6 +597,44 @@ impl Page {
         let (_, page) = self.fetch(path)?;
         csrf_of(&page).ok_or_else(|| anyhow!("no form token on {path}"))
     }
+}
+
+/// A guest joins the pop-up board of the page at `base` with `token` and `name`, from the
+/// page itself: their new session, or the status and page of the refusal.
+pub fn join_popup(base: &str, token: &str, name: &str) -> Result<Result<Page, (u16, String)>> {
+    let mut response = Page::agent()
+        .post(format!("{base}/join"))
+        .header("Origin", base)
+        .send_form([("t", token), ("name", name)])?;
+    let status = response.status().as_u16();
+    if status != 303 {
+        let body = response.body_mut().read_to_string().unwrap_or_default();
+        return Ok(Err((status, body)));
+    }
+    let cookie = session_cookie(response.headers())
+        .ok_or_else(|| anyhow!("joining set no session cookie"))?;
+    Ok(Ok(Page {
+        base: base.to_owned(),
+        cookie,
+    }))
+}
+
+/// The page's session cookie (`entraide-PORT=…`) that a response sets, if it sets one.
+pub fn session_cookie(headers: &ureq::http::HeaderMap) -> Option<String> {
+    headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("entraide-"))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
+}
+
+/// The token of a pop-up's join address.
+pub fn join_token(url: &str) -> Result<String> {
+    url.split_once("/join?t=")
+        .map(|(_, t)| t.to_owned())
+        .ok_or_else(|| anyhow!("no token in {url}"))
 }
 
 /// The login code `entraide resident add` (or `resident code`) printed.

@@ -193,27 +193,7 @@ async fn zoe_phone(
 
     // A post with the page's form, on the phone.
     phone.emulate_phone(360, 780).await?;
-    phone.wait_css("#f-title", PATIENCE).await?;
-    phone.type_into("#f-title", TITLE).await?;
-    phone
-        .one("form#new-post-form button[data-action=submit-post]")
-        .await?
-        .click()
-        .await?;
-    let id = poll("the post's page", PATIENCE, async || {
-        let path = phone.path().await?;
-        Ok(path
-            .strip_prefix("/posts/")
-            .filter(|id| id.len() == 16)
-            .map(str::to_owned))
-    })
-    .await?;
-    let text = phone.text("main#main").await?;
-    ensure!(
-        text.contains(TITLE) && text.contains("Zoé"),
-        "the post page: {text}"
-    );
-    Ok(id)
+    phone.submit_request(TITLE, "Zoé", PATIENCE).await
 }
 
 /// Paul's phone: his own session sees Zoé's post with nothing to act on it, and his

@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, ensure};
-use entraide_tests::{LOOPBACK, Page, TestNode, community, csrf_of, login_code};
+use entraide_tests::{LOOPBACK, Page, TestNode, community, csrf_of, login_code, session_cookie};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_entraide");
@@ -38,15 +38,7 @@ fn sign_in(node: &TestNode, code: &str) -> Result<std::result::Result<Page, u16>
     if status != 303 {
         return Ok(Err(status));
     }
-    let cookie = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("entraide-"))
-        .and_then(|v| v.split(';').next())
-        .context("no session cookie")?
-        .to_owned();
+    let cookie = session_cookie(response.headers()).context("no session cookie")?;
     Ok(Ok(Page { base, cookie }))
 }
 

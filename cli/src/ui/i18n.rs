@@ -1423,6 +1423,126 @@ pub(crate) fn synced_with(lang: Lang, peers: usize, when: &str) -> String {
     }
 }
 
+/// The strings of the pop-up board (`ui::popup`): the guests' join page and the poster.
+#[derive(Debug)]
+pub(crate) struct PopupStrings {
+    pub(crate) join_title: &'static str,
+    /// Before the host's name: "a board hosted on the computer of".
+    pub(crate) join_intro_before: &'static str,
+    /// After the host's name: what hosting means, and that posts stay.
+    pub(crate) join_intro_after: &'static str,
+    pub(crate) join_name: &'static str,
+    pub(crate) join_name_hint: &'static str,
+    pub(crate) join_button: &'static str,
+    pub(crate) join_wrong: &'static str,
+    pub(crate) join_ended: &'static str,
+    pub(crate) join_none: &'static str,
+    pub(crate) join_full: &'static str,
+    pub(crate) join_throttled: &'static str,
+    pub(crate) join_name_taken: &'static str,
+    pub(crate) refused_title: &'static str,
+    pub(crate) poster_title: &'static str,
+    pub(crate) poster_heading: &'static str,
+    pub(crate) poster_what: &'static str,
+    pub(crate) poster_how: &'static str,
+    /// Before the Wi-Fi's name.
+    pub(crate) poster_wifi: &'static str,
+    pub(crate) poster_wifi_unknown: &'static str,
+    pub(crate) poster_scan: &'static str,
+    pub(crate) poster_qr_alt: &'static str,
+    pub(crate) poster_numbers: &'static str,
+    pub(crate) poster_made: &'static str,
+    pub(crate) poster_print: &'static str,
+    pub(crate) poster_print_hint: &'static str,
+    pub(crate) poster_none: &'static str,
+    pub(crate) poster_ended: &'static str,
+    pub(crate) poster_host_title: &'static str,
+    pub(crate) poster_host_text: &'static str,
+    pub(crate) poster_replace: &'static str,
+    pub(crate) poster_replaced: &'static str,
+    pub(crate) poster_end: &'static str,
+}
+
+static POPUP_FR: PopupStrings = PopupStrings {
+    join_title: "Rejoindre le tableau d'entraide",
+    join_intro_before: "Ceci est un tableau d'entraide entre voisins, hébergé sur l'ordinateur de",
+    join_intro_after: "qui peut donc agir en votre nom. Vos annonces restent sur le tableau après la fin du tableau éphémère.",
+    join_name: "Votre nom",
+    join_name_hint: "Celui que vos voisins verront, par exemple « Zoé, 3e étage ».",
+    join_button: "Rejoindre",
+    join_wrong: "Cette adresse n'est pas, ou plus, valable : scannez à nouveau le QR code de l'affiche.",
+    join_ended: "Le tableau éphémère est terminé : on ne peut plus le rejoindre. Les annonces publiées restent sur le tableau.",
+    join_none: "Aucun tableau éphémère n'est ouvert sur cet ordinateur.",
+    join_full: "Le tableau éphémère est complet : cet ordinateur accueille déjà autant de personnes qu'il le peut. Demandez à la personne qui l'héberge.",
+    join_throttled: "Trop d'inscriptions depuis cet appareil ou en ce moment : attendez quelques minutes avant de réessayer.",
+    join_name_taken: "Ce nom est déjà pris ici : ajoutez une initiale ou votre étage.",
+    refused_title: "Impossible de rejoindre",
+    poster_title: "Affiche du tableau éphémère",
+    poster_heading: "Entraide entre voisins",
+    poster_what: "Besoin d'un coup de main, ou envie d'en donner un ? Publiez-le ici : vos voisins le voient et répondent.",
+    poster_how: "Ni compte ni appli : votre nom suffit, depuis votre téléphone.",
+    poster_wifi: "Connectez-vous au Wi-Fi",
+    poster_wifi_unknown: "Connectez-vous au Wi-Fi de ce lieu (demandez lequel autour de vous).",
+    poster_scan: "Scannez ce code avec l'appareil photo, puis tapez votre nom.",
+    poster_qr_alt: "QR code pour rejoindre le tableau éphémère",
+    poster_numbers: "Numéros d'urgence",
+    poster_made: "Affiche faite le",
+    poster_print: "Imprimer",
+    poster_print_hint: "Imprimez cette page (Ctrl+P) ou laissez-la affichée sur un écran.",
+    poster_none: "Aucun tableau éphémère n'est ouvert. Pour en ouvrir un, arrêtez entraide (Ctrl+C) puis relancez-le ainsi, avec le nom de votre Wi-Fi :",
+    poster_ended: "Le tableau éphémère est terminé : personne ne peut plus le rejoindre. Les invités déjà connectés le restent, et leurs annonces restent sur le tableau. Pour en ouvrir un autre, relancez entraide ainsi :",
+    poster_host_title: "Pour vous, qui hébergez",
+    poster_host_text: "Chaque invité publie sous son nom et avec sa propre clé, mais cet ordinateur détient ces clés : vous pourriez agir en son nom. Changer le code rend l'affiche actuelle inutilisable ; terminer empêche toute nouvelle inscription.",
+    poster_replace: "Changer le code (l'ancien QR code ne marchera plus)",
+    poster_replaced: "Nouveau code : l'ancienne affiche ne marche plus, imprimez celle-ci.",
+    poster_end: "Terminer le tableau éphémère",
+};
+
+static POPUP_EN: PopupStrings = PopupStrings {
+    join_title: "Join the mutual-aid board",
+    join_intro_before: "This is a neighbourhood mutual-aid board, hosted on the computer of",
+    join_intro_after: "who can therefore act as you. Your posts stay on the board after the pop-up board ends.",
+    join_name: "Your name",
+    join_name_hint: "The one your neighbours will see, for example “Zoe, 3rd floor”.",
+    join_button: "Join",
+    join_wrong: "This address is not valid, or no longer: scan the QR code on the poster again.",
+    join_ended: "The pop-up board has ended: nobody can join any more. The posts made stay on the board.",
+    join_none: "No pop-up board is open on this computer.",
+    join_full: "The pop-up board is full: this computer already hosts as many people as it can. Ask the person hosting it.",
+    join_throttled: "Too many sign-ups from this device or right now: wait a few minutes before trying again.",
+    join_name_taken: "This name is already taken here: add an initial or your floor.",
+    refused_title: "Cannot join",
+    poster_title: "Pop-up board poster",
+    poster_heading: "Neighbours helping neighbours",
+    poster_what: "Need a hand, or able to give one? Post it here: your neighbours see it and answer.",
+    poster_how: "No account, no app: just your name, from your phone.",
+    poster_wifi: "Join the Wi-Fi",
+    poster_wifi_unknown: "Join this place's Wi-Fi (ask around which one).",
+    poster_scan: "Scan this code with your camera, then type your name.",
+    poster_qr_alt: "QR code to join the pop-up board",
+    poster_numbers: "Emergency numbers",
+    poster_made: "Poster made on",
+    poster_print: "Print",
+    poster_print_hint: "Print this page (Ctrl+P) or leave it on a screen.",
+    poster_none: "No pop-up board is open. To open one, stop entraide (Ctrl+C) and start it again like this, with the name of your Wi-Fi:",
+    poster_ended: "The pop-up board has ended: nobody can join any more. Guests already signed in stay so, and their posts stay on the board. To open another one, start entraide again like this:",
+    poster_host_title: "For you, the host",
+    poster_host_text: "Each guest posts under their own name with their own key, but this computer holds those keys: you could act as them. Replacing the code makes the current poster useless; ending stops anyone new from joining.",
+    poster_replace: "Replace the code (the old QR code stops working)",
+    poster_replaced: "New code: the old poster no longer works; print this one.",
+    poster_end: "End the pop-up board",
+};
+
+impl Lang {
+    /// The pop-up board's strings.
+    pub(crate) fn popup(self) -> &'static PopupStrings {
+        match self {
+            Lang::Fr => &POPUP_FR,
+            Lang::En => &POPUP_EN,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,7 @@ mod download;
 mod html;
 mod i18n;
 mod pages;
+pub(crate) mod popup;
 pub(crate) mod print;
 mod public;
 pub(crate) mod security;
@@ -80,6 +81,8 @@ pub(crate) struct PageConfig {
     pub(crate) api_token: String,
     /// The data directory (the local emergency numbers are kept there).
     pub(crate) data_dir: Option<std::path::PathBuf>,
+    /// The pop-up board, with `--popup`.
+    pub(crate) popup: Option<Arc<popup::Popup>>,
 }
 
 #[derive(Clone, Debug)]
@@ -95,6 +98,7 @@ struct Ui {
     cookie: Arc<str>,
     api_token: Arc<str>,
     data_dir: Option<Arc<std::path::Path>>,
+    popup: Option<Arc<popup::Popup>>,
 }
 
 /// The page's routes, around `api` (the JSON API), all behind the gate of
@@ -110,6 +114,7 @@ pub(crate) fn router(node: Node, api: Router, config: PageConfig) -> Router {
         cookie: Arc::clone(&cookie),
         api_token: config.api_token.into(),
         data_dir: config.data_dir.map(Into::into),
+        popup: config.popup,
     };
     let gate = GateState {
         sessions: config.sessions,
@@ -127,6 +132,7 @@ pub(crate) fn router(node: Node, api: Router, config: PageConfig) -> Router {
         .merge(backup::routes())
         .merge(download::routes())
         .merge(print::routes())
+        .merge(popup::routes())
         .route("/neighbours", get(neighbours))
         .route("/invite", get(invite))
         .route("/settings", get(settings))
@@ -216,10 +222,11 @@ async fn refusals(State(ui): State<Ui>, mut request: Request, next: Next) -> Res
     }
 }
 
-/// The pages a hosted resident may not use: the community's invite (the owner decides
-/// who joins through their node) and this node's local emergency numbers.
+/// The pages a hosted resident (a pop-up guest too) may not use: the community's invite
+/// (the owner decides who joins through their node), this node's local emergency numbers,
+/// and the pop-up's poster and buttons.
 fn owner_only(path: &str) -> bool {
-    matches!(path, "/invite" | "/settings/emergency")
+    matches!(path, "/invite" | "/settings/emergency") || popup::owner_only(path)
 }
 
 impl Ui {
@@ -800,6 +807,7 @@ async fn set_name(
     }
 }
 
+/// A form with nothing but its form token.
 #[derive(Debug, Deserialize)]
 struct CsrfBody {
     #[serde(default)]

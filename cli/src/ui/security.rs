@@ -19,8 +19,8 @@
 //!    refused with `421`, the API and `/events` included.
 //! 2. The JSON API (`/api/`) answers only connections from this computer ([`Conn::is_local`]);
 //!    its bearer token is checked by the API itself.
-//! 3. Every page except the assets, the sign-in routes and the language switch needs a
-//!    session cookie ([`Sessions`]): a one-time sign-in address (printed by `entraide up`,
+//! 3. Every page except the assets, the sign-in routes, the pop-up's join page (its own
+//!    token, `ui::popup`) and the language switch needs a session cookie ([`Sessions`]): a one-time sign-in address (printed by `entraide up`,
 //!    or made by `entraide open`) for this computer's browser, or the LAN login code.
 //! 4. Every POST comes from the page itself ([`same_origin`]) and carries the session's own
 //!    form token ([`Visitor::csrf`]), compared in constant time.
@@ -757,6 +757,7 @@ fn is_public(path: &str) -> bool {
         || path.starts_with("/signin/")
         || path == "/signin"
         || path == "/login"
+        || path == "/join"
         || path.starts_with("/lang/")
         || path == "/download"
         || path == "/download/entraide"
