@@ -47,7 +47,7 @@ pub const GOSSIP_MAX_TRANSMIT_BYTES: usize = MAX_GOSSIP_MESSAGE_BYTES + GOSSIP_E
 
 /// How often each connection is pinged: the round trip shown to people, and a last
 /// resort for a connection that went dead where TCP keepalive is not available
-/// ([`watch_for_silence`] normally closes it within 11 s). Once a minute keeps an idle
+/// (`watch_for_silence` normally closes it within 11 s). Once a minute keeps an idle
 /// neighbourhood quiet (see docs/benchmarks.md, idle cost). libp2p-ping forgives a
 /// connection its first failed ping, so on pings alone a dead connection is closed 80 to
 /// 140 s after it died: see docs/protocol.md 1.2. Then mDNS and the redial rounds connect
