@@ -167,20 +167,7 @@ impl Client {
                 None => request.send_empty(),
             }
         };
-        let mut response = response.map_err(|e| anyhow!("the running node did not answer: {e}"))?;
-        let status = response.status();
-        let value: Value = response
-            .body_mut()
-            .read_json()
-            .map_err(|e| anyhow!("the running node sent an unreadable answer: {e}"))?;
-        if !status.is_success() {
-            let message = value
-                .get("error")
-                .and_then(Value::as_str)
-                .unwrap_or("unknown error");
-            bail!("{message}");
-        }
-        serde_json::from_value(value).map_err(|e| anyhow!("unexpected answer from the node: {e}"))
+        answer(response)
     }
 
     pub(crate) fn local<T>(
@@ -334,26 +321,13 @@ impl Client {
             base, token, agent, ..
         } = self
         {
-            let mut response = agent
-                .post(format!("{base}/api/v1/import"))
-                .header("Authorization", format!("Bearer {token}"))
-                .header("Content-Type", "application/octet-stream")
-                .send(&file[..])
-                .map_err(|e| anyhow!("the running node did not answer: {e}"))?;
-            let status = response.status();
-            let value: Value = response
-                .body_mut()
-                .read_json()
-                .map_err(|e| anyhow!("the running node sent an unreadable answer: {e}"))?;
-            if !status.is_success() {
-                let message = value
-                    .get("error")
-                    .and_then(Value::as_str)
-                    .unwrap_or("unknown error");
-                bail!("{message}");
-            }
-            return serde_json::from_value(value)
-                .map_err(|e| anyhow!("unexpected answer from the node: {e}"));
+            return answer(
+                agent
+                    .post(format!("{base}/api/v1/import"))
+                    .header("Authorization", format!("Bearer {token}"))
+                    .header("Content-Type", "application/octet-stream")
+                    .send(&file[..]),
+            );
         }
         self.local(async |n| n.import(file).await)
     }
@@ -523,6 +497,26 @@ impl Client {
         }
         Ok(())
     }
+}
+
+/// The JSON answer of the running node as `T`, or its error message.
+fn answer<T: DeserializeOwned>(
+    response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+) -> Result<T> {
+    let mut response = response.map_err(|e| anyhow!("the running node did not answer: {e}"))?;
+    let status = response.status();
+    let value: Value = response
+        .body_mut()
+        .read_json()
+        .map_err(|e| anyhow!("the running node sent an unreadable answer: {e}"))?;
+    if !status.is_success() {
+        let message = value
+            .get("error")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown error");
+        bail!("{message}");
+    }
+    serde_json::from_value(value).map_err(|e| anyhow!("unexpected answer from the node: {e}"))
 }
 
 pub(crate) fn urlencode(text: &str) -> String {

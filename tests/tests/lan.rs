@@ -29,6 +29,15 @@ fn default_routes(host: &str) -> String {
         .join("")
 }
 
+/// `GET path` from host `host` to `to` (`IP:PORT`), through the LAN client: what it saw.
+fn get_from(host: &str, to: &str, path: &str) -> serde_json::Value {
+    let out = std::process::Command::new("ip")
+        .args(["netns", "exec", host, CLIENT, "request", to, "GET", path])
+        .output()
+        .expect("the LAN client runs");
+    serde_json::from_slice(&out.stdout).expect("the LAN client prints JSON")
+}
+
 /// The IPv4 address of host `host` on the LAN interface `dev`.
 fn lan_ip(host: &str, dev: &str) -> String {
     let out = std::process::Command::new("ip")
@@ -92,42 +101,14 @@ fn two_hosts_find_each_other_by_mdns_and_sync() -> Ran {
     // Karim's host opens Marie's page over the LAN (a phone would): the sign-in page.
     let port = a.ui_url().unwrap().rsplit(':').next().unwrap().to_owned();
     let to = format!("{}:{port}", lan_ip(lan.host(0), "e0"));
-    let out = std::process::Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            lan.host(1),
-            CLIENT,
-            "request",
-            &to,
-            "GET",
-            "/login",
-        ])
-        .output()
-        .expect("the LAN client runs");
-    let seen: serde_json::Value =
-        serde_json::from_slice(&out.stdout).expect("the LAN client prints JSON");
+    let seen = get_from(lan.host(1), &to, "/login");
     assert_eq!(seen["status"], 200, "{seen}");
     assert!(
         seen["body"].as_str().unwrap_or("").contains("<form"),
         "{seen}"
     );
     // And entraide itself, for a neighbour who has no internet to download it from.
-    let out = std::process::Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            lan.host(1),
-            CLIENT,
-            "request",
-            &to,
-            "GET",
-            "/download",
-        ])
-        .output()
-        .expect("the LAN client runs");
-    let seen: serde_json::Value =
-        serde_json::from_slice(&out.stdout).expect("the LAN client prints JSON");
+    let seen = get_from(lan.host(1), &to, "/download");
     assert_eq!(seen["status"], 200, "/download from the LAN: {seen}");
     b.ok(&["respond", id, "--message", "I'll come"]).unwrap();
     a.wait_board("Karim's response", Duration::from_secs(30), |board| {
