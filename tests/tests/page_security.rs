@@ -124,6 +124,7 @@ fn a_page_that_rebinds_its_name_to_this_computer_gets_nothing() {
             "/invite",
             "/settings",
             "/print",
+            "/board.entraide",
             "/events",
             "/api/v1/status",
             "/api/v1/invite",
@@ -194,6 +195,7 @@ fn in_chromium_a_rebound_name_sees_a_refusal_not_the_invite() -> Ran {
         for path in [
             "/invite",
             "/print",
+            "/board.entraide",
             "/api/v1/invite",
             "/api/v1/status",
             "/events",
@@ -312,6 +314,7 @@ fn without_the_sign_in_address_this_computer_s_other_programs_get_nothing() {
         "/mine",
         "/neighbours",
         "/print",
+        "/board.entraide",
         "/events",
     ] {
         let (status, body) = get(path, None);

@@ -9,6 +9,7 @@
 //! `--ui-lan`, requests from other machines need the login code shown in the terminal.
 
 mod backup;
+mod board_file;
 mod care;
 mod download;
 mod html;
@@ -130,6 +131,7 @@ pub(crate) fn router(node: Node, api: Router, config: PageConfig) -> Router {
         .route("/mine", get(mine))
         .merge(care::routes())
         .merge(backup::routes())
+        .merge(board_file::routes())
         .merge(download::routes())
         .merge(print::routes())
         .merge(popup::routes())
