@@ -73,6 +73,16 @@ pub fn community(bin: &str, names: &[&str]) -> Result<Vec<TestNode>> {
     Ok(nodes)
 }
 
+/// The value of header `name` of an HTTP answer, or `""`.
+pub fn header_of<B>(response: &ureq::http::Response<B>, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// One resident's node, run as a separate `entraide` process.
 #[derive(Debug)]
 pub struct TestNode {

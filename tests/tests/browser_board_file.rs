@@ -50,12 +50,7 @@ fn run(nodes: &[TestNode]) -> Result<()> {
     let page = marie.page()?;
     let mut r = page.get("/board.entraide").call()?;
     ensure!(r.status() == 200, "download: {}", r.status());
-    let disposition = r
-        .headers()
-        .get("content-disposition")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let disposition = entraide_tests::header_of(&r, "content-disposition");
     ensure!(disposition.contains(".entraide"), "{disposition}");
     let file = r.body_mut().with_config().limit(u64::MAX).read_to_vec()?;
     ensure!(file.starts_with(b"ENTRAIDE-BOARD\n\0"), "not a board file");

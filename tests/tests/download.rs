@@ -66,12 +66,7 @@ fn check_download(n: &TestNode) -> Result<()> {
     ensure!(page.contains("sha256sum"), "no install steps");
     let mut r = agent.get(format!("{base}/download/entraide")).call()?;
     ensure!(r.status() == 200, "{}", r.status());
-    let disposition = r
-        .headers()
-        .get("content-disposition")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let disposition = entraide_tests::header_of(&r, "content-disposition");
     ensure!(disposition.contains("entraide-"), "{disposition}");
     let mut got = Vec::new();
     r.body_mut()
