@@ -196,6 +196,19 @@ impl Board {
         (writer.finish(), left_out)
     }
 
+    /// The author whose feed lists a device with network peer id `peer` (its text form),
+    /// and not removed: how a linked device's connection is known to be that author's.
+    pub fn author_of_device_peer(&self, peer: &str) -> Option<AuthorId> {
+        self.authors().find(|author| {
+            self.current_feed(author).is_some_and(|f| {
+                f.content()
+                    .devices
+                    .values()
+                    .any(|d| d.removed.is_none() && d.peer.as_deref() == Some(peer))
+            })
+        })
+    }
+
     /// Counts for a status line.
     pub fn stats(&self, now: Timestamp) -> BoardStats {
         let mut stats = BoardStats {
@@ -535,10 +548,11 @@ impl Board {
         writer: &Writer,
         installation: crate::Installation,
         name: &str,
+        peer: Option<&str>,
         now: Timestamp,
     ) -> Result<LocalChange, WriteError> {
         self.own_feed(writer)
-            .add_device(writer, installation, name, now)
+            .add_device(writer, installation, name, peer, now)
     }
 
     /// Removes one of the writer's devices (`Feed::remove_device`).

@@ -12,6 +12,7 @@
 //! |---|---|
 //! | `name` | text: what the resident calls it ("téléphone", "portable du salon") |
 //! | `added` | int: when it was linked (seconds since the Unix epoch, the writer's clock) |
+//! | `peer` | text, optional: the device's libp2p peer id (base58), written at pairing |
 //! | `removed` | int, only once removed: when |
 //! | `known` | text, only once removed: `<session hex>:<seq>` pairs joined by `,` |
 //!
@@ -95,6 +96,8 @@ pub struct StoredDevice {
     pub name: String,
     /// When it was linked (the writer's clock).
     pub added: Timestamp,
+    /// Its libp2p peer id (base58 text), if the entry says it.
+    pub peer: Option<String>,
     /// Set once it was removed.
     pub removed: Option<Removal>,
 }
@@ -170,6 +173,15 @@ fn parse_known(text: &str) -> Option<BTreeMap<[u8; 4], u64>> {
     Some(known)
 }
 
+/// Whether `text` looks like a libp2p peer id's text form (base58, 40 to 60 characters):
+/// only that goes into a device entry's `peer`, and only that is read back.
+pub(crate) fn is_peer_id_text(text: &str) -> bool {
+    (40..=60).contains(&text.len())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() && !matches!(c, '0' | 'O' | 'I' | 'l'))
+}
+
 /// The installation a `device:` key names, in its canonical (lowercase) spelling only.
 pub(crate) fn canonical_installation(hex_text: &str) -> Option<Installation> {
     let mut bytes = [0u8; 4];
@@ -186,6 +198,7 @@ pub(crate) fn read_device<S: Source>(
     let map = source.map_at(&source.root(), key)?;
     let name = clip(Field::Name, &text(source, &map, "name")?);
     let added = int(source, &map, "added")?;
+    let peer = text(source, &map, "peer").filter(|p| is_peer_id_text(p));
     let removed = match int(source, &map, "removed") {
         None => None,
         Some(at) => Some(Removal {
@@ -197,6 +210,7 @@ pub(crate) fn read_device<S: Source>(
         installation,
         name,
         added,
+        peer,
         removed,
     })
 }
@@ -220,6 +234,7 @@ mod tests {
             installation: Installation([9; 4]),
             name: "phone".into(),
             added: 0,
+            peer: None,
             removed: Some(Removal { at: 10, known }),
         };
         let devices: BTreeMap<_, _> = [(lost.installation, lost)].into();

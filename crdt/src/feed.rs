@@ -693,15 +693,19 @@ impl Feed {
     }
 
     /// Lists `installation` among the author's devices under `name` (a device being
-    /// linked). Listing a device already listed renames it; a removed device stays removed.
+    /// linked), with its network's peer id when known (so that neighbours can tell it is
+    /// this author's). Listing a device already listed renames it; a removed device stays
+    /// removed.
     pub fn add_device(
         &mut self,
         writer: &Writer,
         installation: Installation,
         name: &str,
+        peer: Option<&str>,
         now: Timestamp,
     ) -> Result<LocalChange, WriteError> {
         let name = clean_text(Field::Name, name)?;
+        let peer = peer.filter(|p| crate::devices::is_peer_id_text(p));
         if self
             .content
             .devices
@@ -721,6 +725,9 @@ impl Feed {
                     id
                 }
             };
+            if let Some(peer) = peer {
+                tx.put(&map, "peer", peer)?;
+            }
             tx.put(&map, "name", name)
         })
     }

@@ -55,10 +55,10 @@ fn two_devices_write_one_feed_and_a_removed_device_is_refused_after_its_removal(
     // The laptop lists both devices; the phone gets the list.
     let mut laptop_changes = vec![
         on_laptop
-            .add_device(&laptop, LAPTOP, "portable", NOW)
+            .add_device(&laptop, LAPTOP, "portable", None, NOW)
             .unwrap(),
         on_laptop
-            .add_device(&laptop, PHONE, "téléphone", NOW)
+            .add_device(&laptop, PHONE, "téléphone", None, NOW)
             .unwrap(),
     ];
     for c in &laptop_changes {
@@ -79,6 +79,18 @@ fn two_devices_write_one_feed_and_a_removed_device_is_refused_after_its_removal(
     }
     assert_eq!(titles(&neighbour, &amel), ["Eau", "Pain"]);
     assert_eq!(titles(&on_phone, &amel), titles(&on_laptop, &amel));
+    // A peer id given at pairing names the author; junk is not kept.
+    const PEER: &str = "12D3KooWB5N6pukXbgHjKbDLMyQAcgj36fSnTRnvAZtTthqjt5gV";
+    let named = on_laptop
+        .add_device(&laptop, PHONE, "téléphone", Some(PEER), NOW)
+        .unwrap();
+    deliver(&mut neighbour, &named);
+    assert_eq!(neighbour.author_of_device_peer(PEER), Some(amel.id()));
+    let junk = on_laptop
+        .add_device(&laptop, LAPTOP, "portable du salon", Some("<script>"), NOW)
+        .unwrap();
+    deliver(&mut neighbour, &junk);
+    assert_eq!(neighbour.author_of_device_peer("<script>"), None);
     let listed = &neighbour
         .feed(&FeedId::first(amel.id()))
         .unwrap()
@@ -150,7 +162,7 @@ fn two_devices_write_one_feed_and_a_removed_device_is_refused_after_its_removal(
     assert_eq!(titles(&neighbour, &amel), ["Eau", "Lait", "Pain"]);
     // A removed device cannot be listed again, and the board says why.
     let err = on_laptop
-        .add_device(&laptop, PHONE, "retrouvé", NOW)
+        .add_device(&laptop, PHONE, "retrouvé", None, NOW)
         .unwrap_err();
     assert!(err.to_string().contains("removed"), "{err}");
 }
@@ -160,7 +172,7 @@ fn a_board_that_saved_the_removed_devices_change_reloads_without_it() {
     let (amel, laptop, phone) = laptop_and_phone(6);
     let (mut on_laptop, mut on_phone, mut neighbour) = (Board::new(), Board::new(), Board::new());
     let listed = on_laptop
-        .add_device(&laptop, PHONE, "téléphone", NOW)
+        .add_device(&laptop, PHONE, "téléphone", None, NOW)
         .unwrap();
     deliver(&mut on_phone, &listed);
     deliver(&mut neighbour, &listed);
@@ -188,7 +200,7 @@ fn sessions_keep_converging_after_a_removal_drops_changes_they_had_carried() {
     let (amel, laptop, phone) = laptop_and_phone(7);
     let (mut on_laptop, mut on_phone, mut neighbour) = (Board::new(), Board::new(), Board::new());
     let listed = on_laptop
-        .add_device(&laptop, PHONE, "téléphone", NOW)
+        .add_device(&laptop, PHONE, "téléphone", None, NOW)
         .unwrap();
     deliver(&mut on_phone, &listed);
     on_phone
@@ -236,7 +248,7 @@ fn a_removed_device_cannot_write_and_what_is_built_on_its_refused_changes_is_ref
     let (amel, laptop, phone) = laptop_and_phone(8);
     let (mut on_laptop, mut on_phone, mut neighbour) = (Board::new(), Board::new(), Board::new());
     let listed = on_laptop
-        .add_device(&laptop, PHONE, "téléphone", NOW)
+        .add_device(&laptop, PHONE, "téléphone", None, NOW)
         .unwrap();
     deliver(&mut on_phone, &listed);
     deliver(&mut neighbour, &listed);

@@ -148,6 +148,27 @@ fn run(nodes: &mut [TestNode], a_addr: &str) -> Result<()> {
         posts(0)? == posts(1)? && posts(1)? == posts(2)?,
         "the nodes disagree"
     );
+    // A names the phone's connection as Amel's (her feed lists the phone's peer id), not as
+    // a stranger with the phone's network key.
+    let phone_peer = phone_who["peer_id"]
+        .as_str()
+        .context("the phone's peer id")?;
+    let start = std::time::Instant::now();
+    loop {
+        let peers = nodes[0].json(&["peers", "--json"])?;
+        let seen = peers
+            .as_array()
+            .and_then(|l| l.iter().find(|p| p["peer_id"] == phone_peer))
+            .map(|p| p["author"].clone());
+        if seen.as_ref().is_some_and(|a| a == amel.as_str()) {
+            break;
+        }
+        ensure!(
+            start.elapsed() < PATIENCE,
+            "A does not name the phone as Amel's: {seen:?}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
     let devices = nodes[0].json(&["device", "list", "--json"])?;
     let devices = devices.as_array().context("a list")?;
     ensure!(devices.len() == 2, "{devices:?}");

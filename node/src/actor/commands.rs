@@ -346,10 +346,16 @@ impl Actor {
                 if let Some(s) = &p.session {
                     add_traffic(&mut t, &s.session.stats());
                 }
+                // A linked device's own network key names no author; its author's feed
+                // lists its peer id (`crate::devices`).
+                let author = self
+                    .board
+                    .author_of_device_peer(&id.to_string())
+                    .or(p.author);
                 PeerInfo {
                     peer_id: id.to_string(),
-                    author: p.author,
-                    name: p.author.and_then(|a| self.board.name_of(&a)),
+                    author,
+                    name: author.and_then(|a| self.board.name_of(&a)),
                     connected: p.is_connected(),
                     addresses: p.addresses.iter().map(ToString::to_string).collect(),
                     last_sync: p.last_sync,

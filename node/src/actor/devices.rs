@@ -195,7 +195,13 @@ impl Actor {
             if !listed.contains_key(&here) {
                 let change = actor
                     .board
-                    .add_device(&actor.writer, here, &this_device_name(), now)
+                    .add_device(
+                        &actor.writer,
+                        here,
+                        &this_device_name(),
+                        Some(&actor.peer_id.to_string()),
+                        now,
+                    )
                     .map_err(|e| e.to_string())?;
                 actor.commit_local(change).map_err(|e| e.to_string())?;
             }
@@ -206,12 +212,19 @@ impl Actor {
             };
             let change = actor
                 .board
-                .add_device(&actor.writer, request.installation, &name, now)
+                .add_device(
+                    &actor.writer,
+                    request.installation,
+                    &name,
+                    Some(&peer.to_string()),
+                    now,
+                )
                 .or_else(|_| {
                     actor.board.add_device(
                         &actor.writer,
                         request.installation,
                         &format!("device {}", request.installation),
+                        Some(&peer.to_string()),
                         now,
                     )
                 })

@@ -144,6 +144,8 @@ impl Actor {
                 if let Ok(key) = info.public_key.try_into_ed25519()
                     && let Some(state) = self.peers.get_mut(&peer_id)
                 {
+                    // A first device's network key is its author key; a linked device's is
+                    // its own, mapped to its author when the peers are listed.
                     state.author = Some(AuthorId(key.to_bytes()));
                 }
             }
