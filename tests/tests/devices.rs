@@ -24,22 +24,6 @@ fn has(board: &[Value], author: &str, title: &str) -> bool {
         .any(|p| p["author"] == author && p["title"] == title)
 }
 
-fn post(node: &TestNode, kind: &str, title: &str, category: &str, urgency: &str) -> Result<()> {
-    node.ok(&[
-        "post",
-        kind,
-        "--title",
-        title,
-        "--category",
-        category,
-        "--urgency",
-        urgency,
-        "--area",
-        "Bât. B",
-    ])?;
-    Ok(())
-}
-
 fn up_with_peer(node: &mut TestNode, peer: &str) -> Result<()> {
     let mut args = LOOPBACK.to_vec();
     args.extend(["--peer", peer]);
@@ -126,8 +110,8 @@ fn run(nodes: &mut [TestNode], a_addr: &str) -> Result<()> {
         std::thread::sleep(Duration::from_millis(200));
     }
     nodes[2].stop()?;
-    post(&nodes[0], "request", "Eau pour le 3e", "food", "today")?;
-    post(&nodes[2], "offer", "Pain du matin", "food", "week")?;
+    nodes[0].post("request", "Eau pour le 3e", "today", "Bât. B")?;
+    nodes[2].post("offer", "Pain du matin", "week", "Bât. B")?;
     ensure!(!has(&nodes[2].board()?, &amel, "Eau pour le 3e"), "cut off");
     up_with_peer(&mut nodes[2], a_addr)?;
     for n in [1, 0, 2] {
@@ -189,7 +173,7 @@ fn run(nodes: &mut [TestNode], a_addr: &str) -> Result<()> {
     ensure!(!out.status.success(), "a device cannot remove itself");
     let removed = nodes[0].ok(&["device", "remove", &phone_id])?;
     ensure!(removed.contains("removed"), "{removed}");
-    post(&nodes[2], "request", "Virement urgent", "other", "urgent")?;
+    nodes[2].post("request", "Virement urgent", "urgent", "Bât. B")?;
     up_with_peer(&mut nodes[2], a_addr)?;
     // The phone learns of its removal...
     let start = std::time::Instant::now();
@@ -222,7 +206,7 @@ fn run(nodes: &mut [TestNode], a_addr: &str) -> Result<()> {
         "{said}"
     );
     // ...and whatever it sent after its removal, nobody keeps; what came before stays.
-    post(&nodes[0], "offer", "Lait", "food", "week")?;
+    nodes[0].post("offer", "Lait", "week", "Bât. B")?;
     for n in [1, 2] {
         nodes[n].wait_board("A's post after the removal", PATIENCE, |b| {
             has(b, &amel, "Lait")

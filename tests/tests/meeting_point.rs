@@ -24,11 +24,6 @@ const PATIENCE: Duration = Duration::from_secs(60);
 
 tests_main!(homes_on_different_networks_meet_through_the_meeting_point);
 
-fn post(node: &TestNode, title: &str) {
-    node.ok(&["post", "request", "--title", title, "--category", "errands"])
-        .expect("post");
-}
-
 fn has(board: &[Value], title: &str) -> bool {
     board.iter().any(|p| p["title"] == title)
 }
@@ -70,13 +65,16 @@ fn homes_on_different_networks_meet_through_the_meeting_point() -> Ran {
     bruno.up(&["--listen", "/ip4/0.0.0.0/tcp/0"]).unwrap();
 
     // Posts cross both ways.
-    post(&amel, "De l'eau pour le 3e");
+    amel.post("request", "De l'eau pour le 3e", "week", "")
+        .expect("post");
     bruno
         .wait_board("Amel's post through the meeting point", PATIENCE, |b| {
             has(b, "De l'eau pour le 3e")
         })
         .unwrap();
-    post(&bruno, "Un trajet jeudi");
+    bruno
+        .post("request", "Un trajet jeudi", "week", "")
+        .expect("post");
     amel.wait_board("Bruno's post through the meeting point", PATIENCE, |b| {
         has(b, "Un trajet jeudi")
     })
@@ -96,7 +94,7 @@ fn homes_on_different_networks_meet_through_the_meeting_point() -> Ran {
     // The meeting point restarts; a post made while it is down arrives after, and its board
     // lost nothing.
     meeting.stop().unwrap();
-    post(&amel, "Des piles");
+    amel.post("request", "Des piles", "week", "").expect("post");
     meeting.up(&meeting_args).unwrap();
     bruno
         .wait_board(
