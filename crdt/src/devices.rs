@@ -142,6 +142,36 @@ pub fn change_allowed(
     }
 }
 
+/// Of `changes`, those that stand refused: made by a removed device after its removal
+/// (`devices`), or depending, directly or through other changes of `changes`, on one of
+/// them or on a hash `refused_before` says was refused. One pass over the dependency
+/// graph (seeds, then their dependents), so a large batch costs its size, never its square.
+pub(crate) fn refused_among<'a>(
+    devices: &BTreeMap<Installation, StoredDevice>,
+    changes: impl IntoIterator<Item = &'a automerge::Change>,
+    refused_before: impl Fn(&automerge::ChangeHash) -> bool,
+) -> std::collections::HashSet<automerge::ChangeHash> {
+    use std::collections::{HashMap, HashSet};
+    let changes: Vec<&automerge::Change> = changes.into_iter().collect();
+    let mut dependents: HashMap<automerge::ChangeHash, Vec<automerge::ChangeHash>> = HashMap::new();
+    let mut stack = Vec::new();
+    for c in &changes {
+        for d in c.deps() {
+            dependents.entry(*d).or_default().push(c.hash());
+        }
+        if !change_allowed(devices, c.actor_id(), c.seq()) || c.deps().iter().any(&refused_before) {
+            stack.push(c.hash());
+        }
+    }
+    let mut refused = HashSet::new();
+    while let Some(hash) = stack.pop() {
+        if refused.insert(hash) {
+            stack.extend(dependents.get(&hash).into_iter().flatten().copied());
+        }
+    }
+    refused
+}
+
 /// Writes the `known` field: `<session hex>:<seq>` pairs joined by `,`.
 pub(crate) fn format_known(known: &BTreeMap<[u8; 4], u64>) -> String {
     known

@@ -410,27 +410,12 @@ impl Feed {
         }
         // Waiting changes go too when made by the removed device or built on what went.
         let waiting_before = self.pending.len();
-        loop {
-            let before = self.pending.len();
-            let refused = &self.refused;
-            let gone: Vec<ChangeHash> = self
-                .pending
-                .iter()
-                .filter(|(_, c)| {
-                    !allowed(c.actor_id(), c.seq())
-                        || c.deps()
-                            .iter()
-                            .any(|d| dropped.contains(d) || refused.contains(d))
-                })
-                .map(|(h, _)| *h)
-                .collect();
-            for h in gone {
-                self.pending.remove(&h);
-                dropped.insert(h);
-            }
-            if self.pending.len() == before {
-                break;
-            }
+        let gone = crate::devices::refused_among(devices, self.pending.values(), |d| {
+            dropped.contains(d) || self.refused.contains(d)
+        });
+        for h in gone {
+            self.pending.remove(&h);
+            dropped.insert(h);
         }
         let waiting_dropped = waiting_before - self.pending.len();
         self.remember_refused(dropped.iter().copied());

@@ -397,25 +397,11 @@ pub fn validate(
     // Reachability (4) was proved on the whole batch, so a good change signed only through
     // a refused one is still proven the author's.
     let devices = &feed.content().devices;
-    let mut refused: HashSet<ChangeHash> = HashSet::new();
-    if devices.values().any(|d| d.removed.is_some()) {
-        loop {
-            let before = refused.len();
-            for c in &new {
-                if !refused.contains(&c.hash())
-                    && (!crate::devices::change_allowed(devices, c.actor_id(), c.seq())
-                        || c.deps()
-                            .iter()
-                            .any(|d| refused.contains(d) || feed.was_refused(d)))
-                {
-                    refused.insert(c.hash());
-                }
-            }
-            if refused.len() == before {
-                break;
-            }
-        }
-    }
+    let refused: HashSet<ChangeHash> = if devices.values().any(|d| d.removed.is_some()) {
+        crate::devices::refused_among(devices, &new, |d| feed.was_refused(d))
+    } else {
+        HashSet::new()
+    };
     let new: Vec<Change> = new
         .into_iter()
         .filter(|c| !refused.contains(&c.hash()))
