@@ -51,11 +51,24 @@ async fn program_file() -> Option<Program> {
     PROGRAM
         .get_or_init(|| async {
             let path = std::env::current_exe().ok()?;
+            // Hashed as it is read: the program is never held in memory whole.
             tokio::task::spawn_blocking(move || {
-                let bytes = std::fs::read(&path).ok()?;
+                use std::io::Read as _;
+                let mut file = std::fs::File::open(&path).ok()?;
+                let mut hasher = Sha256::new();
+                let mut buf = vec![0u8; CHUNK];
+                let mut size = 0u64;
+                loop {
+                    let n = file.read(&mut buf).ok()?;
+                    if n == 0 {
+                        break;
+                    }
+                    hasher.update(&buf[..n]);
+                    size += n as u64;
+                }
                 Some(Program {
-                    size: bytes.len() as u64,
-                    sha256: hex::encode(Sha256::digest(&bytes)),
+                    size,
+                    sha256: hex::encode(hasher.finalize()),
                     path,
                 })
             })
