@@ -196,17 +196,22 @@ impl Board {
         (writer.finish(), left_out)
     }
 
-    /// The author whose feed lists a device with network peer id `peer` (its text form),
-    /// and not removed: how a linked device's connection is known to be that author's.
-    pub fn author_of_device_peer(&self, peer: &str) -> Option<AuthorId> {
-        self.authors().find(|author| {
-            self.current_feed(author).is_some_and(|f| {
-                f.content()
-                    .devices
-                    .values()
-                    .any(|d| d.removed.is_none() && d.peer.as_deref() == Some(peer))
-            })
-        })
+    /// The linked devices' network peer ids (text form) and whose they are: every device a
+    /// current feed lists with a peer id and has not removed. How a linked device's
+    /// connection is known to be its author's.
+    pub fn device_peers(&self) -> std::collections::HashMap<String, AuthorId> {
+        let mut out = std::collections::HashMap::new();
+        for author in self.authors() {
+            let Some(feed) = self.current_feed(&author) else {
+                continue;
+            };
+            for d in feed.content().devices.values() {
+                if let (None, Some(peer)) = (&d.removed, &d.peer) {
+                    out.insert(peer.clone(), author);
+                }
+            }
+        }
+        out
     }
 
     /// Counts for a status line.

@@ -85,12 +85,12 @@ fn two_devices_write_one_feed_and_a_removed_device_is_refused_after_its_removal(
         .add_device(&laptop, PHONE, "téléphone", Some(PEER), NOW)
         .unwrap();
     deliver(&mut neighbour, &named);
-    assert_eq!(neighbour.author_of_device_peer(PEER), Some(amel.id()));
+    assert_eq!(neighbour.device_peers().get(PEER), Some(&amel.id()));
     let junk = on_laptop
         .add_device(&laptop, LAPTOP, "portable du salon", Some("<script>"), NOW)
         .unwrap();
     deliver(&mut neighbour, &junk);
-    assert_eq!(neighbour.author_of_device_peer("<script>"), None);
+    assert_eq!(neighbour.device_peers().get("<script>"), None);
     let listed = &neighbour
         .feed(&FeedId::first(amel.id()))
         .unwrap()

@@ -338,6 +338,7 @@ impl Actor {
     }
 
     fn peer_infos(&self) -> Vec<PeerInfo> {
+        let device_peers = self.board.device_peers();
         let mut infos: Vec<PeerInfo> = self
             .peers
             .iter()
@@ -348,10 +349,7 @@ impl Actor {
                 }
                 // A linked device's own network key names no author; its author's feed
                 // lists its peer id (`crate::devices`).
-                let author = self
-                    .board
-                    .author_of_device_peer(&id.to_string())
-                    .or(p.author);
+                let author = device_peers.get(&id.to_string()).copied().or(p.author);
                 PeerInfo {
                     peer_id: id.to_string(),
                     author,
