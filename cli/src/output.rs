@@ -246,8 +246,10 @@ pub(crate) fn print_peers(peers: &[PeerInfo], online: bool) {
             (None, Some(a)) => a.fmt_short(),
             _ => line(&p.peer_id).into_owned(),
         };
-        let state = if p.connected {
+        let state = if p.direct {
             "connected"
+        } else if p.connected {
+            "connected only through the meeting point (trying a direct connection)"
         } else {
             "not connected"
         };
@@ -306,6 +308,19 @@ pub(crate) fn print_status(s: &Status) {
         }
         for a in &s.listen_addresses {
             say!("listening on {a}");
+        }
+        match s.reachable_directly {
+            Some(true) => say!("other members can connect to this computer directly"),
+            Some(false) => say!(
+                "other members cannot connect to this computer directly (behind a router): they reach it through the meeting point"
+            ),
+            None => {}
+        }
+        if s.hole_punches > 0 {
+            say!(
+                "{} direct connection(s) made through a router (hole punching)",
+                s.hole_punches
+            );
         }
         if let Some(skew) = s.clock_skew {
             let (n, unit) = clock_span(skew.ahead_secs);

@@ -14,12 +14,14 @@
 //! | `actor/commands.rs` | what residents ask: writes, reads, status | `Board` resolves what people type |
 //! | `actor/swarm.rs` | connections, discovery, pings, dials and bans, gossip intake | `Peers`, `GossipBudget` |
 //! | `actor/sessions.rs` | sync sessions: open, attach, frames in and out, close | `session_io` |
+//! | `actor/relayed.rs` | meeting points: reservations, hole punches, who is reachable | `Relays` |
 //!
 //! Start-up of the network is `Network::start`; of the store, `Store::open_patiently`.
 
 mod care;
 mod commands;
 mod devices;
+mod relayed;
 mod residents;
 mod sessions;
 mod swarm;
@@ -89,6 +91,8 @@ struct Actor {
     pairings: Vec<crate::devices::Offer>,
     /// Bounds the pairing exchanges running at once.
     pairing_exchanges: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Meeting points we use, and who is reachable through us (`actor/relayed.rs`).
+    relays: crate::relayed::Relays,
 }
 
 /// Starts a node: loads the data directory and the store, starts the network (unless
@@ -158,6 +162,7 @@ pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
         pairing_exchanges: std::sync::Arc::new(tokio::sync::Semaphore::new(
             devices::MAX_PAIRING_EXCHANGES,
         )),
+        relays: crate::relayed::Relays::default(),
     };
     actor.dial_known_peers();
     let span = tracing::info_span!("node", peer = %peer_id);
@@ -215,6 +220,7 @@ impl Actor {
                     NetEvent::Swarm(event) => self.handle_swarm_event(event),
                     NetEvent::Incoming(peer, stream) => self.attach(peer, stream, true),
                     NetEvent::Pairing(peer, stream) => self.pairing_stream(peer, stream),
+                    NetEvent::Relayed(peer, stream) => self.relayed_stream(peer, stream),
                 },
                 // Reaps finished session tasks (a pattern that does not match still reaps).
                 Some(Err(e)) = self.tasks.join_next(), if !self.tasks.is_empty() => {
@@ -285,6 +291,7 @@ impl Actor {
     /// given by hand and neighbours found on the LAN.
     fn resync_round(&mut self) {
         self.sync_all_sessions();
+        self.ask_relays();
         for peer in self.peers.with_session(false) {
             self.maybe_open_session(peer);
         }

@@ -13,6 +13,7 @@ pub mod net;
 pub mod network;
 pub mod node;
 pub mod peers;
+pub mod relayed;
 pub mod residents;
 pub mod session_io;
 pub mod store;

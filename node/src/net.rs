@@ -12,9 +12,10 @@
 use std::{collections::HashSet, fmt, time::Duration};
 
 use libp2p::{
-    StreamProtocol, Swarm, SwarmBuilder, Transport as _,
+    StreamProtocol, Swarm, SwarmBuilder, Transport as _, autonat,
     connection_limits::{self, ConnectionLimits},
-    core::upgrade::Version,
+    core::{transport::OrTransport, upgrade::Version},
+    dcutr,
     gossipsub::{
         self, DataTransform, IdentTopic, MessageAuthenticity, MessageId, RawMessage, TopicHash,
         ValidationMode, WhitelistSubscriptionFilter,
@@ -23,6 +24,7 @@ use libp2p::{
     identity::Keypair,
     mdns, noise, ping,
     pnet::{PnetConfig, PreSharedKey},
+    relay,
     swarm::{NetworkBehaviour, behaviour::toggle::Toggle},
     tcp, yamux,
 };
@@ -137,6 +139,24 @@ pub const DEFAULT_MDNS_QUERY_INTERVAL: Duration = Duration::from_secs(5);
 /// would make the timer panic and a tiny one floods the LAN.
 pub const MIN_MDNS_QUERY_INTERVAL: Duration = Duration::from_secs(1);
 
+/// Most members a meeting point relays for at once (each holds a reservation: it may be
+/// reached through the meeting point).
+pub const RELAY_MAX_RESERVATIONS: usize = 128;
+/// Most relayed connections a meeting point carries at once. Each lives only for a hole
+/// punch: the board itself never goes through a relayed connection.
+pub const RELAY_MAX_CIRCUITS: usize = 32;
+/// Most relayed connections at once for one member.
+pub const RELAY_MAX_CIRCUITS_PER_PEER: usize = 4;
+/// Longest life of one relayed connection: room for the hole punch's three attempts.
+pub const RELAY_MAX_CIRCUIT_DURATION: Duration = Duration::from_secs(120);
+/// Most bytes one relayed connection may carry (the handshakes, identify and the hole
+/// punch's messages take a few kilobytes).
+pub const RELAY_MAX_CIRCUIT_BYTES: u64 = 64 * 1024;
+
+/// How often a member behind a router asks the meeting point whether it can still reach
+/// it directly (AutoNAT), once it knows; and how long it waits at start.
+pub const AUTONAT_REFRESH: Duration = Duration::from_secs(15 * 60);
+
 /// Longest community tag, in characters (the real ones are 16 hex digits).
 pub const MAX_COMMUNITY_TAG_CHARS: usize = 64;
 
@@ -169,6 +189,10 @@ pub struct NetConfig {
     pub handshake_timeout: Duration,
     /// Counts the bytes of every connection (shown in the node's status).
     pub traffic: TrafficCounter,
+    /// Whether to relay for other members (a meeting point, `entraide up --announce`):
+    /// two homes behind their own routers meet through it and try to connect directly
+    /// (hole punching). Bounded by [`RELAY_MAX_RESERVATIONS`] and [`RELAY_MAX_CIRCUITS`].
+    pub relay_server: bool,
 }
 
 impl NetConfig {
@@ -183,6 +207,7 @@ impl NetConfig {
             mdns_query_interval: DEFAULT_MDNS_QUERY_INTERVAL,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             traffic: TrafficCounter::default(),
+            relay_server: false,
         }
     }
 }
@@ -198,6 +223,7 @@ impl fmt::Debug for NetConfig {
             .field("idle_timeout", &self.idle_timeout)
             .field("mdns_query_interval", &self.mdns_query_interval)
             .field("handshake_timeout", &self.handshake_timeout)
+            .field("relay_server", &self.relay_server)
             .finish()
     }
 }
@@ -312,6 +338,17 @@ pub struct Behaviour {
     pub gossipsub: Gossipsub,
     /// Raw streams for the sync sessions: use [`libp2p_stream::Behaviour::new_control`].
     pub stream: libp2p_stream::Behaviour,
+    /// Reachable through a meeting point that relays: a reservation there, and dials of
+    /// other members through it (`/p2p-circuit` addresses).
+    pub relay_client: relay::client::Behaviour,
+    /// Relays for other members, on a meeting point only ([`NetConfig::relay_server`]).
+    pub relay: Toggle<relay::Behaviour>,
+    /// Hole punching: turns a relayed connection into a direct one when both routers let
+    /// it (Direct Connection Upgrade through Relay).
+    pub dcutr: dcutr::Behaviour,
+    /// Whether other members can dial us directly, asked of the meeting points we know
+    /// (AutoNAT v1); answers such questions for others.
+    pub autonat: autonat::v1::Behaviour,
 }
 
 impl fmt::Debug for Behaviour {
@@ -326,8 +363,14 @@ impl fmt::Debug for Behaviour {
 impl Behaviour {
     /// The behaviour of a node with identity `keypair` in the community of `config`.
     ///
-    /// With mDNS on, call this inside a tokio runtime.
-    pub fn new(keypair: &Keypair, config: &NetConfig) -> Result<Self, NetError> {
+    /// `relay_client` is the behaviour half of [`relay::client::new`], whose transport half
+    /// goes into the swarm's transport ([`build_swarm`] does both). With mDNS on, call this
+    /// inside a tokio runtime.
+    pub fn new(
+        keypair: &Keypair,
+        config: &NetConfig,
+        relay_client: relay::client::Behaviour,
+    ) -> Result<Self, NetError> {
         check_community_tag(&config.community_tag)?;
         let local_peer_id = keypair.public().to_peer_id();
 
@@ -377,6 +420,35 @@ impl Behaviour {
         )
         .map_err(NetError::Gossipsub)?;
 
+        let relay = config.relay_server.then(|| {
+            relay::Behaviour::new(
+                local_peer_id,
+                relay::Config {
+                    max_reservations: RELAY_MAX_RESERVATIONS,
+                    max_reservations_per_peer: 2,
+                    max_circuits: RELAY_MAX_CIRCUITS,
+                    max_circuits_per_peer: RELAY_MAX_CIRCUITS_PER_PEER,
+                    max_circuit_duration: RELAY_MAX_CIRCUIT_DURATION,
+                    max_circuit_bytes: RELAY_MAX_CIRCUIT_BYTES,
+                    ..relay::Config::default()
+                },
+            )
+        });
+
+        let autonat = autonat::v1::Behaviour::new(
+            local_peer_id,
+            autonat::v1::Config {
+                // Only the meeting points we add are asked, never every neighbour: a LAN's
+                // idle traffic stays what it was.
+                use_connected: false,
+                // Members are on home and LAN addresses as often as public ones; pnet
+                // already keeps strangers out.
+                only_global_ips: false,
+                refresh_interval: AUTONAT_REFRESH,
+                ..autonat::v1::Config::default()
+            },
+        );
+
         Ok(Self {
             limits,
             identify,
@@ -384,6 +456,10 @@ impl Behaviour {
             mdns: Toggle::from(mdns),
             gossipsub,
             stream: libp2p_stream::Behaviour::new(),
+            relay_client,
+            relay: Toggle::from(relay),
+            dcutr: dcutr::Behaviour::new(local_peer_id),
+            autonat,
         })
     }
 }
@@ -393,6 +469,13 @@ pub fn sync_protocol(community_tag: &str) -> StreamProtocol {
     StreamProtocol::try_from_owned(format!("/entraide/{community_tag}/sync/1"))
         // Only a name without a leading '/' is refused, and this one has it: never taken.
         .unwrap_or(StreamProtocol::new("/entraide/invalid-tag/sync/1"))
+}
+
+/// The protocol on which a meeting point tells who is reachable through it:
+/// `/entraide/<tag>/relayed/1` (`docs/protocol.md`, section 1.3).
+pub fn relayed_protocol(community_tag: &str) -> StreamProtocol {
+    StreamProtocol::try_from_owned(format!("/entraide/{community_tag}/relayed/1"))
+        .unwrap_or(StreamProtocol::new("/entraide/invalid-tag/relayed/1"))
 }
 
 /// The gossip topic of a community: `entraide/<tag>/changes/1`.
@@ -500,7 +583,8 @@ impl<S: futures::AsyncWrite + Unpin> futures::AsyncWrite for Counted<S> {
 /// open sync stream keeps its connection alive). Must be called inside a tokio runtime.
 /// Nothing listens yet: call [`Swarm::listen_on`].
 pub fn build_swarm(keypair: Keypair, config: &NetConfig) -> Result<Swarm<Behaviour>, NetError> {
-    let behaviour = Behaviour::new(&keypair, config)?;
+    let (relayed, relay_client) = relay::client::new(keypair.public().to_peer_id());
+    let behaviour = Behaviour::new(&keypair, config, relay_client)?;
     let psk = PreSharedKey::new(config.psk);
     let noise_config = noise::Config::new(&keypair)?;
     let mut yamux_config = yamux::Config::default();
@@ -511,8 +595,7 @@ pub fn build_swarm(keypair: Keypair, config: &NetConfig) -> Result<Swarm<Behavio
     let Ok(builder) = SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
         .with_other_transport(move |_| {
-            tcp::tokio::Transport::new(tcp::Config::new().nodelay(true))
-                // pnet wraps the raw socket, so even multistream-select runs encrypted.
+            let tcp = tcp::tokio::Transport::new(tcp::Config::new().nodelay(true))
                 .map(move |socket, _| {
                     watch_for_silence(&socket);
                     socket
@@ -520,7 +603,12 @@ pub fn build_swarm(keypair: Keypair, config: &NetConfig) -> Result<Swarm<Behavio
                 .map(move |socket, _| Counted {
                     inner: socket,
                     counter: traffic.clone(),
-                })
+                });
+            // Relayed first: it takes only `/p2p-circuit` addresses and passes the rest on.
+            // A relayed connection is a stream inside our connection to the meeting point;
+            // it gets the same layers end to end, so the meeting point sees only ciphertext.
+            OrTransport::new(relayed, tcp)
+                // pnet wraps the raw socket, so even multistream-select runs encrypted.
                 .and_then(move |socket, _| PnetConfig::new(psk).handshake(socket))
                 .upgrade(Version::V1Lazy)
                 .authenticate(noise_config)
@@ -563,8 +651,13 @@ mod tests {
             mdns: false,
             ..NetConfig::new([1; 32], "not/a/tag")
         };
+        let keypair = Keypair::generate_ed25519();
         assert!(matches!(
-            Behaviour::new(&Keypair::generate_ed25519(), &config),
+            Behaviour::new(
+                &keypair,
+                &config,
+                relay::client::new(keypair.public().to_peer_id()).1
+            ),
             Err(NetError::InvalidCommunityTag(_))
         ));
     }

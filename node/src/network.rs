@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures::StreamExt as _;
 use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance};
 use libp2p::multiaddr::Protocol;
-use libp2p::swarm::dial_opts::DialOpts;
+use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::swarm::{ConnectionId, DialError, SwarmEvent};
 use libp2p::{Multiaddr, PeerId, StreamProtocol, Swarm};
 use tracing::warn;
@@ -31,6 +31,8 @@ pub(crate) struct Network {
     incoming: libp2p_stream::IncomingStreams,
     /// Pairing requests of a new device of the resident (`crate::devices`).
     pairing: libp2p_stream::IncomingStreams,
+    /// Members asking a meeting point who is reachable through it (`crate::relayed`).
+    relayed: libp2p_stream::IncomingStreams,
     /// The community's sync protocol.
     pub(crate) protocol: StreamProtocol,
     topic: IdentTopic,
@@ -48,6 +50,8 @@ pub(crate) enum NetEvent {
     Incoming(PeerId, libp2p::Stream),
     /// A peer opened a pairing stream (a new device of the resident, or anyone).
     Pairing(PeerId, libp2p::Stream),
+    /// A member asks who is reachable through us (we are a meeting point).
+    Relayed(PeerId, libp2p::Stream),
 }
 
 impl Network {
@@ -59,6 +63,9 @@ impl Network {
         let tag = profile.community.tag();
         let net_config = NetConfig {
             mdns: config.mdns,
+            // A node with a public address relays, so homes behind routers can try to
+            // connect directly through it.
+            relay_server: !config.announce.is_empty(),
             ..NetConfig::new(profile.community.psk(), tag.clone())
         };
         let traffic = net_config.traffic.clone();
@@ -69,6 +76,7 @@ impl Network {
         let mut control = swarm.behaviour().stream.new_control();
         let incoming = control.accept(protocol.clone())?;
         let pairing = control.accept(crate::devices::pairing_protocol(&tag))?;
+        let relayed = control.accept(net::relayed_protocol(&tag))?;
         // A meeting point's public address: identify tells it to peers as ours.
         for address in &config.announce {
             swarm.add_external_address(address.clone());
@@ -105,6 +113,7 @@ impl Network {
             control,
             incoming,
             pairing,
+            relayed,
             protocol,
             topic,
             listen_addrs,
@@ -120,12 +129,59 @@ impl Network {
             event = net.swarm.select_next_some() => NetEvent::Swarm(event),
             Some((peer, stream)) = net.incoming.next() => NetEvent::Incoming(peer, stream),
             Some((peer, stream)) = net.pairing.next() => NetEvent::Pairing(peer, stream),
+            Some((peer, stream)) = net.relayed.next() => NetEvent::Relayed(peer, stream),
         }
     }
 
     /// Dials `address` from a fresh local port ([`dial_opts`]).
     pub(crate) fn dial(&mut self, address: Multiaddr) -> Result<(), DialError> {
         self.swarm.dial(dial_opts(address))
+    }
+
+    /// Dials `peer` through the meeting point `relay` reached at `relay_address` (a relayed
+    /// connection, for a hole punch).
+    pub(crate) fn dial_through(
+        &mut self,
+        relay_address: &Multiaddr,
+        relay: PeerId,
+        peer: PeerId,
+    ) -> Result<(), DialError> {
+        let address = without_peer(relay_address)
+            .with(Protocol::P2p(relay))
+            .with(Protocol::P2pCircuit)
+            .with(Protocol::P2p(peer));
+        self.swarm.dial(
+            DialOpts::peer_id(peer)
+                .addresses(vec![address])
+                .condition(PeerCondition::DisconnectedAndNotDialing)
+                .build(),
+        )
+    }
+
+    /// Becomes reachable through the meeting point `relay` at `relay_address` (a
+    /// reservation there), and asks it, now and then, whether we are reachable directly.
+    pub(crate) fn reserve_on(&mut self, relay_address: &Multiaddr, relay: PeerId) {
+        let bare = without_peer(relay_address);
+        let circuit = bare
+            .clone()
+            .with(Protocol::P2p(relay))
+            .with(Protocol::P2pCircuit);
+        if let Err(e) = self.swarm.listen_on(circuit.clone()) {
+            warn!(address = %circuit, error = %e, "cannot be reached through a meeting point");
+        }
+        self.swarm
+            .behaviour_mut()
+            .autonat
+            .add_server(relay, Some(bare));
+    }
+
+    /// Whether the meeting points asked say other members can dial us directly.
+    pub(crate) fn reachability(&self) -> Option<bool> {
+        match self.swarm.behaviour().autonat.nat_status() {
+            libp2p::autonat::v1::NatStatus::Public(_) => Some(true),
+            libp2p::autonat::v1::NatStatus::Private => Some(false),
+            libp2p::autonat::v1::NatStatus::Unknown => None,
+        }
     }
 
     /// Closes every connection to `peer`.

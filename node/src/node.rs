@@ -165,6 +165,10 @@ pub struct PeerInfo {
     pub name: Option<String>,
     /// Whether connected now.
     pub connected: bool,
+    /// Whether connected by a direct connection, not only by a relayed one through a
+    /// meeting point (which lives only for a hole punch).
+    #[serde(default)]
+    pub direct: bool,
     /// Addresses seen.
     pub addresses: Vec<String>,
     /// Last time a sync round with them completed or brought changes (Unix seconds).
@@ -226,6 +230,13 @@ pub struct Status {
     /// disagree with it by more than 10 minutes, the same way.
     #[serde(default)]
     pub clock_skew: Option<crate::peers::ClockSkew>,
+    /// Whether other members can dial this node directly, as the meeting points it uses
+    /// found (AutoNAT); `None` until one was asked.
+    #[serde(default)]
+    pub reachable_directly: Option<bool>,
+    /// Direct connections to members behind routers that hole punching made since start.
+    #[serde(default)]
+    pub hole_punches: u64,
 }
 
 /// The owner of the node that holds a hosted resident's key.

@@ -40,6 +40,10 @@ pub(crate) struct Peer {
     pub(crate) addresses: BTreeSet<Multiaddr>,
     /// Open connections.
     pub(crate) connections: usize,
+    /// Of those, the relayed ones (through a meeting point, for a hole punch).
+    pub(crate) relayed: Vec<libp2p::swarm::ConnectionId>,
+    /// The address of the last direct connection we dialled to them.
+    pub(crate) dialled: Option<Multiaddr>,
     /// The sync session with them, if one is open.
     pub(crate) session: Option<PeerSession>,
     /// A sync stream is being opened.
@@ -58,6 +62,11 @@ impl Peer {
     /// Whether a connection to them is open.
     pub(crate) fn is_connected(&self) -> bool {
         self.connections > 0
+    }
+
+    /// Whether a direct connection (not through a meeting point) to them is open.
+    pub(crate) fn is_directly_connected(&self) -> bool {
+        self.connections > self.relayed.len()
     }
 }
 
@@ -156,6 +165,7 @@ impl Peers {
             state.connections = remaining;
             if remaining == 0 {
                 state.rtt = None;
+                state.relayed.clear();
             }
         }
     }

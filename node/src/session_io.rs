@@ -40,6 +40,8 @@ pub(crate) enum SessionInput {
         crate::devices::PairRequest,
         tokio::sync::oneshot::Sender<Result<[u8; 32], String>>,
     ),
+    /// A meeting point told who is reachable through it (`crate::relayed`).
+    RelayedMembers(PeerId, Vec<PeerId>),
 }
 
 /// An open sync session with one peer.

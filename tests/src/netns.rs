@@ -257,6 +257,203 @@ impl Drop for Routed {
     }
 }
 
+/// Why [`Natted`] cannot be used here, if it cannot: [`unavailable`], or no `iptables`.
+pub fn nat_unavailable() -> Option<String> {
+    if let Some(why) = unavailable() {
+        return Some(why);
+    }
+    match Command::new("iptables").arg("--version").output() {
+        Ok(out) if out.status.success() => None,
+        _ => Some("the `iptables` command is not installed (home routers need it)".into()),
+    }
+}
+
+fn in_ns(ns: &str, program: &str, args: &[&str]) -> Result<()> {
+    let out = Command::new("ip")
+        .args(["netns", "exec", ns, program])
+        .args(args)
+        .output()
+        .with_context(|| format!("run `{program}` in {ns}"))?;
+    if !out.status.success() {
+        bail!(
+            "{program} {} in {ns}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(())
+}
+
+/// Homes behind home routers, on the internet with a meeting point. Host 0 (the meeting
+/// point) is on the internet at `10.N.1.2`. Every other host `i` is a home at
+/// `192.168.1.2`, the same private address in every home as with real routers, behind a
+/// router of its own at `10.N.(i+1).2` on the internet: it translates addresses (NAT,
+/// keeping the port when it is free) and drops any connection from outside that it did not
+/// see go out, as home routers do. The internet is a core router joining every link; no
+/// default route anywhere.
+#[derive(Debug)]
+pub struct Natted {
+    namespaces: Vec<String>,
+    hosts: Vec<String>,
+    addresses: Vec<String>,
+    public: Vec<String>,
+}
+
+impl Natted {
+    /// A core `<tag>ct`, the meeting point `<tag>n0`, and `n - 1` homes `<tag>n<i>` behind
+    /// routers `<tag>g<i>`.
+    pub fn new(tag: &str, n: usize) -> Result<Self> {
+        let net = 100 + (std::process::id() % 100);
+        let core = format!("{tag}ct");
+        let mut natted = Natted {
+            namespaces: Vec::new(),
+            hosts: Vec::new(),
+            addresses: Vec::new(),
+            public: Vec::new(),
+        };
+        let add = |natted: &mut Natted, name: &str, forward: bool| -> Result<()> {
+            let _ = ip(&["netns", "del", name]);
+            ip(&["netns", "add", name])?;
+            natted.namespaces.push(name.to_owned());
+            ip(&["-n", name, "link", "set", "lo", "up"])?;
+            if forward {
+                in_ns(name, "sysctl", &["-q", "-w", "net.ipv4.ip_forward=1"])?;
+            }
+            Ok(())
+        };
+        // A veth pair from `a` (named `a_if`, address `a_ip`) to `b`.
+        let link = |a: &str, a_if: &str, a_ip: &str, b: &str, b_if: &str, b_ip: &str| {
+            ip(&[
+                "-n", a, "link", "add", a_if, "type", "veth", "peer", "name", b_if, "netns", b,
+            ])?;
+            for (ns, iface, addr) in [(a, a_if, a_ip), (b, b_if, b_ip)] {
+                ip(&["-n", ns, "addr", "add", addr, "dev", iface])?;
+                ip(&["-n", ns, "link", "set", iface, "up"])
+                    .with_context(|| format!("{iface} up in {ns}"))?;
+            }
+            anyhow::Ok(())
+        };
+        let internet = format!("10.{net}.0.0/16");
+        add(&mut natted, &core, true)?;
+        for i in 0..n {
+            let host = format!("{tag}n{i}");
+            add(&mut natted, &host, false)?;
+            natted.hosts.push(host.clone());
+            let (core_ip, public) = (
+                format!("10.{net}.{}.1", i + 1),
+                format!("10.{net}.{}.2", i + 1),
+            );
+            let core_if = format!("c{i}");
+            natted.public.push(public.clone());
+            if i == 0 {
+                link(
+                    &host,
+                    "e0",
+                    &format!("{public}/24"),
+                    &core,
+                    &core_if,
+                    &format!("{core_ip}/24"),
+                )?;
+                ip(&["-n", &host, "route", "add", &internet, "via", &core_ip])?;
+                natted.addresses.push(public);
+                continue;
+            }
+            let gateway = format!("{tag}g{i}");
+            add(&mut natted, &gateway, true)?;
+            link(
+                &gateway,
+                "wan",
+                &format!("{public}/24"),
+                &core,
+                &core_if,
+                &format!("{core_ip}/24"),
+            )?;
+            ip(&["-n", &gateway, "route", "add", &internet, "via", &core_ip])?;
+            link(
+                &host,
+                "e0",
+                "192.168.1.2/24",
+                &gateway,
+                "lan",
+                "192.168.1.1/24",
+            )?;
+            ip(&["-n", &host, "route", "add", &internet, "via", "192.168.1.1"])?;
+            let established = ["-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED"];
+            for rule in [
+                &[
+                    "-t",
+                    "nat",
+                    "-A",
+                    "POSTROUTING",
+                    "-o",
+                    "wan",
+                    "-j",
+                    "MASQUERADE",
+                ][..],
+                &[
+                    &["-A", "FORWARD", "-i", "wan"][..],
+                    &established,
+                    &["-j", "ACCEPT"],
+                ]
+                .concat(),
+                &["-A", "FORWARD", "-i", "wan", "-j", "DROP"],
+                &[
+                    &["-A", "INPUT", "-i", "wan"][..],
+                    &established,
+                    &["-j", "ACCEPT"],
+                ]
+                .concat(),
+                &["-A", "INPUT", "-i", "wan", "-j", "DROP"],
+            ] {
+                in_ns(&gateway, "iptables", rule)?;
+            }
+            natted.addresses.push("192.168.1.2".to_owned());
+        }
+        Ok(natted)
+    }
+
+    /// The command prefix that runs a program on host `i`.
+    pub fn prefix(&self, i: usize) -> Vec<&str> {
+        vec!["ip", "netns", "exec", &self.hosts[i]]
+    }
+
+    /// Host `i`'s own address (a home's is private: `192.168.1.2`).
+    pub fn address(&self, i: usize) -> &str {
+        &self.addresses[i]
+    }
+
+    /// Where host `i` is seen from the internet: its router's address for a home.
+    pub fn public_address(&self, i: usize) -> &str {
+        &self.public[i]
+    }
+
+    /// Whether a program on host `from` can open a TCP connection to `address:port` within
+    /// three seconds.
+    pub fn can_connect(&self, from: usize, address: &str, port: u16) -> bool {
+        Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &self.hosts[from],
+                "timeout",
+                "3",
+                "bash",
+                "-c",
+            ])
+            .arg(format!("exec 3<>/dev/tcp/{address}/{port}"))
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+}
+
+impl Drop for Natted {
+    fn drop(&mut self) {
+        for ns in &self.namespaces {
+            let _ = ip(&["netns", "del", ns]);
+        }
+    }
+}
+
 /// Other hosts on a LAN with this machine: each guest is a namespace joined to this
 /// machine's own namespace by a veth pair on a subnet of its own (guest `i` is `10.N.S.2`,
 /// this machine is `10.N.S.1` on that link). A node run normally here is then "this

@@ -23,7 +23,9 @@ impl Actor {
         let Some(state) = self.peers.get_mut(&peer) else {
             return;
         };
-        if state.session.is_some() || state.opening || !state.is_connected() {
+        // Never over a relayed connection alone: it lives only for a hole punch, and the
+        // meeting point carries the board between us anyway.
+        if state.session.is_some() || state.opening || !state.is_directly_connected() {
             return;
         }
         state.opening = true;
@@ -128,6 +130,7 @@ impl Actor {
                 }
             }
             SessionInput::Frame(peer, id, bytes) => self.handle_frame(peer, id, &bytes),
+            SessionInput::RelayedMembers(relay, members) => self.relayed_members(relay, members),
             SessionInput::Pairing(peer, request, reply) => {
                 let _ = reply.send(self.answer_pairing(peer, request));
             }

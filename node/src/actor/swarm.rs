@@ -7,7 +7,7 @@ use entraide_crdt::AuthorId;
 use entraide_crdt::wire::Push;
 use libp2p::gossipsub::{self, MessageAcceptance};
 use libp2p::swarm::SwarmEvent;
-use libp2p::{Multiaddr, PeerId, identify, mdns};
+use libp2p::{Multiaddr, PeerId, identify, mdns, relay};
 use tracing::{debug, info, warn};
 
 use super::{Actor, now};
@@ -63,7 +63,10 @@ impl Actor {
                 }
             }
             SwarmEvent::ConnectionEstablished {
-                peer_id, endpoint, ..
+                peer_id,
+                endpoint,
+                connection_id,
+                ..
             } => {
                 if self.peers.banned.is_banned(&peer_id, Instant::now()) {
                     if let Some(network) = &mut self.network {
@@ -72,18 +75,35 @@ impl Actor {
                     return;
                 }
                 let address = endpoint.get_remote_address().clone();
-                info!(peer = %peer_id, %address, "neighbour connected");
-                self.peers.connected(peer_id, address);
+                let relayed = endpoint.is_relayed();
+                info!(peer = %peer_id, %address, relayed, "neighbour connected");
+                let state = self.peers.connected(peer_id, address.clone());
+                if relayed {
+                    state.relayed.push(connection_id);
+                } else {
+                    if endpoint.is_dialer() {
+                        state.dialled = Some(address);
+                    }
+                    // A direct connection makes the relayed ones useless.
+                    if !state.relayed.is_empty() {
+                        self.close_relayed(peer_id);
+                    }
+                }
                 self.maybe_open_session(peer_id);
                 self.emit(NodeEvent::PeersChanged);
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
                 num_established,
+                connection_id,
                 ..
             } => {
                 self.peers.disconnected(&peer_id, num_established as usize);
+                if let Some(state) = self.peers.get_mut(&peer_id) {
+                    state.relayed.retain(|c| *c != connection_id);
+                }
                 if num_established == 0 {
+                    self.relays.lost(&peer_id);
                     info!(peer = %peer_id, "neighbour disconnected");
                     self.end_session(peer_id);
                     self.emit(NodeEvent::PeersChanged);
@@ -148,7 +168,14 @@ impl Actor {
                     // its own, mapped to its author when the peers are listed.
                     state.author = Some(AuthorId(key.to_bytes()));
                 }
+                if info.protocols.contains(&relay::HOP_PROTOCOL_NAME) {
+                    self.relay_found(peer_id);
+                }
             }
+            BehaviourEvent::RelayClient(event) => self.relay_client_event(event),
+            BehaviourEvent::Relay(event) => self.relay_server_event(event),
+            BehaviourEvent::Dcutr(event) => self.hole_punch_event(event),
+            BehaviourEvent::Autonat(event) => self.autonat_event(event),
             BehaviourEvent::Gossipsub(gossipsub::Event::Message {
                 propagation_source,
                 message_id,
