@@ -445,6 +445,9 @@ impl Behaviour {
                 // already keeps strangers out.
                 only_global_ips: false,
                 refresh_interval: AUTONAT_REFRESH,
+                // As a server: at most 30 dial-backs a minute in all and 3 per member
+                // (rust-libp2p allows as many per second).
+                throttle_clients_period: Duration::from_secs(60),
                 ..autonat::v1::Config::default()
             },
         );
@@ -472,7 +475,7 @@ pub fn sync_protocol(community_tag: &str) -> StreamProtocol {
 }
 
 /// The protocol on which a meeting point tells who is reachable through it:
-/// `/entraide/<tag>/relayed/1` (`docs/protocol.md`, section 1.3).
+/// `/entraide/<tag>/relayed/1` (`docs/protocol.md`, section 1.4).
 pub fn relayed_protocol(community_tag: &str) -> StreamProtocol {
     StreamProtocol::try_from_owned(format!("/entraide/{community_tag}/relayed/1"))
         .unwrap_or(StreamProtocol::new("/entraide/invalid-tag/relayed/1"))

@@ -7,7 +7,7 @@
 //! through the meeting point; the relayed connection only carries a hole punch (DCUtR),
 //! and is closed once it gave a direct connection or failed to. The board never goes
 //! through a relayed connection: it goes through the meeting point itself, which holds
-//! every feed (docs/protocol.md, section 1.3). Plain data the actor drives; time is an input.
+//! every feed (docs/protocol.md, section 1.4). Plain data the actor drives; time is an input.
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};

@@ -1113,6 +1113,89 @@ mod tests {
         assert_escaped(&html);
     }
 
+    #[test]
+    fn neighbours_say_who_is_reached_only_through_the_meeting_point() {
+        let peer = |id: &str, connected: bool, direct: bool| PeerInfo {
+            peer_id: id.into(),
+            author: None,
+            name: None,
+            connected,
+            direct,
+            addresses: Vec::new(),
+            last_sync: None,
+            rtt_micros: None,
+            sync: Default::default(),
+        };
+        let peers = [
+            peer("direct-one", true, true),
+            peer("relayed-one", true, false),
+            peer("gone-one", false, false),
+        ];
+        for (lang, relayed, behind) in [
+            (
+                Lang::En,
+                "connected only through the meeting point",
+                "behind a router",
+            ),
+            (
+                Lang::Fr,
+                "connecté seulement par le point de rencontre",
+                "derrière une box",
+            ),
+        ] {
+            let status = NodeStatus {
+                author: author(1),
+                name: None,
+                community: "c".into(),
+                online: true,
+                listen_addresses: Vec::new(),
+                peers_connected: 2,
+                last_sync: None,
+                recently_synced_peers: 0,
+                board: Default::default(),
+                board_digest: String::new(),
+                network_bytes_sent: 0,
+                network_bytes_received: 0,
+                alerts: Vec::new(),
+                clock_skew: None,
+                reachable_directly: Some(false),
+                hole_punches: 0,
+            };
+            let html = Neighbours {
+                frame: frame(lang),
+                peers: &peers,
+                status: &status,
+            }
+            .render()
+            .unwrap();
+            let item = |id: &str| {
+                let at = html.find(id).unwrap();
+                let end = at + html[at..].find("</li>").unwrap();
+                html[at..end].to_owned()
+            };
+            assert!(item("relayed-one").contains(relayed), "{lang:?}: {html}");
+            assert!(!item("direct-one").contains(relayed), "{lang:?}");
+            assert!(!item("gone-one").contains(relayed), "{lang:?}");
+            assert!(html.contains(r#"id="reachability" data-direct="false""#));
+            assert!(html.contains(behind), "{lang:?}");
+            let status = NodeStatus {
+                reachable_directly: None,
+                ..status
+            };
+            let html = Neighbours {
+                frame: frame(lang),
+                peers: &peers,
+                status: &status,
+            }
+            .render()
+            .unwrap();
+            assert!(
+                !html.contains("reachability"),
+                "nothing said before anyone was asked"
+            );
+        }
+    }
+
     /// Every `maxlength="N"` after `name="NAME"` in `html`.
     fn maxlength(html: &str, name: &str) -> usize {
         let at = html
