@@ -53,17 +53,64 @@ pub const LOOPBACK: &[&str] = &[
     "2",
 ];
 
+/// The invite code `entraide invite` prints on `node`.
+pub fn invite_code(node: &TestNode) -> Result<String> {
+    let invite = node.ok(&["invite"])?;
+    Ok(invite
+        .split_whitespace()
+        .find(|w| w.starts_with("ENTRAIDE-"))
+        .ok_or_else(|| anyhow!("no invite code in {invite:?}"))?
+        .to_owned())
+}
+
+/// A meeting point: a new community's first node, on the host that `prefix` runs programs
+/// on, listening on port 4747 and announcing `address:4747` (`entraide up --announce`).
+#[derive(Debug)]
+pub struct MeetingPoint {
+    /// The node.
+    pub node: TestNode,
+    /// Its invite code (the announced address first).
+    pub code: String,
+    args: Vec<String>,
+}
+
+impl MeetingPoint {
+    /// Creates the community and starts the meeting point.
+    pub fn start(bin: &str, prefix: &[&str], address: &str) -> Result<Self> {
+        let node = TestNode::new(bin, "Meeting").with_prefix(prefix);
+        node.ok(&["init", "--name", "Salle des fêtes"])?;
+        let args: Vec<String> = [
+            "--listen",
+            "/ip4/0.0.0.0/tcp/4747",
+            "--no-mdns",
+            "--announce",
+            &format!("{address}:4747"),
+        ]
+        .map(str::to_owned)
+        .into();
+        let mut meeting = MeetingPoint {
+            code: String::new(),
+            node,
+            args,
+        };
+        meeting.restart()?;
+        meeting.code = invite_code(&meeting.node)?;
+        Ok(meeting)
+    }
+
+    /// Starts it again, as it was started first.
+    pub fn restart(&mut self) -> Result<()> {
+        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        self.node.up(&args)
+    }
+}
+
 /// A community of `names`, each a node running the program at `bin`: the first creates
 /// it, the others join with its invite code.
 pub fn community(bin: &str, names: &[&str]) -> Result<Vec<TestNode>> {
     let first = TestNode::new(bin, names[0]);
     first.ok(&["init", "--name", names[0]])?;
-    let invite = first.ok(&["invite"])?;
-    let code = invite
-        .split_whitespace()
-        .find(|w| w.starts_with("ENTRAIDE-"))
-        .ok_or_else(|| anyhow!("no invite code in {invite:?}"))?
-        .to_owned();
+    let code = invite_code(&first)?;
     let mut nodes = vec![first];
     for name in &names[1..] {
         let n = TestNode::new(bin, name);

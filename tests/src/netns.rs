@@ -5,16 +5,24 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-fn ip(args: &[&str]) -> Result<()> {
-    let out = Command::new("ip").args(args).output().context("run `ip`")?;
+/// Runs `program` with `args`; its error output is the error.
+fn run(program: &str, args: &[&str]) -> Result<()> {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .with_context(|| format!("run `{program}`"))?;
     if !out.status.success() {
         bail!(
-            "ip {}: {}",
+            "{program} {}: {}",
             args.join(" "),
             String::from_utf8_lossy(&out.stderr).trim()
         );
     }
     Ok(())
+}
+
+fn ip(args: &[&str]) -> Result<()> {
+    run("ip", args)
 }
 
 /// Why namespaces cannot be used here, if they cannot.
@@ -269,19 +277,7 @@ pub fn nat_unavailable() -> Option<String> {
 }
 
 fn in_ns(ns: &str, program: &str, args: &[&str]) -> Result<()> {
-    let out = Command::new("ip")
-        .args(["netns", "exec", ns, program])
-        .args(args)
-        .output()
-        .with_context(|| format!("run `{program}` in {ns}"))?;
-    if !out.status.success() {
-        bail!(
-            "{program} {} in {ns}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(())
+    run("ip", &[&["netns", "exec", ns, program][..], args].concat())
 }
 
 /// Homes behind home routers, on the internet with a meeting point. Host 0 (the meeting

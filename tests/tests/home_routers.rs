@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use entraide_tests::harness::Ran;
 use entraide_tests::netns::{self, Natted};
-use entraide_tests::{TestNode, skip_unless, tests_main};
+use entraide_tests::{MeetingPoint, TestNode, skip_unless, tests_main};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_entraide");
@@ -59,23 +59,8 @@ fn homes_behind_routers_punch_through_them() -> Ran {
     skip_unless!(why.is_none(), why.clone().unwrap_or_default());
     let tag = format!("hr{}", std::process::id() % 10_000);
     let net = Natted::new(&tag, HOMES + 1).expect("a meeting point and three homes");
-    let announced = format!("{}:4747", net.address(0));
-    let mut meeting = TestNode::new(BIN, "Meeting").with_prefix(&net.prefix(0));
-    let meeting_args = [
-        "--listen",
-        "/ip4/0.0.0.0/tcp/4747",
-        "--no-mdns",
-        "--announce",
-        &announced,
-    ];
-    meeting.ok(&["init", "--name", "Salle des fêtes"]).unwrap();
-    meeting.up(&meeting_args).unwrap();
-    let invite = meeting.ok(&["invite"]).unwrap();
-    let code = invite
-        .split_whitespace()
-        .find(|w| w.starts_with("ENTRAIDE-"))
-        .unwrap()
-        .to_owned();
+    let mut meeting = MeetingPoint::start(BIN, &net.prefix(0), net.address(0)).unwrap();
+    let code = meeting.code.clone();
 
     let names = ["Amel", "Bruno", "Chloé"];
     let mut homes: Vec<TestNode> = (0..HOMES)
@@ -160,7 +145,7 @@ fn homes_behind_routers_punch_through_them() -> Ran {
     );
 
     // A post now reaches the homes directly, with the meeting point gone.
-    meeting.stop().unwrap();
+    meeting.node.stop().unwrap();
     homes[2]
         .post("offer", "Je peux porter des packs", "week", "")
         .expect("post");

@@ -17,7 +17,7 @@ use std::time::Duration;
 use entraide_node::community::Invite;
 use entraide_tests::harness::Ran;
 use entraide_tests::netns::{self, Routed};
-use entraide_tests::{TestNode, skip_unless, tests_main};
+use entraide_tests::{MeetingPoint, TestNode, skip_unless, tests_main};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_entraide");
@@ -34,25 +34,10 @@ fn homes_on_different_networks_meet_through_the_meeting_point() -> Ran {
     skip_unless!(why.is_none(), why.clone().unwrap_or_default());
     let tag = format!("mp{}", std::process::id() % 10_000);
     let net = Routed::new(&tag, 3).expect("a meeting point and two homes");
-    let announced = format!("{}:4747", net.address(0));
-    let mut meeting = TestNode::new(BIN, "Meeting").with_prefix(&net.prefix(0));
+    let mut meeting = MeetingPoint::start(BIN, &net.prefix(0), net.address(0)).unwrap();
+    let code = meeting.code.clone();
     let mut amel = TestNode::new(BIN, "Amel").with_prefix(&net.prefix(1));
     let mut bruno = TestNode::new(BIN, "Bruno").with_prefix(&net.prefix(2));
-    let meeting_args = [
-        "--listen",
-        "/ip4/0.0.0.0/tcp/4747",
-        "--no-mdns",
-        "--announce",
-        &announced,
-    ];
-    meeting.ok(&["init", "--name", "Salle des fêtes"]).unwrap();
-    meeting.up(&meeting_args).unwrap();
-    let invite = meeting.ok(&["invite"]).unwrap();
-    let code = invite
-        .split_whitespace()
-        .find(|w| w.starts_with("ENTRAIDE-"))
-        .unwrap()
-        .to_owned();
     let decoded = Invite::decode(&code).unwrap();
     assert_eq!(
         decoded.addresses[0].to_string(),
@@ -94,9 +79,9 @@ fn homes_on_different_networks_meet_through_the_meeting_point() -> Ran {
 
     // The meeting point restarts; a post made while it is down arrives after, and its board
     // lost nothing.
-    meeting.stop().unwrap();
+    meeting.node.stop().unwrap();
     amel.post("request", "Des piles", "week", "").expect("post");
-    meeting.up(&meeting_args).unwrap();
+    meeting.restart().unwrap();
     bruno
         .wait_board(
             "the post made while the meeting point was down",
@@ -104,7 +89,7 @@ fn homes_on_different_networks_meet_through_the_meeting_point() -> Ran {
             |b| has(b, "Des piles"),
         )
         .unwrap();
-    let board = meeting.board().unwrap();
+    let board = meeting.node.board().unwrap();
     for title in ["De l'eau pour le 3e", "Un trajet jeudi", "Des piles"] {
         assert!(has(&board, title), "the meeting point lost {title}");
     }

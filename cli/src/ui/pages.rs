@@ -1161,13 +1161,16 @@ mod tests {
                 reachable_directly: Some(false),
                 hole_punches: 0,
             };
-            let html = Neighbours {
-                frame: frame(lang),
-                peers: &peers,
-                status: &status,
-            }
-            .render()
-            .unwrap();
+            let render = |status: &NodeStatus| {
+                Neighbours {
+                    frame: frame(lang),
+                    peers: &peers,
+                    status,
+                }
+                .render()
+                .unwrap()
+            };
+            let html = render(&status);
             let item = |id: &str| {
                 let at = html.find(id).unwrap();
                 let end = at + html[at..].find("</li>").unwrap();
@@ -1182,13 +1185,7 @@ mod tests {
                 reachable_directly: None,
                 ..status
             };
-            let html = Neighbours {
-                frame: frame(lang),
-                peers: &peers,
-                status: &status,
-            }
-            .render()
-            .unwrap();
+            let html = render(&status);
             assert!(
                 !html.contains("reachability"),
                 "nothing said before anyone was asked"
