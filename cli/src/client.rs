@@ -11,6 +11,7 @@ use entraide_crdt::{
 use entraide_node::api::BoardQuery;
 use entraide_node::data_dir::DataDir;
 use entraide_node::store::StoreError;
+use entraide_node::blocked::BlockedView;
 use entraide_node::{Node, NodeConfig, NodeError, PeerInfo, Status, WhoAmI};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -261,6 +262,31 @@ impl Client {
             self.call("GET", &format!("/api/v1/posts/{}", urlencode(id)), None)
         } else {
             self.local(async |n| n.show(id).await)
+        }
+    }
+
+    pub(crate) fn block(&self, who: &str, reason: Option<&str>) -> Result<BlockedView> {
+        if self.is_remote() {
+            let body = json!({ "who": who, "reason": reason });
+            self.call("POST", "/api/v1/blocked", Some(body))
+        } else {
+            self.local(async |n| n.block(who, reason).await)
+        }
+    }
+
+    pub(crate) fn unblock(&self, who: &str) -> Result<BlockedView> {
+        if self.is_remote() {
+            self.call("POST", "/api/v1/unblock", Some(json!({ "who": who })))
+        } else {
+            self.local(async |n| n.unblock(who).await)
+        }
+    }
+
+    pub(crate) fn blocked(&self) -> Result<Vec<BlockedView>> {
+        if self.is_remote() {
+            self.call("GET", "/api/v1/blocked", None)
+        } else {
+            self.local(async |n| n.blocked().await)
         }
     }
 

@@ -263,6 +263,27 @@ enum Command {
         /// Your new name.
         name: String,
     },
+    /// Hide a member's posts, responses and name from your own screens. Only on this
+    /// computer, only for you: your node still passes their posts on, and they are not
+    /// told.
+    Block {
+        /// Their name as they wrote it, or their fingerprint.
+        who: String,
+        /// Why, for you to remember (never sent anywhere).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Show a member you blocked again.
+    Unblock {
+        /// Their name, or their fingerprint (`entraide blocked` lists them).
+        who: String,
+    },
+    /// The members you blocked.
+    Blocked {
+        /// Print JSON (stable, see docs/api.md).
+        #[arg(long)]
+        json: bool,
+    },
     /// Neighbours this node knows.
     Peers {
         /// Print JSON.
@@ -871,6 +892,29 @@ fn run_command(client: &Client, data_dir: &DataDir, command: Command) -> Result<
         Command::Name { name } => {
             client.set_name(&name)?;
             say!("Your name is now {}.", name.trim().trim_end_matches('.'));
+        }
+        Command::Block { who, reason } => {
+            let b = client.block(&who, reason.as_deref())?;
+            say!(
+                "{} is blocked: their posts, responses and name no longer show to you on this computer. They are not told, and your node still passes their posts on. Undo: entraide unblock {}",
+                output::name_or_id(&b.name, &b.author),
+                b.fingerprint
+            );
+        }
+        Command::Unblock { who } => {
+            let b = client.unblock(&who)?;
+            say!(
+                "{} shows again.",
+                output::name_or_id(&b.name, &b.author)
+            );
+        }
+        Command::Blocked { json } => {
+            let list = client.blocked()?;
+            if json {
+                say!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                output::print_blocked(&list);
+            }
         }
         Command::Peers { json } => {
             let peers = client.peers()?;

@@ -103,7 +103,7 @@ pub(crate) fn join<T: Display>(items: &[T]) -> String {
         .join(", ")
 }
 
-fn name_or_id(name: &Option<String>, id: &entraide_crdt::AuthorId) -> String {
+pub(crate) fn name_or_id(name: &Option<String>, id: &entraide_crdt::AuthorId) -> String {
     match name {
         Some(n) => format!("{} ({})", line(n), id.fmt_short()),
         None => id.fmt_short(),
@@ -225,6 +225,27 @@ pub(crate) fn print_post(p: &PostView) {
             "Thanks to {}: {}",
             name_or_id(&name, helper),
             inline_message(message)
+        );
+    }
+}
+
+pub(crate) fn print_blocked(list: &[entraide_node::blocked::BlockedView]) {
+    if list.is_empty() {
+        say!("You blocked nobody.");
+        return;
+    }
+    let now = now();
+    for b in list {
+        let reason = b
+            .reason
+            .as_deref()
+            .map(|r| format!(": {}", line(r)))
+            .unwrap_or_default();
+        say!(
+            "{} ({}), blocked {}{reason}",
+            name_or_id(&b.name, &b.author),
+            b.fingerprint,
+            relative(b.at, now)
         );
     }
 }

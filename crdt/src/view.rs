@@ -173,6 +173,18 @@ pub struct CappedAuthor {
     pub hidden: usize,
 }
 
+impl PostView {
+    /// Leaves out what the reader's blocked members said on this post: their responses
+    /// and thanks (their posts are left out by [`Filter::blocked`]).
+    pub fn hide_from(&mut self, blocked: &std::collections::BTreeSet<AuthorId>) {
+        if blocked.is_empty() {
+            return;
+        }
+        self.responses.retain(|r| !blocked.contains(&r.helper));
+        self.thanks.retain(|(a, _)| !blocked.contains(a));
+    }
+}
+
 /// Which posts to show. The default shows every live post.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -193,6 +205,10 @@ pub struct Filter {
     pub responder: Option<AuthorId>,
     /// Also show done, withdrawn and expired posts.
     pub include_closed: bool,
+    /// Never these authors' posts: the reader blocked them. Never read from a query; the
+    /// node fills it from the reader's own block list.
+    #[serde(skip)]
+    pub blocked: std::collections::BTreeSet<AuthorId>,
 }
 
 impl Filter {
@@ -203,6 +219,7 @@ impl Filter {
                 .contains(&needle.trim().to_lowercase())
         };
         (self.include_closed || post.status.is_live())
+            && !self.blocked.contains(&post.author)
             && self.kind.is_none_or(|k| post.kind == k)
             && self.category.is_none_or(|c| post.category == c)
             && self.urgency.is_none_or(|u| post.urgency == u)

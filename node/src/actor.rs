@@ -18,6 +18,7 @@
 //!
 //! Start-up of the network is `Network::start`; of the store, `Store::open_patiently`.
 
+mod blocked;
 mod care;
 mod commands;
 mod devices;
@@ -93,6 +94,8 @@ struct Actor {
     pairing_exchanges: std::sync::Arc<tokio::sync::Semaphore>,
     /// Meeting points we use, and who is reachable through us (`actor/relayed.rs`).
     relays: crate::relayed::Relays,
+    /// Each local resident's block list (`actor/blocked.rs`).
+    blocked: crate::blocked::BlockLists,
 }
 
 /// Starts a node: loads the data directory and the store, starts the network (unless
@@ -163,7 +166,9 @@ pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
             devices::MAX_PAIRING_EXCHANGES,
         )),
         relays: crate::relayed::Relays::default(),
+        blocked: crate::blocked::BlockLists::default(),
     };
+    actor.blocked = crate::blocked::BlockLists::from_entries(actor.store.blocks());
     actor.dial_known_peers();
     let span = tracing::info_span!("node", peer = %peer_id);
     let task = tokio::spawn(actor.run(commands_rx, stop_rx, inputs_rx).instrument(span));

@@ -51,6 +51,8 @@ pub fn router(node: Node, token: String) -> Router {
         .route("/api/v1/posts/{id}/withdraw", post(withdraw))
         .route("/api/v1/posts/{id}/thank", post(thank))
         .route("/api/v1/name", post(set_name))
+        .route("/api/v1/blocked", get(blocked).post(block))
+        .route("/api/v1/unblock", post(unblock))
         .route("/api/v1/peers", get(peers).post(dial))
         .route("/api/v1/invite", get(invite))
         .merge(crate::care::routes())
@@ -166,6 +168,8 @@ impl IntoResponse for ApiError {
                 StatusCode::NOT_FOUND
             }
             NodeError::OwnerOnly => StatusCode::FORBIDDEN,
+            NodeError::BlockSelf | NodeError::TooManyBlocked => StatusCode::UNPROCESSABLE_ENTITY,
+            NodeError::NotBlocked(_) | NodeError::PostHidden => StatusCode::NOT_FOUND,
             NodeError::Resident(crate::residents::ResidentError::NameTaken(_))
             | NodeError::Resident(crate::residents::ResidentError::NotExported(_)) => {
                 StatusCode::CONFLICT
@@ -359,6 +363,8 @@ impl BoardQuery {
             author: self.author,
             responder: self.responder,
             include_closed: self.all,
+            // The node leaves out whom the reader blocked.
+            blocked: Default::default(),
         }
     }
 }
@@ -461,6 +467,33 @@ async fn thank(
     Json(b): Json<HelperBody>,
 ) -> ApiResult<serde_json::Value> {
     Ok(id_json(s.node.thank(&id, &b.helper, &b.message).await?))
+}
+
+#[derive(Debug, Deserialize)]
+struct BlockBody {
+    who: String,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+async fn blocked(
+    Extension(s): Extension<ApiState>,
+) -> ApiResult<Vec<crate::blocked::BlockedView>> {
+    Ok(Json(s.node.blocked().await?))
+}
+
+async fn block(
+    Extension(s): Extension<ApiState>,
+    Json(b): Json<BlockBody>,
+) -> ApiResult<crate::blocked::BlockedView> {
+    Ok(Json(s.node.block(&b.who, b.reason.as_deref()).await?))
+}
+
+async fn unblock(
+    Extension(s): Extension<ApiState>,
+    Json(b): Json<BlockBody>,
+) -> ApiResult<crate::blocked::BlockedView> {
+    Ok(Json(s.node.unblock(&b.who).await?))
 }
 
 #[derive(Debug, Deserialize)]

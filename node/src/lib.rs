@@ -2,6 +2,7 @@
 //! cloneable [`Node`] handle to talk to it, and the local JSON API.
 pub mod actor;
 pub mod api;
+pub mod blocked;
 pub mod care;
 pub mod clock;
 pub mod community;

@@ -136,6 +136,18 @@ pub enum NodeError {
     /// The node runs without a network (`--offline`), and this needs one.
     #[error("the node runs offline: start it with the network (`entraide up`) to do this")]
     Offline,
+    /// A resident tried to block themselves.
+    #[error("you cannot block yourself")]
+    BlockSelf,
+    /// The resident's block list is full.
+    #[error("you already blocked {} members: unblock someone first", crate::blocked::MAX_BLOCKED)]
+    TooManyBlocked,
+    /// The member named is not on the resident's block list.
+    #[error("you have not blocked `{0}`: `entraide blocked` lists whom you blocked")]
+    NotBlocked(String),
+    /// The post asked for is by a member the resident blocked.
+    #[error("you blocked the author of this post: unblock them (`entraide unblock`) to see it")]
+    PostHidden,
 }
 
 impl From<entraide_crdt::ResolveError> for NodeError {
@@ -334,6 +346,16 @@ pub(crate) enum Command {
         oneshot::Sender<Result<PostId, NodeError>>,
     ),
     SetName(String, oneshot::Sender<Result<(), NodeError>>),
+    Block(
+        String,
+        Option<String>,
+        oneshot::Sender<Result<crate::blocked::BlockedView, NodeError>>,
+    ),
+    Unblock(
+        String,
+        oneshot::Sender<Result<crate::blocked::BlockedView, NodeError>>,
+    ),
+    Blocked(oneshot::Sender<Vec<crate::blocked::BlockedView>>),
     List(Box<Filter>, oneshot::Sender<Vec<PostView>>),
     Page(Box<Filter>, usize, usize, oneshot::Sender<BoardPage>),
     Show(String, oneshot::Sender<Result<PostView, NodeError>>),
@@ -599,6 +621,28 @@ impl Node {
     /// Sets one's display name.
     pub async fn set_name(&self, name: &str) -> Result<(), NodeError> {
         self.ask(|tx| Command::SetName(name.into(), tx)).await?
+    }
+
+    /// Blocks a member for the resident acting (typed as their name, fingerprint or id):
+    /// their posts, responses and name leave the resident's screens on this node. Nothing
+    /// is sent to anyone.
+    pub async fn block(
+        &self,
+        who: &str,
+        reason: Option<&str>,
+    ) -> Result<crate::blocked::BlockedView, NodeError> {
+        self.ask(|tx| Command::Block(who.into(), reason.map(str::to_owned), tx))
+            .await?
+    }
+
+    /// Takes a member off the resident's block list.
+    pub async fn unblock(&self, who: &str) -> Result<crate::blocked::BlockedView, NodeError> {
+        self.ask(|tx| Command::Unblock(who.into(), tx)).await?
+    }
+
+    /// Whom the resident acting blocked.
+    pub async fn blocked(&self) -> Result<Vec<crate::blocked::BlockedView>, NodeError> {
+        self.ask(Command::Blocked).await
     }
 
     /// The posts matching `filter`, in board order.

@@ -128,6 +128,16 @@ pub struct Store {
     signed: sled::Tree,
     sync: sled::Tree,
     peers: sled::Tree,
+    /// Each local resident's block list: `reader || blocked` (64 bytes) to a JSON
+    /// [`crate::blocked::BlockNote`].
+    blocked: sled::Tree,
+}
+
+fn block_key(reader: &AuthorId, who: &AuthorId) -> [u8; 64] {
+    let mut key = [0u8; 64];
+    key[..32].copy_from_slice(&reader.0);
+    key[32..].copy_from_slice(&who.0);
+    key
 }
 
 /// A feed that could not be loaded and was left out (it will be fetched again).
@@ -220,6 +230,7 @@ impl Store {
             signed: db.open_tree("signed").map_err(damaged)?,
             sync: db.open_tree("sync").map_err(damaged)?,
             peers: db.open_tree("peers").map_err(damaged)?,
+            blocked: db.open_tree("blocked").map_err(damaged)?,
             path: shown,
             db,
         })
@@ -519,6 +530,45 @@ impl Store {
             .filter_map(Result::ok)
             .filter_map(|(k, v)| {
                 Some((String::from_utf8(k.to_vec()).ok()?, v.as_ref() == b"manual"))
+            })
+            .collect()
+    }
+
+    /// Saves that `reader` blocked `who`, and why.
+    pub fn block(
+        &self,
+        reader: &AuthorId,
+        who: &AuthorId,
+        note: &crate::blocked::BlockNote,
+    ) -> Result<(), StoreError> {
+        let value = serde_json::to_vec(note).unwrap_or_default();
+        self.blocked
+            .insert(block_key(reader, who), value)
+            .map_err(|e| self.write_err(e))?;
+        self.blocked.flush().map_err(|e| self.write_err(e))?;
+        Ok(())
+    }
+
+    /// Forgets that `reader` blocked `who`.
+    pub fn unblock(&self, reader: &AuthorId, who: &AuthorId) -> Result<(), StoreError> {
+        self.blocked
+            .remove(block_key(reader, who))
+            .map_err(|e| self.write_err(e))?;
+        self.blocked.flush().map_err(|e| self.write_err(e))?;
+        Ok(())
+    }
+
+    /// Every block of every local resident: `(reader, blocked, note)`. An entry that
+    /// does not read back (a damaged value) is left out.
+    pub fn blocks(&self) -> Vec<(AuthorId, AuthorId, crate::blocked::BlockNote)> {
+        self.blocked
+            .iter()
+            .filter_map(Result::ok)
+            .filter_map(|(k, v)| {
+                let reader: [u8; 32] = k.get(..32)?.try_into().ok()?;
+                let who: [u8; 32] = k.get(32..)?.try_into().ok()?;
+                let note = serde_json::from_slice(&v).ok()?;
+                Some((AuthorId(reader), AuthorId(who), note))
             })
             .collect()
     }

@@ -1117,6 +1117,24 @@ pub(crate) fn node_error(lang: Lang, e: &NodeError) -> String {
         (Lang::En, NodeError::SeveralMembers(typed)) => format!(
             "Several neighbours are called “{typed}”: give their fingerprint instead."
         ),
+        (Lang::Fr, NodeError::BlockSelf) => "Vous ne pouvez pas vous bloquer vous-même.".into(),
+        (Lang::En, NodeError::BlockSelf) => "You cannot block yourself.".into(),
+        (Lang::Fr, NodeError::TooManyBlocked) => format!(
+            "Vous avez déjà bloqué {} personnes : débloquez-en une d'abord.",
+            entraide_node::blocked::MAX_BLOCKED
+        ),
+        (Lang::En, NodeError::TooManyBlocked) => format!(
+            "You already blocked {} people: unblock someone first.",
+            entraide_node::blocked::MAX_BLOCKED
+        ),
+        (Lang::Fr, NodeError::NotBlocked(typed)) => {
+            format!("Vous n'avez pas bloqué « {typed} ».")
+        }
+        (Lang::En, NodeError::NotBlocked(typed)) => format!("You have not blocked “{typed}”."),
+        (Lang::Fr, NodeError::PostHidden) => "Vous avez bloqué l'auteur de cette annonce : débloquez-le dans les réglages pour la voir.".into(),
+        (Lang::En, NodeError::PostHidden) => {
+            "You blocked the author of this post: unblock them in the settings to see it.".into()
+        }
         // Errors added to the node later.
         (_, _) => lang.t().error_generic.to_owned(),
     }
@@ -1609,6 +1627,10 @@ mod tests {
             NodeError::Stopped,
             NodeError::NoSuchMember("karim".into()),
             NodeError::SeveralMembers("karim".into()),
+            NodeError::BlockSelf,
+            NodeError::TooManyBlocked,
+            NodeError::NotBlocked("karim".into()),
+            NodeError::PostHidden,
         ]);
         all.extend(super::super::public::every_entry_node_error());
         all.extend(every_care_error().into_iter().map(NodeError::Care));

@@ -356,7 +356,7 @@ impl Actor {
     /// The member what a person typed names: the start of their id (8 characters or
     /// more), their fingerprint, or their display name (case-insensitive), among the
     /// members whose feed this node holds.
-    fn resolve_member(&self, typed: &str) -> Result<AuthorId, NodeError> {
+    pub(super) fn resolve_member(&self, typed: &str) -> Result<AuthorId, NodeError> {
         let wanted = typed.trim().to_lowercase();
         if wanted.is_empty() {
             return Err(NodeError::NoSuchMember(typed.into()));

@@ -67,16 +67,32 @@ impl Actor {
                     .and_then(|change| self.commit_local(change));
                 let _ = reply.send(result);
             }
+            Command::Block(who, reason, reply) => {
+                let _ = reply.send(self.block(&who, reason.as_deref()));
+            }
+            Command::Unblock(who, reply) => {
+                let _ = reply.send(self.unblock(&who));
+            }
+            Command::Blocked(reply) => {
+                let _ = reply.send(self.block_list());
+            }
             Command::List(filter, reply) => {
-                let _ = reply.send(self.board.view(&filter, now));
+                let mut posts = self.board.view(&self.reader_filter(*filter), now);
+                self.hide_blocked_in(&mut posts);
+                let _ = reply.send(posts);
             }
             Command::Page(filter, offset, limit, reply) => {
-                let _ = reply.send(self.board.page(&filter, now, offset, limit));
+                let mut page = self
+                    .board
+                    .page(&self.reader_filter(*filter), now, offset, limit);
+                self.hide_blocked_in(&mut page.posts);
+                let _ = reply.send(page);
             }
             Command::Show(post, reply) => {
                 let result = self
                     .resolve_post(&post)
-                    .and_then(|id| self.board.post(id, now).ok_or(NodeError::NoSuchPost(post)));
+                    .and_then(|id| self.board.post(id, now).ok_or(NodeError::NoSuchPost(post)))
+                    .and_then(|view| self.shown_post(view));
                 let _ = reply.send(result);
             }
             Command::Peers(reply) => {
