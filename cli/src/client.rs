@@ -9,9 +9,9 @@ use entraide_crdt::{
     RoundDraft, RoundId, RoundView, SightingDraft, SightingId, SightingView,
 };
 use entraide_node::api::BoardQuery;
+use entraide_node::blocked::BlockedView;
 use entraide_node::data_dir::DataDir;
 use entraide_node::store::StoreError;
-use entraide_node::blocked::BlockedView;
 use entraide_node::{Node, NodeConfig, NodeError, PeerInfo, Status, WhoAmI};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};

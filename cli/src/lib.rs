@@ -903,10 +903,7 @@ fn run_command(client: &Client, data_dir: &DataDir, command: Command) -> Result<
         }
         Command::Unblock { who } => {
             let b = client.unblock(&who)?;
-            say!(
-                "{} shows again.",
-                output::name_or_id(&b.name, &b.author)
-            );
+            say!("{} shows again.", output::name_or_id(&b.name, &b.author));
         }
         Command::Blocked { json } => {
             let list = client.blocked()?;

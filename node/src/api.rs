@@ -476,9 +476,7 @@ struct BlockBody {
     reason: Option<String>,
 }
 
-async fn blocked(
-    Extension(s): Extension<ApiState>,
-) -> ApiResult<Vec<crate::blocked::BlockedView>> {
+async fn blocked(Extension(s): Extension<ApiState>) -> ApiResult<Vec<crate::blocked::BlockedView>> {
     Ok(Json(s.node.blocked().await?))
 }
 

@@ -62,7 +62,11 @@ impl BlockLists {
     pub(crate) fn from_entries(entries: Vec<(AuthorId, AuthorId, BlockNote)>) -> Self {
         let mut lists = Self::default();
         for (reader, blocked, note) in entries {
-            lists.by_reader.entry(reader).or_default().insert(blocked, note);
+            lists
+                .by_reader
+                .entry(reader)
+                .or_default()
+                .insert(blocked, note);
         }
         lists
     }
@@ -100,7 +104,6 @@ impl BlockLists {
             .get_mut(reader)
             .is_some_and(|l| l.remove(who).is_some())
     }
-
 }
 
 #[cfg(test)]
@@ -115,9 +118,16 @@ mod tests {
     fn each_reader_has_a_list_of_their_own() {
         let mut lists = BlockLists::from_entries(vec![(a(1), a(2), BlockNote::new(None, 5))]);
         assert_eq!(lists.of(&a(1)), BTreeSet::from([a(2)]));
-        assert!(lists.of(&a(3)).is_empty(), "another resident blocked nobody");
+        assert!(
+            lists.of(&a(3)).is_empty(),
+            "another resident blocked nobody"
+        );
         lists.insert(a(3), a(2), BlockNote::new(Some("  "), 6));
-        assert_eq!(lists.notes(&a(3))[0].1.reason, None, "a blank reason is none");
+        assert_eq!(
+            lists.notes(&a(3))[0].1.reason,
+            None,
+            "a blank reason is none"
+        );
         assert!(lists.remove(&a(1), &a(2)));
         assert!(!lists.remove(&a(1), &a(2)));
         assert_eq!(lists.of(&a(3)), BTreeSet::from([a(2)]), "untouched");
@@ -137,7 +147,10 @@ mod tests {
         assert!(!lists.has_room(&a(1), &a(200)));
         let mut first = [0u8; 32];
         first[..8].copy_from_slice(&0u64.to_be_bytes());
-        assert!(lists.has_room(&a(1), &AuthorId(first)), "blocking again is fine");
+        assert!(
+            lists.has_room(&a(1), &AuthorId(first)),
+            "blocking again is fine"
+        );
         assert!(lists.has_room(&a(2), &a(200)));
     }
 }

@@ -140,7 +140,10 @@ pub enum NodeError {
     #[error("you cannot block yourself")]
     BlockSelf,
     /// The resident's block list is full.
-    #[error("you already blocked {} members: unblock someone first", crate::blocked::MAX_BLOCKED)]
+    #[error(
+        "you already blocked {} members: unblock someone first",
+        crate::blocked::MAX_BLOCKED
+    )]
     TooManyBlocked,
     /// The member named is not on the resident's block list.
     #[error("you have not blocked `{0}`: `entraide blocked` lists whom you blocked")]

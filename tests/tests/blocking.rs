@@ -23,7 +23,8 @@ fn up_with_peer(n: &mut TestNode, peer: Option<&str>) {
 }
 
 fn post(node: &TestNode, title: &str) -> String {
-    node.post("request", title, "today", "Bât. B").expect("post")
+    node.post("request", title, "today", "Bât. B")
+        .expect("post")
 }
 
 fn responders(board: &[Value], id: &str) -> Vec<String> {
@@ -70,10 +71,16 @@ fn a_block_hides_a_member_on_my_screens_only() {
     let said = bruno
         .ok(&["block", "Amel", "--reason", "messages insultants"])
         .unwrap();
-    assert!(said.starts_with("Amel (") && said.contains(") is blocked"), "{said}");
+    assert!(
+        said.starts_with("Amel (") && said.contains(") is blocked"),
+        "{said}"
+    );
     let board = bruno.board().unwrap();
     assert!(find_post(&board, &hers).is_none(), "her post still shows");
-    assert!(responders(&board, &his).is_empty(), "her response still shows");
+    assert!(
+        responders(&board, &his).is_empty(),
+        "her response still shows"
+    );
     let out = bruno.run(&["show", &hers]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("you blocked the author"));
@@ -101,9 +108,17 @@ fn a_block_hides_a_member_on_my_screens_only() {
     up_with_peer(&mut nodes[1], None);
     let bruno = &nodes[1];
     assert!(find_post(&bruno.board().unwrap(), &hers).is_none());
-    assert!(bruno.ok(&["unblock", "Amel"]).unwrap().contains(") shows again"));
+    assert!(
+        bruno
+            .ok(&["unblock", "Amel"])
+            .unwrap()
+            .contains(") shows again")
+    );
     let board = bruno.board().unwrap();
     assert!(find_post(&board, &hers).is_some());
     assert_eq!(responders(&board, &his), ["Amel"]);
-    assert_eq!(bruno.json(&["blocked", "--json"]).unwrap(), Value::Array(vec![]));
+    assert_eq!(
+        bruno.json(&["blocked", "--json"]).unwrap(),
+        Value::Array(vec![])
+    );
 }

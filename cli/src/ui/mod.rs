@@ -9,6 +9,7 @@
 //! `--ui-lan`, requests from other machines need the login code shown in the terminal.
 
 mod backup;
+mod blocking;
 mod board_file;
 mod care;
 mod download;
@@ -132,6 +133,7 @@ pub(crate) fn router(node: Node, api: Router, config: PageConfig) -> Router {
         .merge(care::routes())
         .merge(backup::routes())
         .merge(board_file::routes())
+        .merge(blocking::routes())
         .merge(download::routes())
         .merge(print::routes())
         .merge(popup::routes())
@@ -729,6 +731,10 @@ struct SettingsQuery {
     #[serde(default)]
     saved: String,
     #[serde(default)]
+    blocked: String,
+    #[serde(default)]
+    unblocked: String,
+    #[serde(default)]
     others: String,
 }
 
@@ -742,6 +748,15 @@ async fn settings(
     let who = match ui.node.whoami().await {
         Ok(w) => w,
         Err(e) => return node_error(&ui, lang, e).await,
+    };
+    let blocked = ui.node.blocked().await.unwrap_or_default();
+    let words = lang.blocking();
+    let block_notice = if !q.blocked.is_empty() {
+        Some(words.blocked_now)
+    } else if !q.unblocked.is_empty() {
+        Some(words.shown_again)
+    } else {
+        None
     };
     let frame = ui
         .frame(lang, lang.t().nav_settings, Nav::Settings, "/settings")
@@ -758,6 +773,8 @@ async fn settings(
                 .sessions
                 .count(now(), ui.resident.as_ref().map(|r| &r.author)),
             others_signed_out: !q.others.is_empty(),
+            blocked: &blocked,
+            block_notice,
         },
     )
 }
@@ -788,6 +805,7 @@ async fn set_name(
             };
             log_node_error(&e);
             let message = i18n::node_error(lang, &e);
+            let blocked = ui.node.blocked().await.unwrap_or_default();
             let frame = ui
                 .frame(lang, lang.t().nav_settings, Nav::Settings, "/settings")
                 .await;
@@ -803,6 +821,8 @@ async fn set_name(
                         .sessions
                         .count(now(), ui.resident.as_ref().map(|r| &r.author)),
                     others_signed_out: false,
+                    blocked: &blocked,
+                    block_notice: None,
                 },
             )
         }

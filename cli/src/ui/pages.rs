@@ -567,6 +567,10 @@ pub(crate) struct Settings<'a> {
     pub(crate) sessions: (usize, usize),
     /// Every other device was just signed out.
     pub(crate) others_signed_out: bool,
+    /// The neighbours the resident blocked.
+    pub(crate) blocked: &'a [entraide_node::blocked::BlockedView],
+    /// Someone was just blocked or shown again: what to say.
+    pub(crate) block_notice: Option<&'static str>,
 }
 
 impl Settings<'_> {
@@ -1099,6 +1103,14 @@ mod tests {
             error: Some(NASTY),
             sessions: (1, 0),
             others_signed_out: false,
+            blocked: &[entraide_node::blocked::BlockedView {
+                author: author(3),
+                name: Some(NASTY.into()),
+                fingerprint: "0303-0303".into(),
+                reason: Some(NASTY.into()),
+                at: 0,
+            }],
+            block_notice: None,
         }
         .render()
         .unwrap();
@@ -1272,6 +1284,8 @@ mod tests {
             error: None,
             sessions: (1, 0),
             others_signed_out: false,
+            blocked: &[],
+            block_notice: None,
         }
         .render()
         .unwrap();
