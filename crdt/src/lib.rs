@@ -89,6 +89,7 @@ mod feed;
 mod fixed_bytes;
 mod leb128;
 pub mod limits;
+pub mod message;
 mod post;
 mod round;
 pub mod sealed;
