@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
+use entraide_crdt::message::MessageView;
 use entraide_crdt::{
     AlertDraft, AlertId, AlertView, AuthorId, Filter, LocalDate, PostDraft, PostId, PostView,
     RoundDraft, RoundId, RoundView, SightingDraft, SightingId, SightingView,
@@ -287,6 +288,36 @@ impl Client {
             self.call("GET", "/api/v1/blocked", None)
         } else {
             self.local(async |n| n.blocked().await)
+        }
+    }
+
+    pub(crate) fn message(&self, post: &str, to: Option<&str>, text: &str) -> Result<MessageView> {
+        if self.is_remote() {
+            let body = json!({ "text": text, "to": to });
+            self.call("POST", &format!("/api/v1/posts/{post}/message"), Some(body))
+        } else {
+            self.local(async |n| n.message(post, to, text).await)
+        }
+    }
+
+    pub(crate) fn messages(&self, post: &str) -> Result<Vec<MessageView>> {
+        if self.is_remote() {
+            self.call("GET", &format!("/api/v1/posts/{post}/messages"), None)
+        } else {
+            self.local(async |n| n.messages(post).await)
+        }
+    }
+
+    pub(crate) fn delete_messages(&self, post: &str) -> Result<usize> {
+        if self.is_remote() {
+            let v: Value = self.call(
+                "POST",
+                &format!("/api/v1/posts/{post}/messages/delete"),
+                None,
+            )?;
+            Ok(v["deleted"].as_u64().unwrap_or(0) as usize)
+        } else {
+            self.local(async |n| n.delete_messages(post).await)
         }
     }
 

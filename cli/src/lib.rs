@@ -263,6 +263,30 @@ enum Command {
         /// Your new name.
         name: String,
     },
+    /// Send a private message about a post: between its author and a neighbour who
+    /// responded, readable by the two of you only (a time, a door code, a phone number).
+    Message {
+        /// The post (its id, or the start of it).
+        post: String,
+        /// What to say.
+        #[arg(long)]
+        text: String,
+        /// For the post's author with several helpers: which one (name or fingerprint).
+        /// Without it: the accepted helper, or the only one who responded.
+        #[arg(long)]
+        to: Option<String>,
+    },
+    /// Your private messages about a post.
+    Messages {
+        /// The post (its id, or the start of it).
+        post: String,
+        /// Print JSON (stable, see docs/api.md).
+        #[arg(long)]
+        json: bool,
+        /// Delete your conversation about this post, on both sides (once it is closed).
+        #[arg(long)]
+        delete: bool,
+    },
     /// Hide a member's posts, responses and name from your own screens. Only on this
     /// computer, only for you: your node still passes their posts on, and they are not
     /// told.
@@ -892,6 +916,28 @@ fn run_command(client: &Client, data_dir: &DataDir, command: Command) -> Result<
         Command::Name { name } => {
             client.set_name(&name)?;
             say!("Your name is now {}.", name.trim().trim_end_matches('.'));
+        }
+        Command::Message { post, text, to } => {
+            let m = client.message(&post, to.as_deref(), &text)?;
+            say!(
+                "Sent to {}: readable by the two of you only.",
+                m.to.fmt_short()
+            );
+        }
+        Command::Messages { post, json, delete } => {
+            if delete {
+                let n = client.delete_messages(&post)?;
+                say!(
+                    "Conversation deleted: {n} message(s) of yours removed; the other side's node removes theirs when it sees it."
+                );
+            } else {
+                let list = client.messages(&post)?;
+                if json {
+                    say!("{}", serde_json::to_string_pretty(&list)?);
+                } else {
+                    output::print_messages(&list);
+                }
+            }
         }
         Command::Block { who, reason } => {
             let b = client.block(&who, reason.as_deref())?;

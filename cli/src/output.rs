@@ -229,6 +229,22 @@ pub(crate) fn print_post(p: &PostView) {
     }
 }
 
+pub(crate) fn print_messages(list: &[entraide_crdt::message::MessageView]) {
+    if list.is_empty() {
+        say!("No private message about this post yet.");
+        return;
+    }
+    let now = now();
+    for m in list {
+        say!(
+            "{}, {}: {}",
+            name_or_id(&m.from_name, &m.from),
+            relative(m.at, now),
+            line(&m.text)
+        );
+    }
+}
+
 pub(crate) fn print_blocked(list: &[entraide_node::blocked::BlockedView]) {
     if list.is_empty() {
         say!("You blocked nobody.");

@@ -340,8 +340,13 @@ impl CareEntry {
     /// Opens a sealed record with `key` and reads it as a care entry, if `key` is a
     /// recipient and the entry is well formed (texts are neutralised and clipped as read).
     pub fn open(key: &AuthorKey, writer: &AuthorId, nonce: &[u8; 8], bytes: &[u8]) -> Option<Self> {
-        let plain = sealed::open(key, writer, nonce, bytes)?;
-        let mut entry: CareEntry = serde_json::from_slice(&plain).ok()?;
+        Self::read(&sealed::open(key, writer, nonce, bytes)?)
+    }
+
+    /// Reads an opened record's plaintext as a care entry, if it is one (texts are
+    /// neutralised and clipped as read).
+    pub fn read(plain: &[u8]) -> Option<Self> {
+        let mut entry: CareEntry = serde_json::from_slice(plain).ok()?;
         entry.clip();
         Some(entry)
     }

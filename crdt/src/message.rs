@@ -56,7 +56,9 @@ pub enum MessageError {
     #[error("the message is empty")]
     Empty,
     /// Over [`MAX_PRIVATE_MESSAGE_CHARS`].
-    #[error("the message is too long: at most {MAX_PRIVATE_MESSAGE_CHARS} characters (fewer with emoji)")]
+    #[error(
+        "the message is too long: at most {MAX_PRIVATE_MESSAGE_CHARS} characters (fewer with emoji)"
+    )]
     TooLong,
     /// The two are not a post's author and one who responded to it.
     #[error("messages are only between a post's author and a neighbour who responded to it")]
@@ -82,7 +84,8 @@ impl MessageEntry {
         if text.is_empty() {
             return Err(MessageError::Empty);
         }
-        if text.chars().count() > MAX_PRIVATE_MESSAGE_CHARS || text.len() > MAX_PRIVATE_MESSAGE_BYTES
+        if text.chars().count() > MAX_PRIVATE_MESSAGE_CHARS
+            || text.len() > MAX_PRIVATE_MESSAGE_BYTES
         {
             return Err(MessageError::TooLong);
         }
@@ -172,8 +175,14 @@ mod tests {
             .unwrap();
         let nonce = [1; 8];
         let bytes = entry.seal(&a.id(), &nonce, [9; 32]).unwrap();
-        assert!(!bytes.windows(4).any(|w| w == b"4512"), "the text is not in clear");
-        assert_eq!(MessageEntry::open(&a, &a.id(), &nonce, &bytes), Some(entry.clone()));
+        assert!(
+            !bytes.windows(4).any(|w| w == b"4512"),
+            "the text is not in clear"
+        );
+        assert_eq!(
+            MessageEntry::open(&a, &a.id(), &nonce, &bytes),
+            Some(entry.clone())
+        );
         assert_eq!(MessageEntry::open(&b, &a.id(), &nonce, &bytes), Some(entry));
         assert_eq!(MessageEntry::open(&c, &a.id(), &nonce, &bytes), None);
         // Bound to where it was written: copied into C's feed, it does not open.

@@ -22,6 +22,7 @@ mod blocked;
 mod care;
 mod commands;
 mod devices;
+mod messages;
 mod relayed;
 mod residents;
 mod sessions;

@@ -50,6 +50,9 @@ pub fn router(node: Node, token: String) -> Router {
         .route("/api/v1/posts/{id}/done", post(done))
         .route("/api/v1/posts/{id}/withdraw", post(withdraw))
         .route("/api/v1/posts/{id}/thank", post(thank))
+        .route("/api/v1/posts/{id}/message", post(message))
+        .route("/api/v1/posts/{id}/messages", get(messages))
+        .route("/api/v1/posts/{id}/messages/delete", post(delete_messages))
         .route("/api/v1/name", post(set_name))
         .route("/api/v1/blocked", get(blocked).post(block))
         .route("/api/v1/unblock", post(unblock))
@@ -169,6 +172,13 @@ impl IntoResponse for ApiError {
             }
             NodeError::OwnerOnly => StatusCode::FORBIDDEN,
             NodeError::BlockSelf | NodeError::TooManyBlocked => StatusCode::UNPROCESSABLE_ENTITY,
+            NodeError::Message(entraide_crdt::message::MessageError::NotParties) => {
+                StatusCode::FORBIDDEN
+            }
+            NodeError::Message(entraide_crdt::message::MessageError::PostOpen) => {
+                StatusCode::CONFLICT
+            }
+            NodeError::Message(_) => StatusCode::UNPROCESSABLE_ENTITY,
             NodeError::NotBlocked(_) | NodeError::PostHidden => StatusCode::NOT_FOUND,
             NodeError::Resident(crate::residents::ResidentError::NameTaken(_))
             | NodeError::Resident(crate::residents::ResidentError::NotExported(_)) => {
@@ -467,6 +477,36 @@ async fn thank(
     Json(b): Json<HelperBody>,
 ) -> ApiResult<serde_json::Value> {
     Ok(id_json(s.node.thank(&id, &b.helper, &b.message).await?))
+}
+
+#[derive(Debug, Deserialize)]
+struct PrivateMessageBody {
+    text: String,
+    #[serde(default)]
+    to: Option<String>,
+}
+
+async fn message(
+    Extension(s): Extension<ApiState>,
+    Path(id): Path<String>,
+    Json(b): Json<PrivateMessageBody>,
+) -> ApiResult<entraide_crdt::message::MessageView> {
+    Ok(Json(s.node.message(&id, b.to.as_deref(), &b.text).await?))
+}
+
+async fn messages(
+    Extension(s): Extension<ApiState>,
+    Path(id): Path<String>,
+) -> ApiResult<Vec<entraide_crdt::message::MessageView>> {
+    Ok(Json(s.node.messages(&id).await?))
+}
+
+async fn delete_messages(
+    Extension(s): Extension<ApiState>,
+    Path(id): Path<String>,
+) -> ApiResult<serde_json::Value> {
+    let deleted = s.node.delete_messages(&id).await?;
+    Ok(Json(json!({ "deleted": deleted })))
 }
 
 #[derive(Debug, Deserialize)]

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use entraide_crdt::care::{CareEntry, CareView, CheckHow, Opened, RecordId, Window};
+use entraide_crdt::message::MessageEntry;
 use entraide_crdt::sealed::recipient_count;
 use entraide_crdt::{AuthorId, AuthorKey, Board};
 use serde::{Deserialize, Serialize};
@@ -161,9 +162,12 @@ impl Node {
 ///
 /// Sealed records never change once written (they are only deleted), so what was opened
 /// stays true; a record that is not ours is remembered as such, so each is tried once.
+///
+/// It keeps the private messages the resident can open too (`entraide_crdt::message`): one
+/// pass over the sealed records serves both.
 #[derive(Debug, Default)]
 pub struct CareCache {
-    opened: HashMap<(AuthorId, [u8; 8]), Option<CareEntry>>,
+    opened: HashMap<(AuthorId, [u8; 8]), Option<SealedEntry>>,
     /// Sealed records held but not tried yet.
     unread: usize,
 }
@@ -191,24 +195,41 @@ impl CareCache {
                 self.unread += 1;
                 continue;
             }
+            let plain = entraide_crdt::sealed::open(key, &writer, &nonce, bytes);
             seen.insert(
                 (writer, nonce),
-                CareEntry::open(key, &writer, &nonce, bytes),
+                plain.as_deref().and_then(SealedEntry::read),
             );
         }
         self.opened = seen;
         let mut out: Vec<Opened> = self
             .opened
             .iter()
-            .filter_map(|((writer, nonce), e)| {
-                e.clone().map(|entry| Opened {
+            .filter_map(|((writer, nonce), e)| match e {
+                Some(SealedEntry::Care(entry)) => Some(Opened {
                     writer: *writer,
                     nonce: *nonce,
-                    entry,
-                })
+                    entry: entry.clone(),
+                }),
+                _ => None,
             })
             .collect();
         out.sort_by_key(|o| (o.writer, o.nonce));
+        out
+    }
+
+    /// The private messages opened so far (`entraide_crdt::message`): (writer, nonce,
+    /// entry), by writer then nonce. Call after [`CareCache::refresh`].
+    pub fn messages(&self) -> Vec<(AuthorId, [u8; 8], MessageEntry)> {
+        let mut out: Vec<(AuthorId, [u8; 8], MessageEntry)> = self
+            .opened
+            .iter()
+            .filter_map(|((writer, nonce), e)| match e {
+                Some(SealedEntry::Message(m)) => Some((*writer, *nonce, m.clone())),
+                _ => None,
+            })
+            .collect();
+        out.sort_by_key(|(w, n, _)| (*w, *n));
         out
     }
 
@@ -223,6 +244,21 @@ impl CareCache {
             self.opened.len(),
             self.opened.values().filter(|e| e.is_some()).count(),
         )
+    }
+}
+
+/// What an opened sealed record holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum SealedEntry {
+    Care(CareEntry),
+    Message(MessageEntry),
+}
+
+impl SealedEntry {
+    fn read(plain: &[u8]) -> Option<Self> {
+        CareEntry::read(plain)
+            .map(SealedEntry::Care)
+            .or_else(|| MessageEntry::read(plain).map(SealedEntry::Message))
     }
 }
 

@@ -148,6 +148,9 @@ pub enum NodeError {
     /// The member named is not on the resident's block list.
     #[error("you have not blocked `{0}`: `entraide blocked` lists whom you blocked")]
     NotBlocked(String),
+    /// A private message was refused.
+    #[error(transparent)]
+    Message(#[from] entraide_crdt::message::MessageError),
     /// The post asked for is by a member the resident blocked.
     #[error("you blocked the author of this post: unblock them (`entraide unblock`) to see it")]
     PostHidden,
@@ -359,6 +362,17 @@ pub(crate) enum Command {
         oneshot::Sender<Result<crate::blocked::BlockedView, NodeError>>,
     ),
     Blocked(oneshot::Sender<Vec<crate::blocked::BlockedView>>),
+    Message(
+        String,
+        Option<String>,
+        String,
+        oneshot::Sender<Result<entraide_crdt::message::MessageView, NodeError>>,
+    ),
+    Messages(
+        String,
+        oneshot::Sender<Result<Vec<entraide_crdt::message::MessageView>, NodeError>>,
+    ),
+    DeleteMessages(String, oneshot::Sender<Result<usize, NodeError>>),
     List(Box<Filter>, oneshot::Sender<Vec<PostView>>),
     Page(Box<Filter>, usize, usize, oneshot::Sender<BoardPage>),
     Show(String, oneshot::Sender<Result<PostView, NodeError>>),
@@ -641,6 +655,33 @@ impl Node {
     /// Takes a member off the resident's block list.
     pub async fn unblock(&self, who: &str) -> Result<crate::blocked::BlockedView, NodeError> {
         self.ask(|tx| Command::Unblock(who.into(), tx)).await?
+    }
+
+    /// Sends a private message about `post` to the other party: the post's author, for a
+    /// neighbour who responded; for the author, `to` (a helper's name or fingerprint), else
+    /// the accepted helper, else the only one who responded.
+    pub async fn message(
+        &self,
+        post: &str,
+        to: Option<&str>,
+        text: &str,
+    ) -> Result<entraide_crdt::message::MessageView, NodeError> {
+        self.ask(|tx| Command::Message(post.into(), to.map(str::to_owned), text.into(), tx))
+            .await?
+    }
+
+    /// The resident's private messages about `post`, oldest first.
+    pub async fn messages(
+        &self,
+        post: &str,
+    ) -> Result<Vec<entraide_crdt::message::MessageView>, NodeError> {
+        self.ask(|tx| Command::Messages(post.into(), tx)).await?
+    }
+
+    /// Deletes the resident's conversations about a closed post, on both sides.
+    pub async fn delete_messages(&self, post: &str) -> Result<usize, NodeError> {
+        self.ask(|tx| Command::DeleteMessages(post.into(), tx))
+            .await?
     }
 
     /// Whom the resident acting blocked.

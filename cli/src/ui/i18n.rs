@@ -6,6 +6,7 @@
 use entraide_crdt::care::{
     CareError, CheckHow, CheckState, MAX_CIRCLE, MIN_CIRCLE, MIN_CONSENT_CHARS,
 };
+use entraide_crdt::message::MessageError;
 use entraide_crdt::{Category, Field, Kind, Status, TextError, Urgency, WriteError};
 use entraide_node::NodeError;
 use entraide_node::api::QueryError;
@@ -1117,6 +1118,26 @@ pub(crate) fn node_error(lang: Lang, e: &NodeError) -> String {
         (Lang::En, NodeError::SeveralMembers(typed)) => format!(
             "Several neighbours are called “{typed}”: give their fingerprint instead."
         ),
+        (Lang::Fr, NodeError::Message(MessageError::Empty)) => "Le message est vide.".into(),
+        (Lang::En, NodeError::Message(MessageError::Empty)) => "The message is empty.".into(),
+        (Lang::Fr, NodeError::Message(MessageError::TooLong)) => format!(
+            "Le message est trop long : {} caractères au plus (moins avec des émojis).",
+            entraide_crdt::message::MAX_PRIVATE_MESSAGE_CHARS
+        ),
+        (Lang::En, NodeError::Message(MessageError::TooLong)) => format!(
+            "The message is too long: at most {} characters (fewer with emoji).",
+            entraide_crdt::message::MAX_PRIVATE_MESSAGE_CHARS
+        ),
+        (Lang::Fr, NodeError::Message(MessageError::NotParties)) => "Les messages privés se font entre l'auteur d'une annonce et un voisin qui y a répondu.".into(),
+        (Lang::En, NodeError::Message(MessageError::NotParties)) => {
+            "Private messages are between a post's author and a neighbour who responded to it."
+                .into()
+        }
+        (Lang::Fr, NodeError::Message(MessageError::PostOpen)) => "Une conversation se supprime une fois l'annonce close (faite, retirée ou expirée).".into(),
+        (Lang::En, NodeError::Message(MessageError::PostOpen)) => {
+            "A conversation can be deleted once its post is closed (done, withdrawn or expired)."
+                .into()
+        }
         (Lang::Fr, NodeError::BlockSelf) => "Vous ne pouvez pas vous bloquer vous-même.".into(),
         (Lang::En, NodeError::BlockSelf) => "You cannot block yourself.".into(),
         (Lang::Fr, NodeError::TooManyBlocked) => format!(
@@ -1627,6 +1648,10 @@ mod tests {
             NodeError::Stopped,
             NodeError::NoSuchMember("karim".into()),
             NodeError::SeveralMembers("karim".into()),
+            NodeError::Message(MessageError::Empty),
+            NodeError::Message(MessageError::TooLong),
+            NodeError::Message(MessageError::NotParties),
+            NodeError::Message(MessageError::PostOpen),
             NodeError::BlockSelf,
             NodeError::TooManyBlocked,
             NodeError::NotBlocked("karim".into()),

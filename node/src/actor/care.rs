@@ -84,7 +84,7 @@ impl Actor {
 
     /// Every entry the acting resident can open: each local resident has a cache of their
     /// own, opened with their own key only.
-    fn care_refresh(&mut self) -> Vec<Opened> {
+    pub(super) fn care_refresh(&mut self) -> Vec<Opened> {
         let budget = self.open_budget();
         self.care.entry(self.writer.author()).or_default().refresh(
             &self.board,
@@ -281,6 +281,8 @@ impl Actor {
         let now = super::now();
         let me = self.writer.author();
         self.care_forget_removed(now);
+        // The other side deleted a conversation: delete our messages of it too.
+        self.erase_own_messages(now, None);
         let (views, _) = self.care_views(now);
         if views.is_empty() {
             return;

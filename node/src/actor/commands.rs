@@ -76,6 +76,15 @@ impl Actor {
             Command::Blocked(reply) => {
                 let _ = reply.send(self.block_list());
             }
+            Command::Message(post, to, text, reply) => {
+                let _ = reply.send(self.send_message(&post, to.as_deref(), &text));
+            }
+            Command::Messages(post, reply) => {
+                let _ = reply.send(self.read_messages(&post));
+            }
+            Command::DeleteMessages(post, reply) => {
+                let _ = reply.send(self.delete_messages(&post));
+            }
             Command::List(filter, reply) => {
                 let mut posts = self.board.view(&self.reader_filter(*filter), now);
                 self.hide_blocked_in(&mut posts);
