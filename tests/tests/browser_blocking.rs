@@ -134,7 +134,7 @@ fn a_neighbour_is_blocked_and_shown_again_by_clicking_at_360_px_in_french_and_en
 }
 
 /// Where the block button is clicked.
-enum From {
+enum Via {
     /// "Block this person" at the foot of Karim's post, opened from the board.
     HisPost,
     /// "Block this person" on Karim's response to Marie's post.
@@ -144,7 +144,7 @@ enum From {
 /// What one language says, for the same steps.
 struct Words {
     lang: &'static str,
-    from: From,
+    via: Via,
     block: &'static str,
     unblock: &'static str,
     title: &'static str,
@@ -156,7 +156,7 @@ struct Words {
 
 const FRENCH: Words = Words {
     lang: "fr",
-    from: From::HisPost,
+    via: Via::HisPost,
     block: "Bloquer cette personne",
     unblock: "Afficher de nouveau",
     title: "Personnes bloquées",
@@ -168,7 +168,7 @@ const FRENCH: Words = Words {
 
 const ENGLISH: Words = Words {
     lang: "en",
-    from: From::HisResponse,
+    via: Via::HisResponse,
     block: "Block this person",
     unblock: "Show again",
     title: "Blocked people",
@@ -235,8 +235,8 @@ async fn round(b: &Browser, url: &str, two: &Two, w: &Words, shots: &Path) -> Re
     b.wait_css(&card(&two.karim_post), PATIENCE).await?;
 
     // The button, where it is clicked.
-    let button = match w.from {
-        From::HisPost => {
+    let button = match w.via {
+        Via::HisPost => {
             // From the board, as Marie would: the title of his card.
             b.one(&format!("{} a.card-title", card(&two.karim_post)))
                 .await?
@@ -255,7 +255,7 @@ async fn round(b: &Browser, url: &str, two: &Two, w: &Words, shots: &Path) -> Re
             );
             "#block-author button[data-action=block-author]".to_owned()
         }
-        From::HisResponse => {
+        Via::HisResponse => {
             post_page(b, url, &two.marie_post).await?;
             ensure!(
                 !b.exists("#block-author").await?,
