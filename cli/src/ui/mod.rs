@@ -15,6 +15,7 @@ mod care;
 mod download;
 mod html;
 mod i18n;
+mod messages;
 mod pages;
 pub(crate) mod popup;
 pub(crate) mod print;
@@ -369,6 +370,7 @@ async fn node_error(ui: &Ui, lang: Lang, e: NodeError) -> Response {
             return html(StatusCode::NOT_FOUND, &pages::NotFound { frame });
         }
         NodeError::Store(StoreError::DiskFull { .. }) => StatusCode::INSUFFICIENT_STORAGE,
+        NodeError::PostHidden => StatusCode::FORBIDDEN,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
     log_node_error(&e);
@@ -559,6 +561,7 @@ async fn show_post(
     let lang = lang_of(&headers);
     match (ui.node.show(&id).await, viewer(&ui).await) {
         (Ok(p), Some(v)) => {
+            let messages = ui.node.messages(&id).await.unwrap_or_default();
             let path = format!("/posts/{}", p.id);
             let frame = ui.frame(lang, &p.title, Nav::None, &path).await;
             let page = pages::Post {
@@ -567,6 +570,7 @@ async fn show_post(
                 viewer: &v,
                 csrf: &visitor.csrf,
                 error: None,
+                messages: &messages,
             };
             html(StatusCode::OK, &page)
         }
@@ -602,15 +606,27 @@ async fn post_action(
         "done" => ui.node.done(&id).await,
         "withdraw" => ui.node.withdraw(&id).await,
         "thank" => ui.node.thank(&id, &b.helper, &b.message).await,
+        "message" => {
+            let to = Some(b.helper.as_str()).filter(|h| !h.is_empty());
+            ui.node.message(&id, to, &b.message).await.map(|m| m.post)
+        }
+        "delete-messages" => match ui.node.delete_messages(&id).await {
+            Ok(_) => ui.node.show(&id).await.map(|p| p.id),
+            Err(e) => Err(e),
+        },
         _ => return (StatusCode::NOT_FOUND, "no such action").into_response(),
     };
     match result {
         Ok(id) => Redirect::to(&format!("/posts/{id}")).into_response(),
         // A refused message: show the post again with the reason above it.
-        Err(NodeError::Write(WriteError::Text(e))) => {
+        Err(e @ (NodeError::Write(WriteError::Text(_)) | NodeError::Message(_))) => {
             match (ui.node.show(&id).await, viewer(&ui).await) {
                 (Ok(p), Some(v)) => {
-                    let error = i18n::text_error(lang, &e);
+                    let error = match &e {
+                        NodeError::Write(WriteError::Text(t)) => i18n::text_error(lang, t),
+                        other => i18n::node_error(lang, other),
+                    };
+                    let messages = ui.node.messages(&id).await.unwrap_or_default();
                     let path = format!("/posts/{}", p.id);
                     let frame = ui.frame(lang, &p.title, Nav::None, &path).await;
                     let page = pages::Post {
@@ -619,10 +635,11 @@ async fn post_action(
                         viewer: &v,
                         csrf: &visitor.csrf,
                         error: Some(&error),
+                        messages: &messages,
                     };
                     html(StatusCode::UNPROCESSABLE_ENTITY, &page)
                 }
-                _ => node_error(&ui, lang, NodeError::Write(WriteError::Text(e))).await,
+                _ => node_error(&ui, lang, e).await,
             }
         }
         Err(e) => node_error(&ui, lang, e).await,

@@ -391,9 +391,42 @@ pub(crate) struct Post<'a> {
     pub(crate) csrf: &'a str,
     /// Why the last action was refused.
     pub(crate) error: Option<&'a str>,
+    /// The viewer's private messages about the post (empty unless they are a party).
+    pub(crate) messages: &'a [entraide_crdt::message::MessageView],
 }
 
 impl Post<'_> {
+    /// Whether the viewer may write privately here: the post's author once someone
+    /// responded, or a neighbour who responded.
+    fn party(&self) -> bool {
+        if self.mine() {
+            !self.post.responses.is_empty()
+        } else {
+            self.responded()
+        }
+    }
+
+    /// The helpers the author can write to (more than one: the form asks which).
+    fn message_helpers(&self) -> Vec<Who<'_>> {
+        if !self.mine() || self.post.responses.len() < 2 {
+            return Vec::new();
+        }
+        self.responses().into_iter().map(|r| r.who).collect()
+    }
+
+    /// Who wrote a message, as shown: "you" for the viewer.
+    fn message_from(&self, m: &entraide_crdt::message::MessageView) -> String {
+        if m.from == self.viewer.author {
+            self.frame.lang.messages().you.to_owned()
+        } else {
+            m.from_name.clone().unwrap_or_else(|| m.from.fmt_short())
+        }
+    }
+
+    fn message_age(&self, m: &entraide_crdt::message::MessageView) -> String {
+        i18n::relative(self.frame.lang, m.at, self.frame.now)
+    }
+
     fn facts(&self) -> Facts<'_> {
         Facts::of(self.frame.lang, self.post, self.frame.now)
     }
@@ -985,6 +1018,7 @@ mod tests {
                 viewer: &Viewer { author: viewer },
                 csrf: "tok\"en",
                 error: Some(NASTY),
+                messages: &[],
             }
             .render()
             .unwrap();
@@ -1244,6 +1278,7 @@ mod tests {
             viewer: &Viewer { author: author(3) },
             csrf: "t",
             error: None,
+            messages: &[],
         }
         .render()
         .unwrap();
@@ -1259,6 +1294,7 @@ mod tests {
             viewer: &Viewer { author: author(1) },
             csrf: "t",
             error: None,
+            messages: &[],
         }
         .render()
         .unwrap();
