@@ -396,6 +396,15 @@ pub(crate) struct Post<'a> {
 }
 
 impl Post<'_> {
+    /// Whether someone other than the viewer responded (each such response has a block
+    /// button, explained once below them).
+    fn others_responded(&self) -> bool {
+        self.post
+            .responses
+            .iter()
+            .any(|r| r.helper != self.viewer.author)
+    }
+
     /// Whether the viewer may write privately here: the post's author once someone
     /// responded, or a neighbour who responded.
     fn party(&self) -> bool {
