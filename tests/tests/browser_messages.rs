@@ -32,7 +32,9 @@ const SECOND_TITLE: &str = "Arroser les plantes en août";
 const DOOR_AND_PHONE: &str = "Code 4512B, appelez le 06 12 34 56 78";
 const KARIM_ANSWERS: &str = "D'accord, je sonne à 18 h";
 const TO_CHLOE: &str = "Could you water them on Tuesday? Karim does the weekend";
-const IN_ENGLISH: &str = "The watering can is behind the door, on the left";
+/// With a long unbroken link: the conversation must still fit 360 px (it once made the
+/// page 609 px wide).
+const IN_ENGLISH: &str = "The watering can is behind the door: https://www.openstreetmap.org/?mlat=48.85837&mlon=2.29448#map=19/48.85837/2.29448";
 
 tests_main!(
     a_private_conversation_is_held_and_deleted_by_clicking_at_360_px_in_french_and_english,

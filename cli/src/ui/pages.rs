@@ -432,6 +432,40 @@ impl Post<'_> {
         }
     }
 
+    /// To whom the author's message went, when they talk with several helpers.
+    fn message_to(&self, m: &entraide_crdt::message::MessageView) -> Option<String> {
+        if !self.mine() || self.post.responses.len() < 2 {
+            return None;
+        }
+        let other = if m.from == self.viewer.author {
+            m.to
+        } else {
+            self.viewer.author
+        };
+        if other == self.viewer.author {
+            return Some(self.frame.lang.messages().you.to_owned());
+        }
+        Some(
+            self.post
+                .responses
+                .iter()
+                .find(|r| r.helper == other)
+                .and_then(|r| r.helper_name.clone())
+                .unwrap_or_else(|| other.fmt_short()),
+        )
+    }
+
+    /// The helper the author last wrote to or heard from: the form's choice stays on them.
+    fn last_talked_to(&self) -> Option<entraide_crdt::AuthorId> {
+        self.messages.last().map(|m| {
+            if m.from == self.viewer.author {
+                m.to
+            } else {
+                m.from
+            }
+        })
+    }
+
     fn message_age(&self, m: &entraide_crdt::message::MessageView) -> String {
         i18n::relative(self.frame.lang, m.at, self.frame.now)
     }
