@@ -46,9 +46,18 @@ use entraide_node::data_dir::DataDir;
 
 use crate::client::Client;
 
+/// The version and the commit the program was built from (cli/build.rs), as `entraide
+/// --version` prints it: `entraide 0.1.0 (commit 0123456789ab)`.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("ENTRAIDE_COMMIT"),
+    ")"
+);
+
 /// entraide: a mutual-aid board for neighbours, with no server.
 #[derive(Debug, Parser)]
-#[command(name = "entraide", version, about, long_about = None)]
+#[command(name = "entraide", version = VERSION, about, long_about = None)]
 struct Cli {
     /// Where this node keeps its identity, community and board.
     #[arg(long, global = true, env = "ENTRAIDE_DATA_DIR", value_name = "DIR")]
