@@ -22,6 +22,7 @@ mod board_file;
 mod care;
 mod client;
 mod devices;
+mod manual;
 mod output;
 mod page_address;
 mod print;
@@ -293,6 +294,14 @@ enum Command {
     /// People sleeping outside: where, and what they need (never who).
     #[command(subcommand)]
     Sighting(SightingCommand),
+    /// Print the completions of every command for a shell, to install once (see the guide).
+    Completions {
+        /// bash, zsh or fish (or elvish, powershell).
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page, every command in it: `entraide man | man -l -`.
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
@@ -641,6 +650,12 @@ fn join_with_existing_identity(
 }
 
 fn run(cli: Cli) -> Result<()> {
+    // These need no data folder.
+    match cli.command {
+        Command::Completions { shell } => return manual::completions(shell),
+        Command::Man => return manual::man(),
+        _ => {}
+    }
     let data_dir = DataDir::new(match cli.data_dir {
         Some(d) => d,
         None => default_data_dir()?,
@@ -912,7 +927,9 @@ fn run_command(client: &Client, data_dir: &DataDir, command: Command) -> Result<
         | Command::Resident(_)
         | Command::JoinDevice { .. }
         | Command::Backup { .. }
-        | Command::Restore { .. } => {
+        | Command::Restore { .. }
+        | Command::Completions { .. }
+        | Command::Man => {
             unreachable!("handled in run")
         }
     }
