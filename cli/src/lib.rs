@@ -27,6 +27,7 @@ mod output;
 mod page_address;
 mod print;
 mod residents;
+mod service;
 mod ui;
 mod up;
 mod when;
@@ -294,6 +295,10 @@ enum Command {
     /// People sleeping outside: where, and what they need (never who).
     #[command(subcommand)]
     Sighting(SightingCommand),
+    /// Keep the node running with systemd: `service install` writes a user unit with this
+    /// data folder and these addresses.
+    #[command(subcommand)]
+    Service(service::ServiceCmd),
     /// Print the completions of every command for a shell, to install once (see the guide).
     Completions {
         /// bash, zsh or fish (or elvish, powershell).
@@ -670,6 +675,7 @@ fn run(cli: Cli) -> Result<()> {
                 | Command::Resident(_)
                 | Command::JoinDevice { .. }
                 | Command::Restore { .. }
+                | Command::Service(_)
         )
     {
         bail!("--as acts for a hosted resident on the board; it does not apply to this command");
@@ -762,6 +768,7 @@ fn run(cli: Cli) -> Result<()> {
             backup::print_paper(&data_dir, words, cli.acting.as_deref())
         }
         Command::Restore { words } => backup::restore(&data_dir, &words),
+        Command::Service(command) => service::run(&data_dir, command),
         Command::Resident(command) => {
             let client = Client::connect(&data_dir)?;
             let result = residents::run(&client, &data_dir, command);
@@ -928,6 +935,7 @@ fn run_command(client: &Client, data_dir: &DataDir, command: Command) -> Result<
         | Command::JoinDevice { .. }
         | Command::Backup { .. }
         | Command::Restore { .. }
+        | Command::Service(_)
         | Command::Completions { .. }
         | Command::Man => {
             unreachable!("handled in run")
