@@ -22,10 +22,12 @@ mod board_file;
 mod care;
 mod client;
 mod devices;
+mod manual;
 mod output;
 mod page_address;
 mod print;
 mod residents;
+mod service;
 mod ui;
 mod up;
 mod when;
@@ -46,9 +48,18 @@ use entraide_node::data_dir::DataDir;
 
 use crate::client::Client;
 
+/// The version and the commit the program was built from (cli/build.rs), as `entraide
+/// --version` prints it: `entraide 0.1.0 (commit 0123456789ab)`.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("ENTRAIDE_COMMIT"),
+    ")"
+);
+
 /// entraide: a mutual-aid board for neighbours, with no server.
 #[derive(Debug, Parser)]
-#[command(name = "entraide", version, about, long_about = None)]
+#[command(name = "entraide", version = VERSION, about, long_about = None)]
 struct Cli {
     /// Where this node keeps its identity, community and board.
     #[arg(long, global = true, env = "ENTRAIDE_DATA_DIR", value_name = "DIR")]
@@ -329,6 +340,18 @@ enum Command {
     /// People sleeping outside: where, and what they need (never who).
     #[command(subcommand)]
     Sighting(SightingCommand),
+    /// Keep the node running with systemd: `service install` writes a user unit with this
+    /// data folder and these addresses.
+    #[command(subcommand)]
+    Service(service::ServiceCmd),
+    /// Print the completions of every command for a shell, to install once (see the guide).
+    Completions {
+        /// bash, zsh or fish (or elvish, powershell).
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page, every command in it: `entraide man | man -l -`.
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
@@ -677,6 +700,12 @@ fn join_with_existing_identity(
 }
 
 fn run(cli: Cli) -> Result<()> {
+    // These need no data folder.
+    match cli.command {
+        Command::Completions { shell } => return manual::completions(shell),
+        Command::Man => return manual::man(),
+        _ => {}
+    }
     let data_dir = DataDir::new(match cli.data_dir {
         Some(d) => d,
         None => default_data_dir()?,
@@ -691,6 +720,7 @@ fn run(cli: Cli) -> Result<()> {
                 | Command::Resident(_)
                 | Command::JoinDevice { .. }
                 | Command::Restore { .. }
+                | Command::Service(_)
         )
     {
         bail!("--as acts for a hosted resident on the board; it does not apply to this command");
@@ -783,6 +813,7 @@ fn run(cli: Cli) -> Result<()> {
             backup::print_paper(&data_dir, words, cli.acting.as_deref())
         }
         Command::Restore { words } => backup::restore(&data_dir, &words),
+        Command::Service(command) => service::run(&data_dir, command),
         Command::Resident(command) => {
             let client = Client::connect(&data_dir)?;
             let result = residents::run(&client, &data_dir, command);
@@ -990,7 +1021,10 @@ fn run_command(client: &Client, data_dir: &DataDir, command: Command) -> Result<
         | Command::Resident(_)
         | Command::JoinDevice { .. }
         | Command::Backup { .. }
-        | Command::Restore { .. } => {
+        | Command::Restore { .. }
+        | Command::Service(_)
+        | Command::Completions { .. }
+        | Command::Man => {
             unreachable!("handled in run")
         }
     }
