@@ -735,6 +735,26 @@ pub fn author_of_words(words: &[String], language: bip39::Language) -> Option<St
     Some(entraide_crdt::AuthorKey::from_seed(seed).id().to_string())
 }
 
+/// Starts `node` on loopback ([`LOOPBACK`]), dialling `peer` if given, and waits until it
+/// is up.
+pub fn up_with_peer(node: &mut TestNode, peer: Option<&str>) {
+    let mut args = LOOPBACK.to_vec();
+    if let Some(p) = peer {
+        args.extend(["--peer", p]);
+    }
+    node.up(&args).expect("up");
+}
+
+/// The names of those who responded to post `id` on `board`, in the board's order.
+pub fn responders(board: &[Value], id: &str) -> Vec<String> {
+    find_post(board, id)
+        .and_then(|p| p["responses"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .map(|r| r["helper_name"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
 /// The post with this id on a board, if any.
 pub fn find_post<'a>(board: &'a [Value], id: &str) -> Option<&'a Value> {
     board.iter().find(|p| p["id"] == id)

@@ -8,32 +8,15 @@
 
 use std::time::Duration;
 
-use entraide_tests::{LOOPBACK, TestNode, community, find_post};
+use entraide_tests::{TestNode, community, find_post, responders, up_with_peer};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_entraide");
 const PATIENCE: Duration = Duration::from_secs(30);
 
-fn up_with_peer(n: &mut TestNode, peer: Option<&str>) {
-    let mut args = LOOPBACK.to_vec();
-    if let Some(p) = peer {
-        args.extend(["--peer", p]);
-    }
-    n.up(&args).expect("up");
-}
-
 fn post(node: &TestNode, title: &str) -> String {
     node.post("request", title, "today", "Bât. B")
         .expect("post")
-}
-
-fn responders(board: &[Value], id: &str) -> Vec<String> {
-    find_post(board, id)
-        .and_then(|p| p["responses"].as_array().cloned())
-        .unwrap_or_default()
-        .iter()
-        .map(|r| r["helper_name"].as_str().unwrap_or("").to_owned())
-        .collect()
 }
 
 #[test]

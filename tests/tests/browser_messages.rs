@@ -22,7 +22,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail, ensure};
 use entraide_tests::browser::{self, Browser, Driver, poll};
 use entraide_tests::harness::Ran;
-use entraide_tests::{LOOPBACK, Page, TestNode, community, find_post, skip_unless, tests_main};
+use entraide_tests::{
+    LOOPBACK, Page, TestNode, community, find_post, responders, skip_unless, tests_main,
+};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_entraide");
@@ -76,15 +78,6 @@ fn author_of(node: &TestNode) -> String {
         .as_str()
         .expect("an author id")
         .to_owned()
-}
-
-fn responders(board: &[Value], id: &str) -> Vec<String> {
-    find_post(board, id)
-        .and_then(|p| p["responses"].as_array().cloned())
-        .unwrap_or_default()
-        .iter()
-        .map(|r| r["helper_name"].as_str().unwrap_or("").to_owned())
-        .collect()
 }
 
 /// `names` (Marie and Karim first) up and connected; Marie posts `titles`, Karim responds

@@ -8,21 +8,13 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use entraide_tests::{LOOPBACK, TestNode, community};
+use entraide_tests::{TestNode, community, up_with_peer};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_entraide");
 const PATIENCE: Duration = Duration::from_secs(30);
 const DOOR: &str = "Code 4512B, 3e gauche";
 const PHONE: &str = "Appelez-moi au 06 12 34 56 78";
-
-fn up_with_peer(n: &mut TestNode, peer: Option<&str>) {
-    let mut args = LOOPBACK.to_vec();
-    if let Some(p) = peer {
-        args.extend(["--peer", p]);
-    }
-    n.up(&args).expect("up");
-}
 
 fn texts(node: &TestNode, post: &str) -> Vec<String> {
     node.json(&["messages", post, "--json"])

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use entraide_node::data_dir::DataDir;
-use entraide_tests::{TestNode, find_post};
+use entraide_tests::{TestNode, find_post, up_with_peer};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_entraide");
@@ -57,14 +57,6 @@ const LOOPBACK: &[&str] = &[
     "--resync",
     "2",
 ];
-
-fn up_with_peer(n: &mut TestNode, peer: Option<&str>) {
-    let mut args = LOOPBACK.to_vec();
-    if let Some(p) = peer {
-        args.extend(["--peer", p]);
-    }
-    n.up(&args).expect("up");
-}
 
 #[test]
 fn a_post_crosses_a_chain_of_three_and_all_agree_on_its_outcome() {

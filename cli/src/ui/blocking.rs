@@ -78,14 +78,7 @@ async fn block(
     headers: HeaderMap,
     Form(f): Form<WhoForm>,
 ) -> Response {
-    let lang = lang_of(&headers);
-    if !visitor.csrf_ok(&f.csrf) {
-        return error_page(&ui, lang, StatusCode::FORBIDDEN, lang.t().error_forbidden).await;
-    }
-    match ui.node.block(&f.who, None).await {
-        Ok(_) => Redirect::to("/settings?blocked=1#blocked").into_response(),
-        Err(e) => super::node_error(&ui, lang, e).await,
-    }
+    act(ui, visitor, headers, f, true).await
 }
 
 /// `POST /unblock`: shows the neighbour named again.
@@ -95,12 +88,28 @@ async fn unblock(
     headers: HeaderMap,
     Form(f): Form<WhoForm>,
 ) -> Response {
+    act(ui, visitor, headers, f, false).await
+}
+
+/// Blocks (or shows again) after checking the form's token, then back to the settings' list.
+async fn act(ui: Ui, visitor: Visitor, headers: HeaderMap, f: WhoForm, block: bool) -> Response {
     let lang = lang_of(&headers);
     if !visitor.csrf_ok(&f.csrf) {
         return error_page(&ui, lang, StatusCode::FORBIDDEN, lang.t().error_forbidden).await;
     }
-    match ui.node.unblock(&f.who).await {
-        Ok(_) => Redirect::to("/settings?unblocked=1#blocked").into_response(),
+    let (done, back) = if block {
+        (
+            ui.node.block(&f.who, None).await,
+            "/settings?blocked=1#blocked",
+        )
+    } else {
+        (
+            ui.node.unblock(&f.who).await,
+            "/settings?unblocked=1#blocked",
+        )
+    };
+    match done {
+        Ok(_) => Redirect::to(back).into_response(),
         Err(e) => super::node_error(&ui, lang, e).await,
     }
 }
