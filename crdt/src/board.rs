@@ -20,7 +20,11 @@ use crate::view::{
 /// stores and relays (store and forward).
 #[derive(Debug, Default)]
 pub struct Board {
-    feeds: BTreeMap<FeedId, Feed>,
+    pub(crate) feeds: BTreeMap<FeedId, Feed>,
+    /// The community's founder, its first steward (`crate::authority`), when it names one.
+    pub(crate) founder: Option<AuthorId>,
+    /// The verdict of the feeds' statements, kept up to date as feeds change.
+    pub(crate) authority: crate::authority::Authority,
 }
 
 /// Counts for a status line.
@@ -88,8 +92,17 @@ impl Board {
     }
 
     /// Adds a loaded feed (replacing one with the same id).
-    pub fn insert(&mut self, feed: Feed) {
-        self.feeds.insert(feed.id(), feed);
+    pub fn insert(&mut self, mut feed: Feed) {
+        let says = !feed.content().authority.is_empty();
+        let id = feed.id();
+        feed.set_cut(self.authority.cut_for(&id.author));
+        let said = self
+            .feeds
+            .insert(id, feed)
+            .is_some_and(|old| !old.content().authority.is_empty());
+        if says || said {
+            self.settle_authority();
+        }
     }
 
     /// A feed by id.
@@ -160,17 +173,27 @@ impl Board {
         match self.feeds.get_mut(&feed) {
             Some(existing) => {
                 let batch = validate(existing, data, signed)?;
-                existing.apply(batch)
+                let before = existing.content().authority.clone();
+                let mut applied = existing.apply(batch)?;
+                if existing.content().authority != before {
+                    applied.refused += self.settle_authority();
+                }
+                Ok(applied)
             }
             None if full => Err(ValidationFailure::TooManyFeeds),
             None => {
                 // Not stored until it holds something valid: a peer cannot fill the board
                 // with empty feeds.
                 let mut fresh = Feed::new(feed);
+                fresh.set_cut(self.authority.cut_for(&feed.author));
                 let batch = validate(&fresh, data, signed)?;
-                let applied = fresh.apply(batch)?;
+                let mut applied = fresh.apply(batch)?;
                 if !fresh.is_empty() {
+                    let says = !fresh.content().authority.is_empty();
                     self.feeds.insert(feed, fresh);
+                    if says {
+                        applied.refused += self.settle_authority();
+                    }
                 }
                 Ok(applied)
             }
@@ -354,6 +377,11 @@ impl Board {
             .authors()
             .filter_map(|a| self.current_feed(&a))
             .collect();
+        let excluded = &self.authority.excluded;
+        let current: Vec<&Feed> = current
+            .into_iter()
+            .filter(|f| !excluded.contains_key(&f.id().author))
+            .collect();
         for feed in &current {
             for r in feed.content().responses.values().filter(|r| !r.withdrawn) {
                 responses
@@ -369,6 +397,11 @@ impl Board {
         };
         for feed in &current {
             let author = feed.id().author;
+            let author_now = self
+                .authority
+                .succeeded
+                .contains_key(&author)
+                .then(|| self.authority.current_identity(&author));
             for post in feed.content().posts.values() {
                 let mut rs: Vec<ResponseView> = responses
                     .get(&post.id)
@@ -387,8 +420,11 @@ impl Board {
                 let view = PostView {
                     id: post.id,
                     author,
-                    author_name: feed.content().name.clone(),
+                    author_name: author_now
+                        .and_then(|a| self.name_of(&a))
+                        .or_else(|| feed.content().name.clone()),
                     author_name_lookalike: lookalike.contains(&author),
+                    author_now,
                     kind: post.kind,
                     category: post.category,
                     title: post.title.clone(),

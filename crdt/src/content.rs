@@ -12,6 +12,7 @@
 //! | `response:<post id, 16 hex>` | map: `to` (post author id), `message`, `at`, `withdrawn` |
 //! | `sealed:<nonce, 16 hex>` | bytes: a sealed record (`sealed.rs`), readable by its recipients only |
 //! | `alert:`, `round:`, `signup:`, `sighting:`, `sighting_done:` | public seasonal entries: see `crate::entries` |
+//! | `steward:`, `exclude:`, `vouch:` | statements about the community's stewards, exclusions and lost keys: see `crate::authority` |
 //!
 //! Reading is lenient and deterministic: an entry that breaks the format is skipped and
 //! counted, never an error, so a bad entry from one author cannot hide anything else.
@@ -25,6 +26,7 @@ use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value, hy
 use serde::{Deserialize, Serialize};
 
 use crate::author::AuthorId;
+use crate::authority::Statements;
 use crate::behalf::OnBehalfOf;
 use crate::devices::{
     DEVICE_PREFIX, Installation, StoredDevice, canonical_installation, read_device,
@@ -129,6 +131,8 @@ pub struct FeedContent {
     pub public: PublicEntries,
     /// The author's devices, as linked and removed (`crate::devices`).
     pub devices: BTreeMap<Installation, StoredDevice>,
+    /// What the author said about stewards, exclusions and lost keys (`crate::authority`).
+    pub authority: Statements,
     /// Entries skipped because they break the format.
     pub skipped: usize,
     /// The root keys skipped, kept so an incremental read can forget one that got fixed.
@@ -242,6 +246,10 @@ impl FeedContent {
                         self.bad_keys.insert(key);
                     }
                     None => {}
+                }
+            } else if let Some(good) = self.authority.read_key(source, &key) {
+                if !good {
+                    self.bad_keys.insert(key);
                 }
             } else if let Some(good) = self.public.read_key(author, source, &key) {
                 if !good {

@@ -142,12 +142,14 @@ pub fn change_allowed(
     }
 }
 
-/// Of `changes`, those that stand refused: made by a removed device after its removal
-/// (`devices`), or depending, directly or through other changes of `changes`, on one of
-/// them or on a hash `refused_before` says was refused. One pass over the dependency
-/// graph (seeds, then their dependents), so a large batch costs its size, never its square.
+/// Of `changes`, those that stand refused: those `allowed` refuses (made by a removed
+/// device after its removal, `crate::devices`, or by an excluded member after their
+/// exclusion, `crate::authority`), or depending, directly or through other changes of
+/// `changes`, on one of them or on a hash `refused_before` says was refused. One pass over
+/// the dependency graph (seeds, then their dependents), so a large batch costs its size,
+/// never its square.
 pub(crate) fn refused_among<'a>(
-    devices: &BTreeMap<Installation, StoredDevice>,
+    allowed: impl Fn(&ActorId, u64) -> bool,
     changes: impl IntoIterator<Item = &'a automerge::Change>,
     refused_before: impl Fn(&automerge::ChangeHash) -> bool,
 ) -> std::collections::HashSet<automerge::ChangeHash> {
@@ -159,7 +161,7 @@ pub(crate) fn refused_among<'a>(
         for d in c.deps() {
             dependents.entry(*d).or_default().push(c.hash());
         }
-        if !change_allowed(devices, c.actor_id(), c.seq()) || c.deps().iter().any(&refused_before) {
+        if !allowed(c.actor_id(), c.seq()) || c.deps().iter().any(&refused_before) {
             stack.push(c.hash());
         }
     }

@@ -7,6 +7,7 @@ use automerge::{ActorId, Automerge, Change, ChangeHash, ObjType, ROOT, ReadDoc, 
 use sha2::{Digest, Sha256};
 
 use crate::author::{AuthorId, Writer};
+use crate::authority::{Cut, EXCLUDE_PREFIX, STEWARD_PREFIX, VOUCH_PREFIX};
 use crate::behalf;
 use crate::contained::contained;
 use crate::content::{FORMAT, FeedContent, POST_PREFIX, PostState, RESPONSE_PREFIX, SEALED_PREFIX};
@@ -71,6 +72,15 @@ pub enum WriteError {
     /// An alert, round or sighting rule was broken (`crate::EntryError`).
     #[error(transparent)]
     Entry(#[from] crate::entries::EntryError),
+    /// The author was excluded from the community by its stewards, or their key was
+    /// replaced by a new one: nothing written with it stands any more.
+    #[error(
+        "the stewards excluded this identity from the community (or replaced it with a new key): nothing it writes is accepted any more"
+    )]
+    Excluded,
+    /// A steward's act was refused (`crate::authority`).
+    #[error(transparent)]
+    Authority(#[from] crate::authority::AuthorityError),
     /// automerge refused the write (a bug, not bad input).
     #[error("the document refused the write: {0}")]
     Document(String),
@@ -133,6 +143,9 @@ pub struct Feed {
     /// that what is built on them is refused too instead of waiting forever (bounded: the
     /// memory starts over past `limits::MAX_REFUSED_REMEMBERED`).
     refused: HashSet<ChangeHash>,
+    /// When the author is excluded or their key was succeeded (`crate::authority`): the
+    /// changes of theirs that stand. Set by the board from the statements of other feeds.
+    cut: Option<Cut>,
 }
 
 impl Feed {
@@ -149,7 +162,54 @@ impl Feed {
             touched: BTreeSet::new(),
             reread_all: false,
             refused: HashSet::new(),
+            cut: None,
         }
+    }
+
+    /// Whether the change of `actor` with sequence number `seq` stands: not made by a
+    /// removed device after its removal (`crate::devices`), nor after the author's
+    /// exclusion (`crate::authority`).
+    pub(crate) fn allows(&self, actor: &ActorId, seq: u64) -> bool {
+        crate::devices::change_allowed(&self.content.devices, actor, seq)
+            && self.cut.as_ref().is_none_or(|cut| cut.allows(actor, seq))
+    }
+
+    /// Whether some changes of this feed's author are refused (a removed device, or an
+    /// exclusion).
+    pub(crate) fn refuses_some(&self) -> bool {
+        self.cut.is_some() || self.content.devices.values().any(|d| d.removed.is_some())
+    }
+
+    /// The changes of this feed's author that stand, when the author is excluded; `None`
+    /// otherwise.
+    pub fn cut(&self) -> Option<&Cut> {
+        self.cut.as_ref()
+    }
+
+    /// Sets which changes of the author stand (`crate::authority`), and drops those held
+    /// beyond it, with whatever was built on them. Returns how many went.
+    pub(crate) fn set_cut(&mut self, cut: Option<Cut>) -> usize {
+        if self.cut == cut {
+            return 0;
+        }
+        self.cut = cut;
+        let mut dropped = 0;
+        for _ in 0..4 {
+            let n = self.drop_refused_changes();
+            dropped += n;
+            if n == 0 {
+                break;
+            }
+        }
+        if dropped > 0 {
+            self.prune_signed();
+        }
+        dropped
+    }
+
+    /// Every (actor, sequence number) held, applied or waiting.
+    pub(crate) fn held_seqs(&self) -> impl Iterator<Item = (&ActorId, u64)> {
+        self.seqs.keys().map(|(a, s)| (a, *s))
     }
 
     /// Whether the change was refused or dropped as a removed device's.
@@ -364,7 +424,7 @@ impl Feed {
             // Dropping can drop a removal written by a removed device, and so change the
             // list: go on until it stands (twice at most in practice; bounded anyway).
             for _ in 0..4 {
-                let n = self.drop_removed_devices_changes();
+                let n = self.drop_refused_changes();
                 dropped += n;
                 if n == 0 {
                     break;
@@ -381,21 +441,24 @@ impl Feed {
         })
     }
 
-    /// Drops from the feed the changes a removed device made after its removal, and every
-    /// change built on one (`crate::devices`): they were accepted before the removal
-    /// arrived. The document is rebuilt from the changes that stand. Returns how many went.
+    /// Drops from the feed the changes a removed device made after its removal, or the
+    /// author made after their exclusion, and every change built on one (`crate::devices`,
+    /// `crate::authority`): they were accepted before the removal or the exclusion arrived.
+    /// The document is rebuilt from the changes that stand. Returns how many went.
     ///
-    /// Runs only for a feed that lists a removed device, after its heads moved.
-    fn drop_removed_devices_changes(&mut self) -> usize {
-        let devices = &self.content.devices;
-        if devices.values().all(|d| d.removed.is_none()) {
+    /// Runs only for a feed whose author has some changes refused.
+    fn drop_refused_changes(&mut self) -> usize {
+        if !self.refuses_some() {
             return 0;
         }
-        let allowed =
-            |actor: &ActorId, seq: u64| crate::devices::change_allowed(devices, actor, seq);
-        if self.seqs.keys().all(|(actor, seq)| allowed(actor, *seq)) {
+        if self
+            .seqs
+            .keys()
+            .all(|(actor, seq)| self.allows(actor, *seq))
+        {
             return 0;
         }
+        let allowed = |actor: &ActorId, seq: u64| self.allows(actor, seq);
         // `get_changes` lists dependencies before dependents.
         let mut dropped: HashSet<ChangeHash> = HashSet::new();
         let mut keep = Vec::new();
@@ -410,7 +473,7 @@ impl Feed {
         }
         // Waiting changes go too when made by the removed device or built on what went.
         let waiting_before = self.pending.len();
-        let gone = crate::devices::refused_among(devices, self.pending.values(), |d| {
+        let gone = crate::devices::refused_among(allowed, self.pending.values(), |d| {
             dropped.contains(d) || self.refused.contains(d)
         });
         for h in gone {
@@ -571,6 +634,9 @@ impl Feed {
     {
         if writer.author() != self.id.author {
             return Err(WriteError::NotYourFeed);
+        }
+        if self.cut.is_some() {
+            return Err(WriteError::Excluded);
         }
         if self
             .content
@@ -759,6 +825,65 @@ impl Feed {
             };
             tx.put(&map, "known", known)?;
             tx.put(&map, "removed", now)
+        })
+    }
+
+    /// Writes that the author appoints (`appoint`) or retires (`!appoint`) steward `who`
+    /// (`crate::authority`). Whether it counts is the board's verdict.
+    pub(crate) fn put_steward(
+        &mut self,
+        writer: &Writer,
+        who: &AuthorId,
+        appoint: bool,
+        now: Timestamp,
+    ) -> Result<LocalChange, WriteError> {
+        let key = format!("{STEWARD_PREFIX}{who}");
+        let field = if appoint { "appoint" } else { "retire" };
+        self.write(writer, now, |tx| {
+            let map = match tx.get(ROOT, key.as_str())? {
+                Some((automerge::Value::Object(ObjType::Map), id)) => id,
+                _ => tx.put_object(ROOT, key.as_str(), ObjType::Map)?,
+            };
+            tx.put(&map, field, now)
+        })
+    }
+
+    /// Writes that the author excludes `who`, for `reason`, holding `known` of their changes.
+    pub(crate) fn put_exclusion(
+        &mut self,
+        writer: &Writer,
+        who: &AuthorId,
+        reason: &str,
+        known: &Cut,
+        now: Timestamp,
+    ) -> Result<LocalChange, WriteError> {
+        let key = format!("{EXCLUDE_PREFIX}{who}");
+        let known = known.format();
+        self.write(writer, now, |tx| {
+            let map = tx.put_object(ROOT, key.as_str(), ObjType::Map)?;
+            tx.put(&map, "at", now)?;
+            tx.put(&map, "reason", reason)?;
+            tx.put(&map, "known", known)
+        })
+    }
+
+    /// Writes that the author vouches that `new` succeeds the lost key `old`, holding
+    /// `known` of the old key's changes.
+    pub(crate) fn put_vouch(
+        &mut self,
+        writer: &Writer,
+        old: &AuthorId,
+        new: &AuthorId,
+        known: &Cut,
+        now: Timestamp,
+    ) -> Result<LocalChange, WriteError> {
+        let key = format!("{VOUCH_PREFIX}{old}");
+        let (new, known) = (new.to_string(), known.format());
+        self.write(writer, now, |tx| {
+            let map = tx.put_object(ROOT, key.as_str(), ObjType::Map)?;
+            tx.put(&map, "at", now)?;
+            tx.put(&map, "new", new)?;
+            tx.put(&map, "known", known)
         })
     }
 

@@ -77,6 +77,7 @@
 
 mod alert;
 mod author;
+pub mod authority;
 pub mod behalf;
 mod board;
 pub mod board_file;

@@ -316,7 +316,8 @@ fn decode(data: &[u8]) -> Result<(Vec<Change>, Option<Automerge>), ValidationFai
 ///    forged, tampered or unsigned change fails here;
 /// 5. no two different changes share an actor and sequence number, in the batch or
 ///    against the feed (equivocation);
-/// 6. a change made by a removed device after its removal (`crate::devices`), or built on
+/// 6. a change made by a removed device after its removal (`crate::devices`), or by an
+///    excluded member (or a lost key) after the exclusion (`crate::authority`), or built on
 ///    one, is left out of the batch (not an error: an honest relay may not have the removal
 ///    yet); the batch carries the count;
 /// 7. the changes left waiting for missing dependencies stay within
@@ -392,13 +393,13 @@ pub fn validate(
             return Err(ValidationFailure::Equivocation { seq: change.seq() });
         }
     }
-    // 6. Devices removed (`crate::devices`): what a removed device wrote after its
-    // removal is left out, with whatever was built on it; the rest of the batch stands.
+    // 6. Devices removed (`crate::devices`) and members excluded (`crate::authority`):
+    // what was written after the removal or the exclusion is left out, with whatever was
+    // built on it; the rest of the batch stands.
     // Reachability (4) was proved on the whole batch, so a good change signed only through
     // a refused one is still proven the author's.
-    let devices = &feed.content().devices;
-    let refused: HashSet<ChangeHash> = if devices.values().any(|d| d.removed.is_some()) {
-        crate::devices::refused_among(devices, &new, |d| feed.was_refused(d))
+    let refused: HashSet<ChangeHash> = if feed.refuses_some() {
+        crate::devices::refused_among(|a, s| feed.allows(a, s), &new, |d| feed.was_refused(d))
     } else {
         HashSet::new()
     };

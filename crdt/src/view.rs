@@ -105,6 +105,11 @@ pub struct PostView {
     /// ([`crate::name_skeleton`]): show the fingerprint beside it, prominently.
     #[serde(default)]
     pub author_name_lookalike: bool,
+    /// When the author lost this key and stewards vouched for a new one
+    /// (`crate::authority`): the new key, the same person. `author_name` is then the new
+    /// key's name.
+    #[serde(default)]
+    pub author_now: Option<AuthorId>,
     /// Offer or request.
     pub kind: Kind,
     /// Category.

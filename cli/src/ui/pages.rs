@@ -1017,6 +1017,7 @@ mod tests {
             author: author(1),
             author_name: Some(NASTY.into()),
             author_name_lookalike: true,
+            author_now: None,
             kind: Kind::Request,
             category: Category::Food,
             title: NASTY.into(),

@@ -244,6 +244,7 @@ mod tests {
             author: AuthorId([author; 32]),
             author_name: Some(NASTY.into()),
             author_name_lookalike: false,
+            author_now: None,
             kind: Kind::Request,
             category: Category::Food,
             title: format!("{NASTY} {n}"),
