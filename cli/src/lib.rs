@@ -28,6 +28,7 @@ mod page_address;
 mod print;
 mod residents;
 mod service;
+mod stewards;
 mod ui;
 mod up;
 mod when;
@@ -318,6 +319,34 @@ enum Command {
         /// Print JSON (stable, see docs/api.md).
         #[arg(long)]
         json: bool,
+    },
+    /// Who the community's stewards are, who is excluded and why, and what waits for a
+    /// second steward.
+    Stewards {
+        /// Print JSON (stable, see docs/api.md).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Appoint or retire a steward (stewards only).
+    #[command(subcommand)]
+    Steward(stewards::StewardCmd),
+    /// Exclude a member from the community (stewards only): their posts leave every
+    /// honest node's board and what they write from now on is refused.
+    Exclude {
+        /// Their name, or their fingerprint.
+        who: String,
+        /// Why: shown to every member.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Vouch that a new identity is the person who lost every copy of their key (stewards
+    /// only; with two stewards or more, a second one must too).
+    Vouch {
+        /// The lost identity: name or fingerprint.
+        old: String,
+        /// The new identity: name or fingerprint (they joined with an invite code and
+        /// told you their fingerprint in person).
+        new: String,
     },
     /// Neighbours this node knows.
     Peers {
@@ -616,9 +645,11 @@ pub(crate) fn default_name(fingerprint: &str) -> String {
 }
 
 /// Creates a new identity in `data_dir` for `community`, sets the name, remembers peers.
+/// Creates the identity (`restored`, or a new one) in `data_dir`, in `community`, or
+/// without one in a new community that this identity founds (its first steward).
 pub(crate) fn create_identity(
     data_dir: &DataDir,
-    community: &Community,
+    community: Option<&Community>,
     name: Option<&str>,
     peers: &[Multiaddr],
     restored: Option<[u8; 32]>,
@@ -626,7 +657,14 @@ pub(crate) fn create_identity(
     if let Some(name) = name {
         entraide_crdt::check_name(name).context("invalid name")?;
     }
-    let profile = data_dir.init(restored.unwrap_or_else(rand::random), community)?;
+    let seed = restored.unwrap_or_else(rand::random);
+    let community = community.cloned().unwrap_or_else(|| {
+        Community::founded(
+            rand::random(),
+            entraide_crdt::AuthorKey::from_seed(seed).id(),
+        )
+    });
+    let profile = data_dir.init(seed, &community)?;
     // A restored identity keeps the name its feed already carries, unless given one.
     let name = match (name, restored) {
         (Some(n), _) => Some(n.to_owned()),
@@ -727,13 +765,7 @@ fn run(cli: Cli) -> Result<()> {
     }
     match cli.command {
         Command::Init { name } => {
-            create_identity(
-                &data_dir,
-                &Community::from_secret(rand::random()),
-                Some(&name),
-                &[],
-                None,
-            )?;
+            create_identity(&data_dir, None, Some(&name), &[], None)?;
             say!(
                 "Welcome, {name}. Your identity and a new community are in {}.",
                 data_dir.root().display()
@@ -788,7 +820,7 @@ fn run(cli: Cli) -> Result<()> {
             } else {
                 create_identity(
                     &data_dir,
-                    &invite.community,
+                    Some(&invite.community),
                     name.as_deref(),
                     &invite.addresses,
                     restored,
@@ -989,6 +1021,38 @@ fn run_command(client: &Client, data_dir: &DataDir, command: Command) -> Result<
             } else {
                 output::print_blocked(&list);
             }
+        }
+        Command::Stewards { json } => {
+            let view = client.stewards()?;
+            if json {
+                say!("{}", serde_json::to_string_pretty(&view)?);
+            } else {
+                stewards::print_stewards(&view);
+            }
+        }
+        Command::Steward(command) => stewards::run_steward(client, command)?,
+        Command::Exclude { who, reason } => {
+            let view = client.exclude(&who, &reason)?;
+            say!(
+                "{} is excluded. Every neighbour's node takes their posts off the board and refuses what they write from now on, as it receives this.",
+                output::line(&who)
+            );
+            stewards::print_stewards(&view);
+        }
+        Command::Vouch { old, new } => {
+            let view = client.vouch(&old, &new)?;
+            if view.proposals.iter().any(|p| p.what == "vouch") {
+                say!(
+                    "Noted. A second steward must vouch too (the same command); until then nothing changes."
+                );
+            } else {
+                say!(
+                    "Done: the board shows {} as the same person as {}, and the lost key writes no more.",
+                    output::line(&new),
+                    output::line(&old)
+                );
+            }
+            stewards::print_stewards(&view);
         }
         Command::Peers { json } => {
             let peers = client.peers()?;

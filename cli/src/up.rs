@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use entraide_node::community::Community;
 use entraide_node::data_dir::DataDir;
 use entraide_node::{Multiaddr, Node, NodeConfig};
 
@@ -98,13 +97,7 @@ pub(crate) fn run(data_dir: &DataDir, args: UpArgs) -> Result<()> {
         );
     }
     if !data_dir.is_initialized() {
-        crate::create_identity(
-            data_dir,
-            &Community::from_secret(rand::random()),
-            None,
-            &[],
-            None,
-        )?;
+        crate::create_identity(data_dir, None, None, &[], None)?;
         say!(
             "First start: created your identity and a new community in {}.",
             data_dir.root().display()

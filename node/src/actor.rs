@@ -26,6 +26,7 @@ mod messages;
 mod relayed;
 mod residents;
 mod sessions;
+mod stewards;
 mod swarm;
 
 use std::collections::{HashMap, HashSet};
@@ -113,7 +114,10 @@ pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
     let own: Vec<AuthorId> = std::iter::once(profile.key.id())
         .chain(residents.iter().map(|r| r.author()))
         .collect();
-    let (board, skipped) = store.load_board(&own)?;
+    let (mut board, skipped) = store.load_board(&own)?;
+    // The founder is the first steward; the stewards' statements decide who else is one,
+    // and who is excluded (`entraide_crdt::authority`).
+    board.set_founder(profile.community.founder());
     for s in &skipped {
         warn!(feed = %s.feed, error = %s.error, "left out a damaged feed; neighbours will resend it");
     }

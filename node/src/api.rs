@@ -59,6 +59,7 @@ pub fn router(node: Node, token: String) -> Router {
         .route("/api/v1/peers", get(peers).post(dial))
         .route("/api/v1/invite", get(invite))
         .merge(crate::care::routes())
+        .merge(crate::stewards::routes())
         .route("/api/v1/alerts", get(alerts).post(declare_alert))
         .route("/api/v1/alerts/{id}/end", post(end_alert))
         .route("/api/v1/rounds", get(rounds).post(add_round))

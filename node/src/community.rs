@@ -1,11 +1,18 @@
-//! The community fence: a random 32-byte secret shared by invite codes.
+//! The community fence: a random 32-byte secret shared by invite codes, and the founder.
 //!
 //! From the secret we derive, with domain separation, the community id (which namespaces
 //! protocol names and topics) and the libp2p private-network key (which keeps every node
 //! without the secret from completing a handshake).
+//!
+//! A community made since protocol 1.5 also names its founder, its first steward
+//! (`entraide_crdt::authority`), and both derivations cover the founder's id: an invite
+//! code naming another founder leads to another community, whose nodes cannot complete a
+//! handshake with this one's. So nobody holding the secret can make newcomers believe
+//! they are the founder. A community made before has no founder, and no stewards.
 
 use std::fmt;
 
+use entraide_crdt::AuthorId;
 use libp2p::Multiaddr;
 use sha2::{Digest, Sha256};
 
@@ -13,6 +20,7 @@ use sha2::{Digest, Sha256};
 #[derive(Clone, PartialEq, Eq)]
 pub struct Community {
     secret: [u8; 32],
+    founder: Option<AuthorId>,
 }
 
 impl fmt::Debug for Community {
@@ -32,9 +40,20 @@ fn derive(context: &[u8], secret: &[u8; 32]) -> [u8; 32] {
 }
 
 impl Community {
-    /// The community with this secret (32 random bytes for a new one).
+    /// A community made before founders were named: this secret, no founder, no stewards.
     pub fn from_secret(secret: [u8; 32]) -> Self {
-        Self { secret }
+        Self {
+            secret,
+            founder: None,
+        }
+    }
+
+    /// The community with this secret (32 random bytes for a new one) founded by `founder`.
+    pub fn founded(secret: [u8; 32], founder: AuthorId) -> Self {
+        Self {
+            secret,
+            founder: Some(founder),
+        }
     }
 
     /// The secret, for storing and for invite codes.
@@ -42,15 +61,35 @@ impl Community {
         &self.secret
     }
 
-    /// A public, short id: `sha256("entraide/community/v1\0" || secret)[..8]` in hex. It
-    /// names protocols and topics; it reveals nothing of the secret.
-    pub fn tag(&self) -> String {
-        hex::encode(&derive(b"entraide/community/v1\0", &self.secret)[..8])
+    /// The founder, the first steward, when the community names one.
+    pub fn founder(&self) -> Option<AuthorId> {
+        self.founder
     }
 
-    /// The libp2p pre-shared key: `sha256("entraide/pnet/v1\0" || secret)`.
+    /// A public, short id that names protocols and topics and reveals nothing of the
+    /// secret: `sha256("entraide/community/v2\0" || secret || founder)[..8]` in hex, or
+    /// without a founder `sha256("entraide/community/v1\0" || secret)[..8]`.
+    pub fn tag(&self) -> String {
+        hex::encode(&self.derive(b"entraide/community/v1\0", b"entraide/community/v2\0")[..8])
+    }
+
+    /// The libp2p pre-shared key: `sha256("entraide/pnet/v2\0" || secret || founder)`, or
+    /// without a founder `sha256("entraide/pnet/v1\0" || secret)`.
     pub fn psk(&self) -> [u8; 32] {
-        derive(b"entraide/pnet/v1\0", &self.secret)
+        self.derive(b"entraide/pnet/v1\0", b"entraide/pnet/v2\0")
+    }
+
+    fn derive(&self, without_founder: &[u8], with_founder: &[u8]) -> [u8; 32] {
+        match &self.founder {
+            None => derive(without_founder, &self.secret),
+            Some(founder) => {
+                let mut h = Sha256::new();
+                h.update(with_founder);
+                h.update(self.secret);
+                h.update(founder.0);
+                h.finalize().into()
+            }
+        }
     }
 }
 
@@ -84,7 +123,10 @@ pub enum InviteError {
 
 /// Text prefix of every invite code.
 pub const INVITE_PREFIX: &str = "ENTRAIDE-";
-const INVITE_VERSION: u8 = 1;
+/// The code of a community without a founder.
+const INVITE_VERSION_UNFOUNDED: u8 = 1;
+/// The code of a community that names its founder.
+const INVITE_VERSION: u8 = 2;
 /// Most addresses an invite carries (keeps the QR code small).
 pub const MAX_INVITE_ADDRESSES: usize = 4;
 
@@ -128,11 +170,17 @@ impl Invite {
     }
 
     /// The code: `ENTRAIDE-` then base32 (RFC 4648, no padding) of
-    /// `version (1) || secret (32) || count (1) || (len (1) || multiaddr bytes)* || checksum (4)`,
-    /// where the checksum is the first 4 bytes of SHA-256 of everything before it.
-    /// Base32 uses only characters a QR code's alphanumeric mode encodes compactly.
+    /// `version (1) || secret (32) || founder (32, version 2 only) || count (1) ||
+    /// (len (1) || multiaddr bytes)* || checksum (4)`, where the checksum is the first 4
+    /// bytes of SHA-256 of everything before it. Version 2 names the founder, version 1
+    /// (a community made before founders) does not. Base32 uses only characters a QR
+    /// code's alphanumeric mode encodes compactly.
     pub fn encode(&self) -> String {
-        let mut bytes = vec![INVITE_VERSION];
+        let version = match self.community.founder {
+            Some(_) => INVITE_VERSION,
+            None => INVITE_VERSION_UNFOUNDED,
+        };
+        let mut bytes = vec![version];
         self.write_body(&mut bytes);
         seal_code(INVITE_PREFIX, bytes)
     }
@@ -144,16 +192,22 @@ impl Invite {
             Err(CodeError::Damaged) => return Err(InviteError::Damaged),
             Ok(payload) => payload,
         };
-        if payload[0] != INVITE_VERSION {
-            return Err(InviteError::UnsupportedVersion(payload[0]));
-        }
-        Self::read_body(&payload[1..]).ok_or(InviteError::Damaged)
+        let founded = match payload[0] {
+            INVITE_VERSION => true,
+            INVITE_VERSION_UNFOUNDED => false,
+            other => return Err(InviteError::UnsupportedVersion(other)),
+        };
+        Self::read_body(&payload[1..], founded).ok_or(InviteError::Damaged)
     }
 
-    /// The body of a code: `secret (32) || count (1) || (len (1) || multiaddr bytes)*`
-    /// (also inside a device pairing code, `crate::devices`).
+    /// The body of a code: `secret (32) || founder (32, if the community names one) ||
+    /// count (1) || (len (1) || multiaddr bytes)*` (also inside a device pairing code,
+    /// `crate::devices`).
     pub(crate) fn write_body(&self, bytes: &mut Vec<u8>) {
         bytes.extend_from_slice(self.community.secret());
+        if let Some(founder) = &self.community.founder {
+            bytes.extend_from_slice(&founder.0);
+        }
         let addresses: Vec<Vec<u8>> = self
             .addresses
             .iter()
@@ -168,14 +222,23 @@ impl Invite {
         }
     }
 
-    /// Reads exactly a body written by [`Invite::write_body`]; `None` if it is cut or has
-    /// bytes left over.
-    pub(crate) fn read_body(body: &[u8]) -> Option<Self> {
-        if body.len() < 33 {
+    /// Reads exactly a body written by [`Invite::write_body`], with a founder when
+    /// `founded`; `None` if it is cut or has bytes left over.
+    pub(crate) fn read_body(body: &[u8], founded: bool) -> Option<Self> {
+        let founder_len = if founded { 32 } else { 0 };
+        if body.len() < 33 + founder_len {
             return None;
         }
         let mut secret = [0u8; 32];
         secret.copy_from_slice(&body[..32]);
+        let community = if founded {
+            let mut founder = [0u8; 32];
+            founder.copy_from_slice(&body[32..64]);
+            Community::founded(secret, AuthorId(founder))
+        } else {
+            Community::from_secret(secret)
+        };
+        let body = &body[founder_len..];
         let count = body[32] as usize;
         let mut rest = &body[33..];
         let mut addresses = Vec::with_capacity(count.min(MAX_INVITE_ADDRESSES));
@@ -199,7 +262,7 @@ impl Invite {
             return None;
         }
         Some(Self {
-            community: Community::from_secret(secret),
+            community,
             addresses,
         })
     }
@@ -337,6 +400,23 @@ mod tests {
             assert!(Invite::decode(&typo).is_err(), "typo at {i} accepted");
         }
         assert_eq!(Invite::decode("ENTRAIDE-!!!"), Err(InviteError::Damaged));
+    }
+
+    #[test]
+    fn a_founded_community_round_trips_and_its_founder_is_part_of_it() {
+        let founded = Invite {
+            community: Community::founded([7; 32], AuthorId([5; 32])),
+            ..invite()
+        };
+        let code = founded.encode();
+        assert_eq!(Invite::decode(&code), Ok(founded.clone()));
+        assert!(code.len() > invite().encode().len());
+        // Another founder with the same secret is another community: other protocol
+        // names, and no handshake between them.
+        let other = Community::founded([7; 32], AuthorId([6; 32]));
+        assert_ne!(other.tag(), founded.community.tag());
+        assert_ne!(other.psk(), founded.community.psk());
+        assert_ne!(invite().community.psk(), founded.community.psk());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! <data dir>/
 //!   ENTRAIDE          marker: this directory belongs to entraide
 //!   identity.key      the resident's secret key (mode 0600). Back it up.
-//!   community.key     the community secret (mode 0600)
+//!   community.key     the community secret, and its founder when it names one (mode 0600)
 //!   device.id         which device of the resident this installation is (drawn once)
 //!   node.key          on a device linked with `join-device` only: its own network key
 //!   db/               sled database: feeds, signatures, sync states, peers
@@ -217,13 +217,7 @@ impl DataDir {
 
     /// Writes `community.key`, never over an existing one.
     fn write_community(&self, community: &Community) -> Result<(), DataDirError> {
-        write_new_secret(
-            &self.community_path(),
-            &format!(
-                "{COMMUNITY_HEADER}\nsecret: {}\n",
-                hex::encode(community.secret())
-            ),
-        )
+        write_new_secret(&self.community_path(), &community_text(community))
     }
 
     /// Writes a restored identity (`seed`, read back from a backup) into a folder that has
@@ -298,8 +292,15 @@ impl DataDir {
             return Err(DataDirError::NoCommunity(self.root.clone()));
         }
         let damaged = |path: PathBuf| move |reason| DataDirError::Damaged { path, reason };
-        let community = read_field::<32>(&self.community_path(), COMMUNITY_HEADER, "secret")
+        let secret = read_field::<32>(&self.community_path(), COMMUNITY_HEADER, "secret")
             .map_err(damaged(self.community_path()))?;
+        let founder =
+            read_optional_field::<32>(&self.community_path(), COMMUNITY_HEADER, "founder")
+                .map_err(damaged(self.community_path()))?;
+        let community = match founder {
+            Some(founder) => Community::founded(secret, AuthorId(founder)),
+            None => Community::from_secret(secret),
+        };
         let node_path = self.root.join("node.key");
         let node_seed = if node_path.exists() {
             Some(
@@ -311,7 +312,7 @@ impl DataDir {
         };
         Ok(Profile {
             key: AuthorKey::from_seed(seed),
-            community: Community::from_secret(community),
+            community,
             installation: self.installation()?,
             node_seed,
         })
@@ -375,10 +376,7 @@ impl DataDir {
             return Err(DataDirError::NotInitialized(self.root.clone()));
         }
         self.claim()?;
-        let text = format!(
-            "{COMMUNITY_HEADER}\nsecret: {}\n",
-            hex::encode(community.secret())
-        );
+        let text = community_text(community);
         let path = self.community_path();
         if path.exists() {
             write_atomic(&path, text.as_bytes())
@@ -463,6 +461,32 @@ pub fn read_identity_file(path: &Path) -> Result<[u8; 32], DataDirError> {
 }
 
 /// Reads `name: <hex>` from a small text file that starts with `header`.
+/// The text of `community.key`: the secret, and the founder when the community names one.
+fn community_text(community: &Community) -> String {
+    let mut text = format!(
+        "{COMMUNITY_HEADER}\nsecret: {}\n",
+        hex::encode(community.secret())
+    );
+    if let Some(founder) = community.founder() {
+        text.push_str(&format!("founder: {founder}\n"));
+    }
+    text
+}
+
+/// Reads `name:` of a secret file, if the file has that line.
+fn read_optional_field<const N: usize>(
+    path: &Path,
+    header: &str,
+    name: &str,
+) -> Result<Option<[u8; N]>, String> {
+    let text = fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let prefix = format!("{name}:");
+    if !text.lines().any(|l| l.trim().starts_with(&prefix)) {
+        return Ok(None);
+    }
+    read_field(path, header, name).map(Some)
+}
+
 fn read_field<const N: usize>(path: &Path, header: &str, name: &str) -> Result<[u8; N], String> {
     let text = fs::read_to_string(path).map_err(|e| e.to_string())?;
     let mut lines = text.lines();

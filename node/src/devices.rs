@@ -33,7 +33,10 @@ use crate::net::{self, NetConfig};
 
 /// Text prefix of a pairing code.
 pub const PAIRING_PREFIX: &str = "ENTRAIDE-DEVICE-";
-const PAIRING_VERSION: u8 = 1;
+/// A pairing code for a community without a founder.
+const PAIRING_VERSION_UNFOUNDED: u8 = 1;
+/// A pairing code for a community that names its founder.
+const PAIRING_VERSION: u8 = 2;
 /// How long a pairing code works.
 pub const PAIRING_VALIDITY: Duration = Duration::from_secs(10 * 60);
 /// Most pairing codes waiting at once on one node (a new one cancels the oldest).
@@ -94,9 +97,13 @@ impl PairingCode {
     /// `ENTRAIDE-DEVICE-` then base32 (RFC 4648, no padding) of
     /// `version (1) || token (16) || peer id length (1) || peer id || invite bytes ||
     /// checksum (4)`, the invite bytes as in an invite code without its version and
-    /// checksum, and the checksum the first 4 bytes of SHA-256 of everything before it.
+    /// checksum (version 2 with the founder, 1 without, as invite codes), and the checksum the first 4 bytes of SHA-256 of everything before it.
     pub fn encode(&self) -> String {
-        let mut bytes = vec![PAIRING_VERSION];
+        let version = match self.invite.community.founder() {
+            Some(_) => PAIRING_VERSION,
+            None => PAIRING_VERSION_UNFOUNDED,
+        };
+        let mut bytes = vec![version];
         bytes.extend_from_slice(&self.token);
         let peer = self.peer.to_bytes();
         bytes.push(peer.len() as u8);
@@ -113,9 +120,11 @@ impl PairingCode {
             Err(CodeError::Damaged) => return Err(damaged),
             Ok(payload) => payload,
         };
-        if payload[0] != PAIRING_VERSION {
-            return Err(PairingCodeError::UnsupportedVersion(payload[0]));
-        }
+        let founded = match payload[0] {
+            PAIRING_VERSION => true,
+            PAIRING_VERSION_UNFOUNDED => false,
+            other => return Err(PairingCodeError::UnsupportedVersion(other)),
+        };
         let mut token = [0u8; 16];
         token.copy_from_slice(&payload[1..17]);
         let peer_len = payload[17] as usize;
@@ -124,7 +133,7 @@ impl PairingCode {
             return Err(damaged);
         }
         let peer = PeerId::from_bytes(&rest[..peer_len]).map_err(|_| damaged.clone())?;
-        let invite = Invite::read_body(&rest[peer_len..]).ok_or(damaged)?;
+        let invite = Invite::read_body(&rest[peer_len..], founded).ok_or(damaged)?;
         Ok(Self {
             invite,
             peer,

@@ -17,6 +17,7 @@ pub mod peers;
 pub mod relayed;
 pub mod residents;
 pub mod session_io;
+pub mod stewards;
 pub mod store;
 
 pub use libp2p::Multiaddr;

@@ -403,6 +403,7 @@ pub(crate) enum Command {
     Sightings(oneshot::Sender<Vec<SightingView>>),
     Resident(ResidentCommand),
     Device(DeviceCommand),
+    Steward(crate::stewards::StewardCommand),
     Export(oneshot::Sender<Vec<u8>>),
     Import(Vec<u8>, oneshot::Sender<ImportReport>),
 }

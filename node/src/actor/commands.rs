@@ -151,6 +151,7 @@ impl Actor {
             Command::Care(command) => self.handle_care(command, now),
             Command::Resident(command) => self.handle_resident_command(command),
             Command::Device(command) => self.handle_device_command(command),
+            Command::Steward(command) => self.handle_steward_command(command),
             Command::Export(reply) => {
                 let (file, left_out) = self.board.export(now);
                 if left_out > 0 {
