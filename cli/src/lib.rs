@@ -339,6 +339,20 @@ enum Command {
         #[arg(long)]
         reason: String,
     },
+    /// Report a post to the stewards: only they can read your reason.
+    Report {
+        /// The post's id (or its first characters).
+        post: String,
+        /// Why: read by the stewards only.
+        #[arg(long)]
+        reason: String,
+    },
+    /// The reports made to you as a steward.
+    Reports {
+        /// Print JSON (stable, see docs/api.md).
+        #[arg(long)]
+        json: bool,
+    },
     /// Vouch that a new identity is the person who lost every copy of their key (stewards
     /// only; with two stewards or more, a second one must too).
     Vouch {
@@ -1038,6 +1052,18 @@ fn run_command(client: &Client, data_dir: &DataDir, command: Command) -> Result<
                 output::line(&who)
             );
             stewards::print_stewards(&view);
+        }
+        Command::Report { post, reason } => {
+            client.report(&post, &reason)?;
+            say!("Reported. Only the stewards can read your reason; the author is not told.");
+        }
+        Command::Reports { json } => {
+            let reports = client.reports()?;
+            if json {
+                say!("{}", serde_json::to_string_pretty(&reports)?);
+            } else {
+                stewards::print_reports(&reports);
+            }
         }
         Command::Vouch { old, new } => {
             let view = client.vouch(&old, &new)?;

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use clap::Subcommand;
-use entraide_node::stewards::{Member, StewardsView};
+use entraide_node::stewards::{Member, ReportView, StewardsView};
 use serde_json::json;
 
 use crate::client::Client;
@@ -57,6 +57,25 @@ impl Client {
             self.call("POST", "/api/v1/exclude", Some(body))
         } else {
             self.local(async |n| n.exclude(who, reason).await)
+        }
+    }
+
+    pub(crate) fn report(&self, post: &str, reason: &str) -> Result<()> {
+        if self.is_remote() {
+            let path = format!("/api/v1/posts/{post}/report");
+            let _: serde_json::Value =
+                self.call("POST", &path, Some(json!({ "reason": reason })))?;
+            Ok(())
+        } else {
+            self.local(async |n| n.report(post, reason).await)
+        }
+    }
+
+    pub(crate) fn reports(&self) -> Result<Vec<ReportView>> {
+        if self.is_remote() {
+            self.call("GET", "/api/v1/reports", None)
+        } else {
+            self.local(async |n| n.reports().await)
         }
     }
 
@@ -155,5 +174,28 @@ pub(crate) fn print_stewards(v: &StewardsView) {
     if !v.retired.is_empty() {
         let names: Vec<String> = v.retired.iter().map(member).collect();
         say!("Former stewards: {}", names.join(", "));
+    }
+}
+
+pub(crate) fn print_reports(reports: &[ReportView]) {
+    if reports.is_empty() {
+        say!("No reports.");
+        return;
+    }
+    for r in reports {
+        let title = r
+            .title
+            .as_deref()
+            .map(line)
+            .unwrap_or_else(|| "(no longer on the board)".into());
+        say!(
+            "{}  {} by {}\n  reported by {} on {}: {}",
+            &r.post.to_string()[..8],
+            title,
+            member(&r.author),
+            member(&r.reporter),
+            when::local(r.at),
+            line(&r.reason)
+        );
     }
 }

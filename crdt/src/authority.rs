@@ -270,6 +270,12 @@ pub enum AuthorityError {
     /// Excluding a current steward.
     #[error("{} is a steward: retire them first (two stewards must agree), then exclude", .0.fmt_short())]
     ExcludingASteward(AuthorId),
+    /// Already as many stewards as a sealed record has recipients (reports reach them all).
+    #[error(
+        "the community already has {} stewards: retire one first",
+        crate::sealed::MAX_RECIPIENTS
+    )]
+    TooManyStewards,
     /// Acting on, or for, an excluded member.
     #[error("{} is excluded from the community", .0.fmt_short())]
     IsExcluded(AuthorId),
@@ -628,6 +634,9 @@ impl Board {
         }
         if a.retired.contains(&who) {
             return Err(AuthorityError::RetiredForGood(who).into());
+        }
+        if a.stewards.len() >= crate::sealed::MAX_RECIPIENTS {
+            return Err(AuthorityError::TooManyStewards.into());
         }
         if a.excluded.contains_key(&who) || a.succeeded.contains_key(&who) {
             return Err(AuthorityError::IsExcluded(who).into());

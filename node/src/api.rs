@@ -155,6 +155,11 @@ impl IntoResponse for ApiError {
             NodeError::Write(WriteError::Text(
                 TextError::NoConsent { .. } | TextError::NoNeighbour,
             )) => StatusCode::BAD_REQUEST,
+            NodeError::Write(WriteError::Authority(
+                entraide_crdt::authority::AuthorityError::NotASteward,
+            ))
+            | NodeError::Write(WriteError::Excluded) => StatusCode::FORBIDDEN,
+            NodeError::Report(_) => StatusCode::UNPROCESSABLE_ENTITY,
             NodeError::Write(_) | NodeError::NoSuchHelper(_) | NodeError::Dial { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use entraide_crdt::care::{CareEntry, CareView, CheckHow, Opened, RecordId, Window};
 use entraide_crdt::message::MessageEntry;
+use entraide_crdt::report::Report;
 use entraide_crdt::sealed::recipient_count;
 use entraide_crdt::{AuthorId, AuthorKey, Board};
 use serde::{Deserialize, Serialize};
@@ -163,8 +164,9 @@ impl Node {
 /// Sealed records never change once written (they are only deleted), so what was opened
 /// stays true; a record that is not ours is remembered as such, so each is tried once.
 ///
-/// It keeps the private messages the resident can open too (`entraide_crdt::message`): one
-/// pass over the sealed records serves both.
+/// It keeps the private messages the resident can open too (`entraide_crdt::message`), and
+/// the reports to the stewards when the resident is one (`entraide_crdt::report`): one pass
+/// over the sealed records serves them all.
 #[derive(Debug, Default)]
 pub struct CareCache {
     opened: HashMap<(AuthorId, [u8; 8]), Option<SealedEntry>>,
@@ -233,6 +235,21 @@ impl CareCache {
         out
     }
 
+    /// The reports to the stewards opened so far (`entraide_crdt::report`): (reporter,
+    /// report), by reporter then nonce. Call after [`CareCache::refresh`].
+    pub fn reports(&self) -> Vec<(AuthorId, Report)> {
+        let mut out: Vec<(AuthorId, [u8; 8], Report)> = self
+            .opened
+            .iter()
+            .filter_map(|((writer, nonce), e)| match e {
+                Some(SealedEntry::Report(r)) => Some((*writer, *nonce, r.clone())),
+                _ => None,
+            })
+            .collect();
+        out.sort_by_key(|(w, n, _)| (*w, *n));
+        out.into_iter().map(|(w, _, r)| (w, r)).collect()
+    }
+
     /// Sealed records held but not tried yet (see [`CareCache::refresh`]).
     pub fn unread(&self) -> usize {
         self.unread
@@ -252,6 +269,7 @@ impl CareCache {
 enum SealedEntry {
     Care(CareEntry),
     Message(MessageEntry),
+    Report(Report),
 }
 
 impl SealedEntry {
@@ -259,6 +277,7 @@ impl SealedEntry {
         CareEntry::read(plain)
             .map(SealedEntry::Care)
             .or_else(|| MessageEntry::read(plain).map(SealedEntry::Message))
+            .or_else(|| Report::read(plain).map(SealedEntry::Report))
     }
 }
 

@@ -115,6 +115,9 @@ pub enum NodeError {
     /// The care register refused the request.
     #[error(transparent)]
     Care(#[from] entraide_crdt::care::CareError),
+    /// A report to the stewards was refused.
+    #[error(transparent)]
+    Report(#[from] entraide_crdt::report::ReportError),
     /// A hosted resident could not be added, found, changed or removed.
     #[error(transparent)]
     Resident(#[from] crate::residents::ResidentError),

@@ -94,11 +94,7 @@ impl StewardsView {
         me: &AuthorId,
         name_of: impl Fn(&AuthorId) -> Option<String>,
     ) -> Self {
-        let member = |a: &AuthorId| Member {
-            author: *a,
-            name: name_of(a),
-            fingerprint: a.fmt_short(),
-        };
+        let member = |a: &AuthorId| member(a, name_of(a));
         Self {
             founded: authority.founder.is_some(),
             founder: authority.founder.as_ref().map(member),
@@ -175,6 +171,34 @@ pub(crate) enum StewardCommand {
         String,
         oneshot::Sender<Result<StewardsView, NodeError>>,
     ),
+    Report(String, String, oneshot::Sender<Result<(), NodeError>>),
+    Reports(oneshot::Sender<Result<Vec<ReportView>, NodeError>>),
+}
+
+/// A report, as a steward reads it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportView {
+    /// Who reported.
+    pub reporter: Member,
+    /// The post reported.
+    pub post: entraide_crdt::PostId,
+    /// Its title, if it is still on this node's board.
+    pub title: Option<String>,
+    /// Its author.
+    pub author: Member,
+    /// Why.
+    pub reason: String,
+    /// When (the reporter's clock).
+    pub at: i64,
+}
+
+/// Names a member for a view.
+pub(crate) fn member(a: &AuthorId, name: Option<String>) -> Member {
+    Member {
+        author: *a,
+        name,
+        fingerprint: a.fmt_short(),
+    }
 }
 
 impl Node {
@@ -200,6 +224,19 @@ impl Node {
     /// The acting resident, a steward, excludes `who` for `reason`.
     pub async fn exclude(&self, who: &str, reason: &str) -> Result<StewardsView, NodeError> {
         self.ask(|tx| Command::Steward(StewardCommand::Exclude(who.into(), reason.into(), tx)))
+            .await?
+    }
+
+    /// The acting resident reports `post` to the stewards, for `reason`: sealed to the
+    /// stewards of the moment, only they read it.
+    pub async fn report(&self, post: &str, reason: &str) -> Result<(), NodeError> {
+        self.ask(|tx| Command::Steward(StewardCommand::Report(post.into(), reason.into(), tx)))
+            .await?
+    }
+
+    /// The reports the acting resident, a steward, can read, newest first.
+    pub async fn reports(&self) -> Result<Vec<ReportView>, NodeError> {
+        self.ask(|tx| Command::Steward(StewardCommand::Reports(tx)))
             .await?
     }
 
@@ -237,6 +274,28 @@ pub(crate) fn routes() -> axum::Router<crate::api::ApiState> {
         .route("/api/v1/stewards/retire", post(api_retire))
         .route("/api/v1/exclude", post(api_exclude))
         .route("/api/v1/vouch", post(api_vouch))
+        .route("/api/v1/posts/{id}/report", post(api_report))
+        .route("/api/v1/reports", get(api_reports))
+}
+
+/// Why a post is reported.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ReportRequest {
+    /// The reason, read by the stewards only.
+    pub reason: String,
+}
+
+async fn api_report(
+    Extension(s): Extension<ApiState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Json(r): Json<ReportRequest>,
+) -> ApiResult<serde_json::Value> {
+    s.node.report(&id, &r.reason).await?;
+    Ok(Json(serde_json::json!({ "reported": true })))
+}
+
+async fn api_reports(Extension(s): Extension<ApiState>) -> ApiResult<Vec<ReportView>> {
+    Ok(Json(s.node.reports().await?))
 }
 
 use axum::{Extension, Json};

@@ -5,7 +5,10 @@ use tracing::info;
 
 use super::{Actor, now};
 use crate::node::NodeError;
-use crate::stewards::{StewardCommand, StewardsView};
+use entraide_crdt::authority::AuthorityError;
+use entraide_crdt::report::{Report, ReportError};
+
+use crate::stewards::{ReportView, StewardCommand, StewardsView, member};
 
 impl Actor {
     pub(super) fn handle_steward_command(&mut self, command: StewardCommand) {
@@ -24,6 +27,12 @@ impl Actor {
             }
             StewardCommand::Vouch(old, new, reply) => {
                 let _ = reply.send(self.vouch(&old, &new));
+            }
+            StewardCommand::Report(post, reason, reply) => {
+                let _ = reply.send(self.report_post(&post, &reason));
+            }
+            StewardCommand::Reports(reply) => {
+                let _ = reply.send(self.reports());
             }
         }
     }
@@ -68,5 +77,50 @@ impl Actor {
         self.commit_local(change)?;
         info!(old = %old.fmt_short(), new = %new.fmt_short(), "vouched for a new key");
         Ok(self.stewards_view())
+    }
+
+    /// Reports a post to the stewards of the moment (sealed to them).
+    fn report_post(&mut self, typed: &str, reason: &str) -> Result<(), NodeError> {
+        let id = self.board.resolve_post(typed)?;
+        let post = self
+            .board
+            .post(id, now())
+            .ok_or_else(|| NodeError::NoSuchPost(typed.into()))?;
+        let stewards: Vec<_> = self.board.authority().stewards.iter().copied().collect();
+        if stewards.is_empty() {
+            return Err(ReportError::NoStewards.into());
+        }
+        let now = now();
+        let report = Report::new(post.id, post.author, reason, now)?;
+        let nonce: [u8; 8] = rand::random();
+        let sealed = report.seal(&self.writer.author(), &nonce, &stewards, rand::random())?;
+        let change = self.board.put_sealed(&self.writer, nonce, sealed, now)?;
+        self.commit_local(change)?;
+        info!(post = %post.id, "reported a post to the stewards");
+        Ok(())
+    }
+
+    /// The reports the acting resident can read, newest first: a steward's only.
+    fn reports(&mut self) -> Result<Vec<ReportView>, NodeError> {
+        let me = self.writer.author();
+        if !self.board.authority().is_steward(&me) {
+            return Err(entraide_crdt::WriteError::from(AuthorityError::NotASteward).into());
+        }
+        self.care_refresh();
+        let opened = self.care.get(&me).map(|c| c.reports()).unwrap_or_default();
+        let board = &self.board;
+        let mut out: Vec<ReportView> = opened
+            .into_iter()
+            .map(|(reporter, r)| ReportView {
+                reporter: member(&reporter, board.name_of(&reporter)),
+                post: r.post,
+                title: board.post(r.post, now()).map(|p| p.title),
+                author: member(&r.author, board.name_of(&r.author)),
+                reason: r.reason,
+                at: r.at,
+            })
+            .collect();
+        out.sort_by_key(|r| std::cmp::Reverse(r.at));
+        Ok(out)
     }
 }
