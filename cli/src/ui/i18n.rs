@@ -1376,6 +1376,8 @@ pub(crate) fn write_error(lang: Lang, e: &WriteError) -> String {
         (Lang::Fr, WriteError::Document(_)) => "Le tableau a refusé d'enregistrer ceci (une erreur d'entraide, pas la vôtre). Réessayez ; si cela continue, redémarrez entraide.".into(),
         (Lang::En, WriteError::Document(_)) => "The board refused to save this (a fault in entraide, not yours). Try again; if it goes on, restart entraide.".into(),
         (_, WriteError::Entry(e)) => super::public::entry_error(lang, e),
+        (_, WriteError::Authority(a)) => super::stewards::authority_error(lang, a),
+        (_, WriteError::Excluded) => super::stewards::excluded_error(lang),
         // A refusal added to the board later.
         (_, _) => lang.t().error_generic.to_owned(),
     }

@@ -22,6 +22,7 @@ pub(crate) mod print;
 mod public;
 pub(crate) mod security;
 pub(crate) mod serve;
+mod stewards;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -135,6 +136,7 @@ pub(crate) fn router(node: Node, api: Router, config: PageConfig) -> Router {
         .merge(backup::routes())
         .merge(board_file::routes())
         .merge(blocking::routes())
+        .merge(stewards::routes())
         .merge(download::routes())
         .merge(print::routes())
         .merge(popup::routes())

@@ -33,10 +33,12 @@ pub(crate) struct Who<'a> {
 }
 
 impl<'a> Who<'a> {
+    /// A post's author: for a lost key the stewards replaced, the new key (the same
+    /// person, whose name the post carries).
     fn author_of(p: &'a PostView) -> Self {
         Who {
             name: p.author_name.as_deref(),
-            id: p.author,
+            id: p.author_now.unwrap_or(p.author),
             lookalike: p.author_name_lookalike,
         }
     }
@@ -1081,6 +1083,49 @@ mod tests {
                 r#"<dd class="consent" id="consent">{ESCAPED}</dd>"#
             )));
         }
+    }
+
+    #[test]
+    fn a_post_of_a_lost_key_names_its_author_by_the_new_key() {
+        let mut p = post();
+        p.author_now = Some(author(9));
+        for (lang, words) in [
+            (Lang::Fr, "avec son ancienne clé"),
+            (Lang::En, "with their former key"),
+        ] {
+            let html = Post {
+                frame: frame(lang),
+                post: &p,
+                viewer: &Viewer { author: author(3) },
+                csrf: "token",
+                error: None,
+                messages: &[],
+            }
+            .render()
+            .unwrap();
+            let by = &html[html.find("<dl class=\"facts\">").unwrap()..];
+            let by = &by[..by.find("</dd>").unwrap()];
+            assert!(by.contains(&author(9).fmt_short()), "{by}");
+            assert!(
+                by.contains(&format!(
+                    r#"id="former-key">({words} <span class="fp">{}</span>)"#,
+                    author(1).fmt_short()
+                )),
+                "{by}"
+            );
+        }
+        p.author_now = None;
+        let html = Post {
+            frame: frame(Lang::En),
+            post: &p,
+            viewer: &Viewer { author: author(3) },
+            csrf: "token",
+            error: None,
+            messages: &[],
+        }
+        .render()
+        .unwrap();
+        assert!(!html.contains("former-key"));
     }
 
     #[test]
