@@ -5,7 +5,7 @@
 //!
 //! | key | value |
 //! |---|---|
-//! | `steward:<author, 64 hex>` | map: `appoint` (int: when the writer appointed them), `retire` (int: when the writer retired them); either or both |
+//! | `steward:<author, 64 hex>` | map: `appoint` (int: when the writer appointed them), `retire` (int: when the writer retired them), either or both; `n` (int: the writer's count of such acts when writing it, ordering one steward's acts made within a second) |
 //! | `exclude:<author, 64 hex>` | map: `at`, `reason` (text), `known` (the excluded author's changes the writer held) |
 //! | `vouch:<old author, 64 hex>` | map: `at`, `new` (the new author, 64 hex), `known` (the old key's changes the writer held) |
 //!
@@ -138,6 +138,10 @@ fn actor_key(actor: &ActorId) -> Option<[u8; 8]> {
     })
 }
 
+/// When a steward appointed or retired someone: their clock, then their own count of such
+/// acts (`n`), which orders acts made within one second.
+pub type Stamp = (Timestamp, i64);
+
 /// An exclusion as one steward wrote it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExclusionStatement {
@@ -164,9 +168,9 @@ pub struct VouchStatement {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Statements {
     /// Stewards this writer appointed, and when.
-    pub appoint: BTreeMap<AuthorId, Timestamp>,
+    pub appoint: BTreeMap<AuthorId, Stamp>,
     /// Stewards this writer retired, and when.
-    pub retire: BTreeMap<AuthorId, Timestamp>,
+    pub retire: BTreeMap<AuthorId, Stamp>,
     /// Members this writer excluded.
     pub exclude: BTreeMap<AuthorId, ExclusionStatement>,
     /// Lost keys this writer vouched a successor for, by old key.
@@ -210,11 +214,12 @@ impl Statements {
             STEWARD_PREFIX => {
                 let appoint = int(source, &map, "appoint");
                 let retire = int(source, &map, "retire");
+                let n = int(source, &map, "n").unwrap_or(0);
                 if let Some(at) = appoint {
-                    self.appoint.insert(target, at);
+                    self.appoint.insert(target, (at, n));
                 }
                 if let Some(at) = retire {
-                    self.retire.insert(target, at);
+                    self.retire.insert(target, (at, n));
                 }
                 appoint.is_some() || retire.is_some()
             }
@@ -432,8 +437,8 @@ pub fn evaluate<'a>(
     let mut retired: BTreeSet<AuthorId> = BTreeSet::new();
     // When the agreeing current stewards said it (the latest of their clocks), if enough
     // of them did.
-    let agreed = |current: &BTreeSet<AuthorId>, said: &dyn Fn(&Statements) -> Option<Timestamp>| {
-        let times: Vec<Timestamp> = current
+    let agreed = |current: &BTreeSet<AuthorId>, said: &dyn Fn(&Statements) -> Option<Stamp>| {
+        let times: Vec<Stamp> = current
             .iter()
             .filter_map(|s| writers.get(s).and_then(|w| said(w)))
             .collect();
@@ -723,6 +728,54 @@ impl Board {
         self.after_statement(change)
     }
 
+    /// The members a re-key goes to: every author this board holds a feed of, but the
+    /// excluded and the lost keys.
+    pub fn remaining_members(&self) -> Vec<AuthorId> {
+        self.authors()
+            .filter(|a| {
+                !self.authority.excluded.contains_key(a)
+                    && !self.authority.succeeded.contains_key(a)
+            })
+            .collect()
+    }
+
+    /// The writer, a steward, writes the community's new `secret` of `generation`, sealed
+    /// to every remaining member and to themselves (`crate::rekey`). `fresh` gives a nonce
+    /// and a random seed per notice. Returns the changes written.
+    pub fn rekey(
+        &mut self,
+        writer: &Writer,
+        secret: &[u8; 32],
+        generation: u32,
+        now: Timestamp,
+        fresh: impl FnMut() -> ([u8; 8], [u8; 32]),
+    ) -> Result<Vec<LocalChange>, WriteError> {
+        self.check_steward(writer)?;
+        let mut members = self.remaining_members();
+        members.push(writer.author());
+        let notices =
+            crate::rekey::RekeyNotice::make(writer.key(), &members, secret, generation, now, fresh)
+                .map_err(|e| WriteError::Document(e.to_string()))?;
+        let mut changes = Vec::with_capacity(notices.len());
+        for notice in &notices {
+            changes.push(self.own_feed(writer).put_rekey(writer, notice, now)?);
+        }
+        Ok(changes)
+    }
+
+    /// The re-key notices of current stewards, newest generation first.
+    pub fn rekey_notices(&self) -> Vec<&crate::rekey::RekeyNotice> {
+        let mut out: Vec<&crate::rekey::RekeyNotice> = self
+            .authority
+            .stewards
+            .iter()
+            .filter_map(|s| self.current_feed(s))
+            .flat_map(|f| f.content().rekeys.values())
+            .collect();
+        out.sort_by(|a, b| b.generation.cmp(&a.generation).then(a.nonce.cmp(&b.nonce)));
+        out
+    }
+
     /// The writer, a steward, vouches that `new` is the person who lost key `old` (with
     /// two stewards or more, a second one must too): the board shows `old`'s posts under
     /// `new`, and every change of `old` this board does not hold now is refused.
@@ -776,7 +829,7 @@ mod tests {
 
     fn appoint(who: &[u8]) -> Statements {
         Statements {
-            appoint: who.iter().map(|n| (id(*n), 1)).collect(),
+            appoint: who.iter().map(|n| (id(*n), (1, 0))).collect(),
             ..Statements::default()
         }
     }
@@ -805,8 +858,8 @@ mod tests {
     #[test]
     fn statements_of_non_stewards_count_for_nothing() {
         let rogue = Statements {
-            appoint: [(id(9), 1)].into(),
-            retire: [(id(1), 1)].into(),
+            appoint: [(id(9), (1, 0))].into(),
+            retire: [(id(1), (1, 0))].into(),
             exclude: [(
                 id(1),
                 ExclusionStatement {
@@ -838,8 +891,8 @@ mod tests {
             known: Cut([([1; 8], 3)].into()),
         };
         let one = Statements {
-            appoint: [(id(2), 1)].into(),
-            retire: [(id(2), 9)].into(),
+            appoint: [(id(2), (1, 0))].into(),
+            retire: [(id(2), (9, 0))].into(),
             ..Statements::default()
         };
         let two = Statements {
@@ -855,7 +908,7 @@ mod tests {
         assert!(a.excluded.contains_key(&id(7)));
         // Steward 2 agrees to step down: retired, and their exclusion lapses.
         let two = Statements {
-            retire: [(id(2), 9)].into(),
+            retire: [(id(2), (9, 0))].into(),
             ..two
         };
         let a = evaluate(Some(id(1)), [(id(1), &one), (id(2), &two)]);
@@ -876,7 +929,7 @@ mod tests {
             known,
         };
         let one = Statements {
-            appoint: [(id(2), 1)].into(),
+            appoint: [(id(2), (1, 0))].into(),
             exclude: [
                 (id(2), ex(Cut::default())),
                 (id(7), ex(Cut([([1; 8], 3)].into()))),
@@ -904,7 +957,7 @@ mod tests {
             known: Cut::default(),
         };
         let one = Statements {
-            appoint: [(id(2), 1)].into(),
+            appoint: [(id(2), (1, 0))].into(),
             vouch: [(id(5), vouch(id(6)))].into(),
             ..Statements::default()
         };

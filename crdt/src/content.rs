@@ -12,6 +12,7 @@
 //! | `response:<post id, 16 hex>` | map: `to` (post author id), `message`, `at`, `withdrawn` |
 //! | `sealed:<nonce, 16 hex>` | bytes: a sealed record (`sealed.rs`), readable by its recipients only |
 //! | `alert:`, `round:`, `signup:`, `sighting:`, `sighting_done:` | public seasonal entries: see `crate::entries` |
+//! | `rekey:<nonce, 16 hex>` | bytes: a new community secret sealed to remaining members, signed (`rekey.rs`) |
 //! | `steward:`, `exclude:`, `vouch:` | statements about the community's stewards, exclusions and lost keys: see `crate::authority` |
 //!
 //! Reading is lenient and deterministic: an entry that breaks the format is skipped and
@@ -33,6 +34,7 @@ use crate::devices::{
 };
 use crate::entries::PublicEntries;
 use crate::post::{Category, Field, Kind, PostId, Timestamp, Urgency, clip};
+use crate::rekey::{REKEY_PREFIX, RekeyNotice};
 use crate::sealed::recipient_count;
 use crate::text::name_keys;
 
@@ -133,6 +135,8 @@ pub struct FeedContent {
     pub devices: BTreeMap<Installation, StoredDevice>,
     /// What the author said about stewards, exclusions and lost keys (`crate::authority`).
     pub authority: Statements,
+    /// The re-key notices the author wrote, by nonce (`crate::rekey`).
+    pub rekeys: BTreeMap<[u8; 8], RekeyNotice>,
     /// Entries skipped because they break the format.
     pub skipped: usize,
     /// The root keys skipped, kept so an incremental read can forget one that got fixed.
@@ -246,6 +250,26 @@ impl FeedContent {
                         self.bad_keys.insert(key);
                     }
                     None => {}
+                }
+            } else if let Some(nonce_hex) = key.strip_prefix(REKEY_PREFIX) {
+                let Some(nonce) = canonical_nonce(nonce_hex) else {
+                    self.bad_keys.insert(key);
+                    continue;
+                };
+                self.rekeys.remove(&nonce);
+                match source.scalar(&root, &key) {
+                    Some(ScalarValue::Bytes(b)) => match RekeyNotice::decode(&b) {
+                        Some(n) if n.writer == *author && n.nonce == nonce => {
+                            self.rekeys.insert(nonce, n);
+                        }
+                        _ => {
+                            self.bad_keys.insert(key);
+                        }
+                    },
+                    None if !source.has(&root, &key) => {}
+                    _ => {
+                        self.bad_keys.insert(key);
+                    }
                 }
             } else if let Some(good) = self.authority.read_key(source, &key) {
                 if !good {

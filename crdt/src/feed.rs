@@ -839,11 +839,20 @@ impl Feed {
     ) -> Result<LocalChange, WriteError> {
         let key = format!("{STEWARD_PREFIX}{who}");
         let field = if appoint { "appoint" } else { "retire" };
+        let said = &self.content.authority;
+        let n = 1 + said
+            .appoint
+            .values()
+            .chain(said.retire.values())
+            .map(|(_, n)| *n)
+            .max()
+            .unwrap_or(0);
         self.write(writer, now, |tx| {
             let map = match tx.get(ROOT, key.as_str())? {
                 Some((automerge::Value::Object(ObjType::Map), id)) => id,
                 _ => tx.put_object(ROOT, key.as_str(), ObjType::Map)?,
             };
+            tx.put(&map, "n", n)?;
             tx.put(&map, field, now)
         })
     }
@@ -865,6 +874,22 @@ impl Feed {
             tx.put(&map, "reason", reason)?;
             tx.put(&map, "known", known)
         })
+    }
+
+    /// Writes a re-key notice the author made (`crate::rekey`).
+    pub(crate) fn put_rekey(
+        &mut self,
+        writer: &Writer,
+        notice: &crate::rekey::RekeyNotice,
+        now: Timestamp,
+    ) -> Result<LocalChange, WriteError> {
+        let key = format!(
+            "{}{}",
+            crate::rekey::REKEY_PREFIX,
+            hex::encode(notice.nonce)
+        );
+        let bytes = notice.encode();
+        self.write(writer, now, |tx| tx.put(ROOT, key.as_str(), bytes))
     }
 
     /// Writes that the author vouches that `new` succeeds the lost key `old`, holding

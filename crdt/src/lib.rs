@@ -92,6 +92,7 @@ mod leb128;
 pub mod limits;
 pub mod message;
 mod post;
+pub mod rekey;
 pub mod report;
 mod round;
 pub mod sealed;

@@ -77,6 +77,17 @@ fn the_founder_appoints_and_two_stewards_must_agree_on_a_third() {
     board.appoint_steward(&sam, tom.author(), NOW).unwrap();
     assert!(board.authority().is_steward(&tom.author()));
 
+    // Within one second, a steward's acts count in the order they made them.
+    let mut other = Board::new();
+    other.set_founder(Some(founder.author()));
+    other.appoint_steward(&founder, tom.author(), NOW).unwrap();
+    other.appoint_steward(&founder, sam.author(), NOW).unwrap();
+    assert!(other.authority().is_steward(&tom.author()));
+    assert!(
+        !other.authority().is_steward(&sam.author()),
+        "the second waits"
+    );
+
     // A board without a founder has no stewards at all.
     let mut old = Board::new();
     let e = old

@@ -23,6 +23,7 @@ mod care;
 mod commands;
 mod devices;
 mod messages;
+mod rekey;
 mod relayed;
 mod residents;
 mod sessions;
@@ -98,6 +99,10 @@ struct Actor {
     relays: crate::relayed::Relays,
     /// Each local resident's block list (`actor/blocked.rs`).
     blocked: crate::blocked::BlockLists,
+    /// A newer community secret was adopted: move the network to it (`actor/rekey.rs`).
+    moving: bool,
+    /// After a re-key, the dial-only network on the old secret that hands the new one over.
+    old_door: Option<crate::rekey::OldDoor>,
 }
 
 /// Starts a node: loads the data directory and the store, starts the network (unless
@@ -172,9 +177,14 @@ pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
         )),
         relays: crate::relayed::Relays::default(),
         blocked: crate::blocked::BlockLists::default(),
+        moving: false,
+        old_door: None,
     };
     actor.blocked = crate::blocked::BlockLists::from_entries(actor.store.blocks());
     actor.dial_known_peers();
+    if actor.network.is_some() {
+        actor.open_old_door();
+    }
     let span = tracing::info_span!("node", peer = %peer_id);
     let task = tokio::spawn(actor.run(commands_rx, stop_rx, inputs_rx).instrument(span));
     Ok(Node::new(commands, stop, events, task))
@@ -214,6 +224,7 @@ impl Actor {
                 _ = resync.tick() => self.resync_round(),
                 _ = tokio::time::sleep_until(care_at) => {
                     self.care_tick();
+                    self.rekey_tick();
                     let next = if self.care.values().any(|c| c.unread() > 0) {
                         crate::care::CARE_BACKLOG_TICK
                     } else {
@@ -231,13 +242,20 @@ impl Actor {
                     NetEvent::Incoming(peer, stream) => self.attach(peer, stream, true),
                     NetEvent::Pairing(peer, stream) => self.pairing_stream(peer, stream),
                     NetEvent::Relayed(peer, stream) => self.relayed_stream(peer, stream),
+                    NetEvent::Rekey(peer, stream) => self.rekey_stream(peer, stream),
                 },
+                event = crate::rekey::OldDoor::next_event(&mut self.old_door) => {
+                    self.old_door_event(event);
+                }
                 // Reaps finished session tasks (a pattern that does not match still reaps).
                 Some(Err(e)) = self.tasks.join_next(), if !self.tasks.is_empty() => {
                     if e.is_panic() {
                         warn!(error = %e, "a session task panicked");
                     }
                 }
+            }
+            if self.moving {
+                self.move_network().await;
             }
         };
         self.stop().await;
@@ -302,6 +320,7 @@ impl Actor {
     fn resync_round(&mut self) {
         self.sync_all_sessions();
         self.ask_relays();
+        self.old_door_round();
         for peer in self.peers.with_session(false) {
             self.maybe_open_session(peer);
         }

@@ -21,6 +21,10 @@ use sha2::{Digest, Sha256};
 pub struct Community {
     secret: [u8; 32],
     founder: Option<AuthorId>,
+    /// How many re-keys led to this secret, as far as this node knows (0 for a secret
+    /// received in an invite code): a re-key notice of a higher generation replaces it.
+    /// Not part of any derivation.
+    generation: u32,
 }
 
 impl fmt::Debug for Community {
@@ -45,6 +49,7 @@ impl Community {
         Self {
             secret,
             founder: None,
+            generation: 0,
         }
     }
 
@@ -53,7 +58,22 @@ impl Community {
         Self {
             secret,
             founder: Some(founder),
+            generation: 0,
         }
+    }
+
+    /// The same community at a new secret of `generation` (a re-key): the founder stays.
+    pub fn rekeyed(&self, secret: [u8; 32], generation: u32) -> Self {
+        Self {
+            secret,
+            founder: self.founder,
+            generation,
+        }
+    }
+
+    /// How many re-keys led to this secret, as far as this node knows.
+    pub fn generation(&self) -> u32 {
+        self.generation
     }
 
     /// The secret, for storing and for invite codes.

@@ -107,6 +107,9 @@ pub struct Profile {
     /// The network key of a device linked with `join-device` (`node.key`); `None` for the
     /// resident's first device, whose network key is the author key itself.
     pub node_seed: Option<[u8; 32]>,
+    /// After a re-key: the community at its previous secret, and until when (Unix seconds)
+    /// this node hands the new one over to members still on the old one (`crate::rekey`).
+    pub previous: Option<(Community, i64)>,
 }
 
 impl Profile {
@@ -297,10 +300,22 @@ impl DataDir {
         let founder =
             read_optional_field::<32>(&self.community_path(), COMMUNITY_HEADER, "founder")
                 .map_err(damaged(self.community_path()))?;
+        let path = self.community_path();
         let community = match founder {
             Some(founder) => Community::founded(secret, AuthorId(founder)),
             None => Community::from_secret(secret),
         };
+        let generation = read_optional_field::<4>(&path, COMMUNITY_HEADER, "generation")
+            .map_err(damaged(path.clone()))?
+            .map_or(0, u32::from_be_bytes);
+        let previous = read_optional_field::<32>(&path, COMMUNITY_HEADER, "previous")
+            .map_err(damaged(path.clone()))?;
+        let until = read_optional_field::<8>(&path, COMMUNITY_HEADER, "previous_until")
+            .map_err(damaged(path.clone()))?
+            .map_or(0, i64::from_be_bytes);
+        let previous =
+            previous.map(|p| (community.rekeyed(p, generation.saturating_sub(1)), until));
+        let community = community.rekeyed(*community.secret(), generation);
         let node_path = self.root.join("node.key");
         let node_seed = if node_path.exists() {
             Some(
@@ -315,6 +330,7 @@ impl DataDir {
             community,
             installation: self.installation()?,
             node_seed,
+            previous,
         })
     }
 
@@ -383,6 +399,20 @@ impl DataDir {
         } else {
             write_new_secret(&path, &text)
         }
+    }
+
+    /// Moves this folder's community to `new` (a re-key, `crate::rekey`), keeping the
+    /// current secret as the previous one, handed over to members still on it until
+    /// `until` (Unix seconds). Written atomically: a crash leaves the old file or the new.
+    pub fn move_community(&self, new: &Community, until: i64) -> Result<(), DataDirError> {
+        let current = self.load()?.community;
+        let mut text = community_text(new);
+        text.push_str(&format!(
+            "previous: {}\nprevious_until: {}\n",
+            hex::encode(current.secret()),
+            hex::encode(until.to_be_bytes())
+        ));
+        write_atomic(&self.community_path(), text.as_bytes())
     }
 
     /// The secrets of this folder (and the folder itself) that other accounts of this
@@ -461,7 +491,8 @@ pub fn read_identity_file(path: &Path) -> Result<[u8; 32], DataDirError> {
 }
 
 /// Reads `name: <hex>` from a small text file that starts with `header`.
-/// The text of `community.key`: the secret, and the founder when the community names one.
+/// The text of `community.key`: the secret, the founder when the community names one, and
+/// after a re-key its generation and the previous secret with until when it is handed over.
 fn community_text(community: &Community) -> String {
     let mut text = format!(
         "{COMMUNITY_HEADER}\nsecret: {}\n",
@@ -469,6 +500,12 @@ fn community_text(community: &Community) -> String {
     );
     if let Some(founder) = community.founder() {
         text.push_str(&format!("founder: {founder}\n"));
+    }
+    if community.generation() > 0 {
+        text.push_str(&format!(
+            "generation: {}\n",
+            hex::encode(community.generation().to_be_bytes())
+        ));
     }
     text
 }

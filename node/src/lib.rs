@@ -14,6 +14,7 @@ pub mod net;
 pub mod network;
 pub mod node;
 pub mod peers;
+pub mod rekey;
 pub mod relayed;
 pub mod residents;
 pub mod session_io;

@@ -33,6 +33,8 @@ pub(crate) struct Network {
     pairing: libp2p_stream::IncomingStreams,
     /// Members asking a meeting point who is reachable through it (`crate::relayed`).
     relayed: libp2p_stream::IncomingStreams,
+    /// A member that moved to a new secret hands it over (`crate::rekey`).
+    rekey: libp2p_stream::IncomingStreams,
     /// The community's sync protocol.
     pub(crate) protocol: StreamProtocol,
     topic: IdentTopic,
@@ -52,6 +54,8 @@ pub(crate) enum NetEvent {
     Pairing(PeerId, libp2p::Stream),
     /// A member asks who is reachable through us (we are a meeting point).
     Relayed(PeerId, libp2p::Stream),
+    /// A member that moved to a new community secret hands it over (`crate::rekey`).
+    Rekey(PeerId, libp2p::Stream),
 }
 
 impl Network {
@@ -77,6 +81,7 @@ impl Network {
         let incoming = control.accept(protocol.clone())?;
         let pairing = control.accept(crate::devices::pairing_protocol(&tag))?;
         let relayed = control.accept(net::relayed_protocol(&tag))?;
+        let rekey = control.accept(crate::rekey::rekey_protocol(&tag))?;
         // A meeting point's public address: identify tells it to peers as ours.
         for address in &config.announce {
             swarm.add_external_address(address.clone());
@@ -114,6 +119,7 @@ impl Network {
             incoming,
             pairing,
             relayed,
+            rekey,
             protocol,
             topic,
             listen_addrs,
@@ -130,6 +136,7 @@ impl Network {
             Some((peer, stream)) = net.incoming.next() => NetEvent::Incoming(peer, stream),
             Some((peer, stream)) = net.pairing.next() => NetEvent::Pairing(peer, stream),
             Some((peer, stream)) = net.relayed.next() => NetEvent::Relayed(peer, stream),
+            Some((peer, stream)) = net.rekey.next() => NetEvent::Rekey(peer, stream),
         }
     }
 

@@ -16,6 +16,8 @@ pub const BAN_DURATION: Duration = Duration::from_secs(600);
 pub const MAX_BANNED: usize = 1024;
 /// Most peers (connected or remembered) kept in memory, and most LAN peers remembered.
 pub const MAX_PEERS: usize = 1024;
+/// Most listen addresses kept per peer.
+pub const MAX_LISTEN_KEPT: usize = 8;
 /// A neighbour synced within this many seconds counts as recently synced.
 pub const RECENT_SYNC_SECS: i64 = 600;
 
@@ -38,6 +40,8 @@ pub(crate) struct Peer {
     pub(crate) author: Option<AuthorId>,
     /// Addresses they were seen at.
     pub(crate) addresses: BTreeSet<Multiaddr>,
+    /// Addresses they said they listen on (identify), at most [`MAX_LISTEN_KEPT`].
+    pub(crate) listen: Vec<Multiaddr>,
     /// Open connections.
     pub(crate) connections: usize,
     /// Of those, the relayed ones (through a meeting point, for a hole punch).
@@ -188,6 +192,17 @@ impl Peers {
     }
 
     /// How many neighbours are connected now.
+    /// Forgets every connection and session (the network was dropped, to start again on a
+    /// new secret): what is known of each peer, their addresses, stays.
+    pub(crate) fn forget_connections(&mut self) {
+        for peer in self.known.values_mut() {
+            peer.connections = 0;
+            peer.relayed.clear();
+            peer.session = None;
+            peer.opening = false;
+        }
+    }
+
     pub(crate) fn connected_count(&self) -> usize {
         self.known.values().filter(|p| p.is_connected()).count()
     }

@@ -42,6 +42,8 @@ pub(crate) enum SessionInput {
     ),
     /// A meeting point told who is reachable through it (`crate::relayed`).
     RelayedMembers(PeerId, Vec<PeerId>),
+    /// A member that moved to a new secret handed over these notices (`crate::rekey`).
+    Rekey(PeerId, Vec<entraide_crdt::rekey::RekeyNotice>),
 }
 
 /// An open sync session with one peer.

@@ -131,6 +131,10 @@ impl Actor {
             }
             SessionInput::Frame(peer, id, bytes) => self.handle_frame(peer, id, &bytes),
             SessionInput::RelayedMembers(relay, members) => self.relayed_members(relay, members),
+            SessionInput::Rekey(peer, notices) => {
+                tracing::info!(%peer, count = notices.len(), "a member handed over a new secret");
+                self.consider_rekey(&notices);
+            }
             SessionInput::Pairing(peer, request, reply) => {
                 let _ = reply.send(self.answer_pairing(peer, request));
             }

@@ -67,6 +67,8 @@ impl Actor {
         let change = self.board.exclude(&self.writer, who, reason, now())?;
         self.commit_local(change)?;
         info!(member = %who.fmt_short(), "excluded a member");
+        // Locks the door: the excluded member's copy of the secret opens nothing after.
+        self.write_rekey()?;
         Ok(self.stewards_view())
     }
 

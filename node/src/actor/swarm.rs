@@ -168,6 +168,19 @@ impl Actor {
                     // its own, mapped to its author when the peers are listed.
                     state.author = Some(AuthorId(key.to_bytes()));
                 }
+                if let Some(state) = self.peers.get_mut(&peer_id) {
+                    // Where to hand a new secret over after a re-key (`crate::rekey`).
+                    state.listen = info
+                        .listen_addrs
+                        .iter()
+                        .filter(|a| {
+                            !a.iter()
+                                .any(|p| matches!(p, libp2p::multiaddr::Protocol::P2pCircuit))
+                        })
+                        .take(crate::peers::MAX_LISTEN_KEPT)
+                        .cloned()
+                        .collect();
+                }
                 if info.protocols.contains(&relay::HOP_PROTOCOL_NAME) {
                     self.relay_found(peer_id);
                 }

@@ -1,0 +1,147 @@
+//! The re-key after an exclusion (issue 15), with four real nodes on loopback. Chloé
+//! founded the community (its steward); Amel, Bruno and Xavier joined. Bruno is away
+//! (stopped) when Chloé excludes Xavier. Her node writes a new community secret sealed to
+//! Amel, Bruno and herself; Chloé's and Amel's nodes move to it and meet again on it, and
+//! a post made after reaches them. Xavier's node, still on the old secret, cannot connect
+//! any more (every redial fails at the handshake) and never gets the post. When Bruno comes
+//! back, his node too is on the old secret: Chloé's node, through its old door, hands him
+//! the notice, his node moves, meets the others and gets the post.
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use entraide_tests::{TestNode, community, find_post, up_with_peer};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_entraide");
+const PATIENCE: Duration = Duration::from_secs(45);
+
+fn status(node: &TestNode) -> Value {
+    node.json(&["status", "--json"]).expect("status")
+}
+
+fn wait_for(node: &TestNode, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+    let start = Instant::now();
+    loop {
+        let s = status(node);
+        if check(&s) {
+            return s;
+        }
+        assert!(
+            start.elapsed() < PATIENCE,
+            "{}: {what} did not happen within {PATIENCE:?}: {s:#}\nlog:\n{}",
+            node.name,
+            node.log()
+                .lines()
+                .skip_while(|l| !l.contains("xclu"))
+                .take(40)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+#[test]
+fn an_exclusion_moves_the_community_to_a_new_secret_that_the_excluded_member_lacks() {
+    let mut nodes = community(BIN, &["Chloé", "Amel", "Bruno", "Xavier"]).expect("community");
+    up_with_peer(&mut nodes[0], None);
+    let chloe_addr = nodes[0].address().unwrap();
+    up_with_peer(&mut nodes[1], Some(&chloe_addr));
+    // Bruno on a port of his own, the same each time he starts (as the default 4747 is).
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let bruno_listen = format!("/ip4/127.0.0.1/tcp/{port}");
+    let bruno_args = [
+        "--no-mdns",
+        "--listen",
+        &bruno_listen,
+        "--resync",
+        "2",
+        "--peer",
+        &chloe_addr,
+    ];
+    nodes[2].up(&bruno_args).unwrap();
+    up_with_peer(&mut nodes[3], Some(&chloe_addr));
+    let old_tag = status(&nodes[0])["community"].as_str().unwrap().to_owned();
+    let avant = nodes[3]
+        .post("request", "Avant", "today", "Bât. B")
+        .unwrap();
+    for n in &nodes[..3] {
+        n.wait_board("Xavier's post", PATIENCE, |b| {
+            find_post(b, &avant).is_some()
+        })
+        .unwrap();
+    }
+    // Chloé's node must know where Bruno listens before he goes (identify told it).
+    wait_for(&nodes[0], "three neighbours", |s| s["peers_connected"] == 3);
+
+    // Bruno goes away; Chloé excludes Xavier.
+    nodes[2].stop().unwrap();
+    nodes[0]
+        .ok(&["exclude", "Xavier", "--reason", "Menaces"])
+        .unwrap();
+    let moved = wait_for(&nodes[0], "Chloé's node on the new secret", |s| {
+        s["community"] != old_tag.as_str()
+    });
+    let new_tag = moved["community"].as_str().unwrap().to_owned();
+    wait_for(&nodes[1], "Amel's node on the new secret", |s| {
+        s["community"] == new_tag.as_str() && s["peers_connected"] == 1
+    });
+    let apres = nodes[1]
+        .post("offer", "Après la coupure", "today", "Bât. B")
+        .unwrap();
+    nodes[0]
+        .wait_board("Amel's post after the re-key", PATIENCE, |b| {
+            find_post(b, &apres).is_some()
+        })
+        .unwrap();
+
+    // Xavier's node redials Chloé every 2 s: it fails at the handshake each time.
+    let x = status(&nodes[3]);
+    assert_eq!(x["community"], old_tag.as_str(), "the excluded node moved");
+    for _ in 0..10 {
+        let x = status(&nodes[3]);
+        assert_eq!(x["peers_connected"], 0, "Xavier connected: {x:#}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert!(find_post(&nodes[3].board().unwrap(), &apres).is_none());
+
+    // Bruno comes back, on the old secret: the old door hands him the new one.
+    nodes[2].up(&bruno_args).unwrap();
+    let start = Instant::now();
+    while status(&nodes[2])["community"] != new_tag.as_str() {
+        assert!(
+            start.elapsed() < PATIENCE,
+            "Bruno's node did not move within {PATIENCE:?}; Chloé's log:\n{}\nBruno's:\n{}",
+            nodes[0].log_tail(),
+            nodes[2].log_tail()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    // Through the old door: Bruno's node could meet nobody on the old secret but Xavier,
+    // whose address it does not know.
+    assert!(
+        nodes[2].log().contains("a member handed over a new secret"),
+        "{}",
+        nodes[2].log_tail()
+    );
+    nodes[2]
+        .wait_board("Amel's post at Bruno's", PATIENCE, |b| {
+            find_post(b, &apres).is_some() && find_post(b, &avant).is_none()
+        })
+        .unwrap();
+    // Still nothing for Xavier.
+    let x = status(&nodes[3]);
+    assert_eq!(x["peers_connected"], 0, "{x:#}");
+    assert!(find_post(&nodes[3].board().unwrap(), &apres).is_none());
+    // The secret file keeps the old secret, to hand over, and until when.
+    let file = std::fs::read_to_string(nodes[2].data_dir().join("community.key")).unwrap();
+    assert!(
+        file.contains("previous:") && file.contains("generation:"),
+        "{file}"
+    );
+}
