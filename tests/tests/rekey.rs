@@ -6,8 +6,12 @@
 //! any more (every redial fails at the handshake) and never gets the post. When Bruno comes
 //! back, his node too is on the old secret: Chloé's node, through its old door, hands him
 //! the notice, his node moves, meets the others and gets the post.
+//!
+//! A second test drives Chloé's clock a week and a day ahead after the move: her old door
+//! closes, and Bruno, back on the old secret, is handed nothing.
 
 use std::net::TcpListener;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use entraide_tests::{TestNode, community, find_post, up_with_peer};
@@ -42,9 +46,26 @@ fn wait_for(node: &TestNode, what: &str, check: impl Fn(&Value) -> bool) -> Valu
     }
 }
 
-#[test]
-fn an_exclusion_moves_the_community_to_a_new_secret_that_the_excluded_member_lacks() {
+/// Four nodes meeting at Chloé's, with Xavier's post "Avant" everywhere and Bruno on a port
+/// of his own. Chloé's clock moves by the seconds written in the returned file.
+struct Setup {
+    nodes: Vec<TestNode>,
+    bruno_args: Vec<String>,
+    old_tag: String,
+    avant: String,
+    chloe_clock: PathBuf,
+    _clock_dir: tempfile::TempDir,
+}
+
+fn setup() -> Setup {
+    let clock_dir = tempfile::tempdir().unwrap();
+    let chloe_clock = clock_dir.path().join("offset");
+    std::fs::write(&chloe_clock, "0").unwrap();
     let mut nodes = community(BIN, &["Chloé", "Amel", "Bruno", "Xavier"]).expect("community");
+    let chloe = nodes
+        .remove(0)
+        .with_env("ENTRAIDE_CLOCK_OFFSET_FILE", chloe_clock.to_str().unwrap());
+    nodes.insert(0, chloe);
     up_with_peer(&mut nodes[0], None);
     let chloe_addr = nodes[0].address().unwrap();
     up_with_peer(&mut nodes[1], Some(&chloe_addr));
@@ -54,17 +75,20 @@ fn an_exclusion_moves_the_community_to_a_new_secret_that_the_excluded_member_lac
         .local_addr()
         .unwrap()
         .port();
-    let bruno_listen = format!("/ip4/127.0.0.1/tcp/{port}");
-    let bruno_args = [
+    let bruno_args: Vec<String> = [
         "--no-mdns",
         "--listen",
-        &bruno_listen,
+        &format!("/ip4/127.0.0.1/tcp/{port}"),
         "--resync",
         "2",
         "--peer",
         &chloe_addr,
-    ];
-    nodes[2].up(&bruno_args).unwrap();
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let args: Vec<&str> = bruno_args.iter().map(String::as_str).collect();
+    nodes[2].up(&args).unwrap();
     up_with_peer(&mut nodes[3], Some(&chloe_addr));
     let old_tag = status(&nodes[0])["community"].as_str().unwrap().to_owned();
     let avant = nodes[3]
@@ -78,19 +102,46 @@ fn an_exclusion_moves_the_community_to_a_new_secret_that_the_excluded_member_lac
     }
     // Chloé's node must know where Bruno listens before he goes (identify told it).
     wait_for(&nodes[0], "three neighbours", |s| s["peers_connected"] == 3);
+    Setup {
+        nodes,
+        bruno_args,
+        old_tag,
+        avant,
+        chloe_clock,
+        _clock_dir: clock_dir,
+    }
+}
 
-    // Bruno goes away; Chloé excludes Xavier.
-    nodes[2].stop().unwrap();
-    nodes[0]
+/// Bruno goes away, Chloé excludes Xavier, and Chloé's and Amel's nodes move to the new
+/// secret. Returns its tag.
+fn exclude_while_bruno_is_away(s: &mut Setup) -> String {
+    s.nodes[2].stop().unwrap();
+    s.nodes[0]
         .ok(&["exclude", "Xavier", "--reason", "Menaces"])
         .unwrap();
-    let moved = wait_for(&nodes[0], "Chloé's node on the new secret", |s| {
-        s["community"] != old_tag.as_str()
+    let old_tag = s.old_tag.clone();
+    let moved = wait_for(&s.nodes[0], "Chloé's node on the new secret", |st| {
+        st["community"] != old_tag.as_str()
     });
     let new_tag = moved["community"].as_str().unwrap().to_owned();
-    wait_for(&nodes[1], "Amel's node on the new secret", |s| {
-        s["community"] == new_tag.as_str() && s["peers_connected"] == 1
+    wait_for(&s.nodes[1], "Amel's node on the new secret", |st| {
+        st["community"] == new_tag.as_str() && st["peers_connected"] == 1
     });
+    new_tag
+}
+
+#[test]
+fn an_exclusion_moves_the_community_to_a_new_secret_that_the_excluded_member_lacks() {
+    let mut s = setup();
+    let new_tag = exclude_while_bruno_is_away(&mut s);
+    let Setup {
+        nodes,
+        bruno_args,
+        old_tag,
+        avant,
+        ..
+    } = &mut s;
+    let bruno_args: Vec<&str> = bruno_args.iter().map(String::as_str).collect();
     let apres = nodes[1]
         .post("offer", "Après la coupure", "today", "Bât. B")
         .unwrap();
@@ -131,7 +182,7 @@ fn an_exclusion_moves_the_community_to_a_new_secret_that_the_excluded_member_lac
     );
     nodes[2]
         .wait_board("Amel's post at Bruno's", PATIENCE, |b| {
-            find_post(b, &apres).is_some() && find_post(b, &avant).is_none()
+            find_post(b, &apres).is_some() && find_post(b, avant.as_str()).is_none()
         })
         .unwrap();
     // Still nothing for Xavier.
@@ -144,4 +195,26 @@ fn an_exclusion_moves_the_community_to_a_new_secret_that_the_excluded_member_lac
         file.contains("previous:") && file.contains("generation:"),
         "{file}"
     );
+}
+
+#[test]
+fn the_old_secret_is_handed_over_for_a_week_then_never() {
+    let mut s = setup();
+    let new_tag = exclude_while_bruno_is_away(&mut s);
+    // A week and a day later, by Chloé's clock: her old door closes.
+    std::fs::write(&s.chloe_clock, (8 * 24 * 3600).to_string()).unwrap();
+    let start = Instant::now();
+    while !s.nodes[0].log().contains("no longer handed over") {
+        assert!(start.elapsed() < PATIENCE, "{}", s.nodes[0].log_tail());
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let args: Vec<&str> = s.bruno_args.iter().map(String::as_str).collect();
+    s.nodes[2].up(&args).unwrap();
+    // Five resync rounds of Chloé's: nothing reaches Bruno, still on the old secret.
+    std::thread::sleep(Duration::from_secs(10));
+    let b = status(&s.nodes[2]);
+    assert_eq!(b["community"], s.old_tag.as_str(), "{b:#}");
+    assert_ne!(b["community"], new_tag.as_str());
+    assert_eq!(b["peers_connected"], 0, "{b:#}");
+    assert!(!s.nodes[2].log().contains("handed over a new secret"));
 }
