@@ -1106,6 +1106,7 @@ pub(crate) fn node_error(lang: Lang, e: &NodeError) -> String {
             super::public::ambiguous(lang, *what, typed)
         }
         (_, NodeError::Care(c)) => care_error(lang, c),
+        (_, NodeError::Report(r)) => super::reporting::report_error(lang, r),
         (Lang::Fr, NodeError::NoSuchMember(typed)) => format!(
             "Aucun voisin ne s'appelle « {typed} » ici : choisissez-le dans la liste, ou donnez son empreinte."
         ),

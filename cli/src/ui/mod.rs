@@ -20,6 +20,7 @@ mod pages;
 pub(crate) mod popup;
 pub(crate) mod print;
 mod public;
+mod reporting;
 pub(crate) mod security;
 pub(crate) mod serve;
 mod stewards;
@@ -137,6 +138,7 @@ pub(crate) fn router(node: Node, api: Router, config: PageConfig) -> Router {
         .merge(board_file::routes())
         .merge(blocking::routes())
         .merge(stewards::routes())
+        .merge(reporting::routes())
         .merge(download::routes())
         .merge(print::routes())
         .merge(popup::routes())
@@ -554,16 +556,57 @@ async fn viewer(ui: &Ui) -> Option<Viewer> {
         .map(|w| Viewer { author: w.author })
 }
 
+#[derive(Debug, Default, Deserialize)]
+struct PostQuery {
+    /// The reader just reported the post to the stewards.
+    #[serde(default)]
+    reported: String,
+}
+
 async fn show_post(
     Extension(ui): Extension<Ui>,
     Extension(visitor): Extension<Visitor>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(q): Query<PostQuery>,
 ) -> Response {
     let lang = lang_of(&headers);
-    match (ui.node.show(&id).await, viewer(&ui).await) {
+    let notice = (!q.reported.is_empty()).then(|| lang.reporting().reported);
+    post_page(
+        &ui,
+        &visitor,
+        lang,
+        &id,
+        StatusCode::OK,
+        PostExtras {
+            notice,
+            ..PostExtras::default()
+        },
+    )
+    .await
+}
+
+/// What the post page says besides the post: what was just done, why the last action was
+/// refused, and the report as typed when it was refused.
+#[derive(Debug, Default)]
+struct PostExtras<'a> {
+    notice: Option<&'static str>,
+    error: Option<&'a str>,
+    report: Option<&'a str>,
+}
+
+/// The post page of `id`, with `extras`.
+async fn post_page(
+    ui: &Ui,
+    visitor: &Visitor,
+    lang: Lang,
+    id: &str,
+    status: StatusCode,
+    extras: PostExtras<'_>,
+) -> Response {
+    match (ui.node.show(id).await, viewer(ui).await) {
         (Ok(p), Some(v)) => {
-            let messages = ui.node.messages(&id).await.unwrap_or_default();
+            let messages = ui.node.messages(id).await.unwrap_or_default();
             let path = format!("/posts/{}", p.id);
             let frame = ui.frame(lang, &p.title, Nav::None, &path).await;
             let page = pages::Post {
@@ -571,13 +614,15 @@ async fn show_post(
                 post: &p,
                 viewer: &v,
                 csrf: &visitor.csrf,
-                error: None,
+                notice: extras.notice,
+                error: extras.error,
+                report: extras.report,
                 messages: &messages,
             };
-            html(StatusCode::OK, &page)
+            html(status, &page)
         }
-        (Err(e), _) => node_error(&ui, lang, e).await,
-        (_, None) => node_error(&ui, lang, NodeError::Stopped).await,
+        (Err(e), _) => node_error(ui, lang, e).await,
+        (_, None) => node_error(ui, lang, NodeError::Stopped).await,
     }
 }
 
@@ -622,27 +667,22 @@ async fn post_action(
         Ok(id) => Redirect::to(&format!("/posts/{id}")).into_response(),
         // A refused message: show the post again with the reason above it.
         Err(e @ (NodeError::Write(WriteError::Text(_)) | NodeError::Message(_))) => {
-            match (ui.node.show(&id).await, viewer(&ui).await) {
-                (Ok(p), Some(v)) => {
-                    let error = match &e {
-                        NodeError::Write(WriteError::Text(t)) => i18n::text_error(lang, t),
-                        other => i18n::node_error(lang, other),
-                    };
-                    let messages = ui.node.messages(&id).await.unwrap_or_default();
-                    let path = format!("/posts/{}", p.id);
-                    let frame = ui.frame(lang, &p.title, Nav::None, &path).await;
-                    let page = pages::Post {
-                        frame,
-                        post: &p,
-                        viewer: &v,
-                        csrf: &visitor.csrf,
-                        error: Some(&error),
-                        messages: &messages,
-                    };
-                    html(StatusCode::UNPROCESSABLE_ENTITY, &page)
-                }
-                _ => node_error(&ui, lang, e).await,
-            }
+            let error = match &e {
+                NodeError::Write(WriteError::Text(t)) => i18n::text_error(lang, t),
+                other => i18n::node_error(lang, other),
+            };
+            post_page(
+                &ui,
+                &visitor,
+                lang,
+                &id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                PostExtras {
+                    error: Some(&error),
+                    ..PostExtras::default()
+                },
+            )
+            .await
         }
         Err(e) => node_error(&ui, lang, e).await,
     }

@@ -391,8 +391,12 @@ pub(crate) struct Post<'a> {
     pub(crate) post: &'a PostView,
     pub(crate) viewer: &'a Viewer,
     pub(crate) csrf: &'a str,
+    /// What was just done (the post was reported).
+    pub(crate) notice: Option<&'a str>,
     /// Why the last action was refused.
     pub(crate) error: Option<&'a str>,
+    /// The reason of a report the node refused, as typed (its form shows open).
+    pub(crate) report: Option<&'a str>,
     /// The viewer's private messages about the post (empty unless they are a party).
     pub(crate) messages: &'a [entraide_crdt::message::MessageView],
 }
@@ -1063,7 +1067,9 @@ mod tests {
                 post: &p,
                 viewer: &Viewer { author: viewer },
                 csrf: "tok\"en",
+                notice: None,
                 error: Some(NASTY),
+                report: Some(NASTY),
                 messages: &[],
             }
             .render()
@@ -1098,7 +1104,9 @@ mod tests {
                 post: &p,
                 viewer: &Viewer { author: author(3) },
                 csrf: "token",
+                notice: None,
                 error: None,
+                report: None,
                 messages: &[],
             }
             .render()
@@ -1120,7 +1128,9 @@ mod tests {
             post: &p,
             viewer: &Viewer { author: author(3) },
             csrf: "token",
+            notice: None,
             error: None,
+            report: None,
             messages: &[],
         }
         .render()
@@ -1366,12 +1376,20 @@ mod tests {
             post: &p,
             viewer: &Viewer { author: author(3) },
             csrf: "t",
+            notice: None,
             error: None,
+            report: None,
             messages: &[],
         }
         .render()
         .unwrap();
         assert_eq!(maxlength(&html, "message"), Field::Message.max_chars());
+        // A neighbour's post: the folded report form, its reason's limit the board's.
+        assert!(html.contains(r#"<details id="report" class="report">"#));
+        assert_eq!(
+            maxlength(&html, "reason"),
+            entraide_crdt::report::MAX_REPORT_CHARS
+        );
         // The author's page: the thank-you form's message.
         let unthanked = PostView {
             thanks: vec![],
@@ -1382,12 +1400,15 @@ mod tests {
             post: &unthanked,
             viewer: &Viewer { author: author(1) },
             csrf: "t",
+            notice: None,
             error: None,
+            report: None,
             messages: &[],
         }
         .render()
         .unwrap();
         assert!(mine.contains(r#"data-action="thank""#));
+        assert!(!mine.contains("/report"), "a report form on one's own post");
         assert_eq!(maxlength(&mine, "message"), Field::Message.max_chars());
 
         let who = WhoAmI {

@@ -17,7 +17,7 @@ use axum::routing::{get, post};
 use entraide_crdt::authority::AuthorityError;
 use entraide_crdt::{AuthorId, Field};
 use entraide_node::care::CareMember;
-use entraide_node::stewards::{Member, ProposalView, StewardsView};
+use entraide_node::stewards::{Member, ProposalView, ReportView, StewardsView};
 use serde::Deserialize;
 
 use super::html::{Frame, Nav};
@@ -379,6 +379,8 @@ pub(crate) struct StewardsPage<'a> {
     pub(crate) me: AuthorId,
     /// The members this node knows (the forms offer them).
     pub(crate) members: &'a [CareMember],
+    /// The reports a steward reads, newest first (empty for anyone else).
+    pub(crate) reports: &'a [ReportView],
     /// What was just done.
     pub(crate) notice: Option<&'static str>,
     /// Why the act was refused.
@@ -427,6 +429,11 @@ impl StewardsPage<'_> {
                 when: super::public::when_words(self.frame.lang, b.at),
             })
             .collect()
+    }
+
+    /// When a report was made, in words.
+    fn report_when(&self, r: &ReportView) -> String {
+        super::public::when_words(self.frame.lang, r.at)
     }
 
     fn vouchers(&self, s: &entraide_node::stewards::SuccessionView) -> String {
@@ -577,6 +584,15 @@ async fn render(
         (Err(e), _) | (_, Err(e)) => return node_error(ui, lang, e).await,
     };
     let members = ui.node.care_members().await.unwrap_or_default();
+    // Only a steward reads reports; the node refuses anyone else.
+    let reports = if view.you_are_steward {
+        ui.node.reports().await.unwrap_or_else(|e| {
+            log_node_error(&e);
+            Vec::new()
+        })
+    } else {
+        Vec::new()
+    };
     let s = strings(lang);
     let frame = ui.frame(lang, s.title, Nav::None, "/stewards").await;
     html(
@@ -588,6 +604,7 @@ async fn render(
             view: &view,
             me: who.author,
             members: &members,
+            reports: &reports,
             notice,
             error,
             form,
@@ -736,7 +753,30 @@ mod tests {
         }
     }
 
+    /// A report with a nasty title and reason, and one of a post gone from the board.
+    fn reports() -> Vec<ReportView> {
+        vec![
+            ReportView {
+                reporter: member(6),
+                post: entraide_crdt::PostId([7; 8]),
+                title: Some(NASTY.into()),
+                author: member(5),
+                reason: NASTY.into(),
+                at: 1_000_050,
+            },
+            ReportView {
+                reporter: member(6),
+                post: entraide_crdt::PostId([8; 8]),
+                title: None,
+                author: member(5),
+                reason: "spam".into(),
+                at: 1_000_040,
+            },
+        ]
+    }
+
     fn render(lang: Lang, view: &StewardsView, me: u8) -> String {
+        let reports = reports();
         let members: Vec<CareMember> = (1..=6)
             .map(|b| CareMember {
                 id: author(b),
@@ -760,6 +800,7 @@ mod tests {
             view,
             me: author(me),
             members: &members,
+            reports: &reports,
             notice: None,
             error: None,
             form: &ActForm::default(),
@@ -782,6 +823,14 @@ mod tests {
             assert!(html.contains(&esc(s.rule_two)), "{html}");
             assert!(html.contains(&esc(s.not_steward)), "{html}");
             assert!(!html.contains("<form"), "a form for a member: {html}");
+            assert!(
+                !html.contains(r#"id="reports""#),
+                "reports for a member: {html}"
+            );
+            assert!(
+                !html.contains("spam"),
+                "a report's reason for a member: {html}"
+            );
             assert!(html.contains(r#"id="excluded-list""#), "{html}");
             assert!(html.contains(r#"id="replaced-list""#), "{html}");
             assert!(html.contains(r#"id="waiting-list""#), "{html}");
@@ -791,6 +840,22 @@ mod tests {
                 !html.contains("<script>") && !html.contains("<i>"),
                 "{html}"
             );
+            // A steward reads the reports: the post linked while it is on the board.
+            let list = &html[html.find(r#"id="reports-list""#).expect("reports")..];
+            let list = &list[..list.find("</ul>").unwrap()];
+            assert_eq!(list.matches("<li").count(), 2, "{list}");
+            assert!(
+                list.contains(&format!(
+                    r#"<a href="/posts/0707070707070707">{ESCAPED}</a>"#
+                )),
+                "{list}"
+            );
+            assert!(
+                !list.contains(r#"href="/posts/0808080808080808""#),
+                "{list}"
+            );
+            assert!(list.contains(&esc(lang.reporting().gone)), "{list}");
+            assert!(list.contains(r#"<q class="reason">spam</q>"#), "{list}");
             for form in ["appoint", "retire", "exclude", "vouch", "step-down"] {
                 assert!(
                     html.contains(&format!(r#"id="{form}-form""#)),
