@@ -14,6 +14,15 @@
 //! one, from another site, or unconfirmed changes nothing; a member who is not a steward
 //! is told only a steward can do it.
 //!
+//! Reports, in a community of their own (an exclusion moves a community to a new secret):
+//! a report sent without the form token, with a wrong one or from another site is refused
+//! and never reaches the steward, an empty reason is refused with the page's words, and
+//! Xavier's page offers no report of his own post. Then at 360 px, in French and in
+//! English: Amel opens "Report to the stewards" on Xavier's post, says why and sees the
+//! notice; Chloé, the steward, reads it on `/stewards` (the post linked, its author, the
+//! reporter, the reason); Amel's `/stewards` shows no reports. Chloé's `reports --json`
+//! then holds exactly the two reports sent from the page.
+//!
 //! Needs Chromium and chromedriver (reported as ignored without them, except under
 //! CI=true). Screenshots go to the folder printed as `screenshots: …`.
 
@@ -34,6 +43,7 @@ const REASON: &str = "Messages insultants répétés envers les voisins";
 tests_main!(
     stewards_appoint_and_exclude_by_clicking_at_360_px_in_french_and_english,
     an_exclusion_without_the_page_token_or_by_a_member_changes_nothing,
+    a_member_reports_a_post_and_only_the_steward_reads_it_at_360_px,
 );
 
 /// The community's nodes, in the order named, connected to the first; the last one's post.
@@ -562,4 +572,258 @@ fn an_exclusion_without_the_page_token_or_by_a_member_changes_nothing() -> Ran {
     );
     assert_eq!(excluded(), 1, "Xavier is not excluded");
     Ran::Fully
+}
+
+/// What one language says about reports.
+struct ReportWords {
+    lang: &'static str,
+    summary: &'static str,
+    private: &'static str,
+    reported: &'static str,
+    reason: &'static str,
+    reporter: &'static str,
+}
+
+const REPORT_FRENCH: ReportWords = ReportWords {
+    lang: "fr",
+    summary: "Signaler aux intendants",
+    private: "Seuls les intendants de la communauté lisent votre signalement. L'auteur de l'annonce n'est pas prévenu.",
+    reported: "Signalé : seuls les intendants le lisent.",
+    reason: "Il revend des cartes de fidélité volées, ce n'est pas de l'entraide",
+    reporter: "signalée par Amel",
+};
+
+const REPORT_ENGLISH: ReportWords = ReportWords {
+    lang: "en",
+    summary: "Report to the stewards",
+    private: "Only the community's stewards read your report. The post's author is not told.",
+    reported: "Reported: only the stewards read it.",
+    reason: "Selling stolen loyalty cards is not mutual aid",
+    reporter: "reported by Amel",
+};
+
+/// The reason of the reports the page must refuse.
+const REFUSED_REASON: &str = "sent without the page's own form";
+
+/// The texts of the reports on the `/stewards` page shown, in order.
+async fn report_lines(b: &Browser) -> Result<Vec<String>> {
+    let v = b
+        .js(
+            "return [...document.querySelectorAll('#reports-list li.report-item')]\
+             .map(e => e.innerText);",
+            vec![],
+        )
+        .await?;
+    Ok(v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+fn a_member_reports_a_post_and_only_the_steward_reads_it_at_360_px() -> Ran {
+    let why = browser::unavailable();
+    skip_unless!(why.is_none(), why.clone().unwrap_or_default());
+    let started = Instant::now();
+    let c = start(&["Chloé", "Amel", "Xavier"]);
+    eprintln!("three nodes and a post in {:?}", started.elapsed());
+    let (chloe, amel, xavier) = (&c.nodes[0], &c.nodes[1], &c.nodes[2]);
+    let reports = || chloe.json(&["reports", "--json"]).expect("Chloé's reports");
+
+    // Without a browser: what the page must refuse.
+    let page = amel.page().expect("Amel's page");
+    let post_path = format!("/posts/{}", c.post);
+    let report_path = format!("{post_path}/report");
+    let token = page.csrf(&post_path).expect("a form token");
+    let send = |csrf: Option<&str>, reason: &str| {
+        let mut f = vec![("reason", reason.to_owned())];
+        if let Some(t) = csrf {
+            f.push(("csrf", t.to_owned()));
+        }
+        page.post(&report_path)
+            .header("Accept-Language", "en")
+            .send_form(f)
+            .expect("an answer")
+    };
+    for (what, csrf) in [
+        ("no token", None),
+        ("an empty token", Some(String::new())),
+        ("a wrong token", Some(format!("{token}x"))),
+    ] {
+        let r = send(csrf.as_deref(), REFUSED_REASON);
+        assert_eq!(r.status().as_u16(), 403, "a report with {what}");
+    }
+    let r = Page::agent()
+        .post(format!("{}{report_path}", page.base))
+        .header("Cookie", &page.cookie)
+        .header("Origin", "http://evil.example")
+        .send_form([("csrf", token.as_str()), ("reason", REFUSED_REASON)])
+        .expect("an answer");
+    assert_eq!(r.status().as_u16(), 403, "a report from another site");
+    // An empty reason: the node's refusal on the post, its form open.
+    let mut r = send(Some(&token), "   ");
+    assert_eq!(r.status().as_u16(), 422, "a report without a reason");
+    let body = r.body_mut().read_to_string().unwrap_or_default();
+    assert!(
+        body.contains("Say why you report this post: only the stewards read it."),
+        "{body}"
+    );
+    assert!(
+        body.contains(r#"<details id="report" class="report" open>"#),
+        "{body}"
+    );
+    // Xavier's own post: nothing to report.
+    let (_, his) = xavier
+        .page()
+        .expect("Xavier's page")
+        .fetch(&post_path)
+        .expect("his post");
+    assert!(his.contains(r#"id="post""#), "{his}");
+    assert!(
+        !his.contains("report-form"),
+        "a report form on his own post"
+    );
+
+    let (chloe_url, amel_url) = (
+        chloe.ui_url().expect("Chloé's page"),
+        amel.ui_url().expect("Amel's page"),
+    );
+    let (chloe_in, amel_in) = (
+        chloe.signin_url().expect("a sign-in address"),
+        amel.signin_url().expect("a sign-in address"),
+    );
+    let shots = browser::screenshot_dir();
+    println!("screenshots: {}", shots.display());
+    let driver = Driver::start().expect("chromedriver");
+    let failure = shots.join("stewards-report-failure.png");
+    let browsing = Instant::now();
+    let result = browser::run_session(&driver, "Amel and Chloé", &failure, async |b| {
+        for signin in [&chloe_in, &amel_in] {
+            b.goto(signin).await?;
+            b.wait_css("main#main", PATIENCE).await?;
+        }
+        for (w, sw) in [(&REPORT_FRENCH, &FRENCH), (&REPORT_ENGLISH, &ENGLISH)] {
+            report_in(b, w, sw, &chloe_url, &amel_url, &c, &shots).await?;
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e:?}\n\n{}", c.logs());
+    }
+    eprintln!("the reports in the browser took {:?}", browsing.elapsed());
+
+    // The CLI agrees: the two reports sent from the page, newest first; none of the
+    // refused ones (sent before them in Amel's feed) arrived.
+    let got = reports();
+    let got = got.as_array().expect("a list");
+    let reasons: Vec<_> = got.iter().map(|r| r["reason"].as_str()).collect();
+    assert_eq!(
+        reasons,
+        [Some(REPORT_ENGLISH.reason), Some(REPORT_FRENCH.reason)],
+        "{got:?}"
+    );
+    for r in got {
+        assert_eq!(r["reporter"]["author"], c.ids[1], "{r}");
+        assert_eq!(r["author"]["author"], c.ids[2], "{r}");
+        assert_eq!(r["post"], c.post, "{r}");
+        assert_eq!(r["title"], XAVIER_TITLE, "{r}");
+    }
+    // Amel, not a steward, reads none.
+    let out = amel.run(&["reports", "--json"]);
+    assert!(!out.status.success(), "Amel read the reports");
+    eprintln!("the report test took {:?}", started.elapsed());
+    Ran::Fully
+}
+
+/// In `w`'s language: Amel reports Xavier's post from its page, Chloé reads it on
+/// `/stewards`, Amel's `/stewards` shows no reports.
+async fn report_in(
+    b: &Browser,
+    w: &ReportWords,
+    sw: &Words,
+    chloe: &str,
+    amel: &str,
+    c: &Community,
+    shots: &Path,
+) -> Result<()> {
+    let post_path = format!("/posts/{}", c.post);
+    b.goto(&format!("{amel}/lang/{}?back={post_path}", w.lang))
+        .await?;
+    b.wait_css("#post", PATIENCE).await?;
+    b.phone(360).await?;
+
+    // Folded: one line under the post.
+    let summary = b.text("#report summary").await?;
+    ensure!(
+        summary == w.summary,
+        "the report's summary says {summary:?}"
+    );
+    let open = b
+        .js("return document.querySelector('#report').open;", vec![])
+        .await?;
+    ensure!(open == Value::Bool(false), "the report form is open");
+    b.one("#report summary").await?.click().await?;
+    let hint = b.text("#hint-report").await?;
+    ensure!(hint == w.private, "the report's hint says {hint:?}");
+    ensure!(
+        b.exists("#report-form input[name=csrf]").await?,
+        "the report form has no form token"
+    );
+    b.type_into("#f-report", w.reason).await?;
+    at_360(b, sw, shots, "report-form").await?;
+    b.one("#report-form button[data-action=report]")
+        .await?
+        .click()
+        .await?;
+    let notice = b.wait_css("#post-notice", PATIENCE).await?.text().await?;
+    ensure!(notice == w.reported, "the notice says {notice:?}");
+    ensure!(
+        b.path().await? == post_path,
+        "the report led to {}",
+        b.url().await?
+    );
+    ensure!(!b.exists("#post-error").await?, "an error with the notice");
+    at_360(b, sw, shots, "reported").await?;
+
+    // Chloé reads it, newest first: the post linked, its author, Amel, the reason.
+    let lines = poll("the report on Chloé's page", PATIENCE, async || {
+        stewards(b, chloe).await?;
+        let lines = report_lines(b).await?;
+        Ok(lines
+            .first()
+            .is_some_and(|l| l.contains(w.reason))
+            .then_some(lines))
+    })
+    .await?;
+    let line = &lines[0];
+    ensure!(
+        line.contains(XAVIER_TITLE) && line.contains("Xavier") && line.contains(w.reporter),
+        "Chloé's page says {line:?}"
+    );
+    let link = b.attr("#reports-list li.report-item a", "href").await?;
+    ensure!(
+        link.as_deref() == Some(post_path.as_str()),
+        "the report links to {link:?}"
+    );
+    ensure!(
+        !lines.iter().any(|l| l.contains(REFUSED_REASON)),
+        "a refused report arrived: {lines:?}"
+    );
+    at_360(b, sw, shots, "steward-reads-report").await?;
+
+    // Amel's page: no reports at all.
+    stewards(b, amel).await?;
+    ensure!(!b.exists("#reports").await?, "Amel sees a reports section");
+    let text = b.body_text().await?;
+    ensure!(
+        !text.contains(w.reason),
+        "Amel's stewards page shows the reason"
+    );
+    ensure!(
+        b.text("#not-steward").await?.starts_with(sw.not_steward),
+        "Amel is not told she is no steward"
+    );
+    Ok(())
 }
