@@ -389,9 +389,9 @@ enum Command {
     Service(service::ServiceCmd),
     /// Print the completions of every command for a shell, to install once (see the guide).
     Completions {
-        /// bash, zsh or fish (or elvish, powershell).
+        /// bash, zsh or fish.
         #[arg(value_enum)]
-        shell: clap_complete::Shell,
+        shell: manual::Shell,
     },
     /// Print the manual page, every command in it: `entraide man | man -l -`.
     Man,

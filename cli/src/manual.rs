@@ -4,9 +4,19 @@
 use std::io::Write as _;
 
 use anyhow::Result;
-use clap::{Command, CommandFactory as _};
-use clap_complete::Shell;
+use clap::{Command, CommandFactory as _, ValueEnum};
+use clap_complete::Generator;
+use clap_complete::shells::{Bash, Fish, Zsh};
 use clap_mangen::Man;
+
+/// The shells `entraide completions` writes for (only these: each one more is code in a
+/// program that must stay small).
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
 
 /// The manual page's description of entraide, above its options.
 const DESCRIPTION: &str = "\
@@ -21,9 +31,16 @@ explains each command with examples.";
 
 /// Writes the completion script for `shell` to stdout.
 pub(crate) fn completions(shell: Shell) -> Result<()> {
-    let mut script = Vec::new();
-    clap_complete::generate(shell, &mut crate::Cli::command(), "entraide", &mut script);
-    emit(&script)
+    fn script(shell: impl Generator) -> Vec<u8> {
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut crate::Cli::command(), "entraide", &mut script);
+        script
+    }
+    emit(&match shell {
+        Shell::Bash => script(Bash),
+        Shell::Zsh => script(Zsh),
+        Shell::Fish => script(Fish),
+    })
 }
 
 /// Writes the manual page (roff) to stdout: the program's options, then every command
