@@ -149,7 +149,7 @@ impl Board {
     /// The active alerts at `now`, merged by kind, in the order of [`AlertKind::ALL`].
     pub fn active_alerts(&self, now: Timestamp) -> Vec<AlertView> {
         let mut by_kind: BTreeMap<AlertKind, Vec<(AuthorId, &StoredAlert)>> = BTreeMap::new();
-        for feed in self.authors().filter_map(|a| self.current_feed(&a)) {
+        for feed in self.standing_feeds() {
             for alert in feed.content().public.alerts.values() {
                 if alert.is_active(now) {
                     by_kind

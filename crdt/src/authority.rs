@@ -24,7 +24,9 @@
 //!    again. Appointed and retired only grow, so it ends. A retired steward is never a
 //!    steward again (appointing someone is a one-time trust; a retired key is not reused).
 //!    The clocks only order one steward's own acts, never decide between two stewards:
-//!    a steward with a wrong clock can only reorder what they themselves said.
+//!    a steward with a wrong clock can only reorder what they themselves said. A step
+//!    that would leave no steward, or more than 16 (the recipients of a report), does not
+//!    take effect.
 //! 2. **Exclusion.** One current steward excludes a member who is not a current steward
 //!    (a steward must be retired first, which takes two). Several stewards may exclude the
 //!    same member; the reasons are all shown.
@@ -44,8 +46,11 @@
 //! any of them knew stands.
 //!
 //! When a steward is retired, the statements they wrote stop counting, their exclusions
-//! with them: the node of a steward who retires another writes the same exclusions again
-//! under its own key first, so that they stand.
+//! and successions with them: the node of a steward who retires another writes the same
+//! exclusions and successions again under its own key first, so that they stand, and
+//! refuses the retirement when one would still lapse (a succession that then lacks its
+//! second steward: another current steward must vouch first) or when the steward is the
+//! last one.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -299,6 +304,15 @@ pub enum AuthorityError {
     /// The lost key already has a successor.
     #[error("{} already has a successor", .0.fmt_short())]
     AlreadySucceeded(AuthorId),
+    /// Retiring the only steward.
+    #[error("the community needs a steward: appoint another one before this one steps down")]
+    LastSteward,
+    /// A retirement that would undo an exclusion or a succession in force.
+    #[error(
+        "this retirement would undo what the community decided about {}: another current steward must state it too first (exclude or vouch again)",
+        .0.fmt_short()
+    )]
+    WouldUndo(AuthorId),
 }
 
 /// An author id in its canonical spelling (64 lowercase hex digits) only.
@@ -458,9 +472,10 @@ pub fn evaluate<'a>(
         let next = candidates
             .into_iter()
             .filter_map(|who| {
-                if !ever.contains(&who) {
+                // Never more stewards than a report has recipients, never none.
+                if !ever.contains(&who) && current.len() < crate::sealed::MAX_RECIPIENTS {
                     agreed(&current, &|w| w.appoint.get(&who).copied()).map(|t| (t, who, true))
-                } else if current.contains(&who) {
+                } else if current.contains(&who) && current.len() > 1 {
                     agreed(&current, &|w| w.retire.get(&who).copied()).map(|t| (t, who, false))
                 } else {
                     None
@@ -654,9 +669,10 @@ impl Board {
     }
 
     /// The writer, a steward, retires steward `who` (or agrees to), themselves included.
-    /// The exclusions `who` made are written again under the writer's key first, so that
-    /// they stand once `who` no longer counts. Returns every change written, last the
-    /// retirement.
+    /// The exclusions and successions `who` stated are written again under the writer's
+    /// key first, so that they stand once `who` no longer counts; a retirement that would
+    /// still undo one (or leave the community with no steward) is refused, and nothing is
+    /// written. Returns every change written, last the retirement.
     pub fn retire_steward(
         &mut self,
         writer: &Writer,
@@ -667,24 +683,71 @@ impl Board {
         if !self.authority.is_steward(&who) {
             return Err(AuthorityError::NotSteward(who).into());
         }
+        if self.authority.stewards.len() == 1 {
+            return Err(AuthorityError::LastSteward.into());
+        }
         let mine = self.own_statements(writer);
         if mine.retire.contains_key(&who) {
             return Err(AuthorityError::AlreadySaid.into());
         }
         let theirs = self
             .current_feed(&who)
-            .map(|f| f.content().authority.exclude.clone())
+            .map(|f| f.content().authority.clone())
             .unwrap_or_default();
+        let exclusions: Vec<(AuthorId, ExclusionStatement)> = theirs
+            .exclude
+            .into_iter()
+            .filter(|(member, _)| !mine.exclude.contains_key(member) && *member != writer.author())
+            .collect();
+        let vouches: Vec<(AuthorId, VouchStatement)> = theirs
+            .vouch
+            .into_iter()
+            .filter(|(old, _)| !mine.vouch.contains_key(old) && *old != writer.author())
+            .collect();
+        // What the community would say once this is written: nothing in force may lapse.
+        let mut after = mine;
+        after.exclude.extend(exclusions.iter().cloned());
+        after.vouch.extend(vouches.iter().cloned());
+        after.retire.insert(who, (now, i64::MAX));
+        let (writer_id, founder) = (writer.author(), self.founder);
+        let mut feeds: BTreeMap<AuthorId, &Statements> = self
+            .feeds
+            .values()
+            .filter(|f| !f.content().authority.is_empty())
+            .map(|f| (f.id().author, &f.content().authority))
+            .collect();
+        feeds.insert(writer_id, &after);
+        let then = evaluate(founder, feeds);
+        let now_in_force = &self.authority;
+        if let Some(member) = now_in_force
+            .excluded
+            .keys()
+            .find(|m| !then.excluded.contains_key(m))
+        {
+            return Err(AuthorityError::WouldUndo(*member).into());
+        }
+        if let Some(old) = now_in_force
+            .succeeded
+            .keys()
+            .find(|o| !then.succeeded.contains_key(o))
+        {
+            return Err(AuthorityError::WouldUndo(*old).into());
+        }
         let mut changes = Vec::new();
-        for (member, statement) in theirs {
-            if mine.exclude.contains_key(&member) || member == writer.author() {
-                continue;
-            }
-            let reason = statement.reason.clone();
+        for (member, statement) in exclusions {
             changes.push(self.own_feed(writer).put_exclusion(
                 writer,
                 &member,
-                &reason,
+                &statement.reason,
+                &statement.known,
+                now,
+            )?);
+        }
+        for (old, statement) in vouches {
+            changes.push(self.own_feed(writer).put_vouch(
+                writer,
+                &old,
+                &statement.new,
                 &statement.known,
                 now,
             )?);
@@ -797,7 +860,9 @@ impl Board {
         if a.is_steward(&old) {
             return Err(AuthorityError::ExcludingASteward(old).into());
         }
-        if a.succeeded.contains_key(&old) {
+        // Vouching for the successor in force again is how a current steward confirms it
+        // (so that it outlives a retirement); naming another successor is refused.
+        if a.succeeded.get(&old).is_some_and(|s| s.new != new) {
             return Err(AuthorityError::AlreadySucceeded(old).into());
         }
         if a.excluded.contains_key(&new) {

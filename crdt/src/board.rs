@@ -256,6 +256,14 @@ impl Board {
         stats
     }
 
+    /// The newest feed of every author the stewards have not excluded: what the board,
+    /// the alerts, the rounds and the sightings show.
+    pub(crate) fn standing_feeds(&self) -> impl Iterator<Item = &Feed> + '_ {
+        self.authors()
+            .filter(|a| !self.authority.excluded.contains_key(a))
+            .filter_map(|a| self.current_feed(&a))
+    }
+
     pub(crate) fn authors(&self) -> impl Iterator<Item = AuthorId> + '_ {
         let mut last = None;
         self.feeds
@@ -373,15 +381,7 @@ impl Board {
     fn matching(&self, filter: &Filter, now: Timestamp) -> Matching {
         // Responses live in the helpers' feeds: gather them by post once.
         let mut responses: BTreeMap<PostId, Vec<(AuthorId, &StoredResponse)>> = BTreeMap::new();
-        let current: Vec<&Feed> = self
-            .authors()
-            .filter_map(|a| self.current_feed(&a))
-            .collect();
-        let excluded = &self.authority.excluded;
-        let current: Vec<&Feed> = current
-            .into_iter()
-            .filter(|f| !excluded.contains_key(&f.id().author))
-            .collect();
+        let current: Vec<&Feed> = self.standing_feeds().collect();
         for feed in &current {
             for r in feed.content().responses.values().filter(|r| !r.withdrawn) {
                 responses

@@ -198,10 +198,7 @@ impl Board {
     pub fn rounds(&self, now: Timestamp, utc_offset: i32) -> Vec<RoundView> {
         let today = LocalDate::of(now, utc_offset);
         let last = today.add_days(ROUND_EVENINGS_SHOWN);
-        let feeds: Vec<_> = self
-            .authors()
-            .filter_map(|a| self.current_feed(&a))
-            .collect();
+        let feeds: Vec<_> = self.standing_feeds().collect();
         // Sign-ups live in the walkers' feeds: gather them by round once.
         let mut signups: BTreeMap<(RoundId, LocalDate), Vec<AuthorId>> = BTreeMap::new();
         for feed in &feeds {

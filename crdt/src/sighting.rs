@@ -377,10 +377,7 @@ pub struct SightingView {
 impl Board {
     /// The live sightings at `now`, newest first.
     pub fn sightings(&self, now: Timestamp) -> Vec<SightingView> {
-        let feeds: Vec<_> = self
-            .authors()
-            .filter_map(|a| self.current_feed(&a))
-            .collect();
+        let feeds: Vec<_> = self.standing_feeds().collect();
         let mut out = Vec::new();
         for feed in &feeds {
             for s in feed.content().public.sightings.values() {

@@ -251,3 +251,97 @@ fn a_vouched_new_key_takes_over_a_lost_one() {
         WriteError::Excluded
     );
 }
+
+#[test]
+fn a_retirement_never_undoes_a_decision_nor_leaves_no_steward() {
+    let (founder, sam, tom, old, new) = (writer(1), writer(2), writer(3), writer(7), writer(8));
+    let mut board = Board::new();
+    board.set_founder(Some(founder.author()));
+    board
+        .post_new(&old, [1; 8], &draft("Courses"), NOW)
+        .unwrap();
+    // The last steward cannot step down: the community would have nobody to act for it.
+    let e = board
+        .retire_steward(&founder, founder.author(), NOW)
+        .unwrap_err();
+    assert_eq!(authority_error(e), AuthorityError::LastSteward);
+
+    board.appoint_steward(&founder, sam.author(), NOW).unwrap();
+    board
+        .vouch(&founder, old.author(), new.author(), NOW)
+        .unwrap();
+    board.vouch(&sam, old.author(), new.author(), NOW).unwrap();
+    board.appoint_steward(&founder, tom.author(), NOW).unwrap();
+    board.appoint_steward(&sam, tom.author(), NOW).unwrap();
+    assert_eq!(board.authority().stewards.len(), 3);
+    assert!(board.authority().succeeded.contains_key(&old.author()));
+
+    // Retiring Sam would leave the founder's vouch alone, one of the two now needed.
+    board.retire_steward(&sam, sam.author(), NOW).unwrap();
+    let e = board
+        .retire_steward(&founder, sam.author(), NOW)
+        .unwrap_err();
+    assert_eq!(authority_error(e), AuthorityError::WouldUndo(old.author()));
+    assert!(
+        board.authority().is_steward(&sam.author()),
+        "nothing written"
+    );
+    // Tom, a current steward, vouches too: now the retirement keeps the succession.
+    board.vouch(&tom, old.author(), new.author(), NOW).unwrap();
+    board.retire_steward(&founder, sam.author(), NOW).unwrap();
+    let a = board.authority();
+    assert_eq!(a.stewards, [founder.author(), tom.author()].into());
+    assert_eq!(a.succeeded[&old.author()].new, new.author());
+}
+
+#[test]
+fn the_rules_hold_whatever_the_statements_say() {
+    use entraide_crdt::authority::{Statements, evaluate};
+    let founder = writer(1).author();
+    // A founder's feed that appoints 20 stewards at once: only 16 are ever stewards.
+    let mut statements = Statements::default();
+    let others: Vec<_> = (10..30).map(|n| writer(n).author()).collect();
+    for (n, who) in others.iter().enumerate() {
+        statements.appoint.insert(*who, (NOW, n as i64));
+    }
+    let a = evaluate(Some(founder), [(founder, &statements)]);
+    // Past the first appointment two must agree: the founder alone gets one more.
+    assert_eq!(a.stewards.len(), 2);
+    // Every other steward agreeing with the founder on every appointment.
+    let steward = a.stewards.iter().find(|s| **s != founder).copied().unwrap();
+    let mut feeds = vec![(founder, statements.clone())];
+    for who in &others {
+        let mut s = statements.clone();
+        s.appoint.remove(who);
+        feeds.push((*who, s));
+    }
+    let a = evaluate(Some(founder), feeds.iter().map(|(w, s)| (*w, s)));
+    assert_eq!(a.stewards.len(), 16, "never more than a report reaches");
+    assert!(a.stewards.contains(&steward));
+    // A lone steward retiring themselves is no retirement.
+    let mut alone = Statements::default();
+    alone.retire.insert(founder, (NOW, 1));
+    let a = evaluate(Some(founder), [(founder, &alone)]);
+    assert_eq!(a.stewards, [founder].into());
+}
+
+#[test]
+fn an_excluded_members_alerts_leave_every_list_too() {
+    use entraide_crdt::{AlertDraft, AlertKind};
+    let (founder, xavier) = (writer(1), writer(9));
+    let mut board = Board::new();
+    board.set_founder(Some(founder.author()));
+    let alert = AlertDraft {
+        kind: AlertKind::Heatwave,
+        until: NOW + 3600,
+        note: "Faux".into(),
+    };
+    board.declare_alert(&xavier, [1; 8], &alert, NOW).unwrap();
+    assert_eq!(board.active_alerts(NOW).len(), 1);
+    board
+        .exclude(&founder, xavier.author(), "fausses alertes", NOW)
+        .unwrap();
+    assert!(board.active_alerts(NOW).is_empty());
+    assert!(board.rounds(NOW, 0).is_empty());
+    assert!(board.sightings(NOW).is_empty());
+}

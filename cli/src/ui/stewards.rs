@@ -130,10 +130,10 @@ static FR: StewardsStrings = StewardsStrings {
     appoint_button: "Nommer intendant",
     second_needed: "Un second intendant devra faire de même : d'ici là, rien ne change.",
     retire_title: "Retirer un intendant",
-    retire_hint: "Une clé retirée ne redevient jamais intendante. Les exclusions qu'elle a prononcées restent en vigueur.",
+    retire_hint: "Une clé retirée ne redevient jamais intendante. Les exclusions qu'elle a prononcées et ses garanties restent en vigueur.",
     retire_button: "Retirer",
     step_down_title: "Quitter mon rôle d'intendant",
-    step_down_hint: "Vous ne serez plus intendant, et votre clé ne pourra plus le redevenir. Vos exclusions restent en vigueur.",
+    step_down_hint: "Vous ne serez plus intendant, et votre clé ne pourra plus le redevenir. Vos exclusions et vos garanties restent en vigueur. Le dernier intendant ne peut pas se retirer.",
     step_down_last: "Vous êtes le seul intendant : après vous, plus personne ne pourra nommer d'intendant ni exclure un membre.",
     step_down_button: "Quitter le rôle",
     exclude_title: "Exclure un membre",
@@ -192,10 +192,10 @@ static EN: StewardsStrings = StewardsStrings {
     appoint_button: "Appoint steward",
     second_needed: "A second steward must do the same: until then, nothing changes.",
     retire_title: "Retire a steward",
-    retire_hint: "A retired key never becomes a steward again. The exclusions it made stay in force.",
+    retire_hint: "A retired key never becomes a steward again. The exclusions and successions it stated stay in force.",
     retire_button: "Retire",
     step_down_title: "Step down as a steward",
-    step_down_hint: "You will no longer be a steward, and your key can never be one again. Your exclusions stay in force.",
+    step_down_hint: "You will no longer be a steward, and your key can never be one again. Your exclusions and successions stay in force. The last steward cannot step down.",
     step_down_last: "You are the only steward: after you, nobody can appoint a steward or exclude a member.",
     step_down_button: "Step down",
     exclude_title: "Exclude a member",
@@ -297,6 +297,16 @@ pub(crate) fn authority_error(lang: Lang, e: &AuthorityError) -> String {
         AuthorityError::TooManyStewards => format!(
             "The community already has {} stewards: retire one first.",
             entraide_crdt::sealed::MAX_RECIPIENTS
+        ),
+        AuthorityError::LastSteward if fr => "La communauté a besoin d'un intendant : nommez-en un autre avant que celui-ci se retire.".into(),
+        AuthorityError::LastSteward => "The community needs a steward: appoint another one before this one steps down.".into(),
+        AuthorityError::WouldUndo(who) if fr => format!(
+            "Ce retrait défairait ce que la communauté a décidé pour {} : un autre intendant en fonction doit d'abord le confirmer (exclure ou se porter garant à son tour).",
+            who.fmt_short()
+        ),
+        AuthorityError::WouldUndo(who) => format!(
+            "This retirement would undo what the community decided about {}: another current steward must confirm it first (exclude or vouch too).",
+            who.fmt_short()
         ),
         // A refusal added to the rules later.
         _ => lang.t().error_generic.into(),
