@@ -19,7 +19,7 @@
 //! code.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use entraide_crdt::rekey::{MAX_NOTICE_BYTES, RekeyNotice};
@@ -124,8 +124,9 @@ pub(crate) struct OldDoor {
     pub(crate) until: i64,
     /// The notices handed over, encoded.
     notices: Arc<Vec<Vec<u8>>>,
-    /// Peers handed them already.
-    given: HashSet<PeerId>,
+    /// Peers handed them already, or being handed them (a failed handover takes its peer
+    /// out again, so that the next round tries once more).
+    given: Arc<Mutex<HashSet<PeerId>>>,
     /// When each address was last dialled.
     dialled: HashMap<Multiaddr, Instant>,
 }
@@ -152,15 +153,15 @@ impl OldDoor {
             protocol: rekey_protocol(&tag),
             until,
             notices: Arc::new(notices),
-            given: HashSet::new(),
+            given: Arc::default(),
             dialled: HashMap::new(),
         })
     }
 
-    /// Dials `address` through the old door, at most once a minute each; never a peer
-    /// handed the notices already.
+    /// Dials `address` through the old door, at most once every [`OLD_DOOR_REDIAL`] each;
+    /// never a peer handed the notices already.
     pub(crate) fn dial(&mut self, address: Multiaddr, now: Instant) {
-        if crate::network::peer_of(&address).is_some_and(|p| self.given.contains(&p)) {
+        if crate::network::peer_of(&address).is_some_and(|p| self.given().contains(&p)) {
             return;
         }
         if self
@@ -188,31 +189,37 @@ impl OldDoor {
     /// A connection through the old door is up: the task that hands `peer` the notices,
     /// unless it had them.
     pub(crate) fn handover(&mut self, peer: PeerId) -> Option<impl Future<Output = ()> + use<>> {
-        if !self.given.insert(peer) {
+        if !self.given().insert(peer) {
             return None;
         }
         let mut control = self.control.clone();
         let protocol = self.protocol.clone();
         let notices = Arc::clone(&self.notices);
+        let given = Arc::clone(&self.given);
         Some(async move {
-            let Ok(mut stream) = control.open_stream(peer, protocol).await else {
-                return;
-            };
-            for notice in notices.iter() {
-                if crate::frame::write_frame(&mut stream, notice)
-                    .await
-                    .is_err()
-                {
-                    return;
+            let handed = async {
+                let mut stream = control.open_stream(peer, protocol).await.ok()?;
+                for notice in notices.iter() {
+                    crate::frame::write_frame(&mut stream, notice).await.ok()?;
                 }
+                futures::AsyncWriteExt::close(&mut stream).await.ok()
+            };
+            if handed.await.is_none() {
+                given
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&peer);
             }
-            let _ = futures::AsyncWriteExt::close(&mut stream).await;
         })
     }
 
-    /// Forgets that `peer` was handed the notices (its stream failed: try again later).
+    /// Forgets that `peer` was handed the notices (its dial failed: try again later).
     pub(crate) fn forget(&mut self, peer: &PeerId) {
-        self.given.remove(peer);
+        self.given().remove(peer);
+    }
+
+    fn given(&self) -> std::sync::MutexGuard<'_, HashSet<PeerId>> {
+        self.given.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

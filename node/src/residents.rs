@@ -16,8 +16,9 @@
 //!   exported: <unix seconds>          (once `resident export` wrote the key out)
 //! ```
 //!
-//! Login codes are 12 characters from an alphabet without look-alikes (60 bits), shown as
-//! `ABCD-EFGH-JKLM`; only their hash is kept. The page throttles wrong codes per client.
+//! Login codes are 12 characters from an alphabet without look-alikes (about 59 bits),
+//! shown as `ABCD-EFGH-JKLM`; only their hash is kept. The page throttles wrong codes per
+//! client.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -178,7 +179,7 @@ fn hex32(text: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
-/// A new login code, `ABCD-EFGH-JKLM` (60 bits from the system's random source).
+/// A new login code, `ABCD-EFGH-JKLM` (about 59 bits from the system's random source).
 pub fn new_login_code() -> String {
     let mut out = String::with_capacity(CODE_LEN + 2);
     for i in 0..CODE_LEN {

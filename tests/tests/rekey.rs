@@ -8,7 +8,9 @@
 //! the notice, his node moves, meets the others and gets the post.
 //!
 //! A second test drives Chloé's clock a week and a day ahead after the move: her old door
-//! closes, and Bruno, back on the old secret, is handed nothing.
+//! closes, and Bruno, back on the old secret, is handed nothing. A third has Dora join
+//! after the move (her invite code carries no generation), become a steward and exclude
+//! Bruno: every node moves on to the third secret.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -217,4 +219,49 @@ fn the_old_secret_is_handed_over_for_a_week_then_never() {
     assert_ne!(b["community"], new_tag.as_str());
     assert_eq!(b["peers_connected"], 0, "{b:#}");
     assert!(!s.nodes[2].log().contains("handed over a new secret"));
+}
+
+/// Runs `args` on `node` until it succeeds (what it needs may still be on its way).
+fn ok_eventually(node: &TestNode, args: &[&str]) -> String {
+    let start = Instant::now();
+    loop {
+        match node.ok(args) {
+            Ok(out) => return out,
+            Err(e) => assert!(
+                start.elapsed() < PATIENCE,
+                "{}: {args:?} kept failing: {e:#}",
+                node.name
+            ),
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+#[test]
+fn a_steward_who_joined_after_a_re_key_writes_the_next_one_above_it() {
+    let mut s = setup();
+    let new_tag = exclude_while_bruno_is_away(&mut s);
+    // Dora joins with an invite code of the new secret: her node knows no generation.
+    let mut dora = TestNode::new(BIN, "Dora");
+    let code = entraide_tests::invite_code(&s.nodes[0]).unwrap();
+    dora.ok(&["join", &code, "--name", "Dora"]).unwrap();
+    let chloe_addr = s.nodes[0].address().unwrap();
+    up_with_peer(&mut dora, Some(&chloe_addr));
+    assert_eq!(status(&dora)["community"], new_tag.as_str());
+    // Chloé, the only steward, appoints her; Dora, once her node knows it, excludes Bruno.
+    ok_eventually(&s.nodes[0], &["steward", "appoint", "Dora"]);
+    ok_eventually(&dora, &["exclude", "Bruno", "--reason", "Parti"]);
+    // Her notices must be of a generation above the first re-key's, or Chloé's and Amel's
+    // nodes, already there, would ignore them and Dora's node would move alone.
+    let moved = wait_for(&dora, "Dora's node on a third secret", |st| {
+        st["community"] != new_tag.as_str()
+    });
+    let third = moved["community"].as_str().unwrap().to_owned();
+    for n in &s.nodes[..2] {
+        wait_for(n, "the third secret", |st| {
+            st["community"] == third.as_str()
+        });
+    }
+    let file = std::fs::read_to_string(s.nodes[0].data_dir().join("community.key")).unwrap();
+    assert!(file.contains("generation: 00000002"), "{file}");
 }

@@ -16,7 +16,14 @@ impl Actor {
     /// node moves to it at its next care tick, as every member's does.
     pub(super) fn write_rekey(&mut self) -> Result<(), NodeError> {
         let secret: [u8; 32] = rand::random();
-        let generation = self.profile.community.generation() + 1;
+        // Above every generation the board has seen, not only our own: a steward who
+        // joined after an earlier re-key holds that secret as generation 0 (invite codes
+        // carry no generation), and the members who moved then would ignore a notice of 1.
+        let seen = self.board.rekey_notices().first().map(|n| n.generation);
+        let generation = seen
+            .unwrap_or(0)
+            .max(self.profile.community.generation())
+            .saturating_add(1);
         let changes = self
             .board
             .rekey(&self.writer, &secret, generation, now(), || {
