@@ -1145,3 +1145,25 @@ async fn events(
     });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(20)))
 }
+
+#[cfg(test)]
+mod tests {
+    /// Phones open the page as plain `http://<LAN address>`, which browsers do not count
+    /// as a secure context: no WebCrypto, no service worker, no clipboard API there. The
+    /// page's script must not lean on anything a plain-http page lacks.
+    #[test]
+    fn the_script_needs_nothing_a_plain_http_page_lacks() {
+        for secure_only in [
+            "crypto",
+            "serviceWorker",
+            "isSecureContext",
+            "navigator.clipboard",
+            "navigator.credentials",
+        ] {
+            assert!(
+                !super::JS.contains(secure_only),
+                "app.js uses {secure_only}, which a phone on the LAN's plain http may not have"
+            );
+        }
+    }
+}
