@@ -51,11 +51,12 @@ enum Refused {
 /// The identity whose paper backup `visitor` (connected as `conn`) may see, or why not: the
 /// one way the page reaches a secret key.
 ///
-/// Today a node holds one identity, its owner's, and only the owner's browser on this
-/// computer sees it: a session begun with a one-time sign-in address (`entraide open`), on
-/// a connection from this computer. A phone signed in with the LAN code is refused: that
-/// code proves being on the network and having seen the owner's screen, not owning the
-/// key.
+/// Only the owner's identity, and only to the owner's browser on this computer: a session
+/// begun with a one-time sign-in address (`entraide open`), on a connection from this
+/// computer. A phone signed in with the LAN code is refused: that code proves being on the
+/// network and having seen the owner's screen, not owning the key. A hosted resident's
+/// phone is refused too (their settings do not link here): their host prints their sheet
+/// with `entraide --as NAME backup --paper`.
 async fn key_for(ui: &Ui, visitor: &Visitor, conn: &Conn) -> Result<Identity, Refused> {
     if visitor.kind != SessionKind::Owner || !conn.is_local() {
         return Err(Refused::NotTheOwner);
