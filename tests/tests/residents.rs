@@ -4,9 +4,10 @@
 //! Zoé posts (from the command line with `--as`, and from her phone's page session), and B
 //! shows the posts signed by Zoé's own key, under her name, not Amel's. Paul, signed in with
 //! his own code, cannot withdraw Zoé's post, cannot read the invite, and cannot sign her
-//! out. Twenty wrong codes from one client are throttled after ten. Then Zoé moves to a
-//! device of her own (`resident export`, `join --identity`), Amel's node removes its copy
-//! of her key, her page session there ends, and her posts stay on every board.
+//! out. Twenty wrong codes from one client are throttled after ten. A new code for Paul
+//! signs his phone out, not Zoé's. Then Zoé moves to a device of her own (`resident
+//! export`, `join --identity`), Amel's node removes its copy of her key, her page session
+//! there ends, and her posts stay on every board.
 
 use std::time::Duration;
 
@@ -40,6 +41,17 @@ fn sign_in(node: &TestNode, code: &str) -> Result<std::result::Result<Page, u16>
     }
     let cookie = session_cookie(response.headers()).context("no session cookie")?;
     Ok(Ok(Page { base, cookie }))
+}
+
+/// Whether a page session is over: its next page sends it to the login form.
+fn signed_out(page: &Page) -> Result<bool> {
+    let response = page.get("/").call()?;
+    Ok(response.status().as_u16() == 303
+        && response
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .is_some_and(|l| l.starts_with("/login")))
 }
 
 fn post_by<'a>(board: &'a [Value], author: &str, title: &str) -> Option<&'a Value> {
@@ -201,6 +213,13 @@ fn run(nodes: &mut [TestNode]) -> Result<()> {
         "the right code got past the throttle"
     );
 
+    // Paul's code is replaced (a lost phone): the device signed in with the old one is
+    // signed out, Zoé's is not.
+    let new_code = login_code(&a.ok(&["resident", "code", "Paul"])?)?;
+    ensure!(new_code != paul_code, "Paul's code was not replaced");
+    ensure!(signed_out(&paul_page)?, "Paul's session outlived his code");
+    ensure!(!signed_out(&zoe_page)?, "Paul's new code signed Zoé out");
+
     // Paul was never exported: his key is not destroyed by mistake.
     let refused = a.run(&["resident", "remove", "Paul"]);
     ensure!(
@@ -247,17 +266,7 @@ fn run(nodes: &mut [TestNode]) -> Result<()> {
     ensure!(removed.contains("no longer hosted"), "remove: {removed}");
     let gone = a.run(&["--as", "Zoé", "whoami"]);
     ensure!(!gone.status.success(), "--as a removed resident worked");
-    let response = zoe_page.get("/").call()?;
-    ensure!(
-        response.status().as_u16() == 303
-            && response
-                .headers()
-                .get("location")
-                .and_then(|l| l.to_str().ok())
-                .is_some_and(|l| l.starts_with("/login")),
-        "Zoé's old session on A still works: {}",
-        response.status()
-    );
+    ensure!(signed_out(&zoe_page)?, "Zoé's old session on A still works");
     for node in [a, b, &own] {
         let board = node.board()?;
         ensure!(
