@@ -720,7 +720,31 @@ fn join_with_existing_identity(
             data_dir.set_community(&invite.community)?;
         }
         Err(e) => return Err(e.into()),
-        Ok(profile) if profile.community == invite.community => {}
+        Ok(profile)
+            if profile.community.founder() == invite.community.founder()
+                && profile.community.secret() == invite.community.secret() => {}
+        // The same community (its founder) under a newer secret: a re-key happened while
+        // this node was away for longer than the old secret was handed over.
+        Ok(profile)
+            if profile.community.founder().is_some()
+                && profile.community.founder() == invite.community.founder() =>
+        {
+            let client = Client::connect(data_dir)?;
+            let online = client.is_remote();
+            client.close()?;
+            if online {
+                bail!("stop `entraide up` first (Ctrl-C), then run `entraide join` again");
+            }
+            // Its generation stays ours (the code carries none): a later re-key's notice
+            // is still newer.
+            let current = profile
+                .community
+                .rekeyed(*invite.community.secret(), profile.community.generation());
+            data_dir.set_community(&current)?;
+            say!(
+                "Your community's secret changed while you were away: this node now uses the new one."
+            );
+        }
         Ok(_) => {
             let client = Client::connect(data_dir)?;
             let status = client.status();

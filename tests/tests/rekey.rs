@@ -8,7 +8,8 @@
 //! the notice, his node moves, meets the others and gets the post.
 //!
 //! A second test drives Chloé's clock a week and a day ahead after the move: her old door
-//! closes, and Bruno, back on the old secret, is handed nothing. A third has Dora join
+//! closes, and Bruno, back on the old secret, is handed nothing, until a new invite code
+//! (`entraide join` in his data folder) brings him back. A third has Dora join
 //! after the move (her invite code carries no generation), become a steward and exclude
 //! Bruno: every node moves on to the third secret.
 
@@ -219,6 +220,18 @@ fn the_old_secret_is_handed_over_for_a_week_then_never() {
     assert_ne!(b["community"], new_tag.as_str());
     assert_eq!(b["peers_connected"], 0, "{b:#}");
     assert!(!s.nodes[2].log().contains("handed over a new secret"));
+    // A new invite code from Chloé brings Bruno back, in the same data folder.
+    let code = entraide_tests::invite_code(&s.nodes[0]).unwrap();
+    s.nodes[2].stop().unwrap();
+    let said = s.nodes[2].ok(&["join", &code]).unwrap();
+    assert!(
+        said.contains("secret changed while you were away"),
+        "{said}"
+    );
+    s.nodes[2].up(&args).unwrap();
+    wait_for(&s.nodes[2], "Bruno back among the others", |st| {
+        st["community"] == new_tag.as_str() && st["peers_connected"].as_u64() >= Some(1)
+    });
 }
 
 /// Runs `args` on `node` until it succeeds (what it needs may still be on its way).
