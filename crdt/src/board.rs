@@ -25,6 +25,10 @@ pub struct Board {
     pub(crate) founder: Option<AuthorId>,
     /// The verdict of the feeds' statements, kept up to date as feeds change.
     pub(crate) authority: crate::authority::Authority,
+    /// By author, the compacted epoch adopted: older ones are refused (`crate::epoch`).
+    superseded: BTreeMap<AuthorId, u32>,
+    /// Epochs dropped since the caller last took them, to remove from storage.
+    dropped_epochs: Vec<FeedId>,
 }
 
 /// Counts for a status line.
@@ -95,6 +99,11 @@ impl Board {
     pub fn insert(&mut self, mut feed: Feed) {
         let says = !feed.content().authority.is_empty();
         let id = feed.id();
+        if self.is_superseded(&id) {
+            self.dropped_epochs.push(id);
+            return;
+        }
+        let complete = feed.is_complete_epoch();
         feed.set_cut(self.authority.cut_for(&id.author));
         let said = self
             .feeds
@@ -103,6 +112,56 @@ impl Board {
         if says || said {
             self.settle_authority();
         }
+        if complete {
+            self.settle_epochs(id.author);
+        }
+    }
+
+    /// Whether the board replaced `feed` with a newer epoch (`crate::epoch`).
+    pub fn is_superseded(&self, feed: &FeedId) -> bool {
+        self.superseded
+            .get(&feed.author)
+            .is_some_and(|&e| feed.epoch < e)
+    }
+
+    /// Adopts `author`'s newest complete compacted epoch, if any: the older ones leave.
+    fn settle_epochs(&mut self, author: AuthorId) {
+        let last = FeedId {
+            author,
+            epoch: u32::MAX,
+        };
+        let Some(epoch) = self
+            .feeds
+            .range(FeedId::first(author)..=last)
+            .rev()
+            .find(|(_, f)| f.is_complete_epoch())
+            .map(|(id, _)| id.epoch)
+        else {
+            return;
+        };
+        let older: Vec<FeedId> = self
+            .feeds
+            .range(FeedId::first(author)..FeedId { author, epoch })
+            .map(|(id, _)| *id)
+            .collect();
+        let mut said = false;
+        for id in older {
+            if let Some(f) = self.feeds.remove(&id) {
+                said |= !f.content().authority.is_empty();
+                self.dropped_epochs.push(id);
+            }
+        }
+        let adopted = self.superseded.entry(author).or_insert(0);
+        *adopted = (*adopted).max(epoch);
+        if said {
+            self.settle_authority();
+        }
+    }
+
+    /// The epochs dropped (replaced by newer ones) since the last call: the caller removes
+    /// them from storage.
+    pub fn take_dropped_epochs(&mut self) -> Vec<FeedId> {
+        std::mem::take(&mut self.dropped_epochs)
     }
 
     /// A feed by id.
@@ -134,7 +193,9 @@ impl Board {
         self.feeds.is_empty()
     }
 
-    /// The newest non-empty epoch of `author`'s feed.
+    /// The epoch of `author`'s feed the board reads: the oldest non-empty one held. Once a
+    /// compacted epoch is complete every older one is dropped (`crate::epoch`), so this is
+    /// the newest complete epoch, or the one a newer, still partial epoch will replace.
     pub fn current_feed(&self, author: &AuthorId) -> Option<&Feed> {
         self.feeds
             .range(
@@ -143,7 +204,6 @@ impl Board {
                     epoch: u32::MAX,
                 },
             )
-            .rev()
             .map(|(_, f)| f)
             .find(|f| !f.is_empty())
     }
@@ -169,35 +229,61 @@ impl Board {
         data: &[u8],
         signed: &[SignedHeads],
     ) -> Result<Applied, ValidationFailure> {
+        if self.is_superseded(&feed) {
+            return Err(ValidationFailure::Superseded { feed });
+        }
         let full = self.feeds.len() >= crate::limits::MAX_FEEDS;
-        match self.feeds.get_mut(&feed) {
-            Some(existing) => {
-                let batch = validate(existing, data, signed)?;
+        let mut fresh = None;
+        let batch = match self.feeds.get(&feed) {
+            Some(existing) => validate(existing, data, signed)?,
+            None if full => return Err(ValidationFailure::TooManyFeeds),
+            None => {
+                // Not stored until it holds something valid: a peer cannot fill the board
+                // with empty feeds.
+                let mut new = Feed::new(feed);
+                new.set_cut(self.authority.cut_for(&feed.author));
+                let batch = validate(&new, data, signed)?;
+                fresh = Some(new);
+                batch
+            }
+        };
+        if feed.epoch > 0
+            && let Some(reason) = crate::epoch::epoch_refused(self, feed, &batch.actors())
+        {
+            return Err(ValidationFailure::EpochRefused { feed, reason });
+        }
+        let mut applied = match fresh {
+            Some(mut fresh) => {
+                let applied = fresh.apply(batch)?;
+                if fresh.is_empty() {
+                    return Ok(applied);
+                }
+                let says = !fresh.content().authority.is_empty();
+                self.feeds.insert(feed, fresh);
+                let mut applied = applied;
+                if says {
+                    applied.refused += self.settle_authority();
+                }
+                applied
+            }
+            None => {
+                let existing = self.feeds.get_mut(&feed).expect("held above");
                 let before = existing.content().authority.clone();
                 let mut applied = existing.apply(batch)?;
                 if existing.content().authority != before {
                     applied.refused += self.settle_authority();
                 }
-                Ok(applied)
+                applied
             }
-            None if full => Err(ValidationFailure::TooManyFeeds),
-            None => {
-                // Not stored until it holds something valid: a peer cannot fill the board
-                // with empty feeds.
-                let mut fresh = Feed::new(feed);
-                fresh.set_cut(self.authority.cut_for(&feed.author));
-                let batch = validate(&fresh, data, signed)?;
-                let mut applied = fresh.apply(batch)?;
-                if !fresh.is_empty() {
-                    let says = !fresh.content().authority.is_empty();
-                    self.feeds.insert(feed, fresh);
-                    if says {
-                        applied.refused += self.settle_authority();
-                    }
-                }
-                Ok(applied)
+        };
+        if self.feeds.get(&feed).is_some_and(Feed::is_complete_epoch) {
+            let had = self.feeds.len();
+            self.settle_epochs(feed.author);
+            if self.feeds.len() < had {
+                applied.heads_changed = true;
             }
         }
+        Ok(applied)
     }
 
     /// The whole board as a board file (`crate::board_file`), made at `now`: every

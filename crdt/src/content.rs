@@ -8,10 +8,11 @@
 //! |---|---|
 //! | `format` | `"entraide-feed/1"` |
 //! | `name` | the author's display name |
-//! | `post:<nonce, 16 hex>` | map: `kind`, `category`, `title`, `details`, `urgency`, `area`, `created_at`, `expires_at`, `state`, `accepted`, `thanks` (map: helper id → message), `escalation` (optional, 16 hex: a missed care check, `care.rs`), `behalf_name` and `behalf_consent` (optional, both or neither: a post for a neighbour, `behalf.rs`) |
+//! | `post:<nonce, 16 hex>` | map: `kind`, `category`, `title`, `details`, `urgency`, `area`, `created_at`, `expires_at`, `state`, `accepted`, `thanks` (map: helper id → message), `escalation` (optional, 16 hex: a missed care check, `care.rs`), `closed_at` (optional: when it was marked done or withdrawn), `behalf_name` and `behalf_consent` (optional, both or neither: a post for a neighbour, `behalf.rs`) |
 //! | `response:<post id, 16 hex>` | map: `to` (post author id), `message`, `at`, `withdrawn` |
 //! | `sealed:<nonce, 16 hex>` | bytes: a sealed record (`sealed.rs`), readable by its recipients only |
 //! | `alert:`, `round:`, `signup:`, `sighting:`, `sighting_done:` | public seasonal entries: see `crate::entries` |
+//! | `compacted` | map: `from` (the epoch this one was compacted from), `at` (when), `dropped` (how many entries were left out): written last in a compacted epoch (`crate::epoch`) |
 //! | `rekey:<nonce, 16 hex>` | bytes: a new community secret sealed to remaining members, signed (`rekey.rs`) |
 //! | `steward:`, `exclude:`, `vouch:` | statements about the community's stewards, exclusions and lost keys: see `crate::authority` |
 //!
@@ -101,6 +102,9 @@ pub struct StoredPost {
     /// For a post made for a neighbour who has no device: their name and consent, as the
     /// poster wrote them (`crate::behalf`).
     pub on_behalf_of: Option<OnBehalfOf>,
+    /// When its author marked it done or withdrew it (author's clock; posts closed before
+    /// entraide wrote this have none).
+    pub closed_at: Option<Timestamp>,
 }
 
 /// A response ("I can help") as stored in the helper's feed.
@@ -137,6 +141,9 @@ pub struct FeedContent {
     pub authority: Statements,
     /// The re-key notices the author wrote, by nonce (`crate::rekey`).
     pub rekeys: BTreeMap<[u8; 8], RekeyNotice>,
+    /// In a compacted epoch, what it was compacted from (`crate::epoch`): written last,
+    /// so an epoch that says it holds everything it was meant to.
+    pub compacted: Option<crate::epoch::Compacted>,
     /// Entries skipped because they break the format.
     pub skipped: usize,
     /// The root keys skipped, kept so an incremental read can forget one that got fixed.
@@ -200,7 +207,17 @@ impl FeedContent {
         }
         for key in keys {
             self.bad_keys.remove(&key);
-            if key == "name" {
+            if key == crate::epoch::COMPACTED_KEY {
+                self.compacted = None;
+                if source.has(&root, &key) {
+                    match crate::epoch::Compacted::read(source) {
+                        Some(c) => self.compacted = Some(c),
+                        None => {
+                            self.bad_keys.insert(key);
+                        }
+                    }
+                }
+            } else if key == "name" {
                 self.name = text(source, &root, "name")
                     .map(|n| clip(Field::Name, &n))
                     .filter(|n| !n.trim().is_empty());
@@ -449,6 +466,7 @@ fn read_post<S: Source>(source: &S, key: &str, id: PostId, nonce: [u8; 8]) -> Op
         thanks,
         escalation: text(doc, &map, "escalation").and_then(|k| canonical_nonce(&k)),
         on_behalf_of: OnBehalfOf::read(doc, &map),
+        closed_at: int(doc, &map, "closed_at"),
     })
 }
 

@@ -1005,7 +1005,11 @@ impl Feed {
         now: Timestamp,
     ) -> Result<LocalChange, WriteError> {
         let obj = self.open_post(post)?;
-        self.write(writer, now, |tx| tx.put(&obj, "state", state.as_str()))
+        self.write(writer, now, |tx| {
+            tx.put(&obj, "state", state.as_str())?;
+            // When it closed: how long it stays before compaction leaves it out.
+            tx.put(&obj, "closed_at", now)
+        })
     }
 
     /// Thanks `helper` for the author's `post` (open or done).

@@ -86,6 +86,7 @@ mod contained;
 mod content;
 pub mod devices;
 mod entries;
+pub mod epoch;
 mod feed;
 mod fixed_bytes;
 mod leb128;

@@ -107,6 +107,21 @@ pub enum ValidationFailure {
     /// A new feed while the board already holds [`crate::limits::MAX_FEEDS`].
     #[error("the board already holds {} feeds", crate::limits::MAX_FEEDS)]
     TooManyFeeds,
+    /// An epoch of a feed the board replaced with a newer, compacted one (`crate::epoch`):
+    /// an honest node that was away still offers it.
+    #[error("{feed:?} was replaced by a newer epoch of its author's feed")]
+    Superseded {
+        /// The feed.
+        feed: FeedId,
+    },
+    /// A new epoch the older one held says must not be (`crate::epoch`).
+    #[error("a new epoch of {feed:?} is refused: {reason}")]
+    EpochRefused {
+        /// The feed.
+        feed: FeedId,
+        /// Why.
+        reason: &'static str,
+    },
     /// The changes passed every check but automerge could not apply them.
     #[error("the changes do not apply: {reason}")]
     DoesNotApply {
@@ -129,6 +144,8 @@ impl ValidationFailure {
                 | ValidationFailure::TooManyPending { .. }
                 | ValidationFailure::TooManyFeeds
                 | ValidationFailure::TooManyChanges { .. }
+                | ValidationFailure::Superseded { .. }
+                | ValidationFailure::EpochRefused { .. }
         )
     }
 }
@@ -148,6 +165,22 @@ pub struct VerifiedBatch {
 }
 
 impl VerifiedBatch {
+    /// Every actor whose changes the batch brings.
+    pub(crate) fn actors(&self) -> Vec<automerge::ActorId> {
+        let mut out: Vec<automerge::ActorId> =
+            self.changes.iter().map(|c| c.actor_id().clone()).collect();
+        if let Some(doc) = &self.document {
+            out.extend(
+                doc.get_changes_meta(&[])
+                    .into_iter()
+                    .map(|m| m.actor.into_owned()),
+            );
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// How many changes the batch brings that the feed did not hold.
     pub fn new_changes(&self) -> usize {
         self.changes.len()

@@ -26,6 +26,7 @@ mod messages;
 mod rekey;
 mod relayed;
 mod residents;
+mod retention;
 mod sessions;
 mod stewards;
 mod swarm;
@@ -80,6 +81,9 @@ struct Actor {
     gossip: GossipBudget,
     /// Neighbours' feeds changed since the last save.
     dirty: HashSet<FeedId>,
+    /// Epochs the board dropped, to remove from the store once their replacement is saved
+    /// (`actor/retention.rs`).
+    dropped_epochs: Vec<FeedId>,
     events: broadcast::Sender<NodeEvent>,
     /// Session I/O tasks and stream openers, each in a tracing span of its peer.
     tasks: JoinSet<()>,
@@ -126,6 +130,13 @@ pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
     for s in &skipped {
         warn!(feed = %s.feed, error = %s.error, "left out a damaged feed; neighbours will resend it");
     }
+    // Epochs stored next to the newer one that replaced them (a stop between storing the
+    // one and removing the other): the newer one was just read from disk.
+    for id in board.take_dropped_epochs() {
+        if let Err(e) = store.remove_feed(&id) {
+            warn!(feed = %id, error = %e, "could not remove a replaced epoch");
+        }
+    }
     // A new session half of the device id (so a new automerge actor) for every start: a
     // change lost in a crash, or a database lost or rolled back, can never be followed by
     // a different change with the same actor and sequence number (which neighbours would
@@ -164,6 +175,7 @@ pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
         peers: Peers::default(),
         gossip: GossipBudget::default(),
         dirty: HashSet::new(),
+        dropped_epochs: Vec::new(),
         events: events.clone(),
         tasks: JoinSet::new(),
         inputs_tx,
@@ -225,6 +237,7 @@ impl Actor {
                 _ = tokio::time::sleep_until(care_at) => {
                     self.care_tick();
                     self.rekey_tick();
+                    self.retention_tick();
                     let next = if self.care.values().any(|c| c.unread() > 0) {
                         crate::care::CARE_BACKLOG_TICK
                     } else {
@@ -292,6 +305,10 @@ impl Actor {
                 warn!(feed = %id, error = %e, "could not save a neighbour's feed; will retry");
                 self.dirty.insert(id);
             }
+        }
+        // An epoch replaced by a newer one leaves the store only once that one is saved.
+        if self.dirty.is_empty() {
+            self.remove_dropped_epochs();
         }
     }
 

@@ -470,6 +470,28 @@ impl Store {
         Ok(())
     }
 
+    /// Removes a feed (an epoch replaced by a newer one, `entraide_crdt::epoch`): its
+    /// saved document, appended changes and signatures, then flushes.
+    pub fn remove_feed(&self, id: &FeedId) -> Result<(), StoreError> {
+        let key = feed_key(id);
+        let appended: Vec<sled::IVec> = self
+            .changes
+            .scan_prefix(key)
+            .keys()
+            .collect::<Result<_, _>>()
+            .map_err(|e| self.damaged(e))?;
+        let mut batch = sled::Batch::default();
+        for k in appended {
+            batch.remove(k);
+        }
+        self.changes
+            .apply_batch(batch)
+            .map_err(|e| self.write_err(e))?;
+        self.feeds.remove(key).map_err(|e| self.write_err(e))?;
+        self.signed.remove(key).map_err(|e| self.write_err(e))?;
+        self.flush()
+    }
+
     /// Makes everything written so far durable.
     pub fn flush(&self) -> Result<(), StoreError> {
         self.db.flush().map_err(|e| self.write_err(e))?;

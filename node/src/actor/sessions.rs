@@ -174,6 +174,14 @@ impl Actor {
                         SessionEvent::PeerClock { clock } => {
                             state.clock_offset = Some(clock.saturating_sub(now()));
                         }
+                        SessionEvent::FeedRefused {
+                            feed,
+                            failure: entraide_crdt::ValidationFailure::Superseded { .. },
+                        } => {
+                            // A neighbour back from a while away: it gets the new epoch
+                            // in this round, and drops the old one.
+                            tracing::debug!(%peer, %feed, "a neighbour still offers an epoch replaced by a newer one");
+                        }
                         SessionEvent::FeedRefused { feed, failure } => {
                             warn!(%peer, %feed, %failure, "refused a feed's changes");
                         }
