@@ -58,6 +58,10 @@ pub const RETENTION_SECS: Timestamp = 30 * 24 * 3600;
 pub const WITHDRAWN_RETENTION_SECS: Timestamp = 24 * 3600;
 /// The root entry that marks a compacted epoch.
 pub(crate) const COMPACTED_KEY: &str = "compacted";
+/// The least time between two compactions of one feed: a day, so that a busy author's
+/// feed is written again (and sent again to every neighbour) at most daily, with whatever
+/// left by then.
+pub const COMPACTION_INTERVAL_SECS: Timestamp = 24 * 3600;
 /// About how many bytes of entries one change of a compaction copies.
 pub const COPY_BATCH_BYTES: usize = 24 * 1024;
 
@@ -151,7 +155,8 @@ impl Board {
     }
 
     /// Compacts the writer's own feed into a new epoch, leaving out what
-    /// [`Board::expired_entries`] lists, if anything; the old epoch leaves the board
+    /// [`Board::expired_entries`] lists, if anything and if the current epoch was not
+    /// itself compacted less than [`COMPACTION_INTERVAL_SECS`] ago; the old epoch leaves the board
     /// (the caller removes it from storage after storing the new one).
     pub fn compact(
         &mut self,
@@ -164,6 +169,13 @@ impl Board {
         };
         if old.cut().is_some() {
             return Err(WriteError::Excluded);
+        }
+        if old
+            .content()
+            .compacted
+            .is_some_and(|c| now < c.at.saturating_add(COMPACTION_INTERVAL_SECS))
+        {
+            return Ok(None);
         }
         let drop = self.expired_entries(&author, now);
         if drop.is_empty() {

@@ -126,6 +126,17 @@ fn what_is_closed_long_enough_leaves_and_every_board_adopts_the_new_epoch() {
     assert!(!refused.blames_sender());
     // Nothing to drop: nothing written.
     assert!(a.compact(&amel, later).unwrap().is_none());
+    // The open post's time comes, but within a day of the last compaction nothing is
+    // written; a day after, it is.
+    let (open, _) = a
+        .post_new(&amel, [9; 8], &draft("Vite retirée"), later)
+        .unwrap();
+    a.withdraw(&amel, open, later).unwrap();
+    let next = later + WITHDRAWN_RETENTION_SECS;
+    assert!(!a.expired_entries(&amel.author(), next).is_empty());
+    assert!(a.compact(&amel, next - 1).unwrap().is_none());
+    let again = a.compact(&amel, later + DAY).unwrap().expect("a day later");
+    assert_eq!(again.to.epoch, 2);
 }
 
 #[test]
