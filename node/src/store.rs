@@ -421,16 +421,7 @@ impl Store {
     pub fn save_feed(&self, feed: &Feed) -> Result<(), StoreError> {
         let key = feed_key(&feed.id());
         let saved = feed.save();
-        let old: Vec<sled::IVec> = self
-            .changes
-            .scan_prefix(key)
-            .keys()
-            .collect::<Result<_, _>>()
-            .map_err(|e| self.damaged(e))?;
-        let mut batch = sled::Batch::default();
-        for k in old {
-            batch.remove(k);
-        }
+        let batch = self.removal_of_appended(&key)?;
         // Write the compacted feed first: a crash between the two leaves both the feed and
         // its old changes, which load as duplicates (harmless), never a loss.
         self.feeds
@@ -470,20 +461,20 @@ impl Store {
         Ok(())
     }
 
+    /// A batch removing every change appended to the feed stored under `key`.
+    fn removal_of_appended(&self, key: &[u8; FEED_KEY_LEN]) -> Result<sled::Batch, StoreError> {
+        let mut batch = sled::Batch::default();
+        for k in self.changes.scan_prefix(key).keys() {
+            batch.remove(k.map_err(|e| self.damaged(e))?);
+        }
+        Ok(batch)
+    }
+
     /// Removes a feed (an epoch replaced by a newer one, `entraide_crdt::epoch`): its
     /// saved document, appended changes and signatures, then flushes.
     pub fn remove_feed(&self, id: &FeedId) -> Result<(), StoreError> {
         let key = feed_key(id);
-        let appended: Vec<sled::IVec> = self
-            .changes
-            .scan_prefix(key)
-            .keys()
-            .collect::<Result<_, _>>()
-            .map_err(|e| self.damaged(e))?;
-        let mut batch = sled::Batch::default();
-        for k in appended {
-            batch.remove(k);
-        }
+        let batch = self.removal_of_appended(&key)?;
         self.changes
             .apply_batch(batch)
             .map_err(|e| self.write_err(e))?;
