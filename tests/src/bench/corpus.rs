@@ -159,30 +159,46 @@ pub fn writers(rng: &mut Rng, authors: usize) -> Vec<Writer> {
         .collect()
 }
 
-/// Adds `posts` posts spread round-robin over `writers` to `board`, at time `now`.
-pub fn add_posts(board: &mut Board, writers: &[Writer], rng: &mut Rng, posts: usize, now: i64) {
+/// Gives `writer` a name on `board` at `now`, unless they have one: "Voisin·e" and their
+/// short id.
+pub fn name_once(board: &mut Board, writer: &Writer, now: i64) {
+    if board.name_of(&writer.author()).is_some() {
+        return;
+    }
+    // Its short id spelt in letters: a name with a run of digits reads as a phone number,
+    // which the board refuses.
+    let id: String = writer
+        .author()
+        .fmt_short()
+        .chars()
+        .map(|c| match c.to_digit(10) {
+            Some(d) => char::from(b'g' + d as u8),
+            None => c,
+        })
+        .collect();
+    let name = format!("Voisin·e {id}");
+    board.set_name(writer, &name, now).expect("a valid name");
+}
+
+/// Adds `posts` posts spread round-robin over `writers` to `board`, at time `now`;
+/// `written` is told the count after each post.
+pub fn add_posts(
+    board: &mut Board,
+    writers: &[Writer],
+    rng: &mut Rng,
+    posts: usize,
+    now: i64,
+    mut written: impl FnMut(usize),
+) {
     for i in 0..posts {
         let w = &writers[i % writers.len()];
-        if board.name_of(&w.author()).is_none() {
-            // Its short id spelt in letters: a name with a run of digits reads as a phone
-            // number, which the board refuses.
-            let id: String = w
-                .author()
-                .fmt_short()
-                .chars()
-                .map(|c| match c.to_digit(10) {
-                    Some(d) => char::from(b'g' + d as u8),
-                    None => c,
-                })
-                .collect();
-            let name = format!("Voisin·e {id}");
-            board.set_name(w, &name, now).expect("a valid name");
-        }
+        name_once(board, w, now);
         let mut d = draft(rng);
         // Long-lived posts, so a benchmark run never sees them expire.
         d.urgency = Urgency::Whenever;
         board
             .post_new(w, rng.bytes8(), &d, now)
             .expect("a valid post");
+        written(i + 1);
     }
 }

@@ -3,7 +3,11 @@
 //! same run. `cargo run --release -p entraide-tests --bin bench [-- --quick]`.
 
 pub mod corpus;
+pub mod one_node;
 pub mod scenarios;
+pub mod year;
+
+pub use one_node::AS_MEMORY_FLOOR;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -16,7 +20,7 @@ use entraide_node::store::Store;
 use entraide_node::{Multiaddr, Node, NodeConfig};
 
 /// Set in the environment of the benchmark binary's child processes, which then are the
-/// `entraide` command line (src/bin/bench.rs): the nodes of scenarios 5 and 6.
+/// `entraide` command line (src/bin/bench.rs): the nodes of scenarios 5 to 8.
 pub const AS_ENTRAIDE: &str = "ENTRAIDE_BENCH_AS_ENTRAIDE";
 
 /// Median and 99th percentile of samples.

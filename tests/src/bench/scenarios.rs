@@ -1,24 +1,25 @@
-//! The six scenarios of the benchmark. Each returns table rows: figure, baseline measured
-//! in the same run, ratio, and the target.
+//! Scenarios 1 to 7 of the benchmark (8, a year, is `year.rs`). Each returns table rows:
+//! figure, baseline measured in the same run, ratio, and the target.
 
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use entraide_crdt::automerge::Automerge;
 use entraide_crdt::automerge::sync::{State, SyncDoc};
-use entraide_crdt::{Board, Category, Filter, Kind, PostDraft, Urgency};
+use entraide_crdt::{Board, Category, Kind, PostDraft, Urgency};
 use entraide_node::community::Community;
-use entraide_node::data_dir::ApiInfo;
 
 use super::corpus::{self, Rng};
+use super::one_node::{self, http, program_node, start_up};
 use super::{
-    AS_ENTRAIDE, BenchNode, Row, cpu_seconds, dir_size, full_mesh, loopback_tx_bytes,
-    prepare_data_dir, process_cpu_seconds, process_wakeups, progress, row, rss_mib, start_node,
-    summary, temp_dir, verdict, wait_until,
+    BenchNode, Row, cpu_seconds, full_mesh, loopback_tx_bytes, prepare_data_dir,
+    process_cpu_seconds, process_wakeups, progress, row, start_node, summary, temp_dir, verdict,
+    wait_until,
 };
 use crate::TestNode;
 
-fn community(tag: u8) -> Community {
+/// The community of a scenario, from a tag of its own.
+pub(super) fn community(tag: u8) -> Community {
     Community::from_secret([tag; 32])
 }
 
@@ -359,21 +360,41 @@ async fn sync_two(
     Ok((elapsed, connect, traffic))
 }
 
-fn build_board(seed: u64, authors: usize, posts: usize, now: i64) -> Board {
+/// `posts` posts from `authors` authors, all live at `now`; says how far it got every
+/// [`PROGRESS_EVERY`] posts, as `label`.
+fn build_board(
+    seed: u64,
+    authors: usize,
+    posts: usize,
+    now: i64,
+    label: &str,
+    start: Instant,
+) -> Board {
     let mut rng = Rng::new(seed);
     let writers = corpus::writers(&mut rng, authors);
     let mut board = Board::new();
-    corpus::add_posts(&mut board, &writers, &mut rng, posts, now);
+    corpus::add_posts(&mut board, &writers, &mut rng, posts, now, |done| {
+        if done % PROGRESS_EVERY == 0 && done < posts {
+            progress(
+                start,
+                &format!("{label}: {done} of {posts} posts written ({authors} authors)"),
+            );
+        }
+    });
     board
 }
+
+/// How many posts between two progress lines while a corpus is written.
+pub const PROGRESS_EVERY: usize = 10_000;
 
 /// 2. Catch-up: a node comes back after `offline` posts were made by 20 authors.
 pub async fn catch_up(offline: usize, start: Instant) -> Result<Vec<Row>> {
     let now = super::now();
     progress(start, &format!("catch-up {offline}: writing the corpus"));
     let before = 200;
-    let old = build_board(77, 20, before, now);
-    let full = build_board(77, 20, before + offline, now);
+    let label = format!("catch-up {offline}");
+    let old = build_board(77, 20, before, now, &label, start);
+    let full = build_board(77, 20, before + offline, now, &label, start);
     let floor = automerge_floor(&full, &old)?;
     let session_ms = session_in_memory(&full, &old)?.as_secs_f64() * 1000.0;
     let (took, connect, t) = sync_two(&format!("catchup{offline}"), &full, &old, start).await?;
@@ -442,18 +463,19 @@ pub async fn catch_up(offline: usize, start: Instant) -> Result<Vec<Row>> {
     ])
 }
 
-/// 3. Fresh join: a new node joins a community holding `posts` posts from 500 authors.
-pub async fn fresh_join(posts: usize, start: Instant) -> Result<Vec<Row>> {
+/// 3. Fresh join: a new node joins a community of `authors` authors holding `posts` posts.
+pub async fn fresh_join(posts: usize, authors: usize, start: Instant) -> Result<Vec<Row>> {
     let now = super::now();
     progress(
         start,
-        &format!("fresh join: writing {posts} posts from 500 authors"),
+        &format!("fresh join: writing {posts} posts from {authors} authors"),
     );
-    let full = build_board(99, 500, posts, now);
+    let full = build_board(99, authors, posts, now, "fresh join", start);
+    progress(start, "fresh join: automerge sync in memory (the floor)");
     let empty = Board::new();
     let floor = automerge_floor(&full, &empty)?;
     let (took, connect, t) = sync_two("freshjoin", &full, &empty, start).await?;
-    let scenario = format!("3. fresh join, {posts} posts from 500 authors");
+    let scenario = format!("3. fresh join, {posts} posts from {authors} authors");
     Ok(vec![
         row(
             &scenario,
@@ -584,46 +606,6 @@ async fn total_sync_out(nodes: &[BenchNode]) -> Result<u64> {
     Ok(total)
 }
 
-/// A node run as a child process, as the tests run one ([`TestNode`]): the program is this
-/// benchmark binary, which is the `entraide` command line when [`AS_ENTRAIDE`] is set. It
-/// logs what `entraide up` logs by default.
-fn program_node(name: &str) -> Result<TestNode> {
-    Ok(TestNode::new(std::env::current_exe()?, name)
-        .with_env(AS_ENTRAIDE, "1")
-        .with_env("RUST_LOG", "warn,entraide=info,entraide_node=info"))
-}
-
-fn http() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build()
-        .into()
-}
-
-/// Starts `entraide up` on `node` and waits until its API serves the board, polling every
-/// 5 ms; returns how to reach the API and the wait.
-fn start_up(node: &mut TestNode) -> Result<(ApiInfo, Duration)> {
-    let t0 = Instant::now();
-    node.start(&["--no-mdns", "--listen", "/ip4/127.0.0.1/tcp/0"])?;
-    let agent = http();
-    loop {
-        if t0.elapsed() > Duration::from_secs(120) {
-            bail!("entraide up did not answer in 120 s: {}", node.log());
-        }
-        if let Some(api) = node.running_api() {
-            let r = agent
-                .get(format!("{}/api/v1/posts?category=food", api.base_url()))
-                .header("Authorization", format!("Bearer {}", api.token))
-                .call();
-            if r.is_ok_and(|r| r.status().is_success()) {
-                return Ok((api, t0.elapsed()));
-            }
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
 /// Scenario 7, power on battery: a node run as `entraide up --ui-lan` (the page open to the
 /// Wi-Fi, as during an outage), one neighbour connected, nothing happening for `window`:
 /// the CPU time and wake-ups of its process. The floor is the same process with no neighbour: what the
@@ -692,112 +674,20 @@ pub fn power(window: Duration, start: Instant) -> Result<Vec<Row>> {
     ])
 }
 
-/// 5. Scale of one node: 10,000 live posts from 500 authors on disk.
-pub fn scale(posts: usize, lists: usize, start: Instant) -> Result<Vec<Row>> {
+/// 5. Scale of one node: `posts` live posts from `authors` authors on disk.
+pub fn scale(posts: usize, authors: usize, lists: usize, start: Instant) -> Result<Vec<Row>> {
     let now = super::now();
     progress(
         start,
-        &format!("scale: writing {posts} posts from 500 authors"),
+        &format!("scale: writing {posts} posts from {authors} authors"),
     );
-    let board = build_board(123, 500, posts, now);
+    let board = build_board(123, authors, posts, now, "scale", start);
     let mut node = program_node("scale")?;
+    progress(start, "scale: saving the feeds in the node's store");
     prepare_data_dir(node.data_dir(), &community(50), [5; 32], Some(&board))?;
-    // Floor for the cold start: loading the same documents with plain automerge.
-    let saved: Vec<Vec<u8>> = board.feeds().map(|f| f.save()).collect();
-    let t0 = Instant::now();
-    for s in &saved {
-        Automerge::load(s)?;
-    }
-    let load_floor = t0.elapsed();
-    progress(start, "scale: cold start of `entraide up`");
-    let (api, cold) = start_up(&mut node)?;
-    let pid = node.pid().context("the node runs")?;
-    let rss = rss_mib(pid).unwrap_or(0.0);
-    // The data directory, without the log the harness keeps there.
-    let log = std::fs::metadata(node.log_path()).map_or(0, |m| m.len());
-    let disk = dir_size(node.data_dir()).saturating_sub(log) as f64 / (1024.0 * 1024.0);
-    let agent = http();
-    let mut times = Vec::new();
-    for _ in 0..lists {
-        let t = Instant::now();
-        let mut r = agent
-            .get(format!(
-                "{}/api/v1/posts?category=food&q=eau",
-                api.base_url()
-            ))
-            .header("Authorization", format!("Bearer {}", api.token))
-            .call()?;
-        let body = r.body_mut().read_to_string()?;
-        times.push(t.elapsed().as_secs_f64() * 1000.0);
-        if !body.starts_with('[') {
-            bail!("unexpected list answer: {body:.100}");
-        }
-    }
-    // Floor for the list: the same filter over the same board, in memory, no HTTP.
-    let filter = Filter {
-        category: Some(Category::Food),
-        text: Some("eau".into()),
-        ..Filter::default()
-    };
-    let mut floor = Vec::new();
-    for _ in 0..lists.min(20) {
-        let t = Instant::now();
-        let _ = board.view(&filter, now);
-        floor.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    let rss_after = rss_mib(pid).unwrap_or(rss);
-    let list = summary(&times);
-    let floor = summary(&floor);
-    let scenario = format!("5. one node, {posts} posts from 500 authors");
-    let cold_ms = cold.as_secs_f64() * 1000.0;
-    Ok(vec![
-        row(
-            &scenario,
-            "cold start to serving the board",
-            cold_ms,
-            "ms",
-            Some((
-                load_floor.as_secs_f64() * 1000.0,
-                "automerge load of the same feeds",
-            )),
-            &verdict(cold_ms < 1000.0, "< 1 s"),
-        ),
-        row(
-            &scenario,
-            "resident memory after listing",
-            rss_after,
-            "MiB",
-            None,
-            &verdict(rss_after < 150.0, "< 150 MB"),
-        ),
-        row(
-            &scenario,
-            "disk used",
-            disk,
-            "MiB",
-            Some((
-                saved.iter().map(Vec::len).sum::<usize>() as f64 / (1024.0 * 1024.0),
-                "automerge save() of the feeds",
-            )),
-            "-",
-        ),
-        row(
-            &scenario,
-            "filtered list through the API, p50",
-            list.p50,
-            "ms",
-            Some((floor.p50, "same filter in memory")),
-            &verdict(list.p50 < 50.0, "< 50 ms"),
-        ),
-        row(
-            &scenario,
-            "filtered list through the API, p99",
-            list.p99,
-            "ms",
-            Some((floor.p99, "same filter in memory")),
-            "-",
-        ),
-    ])
+    let (figures, floors) = one_node::measure(&mut node, &board, now, lists, "scale", start)?;
+    let scenario = format!("5. one node, {posts} posts from {authors} authors");
+    Ok(one_node::rows(&scenario, "", &figures, &floors))
 }
 
 /// 6. Local post: from `entraide post` (and from an API call) to acknowledged on disk.
