@@ -88,6 +88,7 @@ pub mod devices;
 mod entries;
 mod feed;
 mod fixed_bytes;
+mod inflate;
 mod leb128;
 pub mod limits;
 pub mod message;

@@ -57,6 +57,17 @@ pub const MAX_SIGNED_HEADS_PER_FEED: usize = 16;
 pub const MAX_HEADS_PER_SIGNATURE: usize = 64;
 /// Largest whole-document chunk accepted in a sync message, in bytes (compressed).
 pub const MAX_DOCUMENT_BYTES: usize = 4 * 1024 * 1024;
+/// Largest whole-document chunk accepted once inflated, in bytes: the chunk with each
+/// deflated column counted at its inflated length (`crate::inflate`), measured before
+/// automerge inflates anything. 16 times [`MAX_DOCUMENT_BYTES`] (64 MiB): automerge's
+/// deflate gains about 15 times on a real feed (2,000 posts of varied text: 33,843 bytes
+/// saved, 503,571 inflated), so a document at the compressed limit fits; deflate alone
+/// reaches about 1000 times, and a 1 MiB frame could otherwise ask for a GiB. One text
+/// repeated in every post gains more (78 times for 2,000 posts of one 2,000-character
+/// text) and reaches the bound from about 860 KB saved. Figures: `cargo test -p
+/// entraide-crdt --test inflation honest -- --nocapture`. A node does not send a document
+/// over the bound (`Session`), so refusing one blames the sender.
+pub const MAX_INFLATED_DOCUMENT_BYTES: usize = 16 * MAX_DOCUMENT_BYTES;
 
 /// Largest session frame, in bytes. Also the transport's frame limit.
 pub const MAX_FRAME_BYTES: usize = 1024 * 1024;

@@ -11,6 +11,7 @@ use automerge::{Automerge, Change, ChangeHash};
 use crate::author::AuthorId;
 use crate::contained::contained;
 use crate::feed::Feed;
+use crate::inflate::{check_compressed_change, check_document};
 use crate::leb128::read_uleb128;
 use crate::limits::{
     MAX_CHANGE_BYTES, MAX_CHANGES_PER_BATCH, MAX_DOCUMENT_BYTES, MAX_PENDING_CHANGES,
@@ -62,6 +63,13 @@ pub enum ValidationFailure {
     DocumentTooLarge {
         /// Its size.
         size: usize,
+    },
+    /// A whole-document chunk that would inflate past [`MAX_INFLATED_DOCUMENT_BYTES`](crate::limits::MAX_INFLATED_DOCUMENT_BYTES): found
+    /// by inflating its deflated columns no further than that, before automerge does.
+    #[error("a document that inflates past {limit} bytes")]
+    InflatesTooFar {
+        /// The limit passed.
+        limit: usize,
     },
     /// More changes than [`MAX_CHANGES_PER_BATCH`].
     #[error("{count} changes in one batch, at most {MAX_CHANGES_PER_BATCH}")]
@@ -156,7 +164,7 @@ impl VerifiedBatch {
 
 /// Header of an automerge chunk: magic bytes, checksum, type, LEB128 length.
 const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
-const CHUNK_DOCUMENT: u8 = 0;
+pub(crate) const CHUNK_DOCUMENT: u8 = 0;
 const CHUNK_CHANGE: u8 = 1;
 const CHUNK_COMPRESSED_CHANGE: u8 = 2;
 const CHUNK_BUNDLE: u8 = 3;
@@ -185,30 +193,6 @@ pub(crate) fn split_chunks(mut data: &[u8]) -> Result<Vec<(u8, &[u8])>, Validati
     Ok(out)
 }
 
-/// Refuses a compressed change chunk that inflates beyond [`MAX_CHANGE_BYTES`], reading
-/// at most one byte more than that.
-fn check_inflated_size(chunk: &[u8]) -> Result<(), ValidationFailure> {
-    use std::io::Read;
-    let (_, leb_len) = read_uleb128(&chunk[9..]).ok_or_else(|| ValidationFailure::Undecodable {
-        reason: "bad chunk length".into(),
-    })?;
-    let data = &chunk[9 + leb_len..];
-    let mut inflated = Vec::new();
-    flate2::bufread::DeflateDecoder::new(data)
-        .take(MAX_CHANGE_BYTES as u64 + 1)
-        .read_to_end(&mut inflated)
-        .map_err(|e| ValidationFailure::Undecodable {
-            reason: format!("bad compressed change: {e}"),
-        })?;
-    if inflated.len() > MAX_CHANGE_BYTES {
-        // `size` is a lower bound: inflation stopped one byte past the limit.
-        return Err(ValidationFailure::ChangeTooLarge {
-            size: inflated.len(),
-        });
-    }
-    Ok(())
-}
-
 /// One change chunk (plain or compressed) decoded, with compressed ones bounded before
 /// automerge inflates them; `None` if it is anything else.
 pub(crate) fn decode_one_change(bytes: &[u8]) -> Option<Change> {
@@ -219,7 +203,7 @@ pub(crate) fn decode_one_change(bytes: &[u8]) -> Option<Change> {
     match *kind {
         CHUNK_CHANGE => contained(|| Change::try_from(*chunk)).ok()?.ok(),
         CHUNK_COMPRESSED_CHANGE => {
-            check_inflated_size(chunk).ok()?;
+            check_compressed_change(chunk).ok()?;
             contained(|| Change::try_from(*chunk)).ok()?.ok()
         }
         _ => None,
@@ -243,6 +227,8 @@ fn decode(data: &[u8]) -> Result<(Vec<Change>, Option<Automerge>), ValidationFai
                 if bytes.len() > MAX_DOCUMENT_BYTES {
                     return Err(ValidationFailure::DocumentTooLarge { size: bytes.len() });
                 }
+                // automerge inflates deflated columns whole before anyone sees their size.
+                check_document(bytes)?;
                 let doc = contained(|| Automerge::load(bytes))
                     .map_err(|e| undecodable(&e))?
                     .map_err(|e| {
@@ -269,9 +255,9 @@ fn decode(data: &[u8]) -> Result<(Vec<Change>, Option<Automerge>), ValidationFai
                 changes.push(change);
             }
             CHUNK_COMPRESSED_CHANGE => {
-                // automerge inflates the whole chunk before anyone sees its size: inflate it
-                // here first, stopping one byte past the limit.
-                check_inflated_size(bytes)?;
+                // automerge inflates the whole chunk before anyone sees its size: measure
+                // it here first, stopping one byte past the limit.
+                check_compressed_change(bytes)?;
                 let change = contained(|| Change::try_from(bytes))
                     .map_err(|e| undecodable(&e))?
                     .map_err(|e| undecodable(&e))?;
@@ -304,9 +290,10 @@ fn decode(data: &[u8]) -> Result<(Vec<Change>, Option<Automerge>), ValidationFai
 ///
 /// 1. at most [`MAX_SIGNED_HEADS_PER_FEED`] signed heads, each naming this feed and each
 ///    verifying against the feed's author ([`SignedHeads::verify`]);
-/// 2. the data decodes as automerge chunks; a document chunk is at most
-///    [`MAX_DOCUMENT_BYTES`] and its head hashes check; at most [`MAX_CHANGES_PER_BATCH`]
-///    changes;
+/// 2. the data decodes as automerge chunks; a compressed change chunk inflates to at most
+///    [`MAX_CHANGE_BYTES`]; a document chunk is at most [`MAX_DOCUMENT_BYTES`], inflates to
+///    at most [`MAX_INFLATED_DOCUMENT_BYTES`](crate::limits::MAX_INFLATED_DOCUMENT_BYTES) (both measured before automerge inflates
+///    anything) and its head hashes check; at most [`MAX_CHANGES_PER_BATCH`] changes;
 /// 3. every change is at most [`MAX_CHANGE_BYTES`], carries no automerge `Author` field,
 ///    and its actor and every actor it refers to is `author key || 8-byte device id` of
 ///    the feed's author;

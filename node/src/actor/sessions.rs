@@ -184,6 +184,9 @@ impl Actor {
                         SessionEvent::FeedTooLarge { feed, size } => {
                             warn!(%peer, %feed, size, "a feed is too large to sync in one frame");
                         }
+                        SessionEvent::DocumentInflatesTooFar { feed } => {
+                            warn!(%peer, %feed, "a feed's document inflates too far to send whole");
+                        }
                         _ => {}
                     }
                 }
