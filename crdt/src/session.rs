@@ -76,12 +76,14 @@ pub enum SessionEvent {
         /// The message size.
         size: usize,
     },
-    /// A feed's whole document would inflate past
-    /// [`MAX_INFLATED_DOCUMENT_BYTES`](crate::limits::MAX_INFLATED_DOCUMENT_BYTES): every
-    /// peer refuses such a document and blames whoever sends it, so it was not sent.
-    DocumentInflatesTooFar {
+    /// A feed's whole document expands past a bound peers check before loading it
+    /// (`crate::inflate`: inflated size, changes, operations): every peer refuses such a
+    /// document, and blames whoever sends it, so it was not sent.
+    DocumentHeldBack {
         /// The feed.
         feed: FeedId,
+        /// Why a peer would refuse it.
+        failure: ValidationFailure,
     },
 }
 
@@ -416,13 +418,13 @@ impl Session {
             }
         };
         // The peer measures a whole document before loading it (`crate::inflate`) and
-        // blames the sender of one that inflates too far: never send one.
-        if message
+        // blames the sender of one that expands too far: never send one.
+        if let Some(failure) = message
             .changes
             .iter()
-            .any(|chunks| check_documents(chunks).is_err())
+            .find_map(|chunks| check_documents(chunks).err())
         {
-            events.push(SessionEvent::DocumentInflatesTooFar { feed });
+            events.push(SessionEvent::DocumentHeldBack { feed, failure });
             return None;
         }
         let signed = if message.changes.is_empty() {

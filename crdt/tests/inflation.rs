@@ -77,19 +77,59 @@ fn chunk(kind: u8, data: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A document chunk with no actors, no heads, no change columns and these op columns
-/// (spec, data), in order.
-fn document(op_columns: &[(u32, &[u8])]) -> Vec<u8> {
-    let mut data = vec![0, 0, 0];
-    leb(&mut data, op_columns.len() as u64);
-    for (spec, bytes) in op_columns {
-        leb(&mut data, u64::from(*spec));
-        leb(&mut data, bytes.len() as u64);
+/// A signed LEB128, as automerge writes run lengths.
+fn sleb(out: &mut Vec<u8>, mut n: i64) {
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if (n == 0 && byte & 0x40 == 0) || (n == -1 && byte & 0x40 != 0) {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
     }
-    for (_, bytes) in op_columns {
+}
+
+/// A run-length column: `rows` rows of one unsigned value.
+fn run(rows: i64, value: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    sleb(&mut out, rows);
+    leb(&mut out, value);
+    out
+}
+
+/// A run-length column of one row (a literal run: automerge refuses a run of one).
+fn one(value: i64) -> Vec<u8> {
+    let mut out = Vec::new();
+    sleb(&mut out, -1);
+    sleb(&mut out, value);
+    out
+}
+
+type Columns<'a> = &'a [(u32, &'a [u8])];
+
+/// A document chunk with one 16-byte actor, no heads, and these change and op columns
+/// (spec, data), in order.
+fn document_of(change_columns: Columns<'_>, op_columns: Columns<'_>) -> Vec<u8> {
+    let mut data = vec![1, 16];
+    data.extend_from_slice(&[7; 16]);
+    data.push(0);
+    for columns in [change_columns, op_columns] {
+        leb(&mut data, columns.len() as u64);
+        for (spec, bytes) in columns {
+            leb(&mut data, u64::from(*spec));
+            leb(&mut data, bytes.len() as u64);
+        }
+    }
+    for (_, bytes) in change_columns.iter().chain(op_columns) {
         data.extend_from_slice(bytes);
     }
     chunk(0, &data)
+}
+
+/// A document chunk with these op columns only.
+fn document(op_columns: Columns<'_>) -> Vec<u8> {
+    document_of(&[], op_columns)
 }
 
 /// `n` zero bytes, raw-deflated, made a MiB at a time.
@@ -291,9 +331,11 @@ fn honest_documents_with_deflated_columns_pass() {
         let id = feed_of(&writer(1));
         let held = board.feed(&id).expect("Marie's feed");
         let saved = held.save();
-        let inflated = Automerge::load(&saved).expect("loads").save_nocompress();
+        let loaded = Automerge::load(&saved).expect("loads");
+        let inflated = loaded.save_nocompress();
+        let ops: usize = loaded.get_changes(&[]).iter().map(|c| c.len()).sum();
         println!(
-            "2,000 posts of {what}: {} bytes saved, {} inflated ({:.0} times)",
+            "2,000 posts of {what}: {} bytes saved, {} inflated ({:.0} times), {ops} operations",
             saved.len(),
             inflated.len(),
             inflated.len() as f64 / saved.len() as f64
@@ -396,13 +438,204 @@ fn a_node_does_not_send_a_document_that_inflates_too_far() {
             held_back += out
                 .events
                 .iter()
-                .filter(
-                    |e| matches!(e, SessionEvent::DocumentInflatesTooFar { feed } if *feed == id),
-                )
+                .filter(|e| {
+                    matches!(e, SessionEvent::DocumentHeldBack { feed, failure }
+                        if *feed == id && is_too_far(failure))
+                })
                 .count();
             to_newcomer.extend(out.frames);
         }
     }
     assert!(held_back > 0, "the relay said it held the document back");
     assert!(newcomer.feed(&id).is_none());
+}
+
+// Run lengths: automerge's columns hold one row per change or per operation, run-length
+// encoded, and automerge expands them with no bound.
+
+/// Change columns (spec: id << 4 | type) as automerge 0.12 writes them.
+const CHANGE_ACTOR: u32 = 1;
+const CHANGE_SEQ: u32 = 3;
+const CHANGE_MAX_OP: u32 = (1 << 4) | 3;
+const CHANGE_DEPS: u32 = 4 << 4;
+const CHANGE_EXTRA_META: u32 = (5 << 4) | 6;
+/// Op columns of a document.
+const OP_KEY: u32 = (1 << 4) | 5;
+const OP_ID_ACTOR: u32 = (2 << 4) | 1;
+const OP_ID_COUNTER: u32 = (2 << 4) | 3;
+const OP_INSERT: u32 = (3 << 4) | 4;
+const OP_ACTION: u32 = (4 << 4) | 2;
+const OP_VALUE_META: u32 = (5 << 4) | 6;
+const OP_SUCC: u32 = 8 << 4;
+const OP_PRED: u32 = 7 << 4;
+
+/// A document listing 2^24 changes of its one actor in three 6-byte runs.
+fn change_rows_bomb() -> Vec<u8> {
+    let rows = 1 << 24;
+    let mut deltas = Vec::new();
+    sleb(&mut deltas, rows);
+    sleb(&mut deltas, 1);
+    document_of(
+        &[
+            (CHANGE_ACTOR, &run(rows, 0)),
+            (CHANGE_SEQ, &deltas),
+            (CHANGE_MAX_OP, &deltas),
+        ],
+        &[],
+    )
+}
+
+/// One change of 2^22 operations, each putting null at the root key "k": every op column
+/// one run.
+fn op_rows_bomb() -> Vec<u8> {
+    let rows: i64 = 1 << 22;
+    let mut key = Vec::new();
+    sleb(&mut key, rows);
+    key.extend_from_slice(&[1, b'k']);
+    let mut counters = Vec::new();
+    sleb(&mut counters, rows);
+    sleb(&mut counters, 1);
+    let mut not_inserted = Vec::new();
+    leb(&mut not_inserted, rows as u64);
+    document_of(
+        &[
+            (CHANGE_ACTOR, &one(0)),
+            (CHANGE_SEQ, &one(1)),
+            (CHANGE_MAX_OP, &one(rows)),
+            (CHANGE_DEPS, &one(0)),
+            (CHANGE_EXTRA_META, &one(0)),
+        ],
+        &[
+            (OP_KEY, &key),
+            (OP_ID_ACTOR, &run(rows, 0)),
+            (OP_ID_COUNTER, &counters),
+            (OP_INSERT, &not_inserted),
+            (OP_ACTION, &run(rows, 1)),
+            (OP_VALUE_META, &run(rows, 0)),
+            (OP_SUCC, &run(rows, 0)),
+        ],
+    )
+}
+
+#[test]
+fn run_length_document_bombs_are_refused_before_automerge_expands_them() {
+    let _turn = one_at_a_time();
+    let empty = Feed::new(feed());
+    for (what, bomb, at_least) in [
+        ("2^24 changes", change_rows_bomb(), 150 * MIB),
+        ("2^22 operations", op_rows_bomb(), 250 * MIB),
+    ] {
+        let (loaded, automerge) = allocated_by(|| Automerge::load(&bomb).map(|_| ()));
+        assert!(loaded.is_err(), "{what}: nothing adds up in the end");
+        assert!(automerge >= at_least, "{what}: {automerge} bytes");
+        let (verdict, allocated) = allocated_by(|| validate(&empty, &bomb, &[]).map(|_| ()));
+        println!(
+            "a {}-byte document of {what}: automerge allocated {automerge} bytes, validate {allocated}",
+            bomb.len()
+        );
+        assert!(allocated < 64 * 1024, "{what}: {allocated} bytes");
+        match verdict.expect_err(what) {
+            // What the document would get once loaded: not proof against the sender.
+            ValidationFailure::TooManyChanges { count } => {
+                assert!(count > entraide_crdt::limits::MAX_CHANGES_PER_BATCH)
+            }
+            failure @ ValidationFailure::TooManyRows { limit, .. } => {
+                assert_eq!(limit, entraide_crdt::limits::MAX_DOCUMENT_OPS);
+                assert!(failure.blames_sender());
+            }
+            other => panic!("{what}: {other:?}"),
+        }
+    }
+}
+
+/// Rows are counted in deflated columns too, as they inflate.
+#[test]
+fn run_lengths_inside_a_deflated_column_are_counted() {
+    let _turn = one_at_a_time();
+    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(&run(1 << 40, 0)).expect("in memory");
+    let deflated = encoder.finish().expect("in memory");
+    let bomb = document(&[(OP_ID_ACTOR | 0b1000, &deflated)]);
+    let failure = validate(&Feed::new(feed()), &bomb, &[]).expect_err("refused");
+    assert!(
+        matches!(failure, ValidationFailure::TooManyRows { .. }),
+        "{failure:?}"
+    );
+}
+
+/// A change chunk (type 1) of `ops` operations putting null at the root key "k", in 69
+/// bytes whatever their number.
+fn change_of_ops(ops: i64) -> Vec<u8> {
+    let mut data = vec![0, 16];
+    data.extend_from_slice(&[7; 16]);
+    data.extend_from_slice(&[1, 1, 0, 0, 0]); // seq, start op, time, message, others
+    let mut key = Vec::new();
+    sleb(&mut key, ops);
+    key.extend_from_slice(&[1, b'k']);
+    let mut not_inserted = Vec::new();
+    leb(&mut not_inserted, ops as u64);
+    let columns: [(u32, &[u8]); 5] = [
+        (OP_KEY, &key),
+        (OP_INSERT, &not_inserted),
+        (OP_ACTION, &run(ops, 1)),
+        (OP_VALUE_META, &run(ops, 0)),
+        (OP_PRED, &run(ops, 0)),
+    ];
+    leb(&mut data, columns.len() as u64);
+    for (spec, bytes) in &columns {
+        leb(&mut data, u64::from(*spec));
+        leb(&mut data, bytes.len() as u64);
+    }
+    for (_, bytes) in &columns {
+        data.extend_from_slice(bytes);
+    }
+    chunk(1, &data)
+}
+
+/// automerge walks every operation of a change it reads (a CPU cost, a second per
+/// eight million): a change, pushed or synced, with more operations than
+/// `MAX_CHANGE_OPS` is refused before automerge reads it.
+#[test]
+fn a_change_of_too_many_operations_is_refused_before_automerge_reads_it() {
+    let _turn = one_at_a_time();
+    let limit = entraide_crdt::limits::MAX_CHANGE_OPS;
+    let bomb = change_of_ops(1 << 20);
+    let started = std::time::Instant::now();
+    let read = Change::try_from(&bomb[..]).expect("automerge reads it");
+    println!(
+        "a {}-byte change of {} operations: automerge read it in {:?}",
+        bomb.len(),
+        read.len(),
+        started.elapsed()
+    );
+    assert_eq!(read.len(), 1 << 20, "automerge walked every operation");
+    // At the limit it is read, and refused for what it is: not Marie's actor.
+    let at_limit = change_of_ops(limit as i64);
+    let failure = validate(&Feed::new(feed()), &at_limit, &[]).expect_err("not Marie's");
+    assert!(
+        matches!(failure, ValidationFailure::ForeignActor { .. }),
+        "{failure:?}"
+    );
+    for over in [change_of_ops(limit as i64 + 1), bomb] {
+        let failure = validate(&Feed::new(feed()), &over, &[]).expect_err("too many");
+        assert!(
+            matches!(failure, ValidationFailure::TooManyRows { limit: l, .. } if l == limit),
+            "{failure:?}"
+        );
+        // Signed over its own hash, the push would pass if automerge read it.
+        let hash = Change::try_from(&over[..])
+            .expect("automerge reads it")
+            .hash();
+        let push = Push {
+            feed: feed(),
+            change: over,
+            signed: SignedHeads::sign(&AuthorKey::from_seed([1; 32]), 0, &[hash]),
+        };
+        assert!(!push.is_self_signed());
+    }
+    let failure = validate(&Feed::new(feed()), &change_of_ops(1 << 40), &[]).expect_err("2^40");
+    assert!(
+        matches!(failure, ValidationFailure::TooManyRows { .. }),
+        "{failure:?}"
+    );
 }

@@ -184,8 +184,8 @@ impl Actor {
                         SessionEvent::FeedTooLarge { feed, size } => {
                             warn!(%peer, %feed, size, "a feed is too large to sync in one frame");
                         }
-                        SessionEvent::DocumentInflatesTooFar { feed } => {
-                            warn!(%peer, %feed, "a feed's document inflates too far to send whole");
+                        SessionEvent::DocumentHeldBack { feed, failure } => {
+                            warn!(%peer, %feed, %failure, "a feed's document is too large to send whole");
                         }
                         _ => {}
                     }
