@@ -89,6 +89,7 @@ mod entries;
 pub mod epoch;
 mod feed;
 mod fixed_bytes;
+mod inflate;
 mod leb128;
 pub mod limits;
 pub mod message;

@@ -49,6 +49,19 @@ pub const MAX_OPEN_POSTS_SHOWN_PER_AUTHOR: usize = 10;
 pub const MAX_CHANGE_BYTES: usize = 64 * 1024;
 /// Most changes accepted in one batch (one sync message or one gossip push).
 pub const MAX_CHANGES_PER_BATCH: usize = 50_000;
+/// Most operations in one change, counted from its columns before automerge reads it
+/// (`crate::inflate`): as many as [`MAX_CHANGE_BYTES`]. A run-length column makes any
+/// number of operations out of a few bytes, and automerge walks every one when it reads a
+/// change (a 68-byte change of 1,048,576 operations took 0.2 s to read; four billion fit
+/// in as few bytes); an entraide post writes 11.
+pub const MAX_CHANGE_OPS: usize = MAX_CHANGE_BYTES;
+/// Most operations in one whole document (and most dependencies among its changes),
+/// counted from its columns before automerge loads it (`crate::inflate`): 20 per change
+/// at [`MAX_CHANGES_PER_BATCH`] changes. automerge allocates about 80 bytes for each
+/// operation while loading (a 104-byte document of 4,194,304 operations made it allocate
+/// 327,174,333 bytes); a name and 2,000 posts are 22,002 operations. Figures: `cargo test
+/// -p entraide-crdt --test inflation -- --nocapture --test-threads 1`.
+pub const MAX_DOCUMENT_OPS: usize = 20 * MAX_CHANGES_PER_BATCH;
 /// Most validated changes that may wait for a missing dependency, per feed.
 pub const MAX_PENDING_CHANGES: usize = 10_000;
 /// Most signed heads carried for one feed in one message.
@@ -57,6 +70,17 @@ pub const MAX_SIGNED_HEADS_PER_FEED: usize = 16;
 pub const MAX_HEADS_PER_SIGNATURE: usize = 64;
 /// Largest whole-document chunk accepted in a sync message, in bytes (compressed).
 pub const MAX_DOCUMENT_BYTES: usize = 4 * 1024 * 1024;
+/// Largest whole-document chunk accepted once inflated, in bytes: the chunk with each
+/// deflated column counted at its inflated length (`crate::inflate`), measured before
+/// automerge inflates anything. 16 times [`MAX_DOCUMENT_BYTES`] (64 MiB): automerge's
+/// deflate gains about 15 times on a real feed (2,000 posts of varied text: 33,843 bytes
+/// saved, 503,571 inflated), so a document at the compressed limit fits; deflate alone
+/// reaches about 1000 times, and a 1 MiB frame could otherwise ask for a GiB. One text
+/// repeated in every post gains more (78 times for 2,000 posts of one 2,000-character
+/// text) and reaches the bound from about 860 KB saved. Figures: `cargo test -p
+/// entraide-crdt --test inflation honest -- --nocapture`. A node does not send a document
+/// over the bound (`Session`), so refusing one blames the sender.
+pub const MAX_INFLATED_DOCUMENT_BYTES: usize = 16 * MAX_DOCUMENT_BYTES;
 
 /// Largest session frame, in bytes. Also the transport's frame limit.
 pub const MAX_FRAME_BYTES: usize = 1024 * 1024;

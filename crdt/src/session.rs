@@ -23,6 +23,7 @@ use automerge::sync::{self, ChunkList, SyncDoc};
 
 use crate::board::Board;
 use crate::contained::contained;
+use crate::inflate::check_documents;
 use crate::leb128::take_uleb128;
 use crate::limits::{MAX_FEEDS, MAX_FRAME_BYTES};
 use crate::signed_heads::{FeedId, Hash};
@@ -74,6 +75,15 @@ pub enum SessionEvent {
         feed: FeedId,
         /// The message size.
         size: usize,
+    },
+    /// A feed's whole document expands past a bound peers check before loading it
+    /// (`crate::inflate`: inflated size, changes, operations): every peer refuses such a
+    /// document, and blames whoever sends it, so it was not sent.
+    DocumentHeldBack {
+        /// The feed.
+        feed: FeedId,
+        /// Why a peer would refuse it.
+        failure: ValidationFailure,
     },
 }
 
@@ -282,7 +292,7 @@ impl Session {
                 let syncs = differing
                     .into_iter()
                     .filter(|feed| board.feed(feed).is_some_and(|f| !f.is_empty()))
-                    .filter_map(|feed| self.generate(board, feed))
+                    .filter_map(|feed| self.generate(board, feed, &mut out.events))
                     .collect();
                 self.send_syncs(&mut out, syncs);
             }
@@ -297,7 +307,7 @@ impl Session {
                 }
                 let replies = answer
                     .into_iter()
-                    .filter_map(|feed| self.generate(board, feed))
+                    .filter_map(|feed| self.generate(board, feed, &mut out.events))
                     .collect();
                 self.send_syncs(&mut out, replies);
             }
@@ -386,7 +396,12 @@ impl Session {
     }
 
     /// automerge's next sync message for `feed`, with the signatures covering it.
-    fn generate(&mut self, board: &Board, feed: FeedId) -> Option<FeedSync> {
+    fn generate(
+        &mut self,
+        board: &Board,
+        feed: FeedId,
+        events: &mut Vec<SessionEvent>,
+    ) -> Option<FeedSync> {
         if self.refused.contains(&feed) || self.paused(&feed) {
             return None;
         }
@@ -402,6 +417,16 @@ impl Session {
                 return None;
             }
         };
+        // The peer measures a whole document before loading it (`crate::inflate`) and
+        // blames the sender of one that expands too far: never send one.
+        if let Some(failure) = message
+            .changes
+            .iter()
+            .find_map(|chunks| check_documents(chunks).err())
+        {
+            events.push(SessionEvent::DocumentHeldBack { feed, failure });
+            return None;
+        }
         let signed = if message.changes.is_empty() {
             Vec::new()
         } else {

@@ -11,6 +11,7 @@ use automerge::{Automerge, Change, ChangeHash};
 use crate::author::AuthorId;
 use crate::contained::contained;
 use crate::feed::Feed;
+use crate::inflate::{check_change, check_compressed_change, check_document};
 use crate::leb128::read_uleb128;
 use crate::limits::{
     MAX_CHANGE_BYTES, MAX_CHANGES_PER_BATCH, MAX_DOCUMENT_BYTES, MAX_PENDING_CHANGES,
@@ -63,11 +64,30 @@ pub enum ValidationFailure {
         /// Its size.
         size: usize,
     },
-    /// More changes than [`MAX_CHANGES_PER_BATCH`].
+    /// A whole-document chunk that would inflate past [`MAX_INFLATED_DOCUMENT_BYTES`](crate::limits::MAX_INFLATED_DOCUMENT_BYTES): found
+    /// by inflating its deflated columns no further than that, before automerge does.
+    #[error("a document that inflates past {limit} bytes")]
+    InflatesTooFar {
+        /// The limit passed.
+        limit: usize,
+    },
+    /// More changes than [`MAX_CHANGES_PER_BATCH`]. For a document chunk, counted from its
+    /// change columns before it is loaded (`count` is then a lower bound).
     #[error("{count} changes in one batch, at most {MAX_CHANGES_PER_BATCH}")]
     TooManyChanges {
         /// How many.
         count: usize,
+    },
+    /// A change or document chunk with a column of more rows than its bound:
+    /// [`MAX_CHANGE_OPS`](crate::limits::MAX_CHANGE_OPS) operations in a change,
+    /// [`MAX_DOCUMENT_OPS`](crate::limits::MAX_DOCUMENT_OPS) operations (or dependencies)
+    /// in a document. Counted run by run before automerge expands the columns.
+    #[error("a column of at least {count} rows, at most {limit}")]
+    TooManyRows {
+        /// Rows counted when the bound was passed (a lower bound).
+        count: usize,
+        /// The bound.
+        limit: usize,
     },
     /// A change larger than [`MAX_CHANGE_BYTES`].
     #[error("a change of {size} bytes, at most {MAX_CHANGE_BYTES}")]
@@ -189,7 +209,7 @@ impl VerifiedBatch {
 
 /// Header of an automerge chunk: magic bytes, checksum, type, LEB128 length.
 const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
-const CHUNK_DOCUMENT: u8 = 0;
+pub(crate) const CHUNK_DOCUMENT: u8 = 0;
 const CHUNK_CHANGE: u8 = 1;
 const CHUNK_COMPRESSED_CHANGE: u8 = 2;
 const CHUNK_BUNDLE: u8 = 3;
@@ -218,41 +238,20 @@ pub(crate) fn split_chunks(mut data: &[u8]) -> Result<Vec<(u8, &[u8])>, Validati
     Ok(out)
 }
 
-/// Refuses a compressed change chunk that inflates beyond [`MAX_CHANGE_BYTES`], reading
-/// at most one byte more than that.
-fn check_inflated_size(chunk: &[u8]) -> Result<(), ValidationFailure> {
-    use std::io::Read;
-    let (_, leb_len) = read_uleb128(&chunk[9..]).ok_or_else(|| ValidationFailure::Undecodable {
-        reason: "bad chunk length".into(),
-    })?;
-    let data = &chunk[9 + leb_len..];
-    let mut inflated = Vec::new();
-    flate2::bufread::DeflateDecoder::new(data)
-        .take(MAX_CHANGE_BYTES as u64 + 1)
-        .read_to_end(&mut inflated)
-        .map_err(|e| ValidationFailure::Undecodable {
-            reason: format!("bad compressed change: {e}"),
-        })?;
-    if inflated.len() > MAX_CHANGE_BYTES {
-        // `size` is a lower bound: inflation stopped one byte past the limit.
-        return Err(ValidationFailure::ChangeTooLarge {
-            size: inflated.len(),
-        });
-    }
-    Ok(())
-}
-
-/// One change chunk (plain or compressed) decoded, with compressed ones bounded before
-/// automerge inflates them; `None` if it is anything else.
+/// One change chunk (plain or compressed) decoded, measured (`crate::inflate`) before
+/// automerge reads it; `None` if it is anything else or too large.
 pub(crate) fn decode_one_change(bytes: &[u8]) -> Option<Change> {
     let chunks = split_chunks(bytes).ok()?;
     let [(kind, chunk)] = chunks.as_slice() else {
         return None;
     };
     match *kind {
-        CHUNK_CHANGE => contained(|| Change::try_from(*chunk)).ok()?.ok(),
+        CHUNK_CHANGE => {
+            check_change(chunk).ok()?;
+            contained(|| Change::try_from(*chunk)).ok()?.ok()
+        }
         CHUNK_COMPRESSED_CHANGE => {
-            check_inflated_size(chunk).ok()?;
+            check_compressed_change(chunk).ok()?;
             contained(|| Change::try_from(*chunk)).ok()?.ok()
         }
         _ => None,
@@ -276,6 +275,9 @@ fn decode(data: &[u8]) -> Result<(Vec<Change>, Option<Automerge>), ValidationFai
                 if bytes.len() > MAX_DOCUMENT_BYTES {
                     return Err(ValidationFailure::DocumentTooLarge { size: bytes.len() });
                 }
+                // automerge inflates deflated columns and expands run-length ones whole
+                // before anyone sees their size: measure them here first.
+                check_document(bytes)?;
                 let doc = contained(|| Automerge::load(bytes))
                     .map_err(|e| undecodable(&e))?
                     .map_err(|e| {
@@ -296,15 +298,17 @@ fn decode(data: &[u8]) -> Result<(Vec<Change>, Option<Automerge>), ValidationFai
                 }
             }
             CHUNK_CHANGE => {
+                // automerge walks every operation its columns claim: count them first.
+                check_change(bytes)?;
                 let change = contained(|| Change::try_from(bytes))
                     .map_err(|e| undecodable(&e))?
                     .map_err(|e| undecodable(&e))?;
                 changes.push(change);
             }
             CHUNK_COMPRESSED_CHANGE => {
-                // automerge inflates the whole chunk before anyone sees its size: inflate it
-                // here first, stopping one byte past the limit.
-                check_inflated_size(bytes)?;
+                // automerge inflates the whole chunk before anyone sees its size: inflate
+                // it here first, stopping one byte past the limit, and count its operations.
+                check_compressed_change(bytes)?;
                 let change = contained(|| Change::try_from(bytes))
                     .map_err(|e| undecodable(&e))?
                     .map_err(|e| undecodable(&e))?;
@@ -337,9 +341,15 @@ fn decode(data: &[u8]) -> Result<(Vec<Change>, Option<Automerge>), ValidationFai
 ///
 /// 1. at most [`MAX_SIGNED_HEADS_PER_FEED`] signed heads, each naming this feed and each
 ///    verifying against the feed's author ([`SignedHeads::verify`]);
-/// 2. the data decodes as automerge chunks; a document chunk is at most
-///    [`MAX_DOCUMENT_BYTES`] and its head hashes check; at most [`MAX_CHANGES_PER_BATCH`]
-///    changes;
+/// 2. the data decodes as automerge chunks, each measured before automerge reads it
+///    (`crate::inflate`): a compressed change chunk inflates to at most
+///    [`MAX_CHANGE_BYTES`]; a change has at most
+///    [`MAX_CHANGE_OPS`](crate::limits::MAX_CHANGE_OPS) operations; a document chunk is
+///    at most [`MAX_DOCUMENT_BYTES`], inflates to at most
+///    [`MAX_INFLATED_DOCUMENT_BYTES`](crate::limits::MAX_INFLATED_DOCUMENT_BYTES), lists
+///    at most [`MAX_CHANGES_PER_BATCH`] changes and
+///    [`MAX_DOCUMENT_OPS`](crate::limits::MAX_DOCUMENT_OPS) operations, and its head
+///    hashes check; at most [`MAX_CHANGES_PER_BATCH`] changes in all;
 /// 3. every change is at most [`MAX_CHANGE_BYTES`], carries no automerge `Author` field,
 ///    and its actor and every actor it refers to is `author key || 8-byte device id` of
 ///    the feed's author;

@@ -280,16 +280,7 @@ fn an_oversized_document_is_refused_before_it_is_decoded() {
     let alice = alice_key();
     let len = entraide_crdt::limits::MAX_DOCUMENT_BYTES + 1;
     let mut chunk = vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 0];
-    let mut n = len as u64;
-    loop {
-        let byte = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            chunk.push(byte);
-            break;
-        }
-        chunk.push(byte | 0x80);
-    }
+    leb(&mut chunk, len as u64);
     chunk.resize(chunk.len() + len, 0);
     let signed = SignedHeads::sign(&alice, 0, &[]);
     assert!(matches!(

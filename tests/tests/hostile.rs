@@ -53,6 +53,7 @@ fn main() -> ExitCode {
         silent_sync_sessions_leave_honest_sync_fast,
         a_reconnect_loop_leaves_honest_sync_fast,
         a_flood_of_sealed_records_of_the_largest_shape_costs_little,
+        a_document_bomb_is_refused_before_it_is_inflated,
     ]);
     print_table();
     code
@@ -278,6 +279,21 @@ impl Fixture {
         self.rt
             .block_on(att.wait_for(Seen::Closed(self.a.peer), within))
             .is_ok()
+    }
+
+    /// Sends `frame` to A on a sync stream, then: whether A dropped the attacker within
+    /// 5 s, and honest sync latency after it (`label`), with Marie's post checked
+    /// untouched (`Fixture::unchanged`).
+    fn send_to_a(&self, att: &mut Attacker, frame: Vec<u8>, label: &str) -> (Duration, bool) {
+        let stream = self
+            .rt
+            .block_on(att.send_frames(self.a.peer, &[frame]))
+            .unwrap();
+        let gone = self.dropped_by_a(att, Duration::from_secs(5));
+        drop(stream);
+        let lat = self.latency(label);
+        self.unchanged(label);
+        (lat, gone)
     }
 
     /// On how many of the honest nodes Marie's post is no longer as she left it (open, no
@@ -675,14 +691,7 @@ fn a_tampered_byte_in_a_signed_change_is_refused_and_its_sender_dropped() {
     let at = tampered.len() - 20;
     tampered[at] ^= 0x20;
     let frame = sync_frame(change.feed, tampered, vec![change.signed.clone()]);
-    let stream = pair
-        .rt
-        .block_on(att.send_frames(pair.a.peer, &[frame]))
-        .unwrap();
-    let gone = pair.dropped_by_a(&mut att, Duration::from_secs(5));
-    drop(stream);
-    let lat = pair.latency("during tampering");
-    pair.unchanged("tampered byte");
+    let (lat, gone) = pair.send_to_a(&mut att, frame, "tampered byte");
     assert!(gone, "a tamperer must be disconnected");
     let posts = pair.a.posts_by(&w.author());
     assert!(posts == 0, "a tampered change got in");
@@ -720,14 +729,7 @@ fn bloom_filter_attack(order: usize, what: &str, bloom: &[u8]) {
         }],
     }
     .encode();
-    let stream = pair
-        .rt
-        .block_on(att.send_frames(pair.a.peer, &[frame]))
-        .unwrap();
-    let gone = pair.dropped_by_a(&mut att, Duration::from_secs(5));
-    drop(stream);
-    let lat = pair.latency("after a crashing Bloom filter");
-    pair.unchanged("crashing Bloom filter");
+    let (lat, gone) = pair.send_to_a(&mut att, frame, "crashing Bloom filter");
     assert!(
         gone,
         "{what}: the sender of a crashing filter must be disconnected"
@@ -735,6 +737,67 @@ fn bloom_filter_attack(order: usize, what: &str, bloom: &[u8]) {
     pair.report(pair.row(
         order,
         format!("sync message with a Bloom filter that crashed automerge ({what})"),
+        format!(
+            "changes applied from its session: {}",
+            pair.a.changes_applied_from(att.peer_id)
+        ),
+        lat,
+        gone,
+    ));
+}
+
+/// What a document bomb inflates to: more than the honest node may use, whole.
+const BOMB_INFLATED: usize = 512 << 20;
+
+/// A document chunk (no actors, no heads, no change columns) whose one op column, raw
+/// values with the deflate bit (spec 0x5f), inflates to `inflated` zero bytes; its
+/// checksum is right (protocol.md 5.1).
+fn document_bomb(inflated: usize) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    use std::io::Write;
+    let mut deflater = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..inflated >> 20 {
+        deflater.write_all(&zeros).unwrap();
+    }
+    let column = deflater.finish().unwrap();
+    let uleb = |mut n: usize, out: &mut Vec<u8>| {
+        while n >= 0x80 {
+            out.push((n as u8) | 0x80);
+            n >>= 7;
+        }
+        out.push(n as u8);
+    };
+    let mut data = vec![0, 0, 0, 1, 0x5f];
+    uleb(column.len(), &mut data);
+    data.extend_from_slice(&column);
+    let mut header = vec![0];
+    uleb(data.len(), &mut header);
+    let checksum = Sha256::new()
+        .chain_update(&header)
+        .chain_update(&data)
+        .finalize();
+    [&[0x85, 0x6f, 0x4a, 0x83], &checksum[..4], &header, &data].concat()
+}
+
+/// A document of a few hundred KiB that inflates to 512 MiB, in a sync message to A:
+/// refused before automerge inflates it (protocol.md 5.1.1), the sender dropped, A's
+/// memory where it was.
+fn a_document_bomb_is_refused_before_it_is_inflated() {
+    let pair = Fixture::new();
+    let mut att = pair.attacker(&pair.a);
+    let bomb = document_bomb(BOMB_INFLATED);
+    let size = bomb.len();
+    let frame = sync_frame(FeedId::first(pair.marie), bomb, vec![]);
+    let (lat, gone) = pair.send_to_a(&mut att, frame, "document bomb");
+    assert!(gone, "the sender of a document bomb must be disconnected");
+    pair.report(pair.row(
+        16,
+        format!(
+            "a {} KiB document inflating to {} MiB, in a sync message",
+            size >> 10,
+            BOMB_INFLATED >> 20
+        ),
         format!(
             "changes applied from its session: {}",
             pair.a.changes_applied_from(att.peer_id)

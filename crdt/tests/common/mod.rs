@@ -167,3 +167,46 @@ pub fn sync_with(
     }
     Ok(frames)
 }
+
+/// An unsigned LEB128, as automerge writes lengths and counts.
+pub fn leb(out: &mut Vec<u8>, mut n: u64) {
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// A signed LEB128, as automerge writes run lengths and deltas.
+pub fn sleb(out: &mut Vec<u8>, mut n: i64) {
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if (n == 0 && byte & 0x40 == 0) || (n == -1 && byte & 0x40 != 0) {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// An automerge chunk: magic, checksum (the first 4 bytes of sha256(type || LEB128(length)
+/// || data), as automerge computes it), type, LEB128 length, data.
+pub fn chunk(kind: u8, data: &[u8]) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let mut typed = vec![kind];
+    leb(&mut typed, data.len() as u64);
+    let hash = Sha256::new()
+        .chain_update(&typed)
+        .chain_update(data)
+        .finalize();
+    let mut out = vec![0x85, 0x6f, 0x4a, 0x83];
+    out.extend_from_slice(&hash[..4]);
+    out.extend_from_slice(&typed);
+    out.extend_from_slice(data);
+    out
+}

@@ -192,6 +192,9 @@ impl Actor {
                         SessionEvent::FeedTooLarge { feed, size } => {
                             warn!(%peer, %feed, size, "a feed is too large to sync in one frame");
                         }
+                        SessionEvent::DocumentHeldBack { feed, failure } => {
+                            warn!(%peer, %feed, %failure, "a feed's document is too large to send whole");
+                        }
                         _ => {}
                     }
                 }
