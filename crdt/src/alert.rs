@@ -298,7 +298,7 @@ impl Feed {
             Ok(Some((_, obj))) => obj,
             _ => return Err(unknown()),
         };
-        self.write(writer, now, |tx| tx.put(&obj, "ended", true))
+        self.write_ending(writer, now, |tx| tx.put(&obj, "ended", true))
     }
 }
 

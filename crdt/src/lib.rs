@@ -91,6 +91,7 @@ mod fixed_bytes;
 mod leb128;
 pub mod limits;
 pub mod message;
+mod pieces;
 mod post;
 pub mod rekey;
 pub mod report;

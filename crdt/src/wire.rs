@@ -28,6 +28,11 @@ pub enum Frame {
         /// notice a clock that is wrong. Absent otherwise (and from older senders).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         clock: Option<i64>,
+        /// The largest automerge sync message the sender takes in pieces
+        /// ([`FeedSync::more`]), in bytes: [`crate::limits::MAX_SYNC_MESSAGE_BYTES`].
+        /// Absent from older senders, which are sent no pieces.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_message: Option<u32>,
     },
     /// The sender's feeds and a digest of each one's heads, sent when digests differ.
     Inventory {
@@ -51,16 +56,49 @@ pub struct InventoryEntry {
     pub heads: [u8; 16],
 }
 
-/// The automerge sync message for one feed.
+/// The automerge sync message for one feed, or a piece of it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeedSync {
     /// The feed.
     pub feed: FeedId,
-    /// Signatures covering the changes in `message` (empty when it carries none).
+    /// Signatures covering the changes in `message` (empty when it carries none). Only the
+    /// last piece of a message carries them.
     pub signed: Vec<SignedHeads>,
-    /// An automerge sync message (`automerge::sync::Message::encode`).
+    /// An automerge sync message (`automerge::sync::Message::encode`), or a piece of one.
     #[serde(with = "serde_bytes")]
     pub message: Vec<u8>,
+    /// Whether `message` is a piece that the next entry of the stream continues: a message
+    /// too large for one frame travels as consecutive entries of the same feed, every
+    /// piece but the last with `more` set, and only to a peer whose `Hello` said how large
+    /// a message it takes (`docs/protocol.md`, 7.7).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub more: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl FeedSync {
+    /// The entry's CBOR size: the bytes it takes inside a `Sync` frame.
+    pub(crate) fn encoded_len(&self) -> usize {
+        struct Counter(usize);
+        impl std::io::Write for Counter {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0 += buf.len();
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut counter = Counter(0);
+        match ciborium::into_writer(self, &mut counter) {
+            Ok(()) => counter.0,
+            // Cannot fail on a counting writer; never send what could not be measured.
+            Err(_) => usize::MAX / 2,
+        }
+    }
 }
 
 /// A new change pushed at once on the community's gossip topic.

@@ -513,6 +513,7 @@ fn sync_frame(feed: FeedId, data: Vec<u8>, signed: Vec<SignedHeads>) -> Vec<u8> 
             feed,
             signed,
             message: message.encode(),
+            more: false,
         }],
     }
     .encode()
@@ -717,6 +718,7 @@ fn bloom_filter_attack(order: usize, what: &str, bloom: &[u8]) {
             feed: FeedId::first(pair.marie),
             signed: vec![],
             message: message.encode(),
+            more: false,
         }],
     }
     .encode();
