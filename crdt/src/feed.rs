@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use automerge::transaction::{CommitOptions, Transactable};
+use automerge::transaction::{CommitOptions, Transactable, Transaction};
 use automerge::{ActorId, Automerge, Change, ChangeHash, ObjType, ROOT, ReadDoc, ScalarValue};
 use sha2::{Digest, Sha256};
 
@@ -18,6 +18,21 @@ use crate::limits::{
 use crate::post::{Field, PostDraft, PostId, TextError, Timestamp, clean_text};
 use crate::signed_heads::{FeedId, SignedHeads};
 use crate::validation::{ValidationFailure, VerifiedBatch, split_chunks};
+
+/// How full a feed may be for a local write that ends or takes back something (closing a
+/// post, withdrawing a response, deleting sealed records, ending an alert, removing a
+/// device, a steward's act): past [`MAX_LIVE_FEED_BYTES`], so that a full feed can still be
+/// tidied, up to a change short of [`MAX_FEED_BYTES`], past which no node would take it.
+pub(crate) const ENDING_LIMIT: usize = MAX_FEED_BYTES - MAX_CHANGE_BYTES;
+
+/// The operations of one local write, run in its transaction.
+pub(crate) trait WriteOps:
+    FnOnce(&mut Transaction<'_>) -> Result<(), automerge::AutomergeError>
+{
+}
+
+impl<F> WriteOps for F where F: FnOnce(&mut Transaction<'_>) -> Result<(), automerge::AutomergeError>
+{}
 
 /// A change made locally: what to store and what to push to neighbours.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -438,7 +453,7 @@ impl Feed {
         self.remember_refused(batch.refused.iter().copied());
         let added: usize = batch.changes.iter().map(|c| c.raw_bytes().len()).sum();
         if batch.document.is_none() && self.full && added > 0 {
-            return Err(ValidationFailure::FeedTooLarge {
+            return Err(ValidationFailure::FeedFull {
                 size: batch.bytes.max(self.size_bound),
             });
         }
@@ -471,7 +486,7 @@ impl Feed {
             let result = result.map_err(does_not_apply).and_then(|()| {
                 // Rule 9: the feed stays within its limit.
                 if let Some(size) = self.over(MAX_FEED_BYTES) {
-                    return Err(ValidationFailure::FeedTooLarge { size });
+                    return Err(ValidationFailure::FeedFull { size });
                 }
                 if self.doc.get_heads() != before {
                     self.refresh().map_err(does_not_apply)
@@ -482,7 +497,7 @@ impl Feed {
             if let Err(failure) = result {
                 (self.doc, self.pending, self.seqs) = (doc, pending, seqs);
                 self.size_bound = bound_before;
-                self.full |= matches!(failure, ValidationFailure::FeedTooLarge { .. });
+                self.full |= matches!(failure, ValidationFailure::FeedFull { .. });
                 self.reread_all = true;
                 // The old document was read fine before.
                 let _ = self.refresh();
@@ -698,50 +713,25 @@ impl Feed {
 
     /// A local write that adds to the feed: refused once the feed holds
     /// [`MAX_LIVE_FEED_BYTES`] ([`WriteError::FeedFull`]).
-    pub(crate) fn write<F>(
+    pub(crate) fn write(
         &mut self,
         writer: &Writer,
         now: Timestamp,
-        f: F,
-    ) -> Result<LocalChange, WriteError>
-    where
-        F: FnOnce(
-            &mut automerge::transaction::Transaction<'_>,
-        ) -> Result<(), automerge::AutomergeError>,
-    {
-        self.write_within(writer, now, MAX_LIVE_FEED_BYTES, f)
+        f: impl WriteOps,
+    ) -> Result<LocalChange, WriteError> {
+        self.write_within(MAX_LIVE_FEED_BYTES, writer, now, f)
     }
 
-    /// A local write that ends or takes back something (closing a post, withdrawing a
-    /// response, deleting sealed records, removing a device, a steward's act): still
-    /// possible past [`MAX_LIVE_FEED_BYTES`], so a full feed can be tidied, up to a change
-    /// short of [`MAX_FEED_BYTES`], past which no node would take it.
-    pub(crate) fn write_ending<F>(
+    /// A local write, refused when the feed holds more than `limit` bytes
+    /// ([`Feed::saved_size`]): [`MAX_LIVE_FEED_BYTES`] for what adds, [`ENDING_LIMIT`] for
+    /// what ends something.
+    pub(crate) fn write_within(
         &mut self,
-        writer: &Writer,
-        now: Timestamp,
-        f: F,
-    ) -> Result<LocalChange, WriteError>
-    where
-        F: FnOnce(
-            &mut automerge::transaction::Transaction<'_>,
-        ) -> Result<(), automerge::AutomergeError>,
-    {
-        self.write_within(writer, now, MAX_FEED_BYTES - MAX_CHANGE_BYTES, f)
-    }
-
-    fn write_within<F>(
-        &mut self,
-        writer: &Writer,
-        now: Timestamp,
         limit: usize,
-        f: F,
-    ) -> Result<LocalChange, WriteError>
-    where
-        F: FnOnce(
-            &mut automerge::transaction::Transaction<'_>,
-        ) -> Result<(), automerge::AutomergeError>,
-    {
+        writer: &Writer,
+        now: Timestamp,
+        f: impl WriteOps,
+    ) -> Result<LocalChange, WriteError> {
         if writer.author() != self.id.author {
             return Err(WriteError::NotYourFeed);
         }
@@ -932,7 +922,7 @@ impl Feed {
         }
         let key = format!("{DEVICE_PREFIX}{installation}");
         let known = crate::devices::format_known(&known);
-        self.write_ending(writer, now, |tx| {
+        self.write_within(ENDING_LIMIT, writer, now, |tx| {
             let Some((automerge::Value::Object(ObjType::Map), map)) = tx.get(ROOT, key.as_str())?
             else {
                 return Err(automerge::AutomergeError::InvalidOp(ObjType::Map));
@@ -961,7 +951,7 @@ impl Feed {
             .map(|(_, n)| *n)
             .max()
             .unwrap_or(0);
-        self.write_ending(writer, now, |tx| {
+        self.write_within(ENDING_LIMIT, writer, now, |tx| {
             let map = match tx.get(ROOT, key.as_str())? {
                 Some((automerge::Value::Object(ObjType::Map), id)) => id,
                 _ => tx.put_object(ROOT, key.as_str(), ObjType::Map)?,
@@ -982,7 +972,7 @@ impl Feed {
     ) -> Result<LocalChange, WriteError> {
         let key = format!("{EXCLUDE_PREFIX}{who}");
         let known = known.format();
-        self.write_ending(writer, now, |tx| {
+        self.write_within(ENDING_LIMIT, writer, now, |tx| {
             let map = tx.put_object(ROOT, key.as_str(), ObjType::Map)?;
             tx.put(&map, "at", now)?;
             tx.put(&map, "reason", reason)?;
@@ -1003,7 +993,9 @@ impl Feed {
             hex::encode(notice.nonce)
         );
         let bytes = notice.encode();
-        self.write_ending(writer, now, |tx| tx.put(ROOT, key.as_str(), bytes))
+        self.write_within(ENDING_LIMIT, writer, now, |tx| {
+            tx.put(ROOT, key.as_str(), bytes)
+        })
     }
 
     /// Writes that the author vouches that `new` succeeds the lost key `old`, holding
@@ -1018,7 +1010,7 @@ impl Feed {
     ) -> Result<LocalChange, WriteError> {
         let key = format!("{VOUCH_PREFIX}{old}");
         let (new, known) = (new.to_string(), known.format());
-        self.write_ending(writer, now, |tx| {
+        self.write_within(ENDING_LIMIT, writer, now, |tx| {
             let map = tx.put_object(ROOT, key.as_str(), ObjType::Map)?;
             tx.put(&map, "at", now)?;
             tx.put(&map, "new", new)?;
@@ -1119,7 +1111,9 @@ impl Feed {
         now: Timestamp,
     ) -> Result<LocalChange, WriteError> {
         let obj = self.open_post(post)?;
-        self.write_ending(writer, now, |tx| tx.put(&obj, "state", state.as_str()))
+        self.write_within(ENDING_LIMIT, writer, now, |tx| {
+            tx.put(&obj, "state", state.as_str())
+        })
     }
 
     /// Thanks `helper` for the author's `post` (open or done).
@@ -1178,7 +1172,9 @@ impl Feed {
             Ok(Some((_, obj))) => obj,
             _ => return Err(WriteError::UnknownPost(post)),
         };
-        self.write_ending(writer, now, |tx| tx.put(&obj, "withdrawn", true))
+        self.write_within(ENDING_LIMIT, writer, now, |tx| {
+            tx.put(&obj, "withdrawn", true)
+        })
     }
 
     /// Writes a sealed record (`crate::sealed::seal`'s bytes) under `nonce`.
@@ -1214,7 +1210,7 @@ impl Feed {
         if keys.is_empty() {
             return Err(WriteError::Document("nothing to delete".into()));
         }
-        self.write_ending(writer, now, |tx| {
+        self.write_within(ENDING_LIMIT, writer, now, |tx| {
             for key in &keys {
                 tx.delete(ROOT, key.as_str())?;
             }

@@ -59,7 +59,7 @@ pub const MAX_HEADS_PER_SIGNATURE: usize = 64;
 pub const MAX_DOCUMENT_BYTES: usize = 4 * 1024 * 1024;
 /// Most any feed may hold on a node, as the size of its saved document (automerge's
 /// `save`, compressed): a batch that would take a feed past it is refused
-/// (`ValidationFailure::FeedTooLarge`). The same as a whole document, so every feed a node
+/// (`ValidationFailure::FeedFull`). The same as a whole document, so every feed a node
 /// holds can travel whole.
 pub const MAX_FEED_BYTES: usize = MAX_DOCUMENT_BYTES;
 /// Most an author's own feed may hold for new content, as the size of its saved document

@@ -110,7 +110,7 @@ pub enum ValidationFailure {
     /// The changes would take the feed past [`MAX_FEED_BYTES`] (its saved document), or
     /// the feed already went past it on this node. Checked by [`Feed::apply`].
     #[error("the feed would hold {size} bytes, at most {MAX_FEED_BYTES}")]
-    FeedTooLarge {
+    FeedFull {
         /// The feed's size with the changes (or as last measured).
         size: usize,
     },
@@ -137,7 +137,7 @@ impl ValidationFailure {
                 | ValidationFailure::TooManyPending { .. }
                 | ValidationFailure::TooManyFeeds
                 | ValidationFailure::TooManyChanges { .. }
-                | ValidationFailure::FeedTooLarge { .. }
+                | ValidationFailure::FeedFull { .. }
         )
     }
 }

@@ -185,3 +185,61 @@ impl Push {
         decode(bytes, MAX_GOSSIP_BYTES)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::author::AuthorKey;
+
+    /// The bytes `docs/protocol.md` gives (7.3): a new node's `Hello` of an empty board.
+    #[test]
+    fn a_hello_tells_the_largest_message_taken_in_pieces() {
+        let empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        let hello = Frame::Hello {
+            version: PROTOCOL_VERSION,
+            digest: Hash(hex::decode(empty).unwrap().try_into().unwrap()),
+            feeds: 0,
+            clock: None,
+            max_message: Some(crate::limits::MAX_SYNC_MESSAGE_BYTES as u32),
+        };
+        let bytes = hello.encode();
+        assert_eq!(
+            hex::encode(&bytes),
+            format!(
+                "a16568656c6c6fa46776657273696f6e016664696765737458 20{empty}\
+                 656665656473006b6d61785f6d6573736167651a00500000"
+            )
+            .replace(' ', "")
+        );
+        assert_eq!(bytes.len(), 82);
+        assert_eq!(Frame::decode(&bytes).unwrap(), hello);
+    }
+
+    /// `more` is written only when set, so a whole message encodes as it always did.
+    #[test]
+    fn only_a_piece_carries_more() {
+        let feed = crate::FeedId::first(AuthorKey::from_seed([1; 32]).id());
+        let whole = FeedSync {
+            feed,
+            signed: Vec::new(),
+            message: vec![0x42],
+            more: false,
+        };
+        let piece = FeedSync {
+            more: true,
+            ..whole.clone()
+        };
+        let (whole_bytes, piece_bytes) = (encode(&whole), encode(&piece));
+        assert_eq!(whole_bytes[0], 0xa3, "a map of three entries");
+        assert_eq!(piece_bytes[0], 0xa4, "a map of four entries");
+        assert!(piece_bytes.ends_with(&[0x64, b'm', b'o', b'r', b'e', 0xf5]));
+        assert_eq!(whole.encoded_len(), whole_bytes.len());
+        // An older sender's entry, without the key, is a whole message.
+        let decoded: FeedSync = decode(&whole_bytes, MAX_FRAME_BYTES).unwrap();
+        assert!(!decoded.more);
+        assert_eq!(
+            decode::<FeedSync>(&piece_bytes, MAX_FRAME_BYTES).unwrap(),
+            piece
+        );
+    }
+}

@@ -285,7 +285,7 @@ fn an_author_is_told_when_their_feed_is_full_and_can_still_close_posts() {
     };
     assert_eq!(max, MAX_LIVE_FEED_BYTES);
     assert!(size > MAX_LIVE_FEED_BYTES && size < MAX_LIVE_FEED_BYTES + 8 * 1024);
-    assert!(err.to_string().contains("close or withdraw"), "{err}");
+    assert!(err.to_string().contains("Close or withdraw"), "{err}");
     let feed = board.feed(&feed_of(&marie)).unwrap();
     assert_eq!(feed.saved_size(), size);
     // New content stays refused; closing a post does not.
@@ -335,7 +335,7 @@ fn a_node_refuses_changes_that_take_a_feed_past_its_bound_and_blames_nobody() {
     }
     let failure = refused.expect("the feed was never refused");
     assert!(
-        matches!(failure, ValidationFailure::FeedTooLarge { size } if size > MAX_FEED_BYTES),
+        matches!(failure, ValidationFailure::FeedFull { size } if size > MAX_FEED_BYTES),
         "{failure:?}"
     );
     assert!(!failure.blames_sender());
@@ -350,7 +350,7 @@ fn a_node_refuses_changes_that_take_a_feed_past_its_bound_and_blames_nobody() {
     let signed = SignedHeads::sign(&alice, 0, &raw.heads());
     assert!(matches!(
         board.receive(feed, &small, &[signed]),
-        Err(ValidationFailure::FeedTooLarge { .. })
+        Err(ValidationFailure::FeedFull { .. })
     ));
     // What the node holds still loads.
     let held = board.feed(&feed).unwrap();
