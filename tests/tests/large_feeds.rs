@@ -5,64 +5,48 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
-use entraide_tests::{TestNode, up_with_peer};
+use entraide_tests::{TestNode, community, up_with_peer};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 const BIN: &str = env!("CARGO_BIN_EXE_entraide");
 const PATIENCE: Duration = Duration::from_secs(120);
 
-/// Made-up lowercase words, deterministic: text that compresses about as little as a
-/// neighbour's own words would.
-struct Words(u64);
-
-impl Words {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn text(&mut self, chars: usize) -> String {
-        let mut text = String::with_capacity(chars);
-        while text.len() < chars {
-            for _ in 0..2 + self.next() % 8 {
-                text.push((b'a' + (self.next() % 26) as u8) as char);
+/// About `chars` characters of made-up lowercase words, the same for the same `seed`:
+/// text that compresses about as little as a neighbour's own words would.
+fn made_up_words(seed: usize, chars: usize) -> String {
+    let mut text = String::with_capacity(chars + 16);
+    for block in 0u64.. {
+        let digest = Sha256::digest(format!("{seed}/{block}"));
+        for pair in digest.chunks(2) {
+            text.push(char::from(b'a' + pair[0] % 26));
+            if pair[1] % 6 == 0 {
+                text.push(' ');
             }
-            text.push(' ');
         }
-        text.truncate(chars);
-        text.trim().to_owned()
+        if text.len() >= chars {
+            break;
+        }
     }
+    text.truncate(chars);
+    text.trim().to_owned()
 }
 
 /// Posts through the node's API until it refuses; returns how many went and the refusal.
 fn post_until_refused(node: &TestNode, max: usize) -> Result<(usize, u16, String)> {
-    let info = node.api()?;
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let url = format!("{}/api/v1/posts", info.base_url());
-    let auth = format!("Bearer {}", info.token);
-    let mut words = Words(23);
     for i in 0..max {
         let draft = json!({
             "kind": "offer",
             "category": "lending",
             "title": format!("Things to lend, list {i}"),
-            "details": words.text(1_900),
+            "details": made_up_words(i, 1_900),
             "urgency": "whenever",
             "area": "Building B",
         });
-        let mut response = agent
-            .post(&url)
-            .header("Authorization", &auth)
-            .send_json(draft)?;
-        let status = response.status().as_u16();
+        let (status, answer) = node.call("POST", "/api/v1/posts", Some(draft))?;
         if status != 201 {
-            let body: Value = response.body_mut().read_json()?;
-            return Ok((i, status, body["error"].as_str().unwrap_or("").to_owned()));
+            let error = answer["error"].as_str().unwrap_or("").to_owned();
+            return Ok((i, status, error));
         }
     }
     bail!("{}: {max} posts and still not full", node.name)
@@ -74,17 +58,9 @@ fn status(node: &TestNode) -> Value {
 
 #[test]
 fn a_full_feed_of_three_mebibytes_reaches_a_neighbour_and_its_author_is_told_it_is_full() {
-    let marie = TestNode::new(BIN, "Marie");
-    marie.ok(&["init", "--name", "Marie"]).unwrap();
-    let invite = marie.ok(&["invite"]).unwrap();
-    let code = invite
-        .split_whitespace()
-        .find(|w| w.starts_with("ENTRAIDE-"))
-        .expect("a code")
-        .to_owned();
-    let mut bruno = TestNode::new(BIN, "Bruno");
-    bruno.ok(&["join", &code, "--name", "Bruno"]).unwrap();
-    let mut marie = marie;
+    let mut nodes = community(BIN, &["Marie", "Bruno"]).unwrap();
+    let mut bruno = nodes.pop().unwrap();
+    let mut marie = nodes.pop().unwrap();
     up_with_peer(&mut marie, None);
 
     // Marie writes until her feed is full: over 1 MiB many times over.
