@@ -298,7 +298,9 @@ impl Feed {
             Ok(Some((_, obj))) => obj,
             _ => return Err(unknown()),
         };
-        self.write(writer, now, |tx| tx.put(&obj, "ended", true))
+        self.write_within(crate::feed::ENDING_LIMIT, writer, now, |tx| {
+            tx.put(&obj, "ended", true)
+        })
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use automerge::transaction::{CommitOptions, Transactable};
+use automerge::transaction::{CommitOptions, Transactable, Transaction};
 use automerge::{ActorId, Automerge, Change, ChangeHash, ObjType, ROOT, ReadDoc, ScalarValue};
 use sha2::{Digest, Sha256};
 
@@ -12,10 +12,27 @@ use crate::behalf;
 use crate::contained::contained;
 use crate::content::{FORMAT, FeedContent, POST_PREFIX, PostState, RESPONSE_PREFIX, SEALED_PREFIX};
 use crate::devices::{DEVICE_PREFIX, Installation};
-use crate::limits::MAX_SIGNED_HEADS_PER_FEED;
+use crate::limits::{
+    MAX_CHANGE_BYTES, MAX_FEED_BYTES, MAX_LIVE_FEED_BYTES, MAX_SIGNED_HEADS_PER_FEED,
+};
 use crate::post::{Field, PostDraft, PostId, TextError, Timestamp, clean_text};
 use crate::signed_heads::{FeedId, SignedHeads};
 use crate::validation::{ValidationFailure, VerifiedBatch, split_chunks};
+
+/// How full a feed may be for a local write that ends or takes back something (closing a
+/// post, withdrawing a response, deleting sealed records, ending an alert, removing a
+/// device, a steward's act): past [`MAX_LIVE_FEED_BYTES`], so that a full feed can still be
+/// tidied, up to a change short of [`MAX_FEED_BYTES`], past which no node would take it.
+pub(crate) const ENDING_LIMIT: usize = MAX_FEED_BYTES - MAX_CHANGE_BYTES;
+
+/// The operations of one local write, run in its transaction.
+pub(crate) trait WriteOps:
+    FnOnce(&mut Transaction<'_>) -> Result<(), automerge::AutomergeError>
+{
+}
+
+impl<F> WriteOps for F where F: FnOnce(&mut Transaction<'_>) -> Result<(), automerge::AutomergeError>
+{}
 
 /// A change made locally: what to store and what to push to neighbours.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,9 +98,27 @@ pub enum WriteError {
     /// A steward's act was refused (`crate::authority`).
     #[error(transparent)]
     Authority(#[from] crate::authority::AuthorityError),
+    /// The author's feed holds as much as one member's may ([`MAX_LIVE_FEED_BYTES`] for
+    /// new content, [`MAX_FEED_BYTES`] for anything): every node would refuse more.
+    #[error(
+        "your feed is full ({}, at most {}): every node would refuse more. Close or withdraw the posts you no longer need and delete old conversations; closed posts leave every node after the retention period, which makes room again",
+        megabytes(*.size),
+        megabytes(*.max)
+    )]
+    FeedFull {
+        /// The feed's size (its saved document), in bytes.
+        size: usize,
+        /// The limit reached, in bytes.
+        max: usize,
+    },
     /// automerge refused the write (a bug, not bad input).
     #[error("the document refused the write: {0}")]
     Document(String),
+}
+
+/// `3.1 MB`: a size for people (in MiB, as the limits are).
+fn megabytes(bytes: usize) -> String {
+    format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
 }
 
 /// Why stored feed bytes could not be loaded.
@@ -146,6 +181,14 @@ pub struct Feed {
     /// When the author is excluded or their key was succeeded (`crate::authority`): the
     /// changes of theirs that stand. Set by the board from the statements of other feeds.
     cut: Option<Cut>,
+    /// At least the size of the feed ([`Feed::saved_size`]): its size when last measured
+    /// plus the bytes of every change added since. Measured again only when it passes a
+    /// limit, since measuring costs a whole `save`.
+    size_bound: usize,
+    /// Whether a batch was refused here for taking the feed past [`MAX_FEED_BYTES`]: later
+    /// ones adding changes are refused without measuring again (a member pushing past the
+    /// limit costs one `save`, not one per change).
+    full: bool,
 }
 
 impl Feed {
@@ -163,6 +206,8 @@ impl Feed {
             reread_all: false,
             refused: HashSet::new(),
             cut: None,
+            size_bound: 0,
+            full: false,
         }
     }
 
@@ -264,6 +309,9 @@ impl Feed {
         feed.signed = signed.into_iter().filter(|s| s.feed == id).collect();
         feed.prune_signed();
         feed.refresh().map_err(damaged)?;
+        // The stored bytes: a saved document followed by changes, never smaller than the
+        // document saved again.
+        feed.size_bound = data.len();
         Ok(feed)
     }
 
@@ -280,6 +328,30 @@ impl Feed {
     /// Which feed this is.
     pub fn id(&self) -> FeedId {
         self.id
+    }
+
+    /// The feed's size as the limits count it ([`MAX_FEED_BYTES`],
+    /// [`MAX_LIVE_FEED_BYTES`]): its document as automerge saves it (compressed), plus the
+    /// changes waiting for a dependency. Costs a `save`.
+    pub fn saved_size(&self) -> usize {
+        let doc = &self.doc;
+        let saved = contained(|| doc.save().len()).unwrap_or(usize::MAX / 2);
+        saved + self.pending_bytes()
+    }
+
+    fn pending_bytes(&self) -> usize {
+        self.pending.values().map(|c| c.raw_bytes().len()).sum()
+    }
+
+    /// Whether the feed is over `limit`, measuring it only if its bound is; returns the
+    /// size measured when it is over.
+    fn over(&mut self, limit: usize) -> Option<usize> {
+        if self.size_bound <= limit {
+            return None;
+        }
+        let size = self.saved_size();
+        self.size_bound = size;
+        (size > limit).then_some(size)
     }
 
     /// Whether the feed holds no change at all.
@@ -379,6 +451,13 @@ impl Feed {
         let applied_before = self.seqs.len() - self.pending.len();
         let refused_in_batch = batch.refused.len();
         self.remember_refused(batch.refused.iter().copied());
+        let added: usize = batch.changes.iter().map(|c| c.raw_bytes().len()).sum();
+        if batch.document.is_none() && self.full && added > 0 {
+            return Err(ValidationFailure::FeedFull {
+                size: batch.bytes.max(self.size_bound),
+            });
+        }
+        let bound_before = self.size_bound;
         // automerge may fail (or panic) part-way through, or on reading the result: keep
         // the old state to go back to.
         let backup = if let Some(document) = batch.document {
@@ -386,6 +465,9 @@ impl Feed {
             // replaces ours, and what was waiting is offered to it again.
             let backup = (self.pending.clone(), self.seqs.clone());
             let waiting: Vec<Change> = self.pending.drain().map(|(_, c)| c).collect();
+            self.size_bound =
+                batch.bytes + waiting.iter().map(|c| c.raw_bytes().len()).sum::<usize>();
+            self.full = false;
             let old = std::mem::replace(&mut self.doc, document);
             self.rebuild_seqs();
             self.reread_all = true;
@@ -393,25 +475,33 @@ impl Feed {
             Some((old, backup.0, backup.1, result))
         } else if !batch.changes.is_empty() {
             let (doc, pending, seqs) = (self.doc.clone(), self.pending.clone(), self.seqs.clone());
+            self.size_bound = self.size_bound.saturating_add(added);
             let result = self.insert_changes(batch.changes);
             Some((doc, pending, seqs, result))
         } else {
             None
         };
         if let Some((doc, pending, seqs, result)) = backup {
-            let result = result.and_then(|()| {
+            let does_not_apply = |reason| ValidationFailure::DoesNotApply { reason };
+            let result = result.map_err(does_not_apply).and_then(|()| {
+                // Rule 9: the feed stays within its limit.
+                if let Some(size) = self.over(MAX_FEED_BYTES) {
+                    return Err(ValidationFailure::FeedFull { size });
+                }
                 if self.doc.get_heads() != before {
-                    self.refresh()
+                    self.refresh().map_err(does_not_apply)
                 } else {
                     Ok(())
                 }
             });
-            if let Err(reason) = result {
+            if let Err(failure) = result {
                 (self.doc, self.pending, self.seqs) = (doc, pending, seqs);
+                self.size_bound = bound_before;
+                self.full |= matches!(failure, ValidationFailure::FeedFull { .. });
                 self.reread_all = true;
                 // The old document was read fine before.
                 let _ = self.refresh();
-                return Err(ValidationFailure::DoesNotApply { reason });
+                return Err(failure);
             }
         }
         for s in batch.signed {
@@ -621,17 +711,27 @@ impl Feed {
 
     // --- Local writes: only the feed's author, from one of their devices. ---
 
-    pub(crate) fn write<F>(
+    /// A local write that adds to the feed: refused once the feed holds
+    /// [`MAX_LIVE_FEED_BYTES`] ([`WriteError::FeedFull`]).
+    pub(crate) fn write(
         &mut self,
         writer: &Writer,
         now: Timestamp,
-        f: F,
-    ) -> Result<LocalChange, WriteError>
-    where
-        F: FnOnce(
-            &mut automerge::transaction::Transaction<'_>,
-        ) -> Result<(), automerge::AutomergeError>,
-    {
+        f: impl WriteOps,
+    ) -> Result<LocalChange, WriteError> {
+        self.write_within(MAX_LIVE_FEED_BYTES, writer, now, f)
+    }
+
+    /// A local write, refused when the feed holds more than `limit` bytes
+    /// ([`Feed::saved_size`]): [`MAX_LIVE_FEED_BYTES`] for what adds, [`ENDING_LIMIT`] for
+    /// what ends something.
+    pub(crate) fn write_within(
+        &mut self,
+        limit: usize,
+        writer: &Writer,
+        now: Timestamp,
+        f: impl WriteOps,
+    ) -> Result<LocalChange, WriteError> {
         if writer.author() != self.id.author {
             return Err(WriteError::NotYourFeed);
         }
@@ -645,6 +745,9 @@ impl Feed {
             .is_some_and(|d| d.removed.is_some())
         {
             return Err(WriteError::ThisDeviceRemoved);
+        }
+        if let Some(size) = self.over(limit) {
+            return Err(WriteError::FeedFull { size, max: limit });
         }
         let document = |e: automerge::AutomergeError| WriteError::Document(e.to_string());
         self.doc.set_actor(writer.actor());
@@ -673,6 +776,7 @@ impl Feed {
             .ok_or_else(|| WriteError::Document("committed change not found".into()))?;
         self.seqs
             .insert((change.actor_id().clone(), change.seq()), hash);
+        self.size_bound = self.size_bound.saturating_add(change.raw_bytes().len());
         let signed = SignedHeads::sign(writer.key(), self.id.epoch, &self.doc.get_heads());
         self.signed.push(signed.clone());
         self.prune_signed();
@@ -818,7 +922,7 @@ impl Feed {
         }
         let key = format!("{DEVICE_PREFIX}{installation}");
         let known = crate::devices::format_known(&known);
-        self.write(writer, now, |tx| {
+        self.write_within(ENDING_LIMIT, writer, now, |tx| {
             let Some((automerge::Value::Object(ObjType::Map), map)) = tx.get(ROOT, key.as_str())?
             else {
                 return Err(automerge::AutomergeError::InvalidOp(ObjType::Map));
@@ -847,7 +951,7 @@ impl Feed {
             .map(|(_, n)| *n)
             .max()
             .unwrap_or(0);
-        self.write(writer, now, |tx| {
+        self.write_within(ENDING_LIMIT, writer, now, |tx| {
             let map = match tx.get(ROOT, key.as_str())? {
                 Some((automerge::Value::Object(ObjType::Map), id)) => id,
                 _ => tx.put_object(ROOT, key.as_str(), ObjType::Map)?,
@@ -868,7 +972,7 @@ impl Feed {
     ) -> Result<LocalChange, WriteError> {
         let key = format!("{EXCLUDE_PREFIX}{who}");
         let known = known.format();
-        self.write(writer, now, |tx| {
+        self.write_within(ENDING_LIMIT, writer, now, |tx| {
             let map = tx.put_object(ROOT, key.as_str(), ObjType::Map)?;
             tx.put(&map, "at", now)?;
             tx.put(&map, "reason", reason)?;
@@ -889,7 +993,9 @@ impl Feed {
             hex::encode(notice.nonce)
         );
         let bytes = notice.encode();
-        self.write(writer, now, |tx| tx.put(ROOT, key.as_str(), bytes))
+        self.write_within(ENDING_LIMIT, writer, now, |tx| {
+            tx.put(ROOT, key.as_str(), bytes)
+        })
     }
 
     /// Writes that the author vouches that `new` succeeds the lost key `old`, holding
@@ -904,7 +1010,7 @@ impl Feed {
     ) -> Result<LocalChange, WriteError> {
         let key = format!("{VOUCH_PREFIX}{old}");
         let (new, known) = (new.to_string(), known.format());
-        self.write(writer, now, |tx| {
+        self.write_within(ENDING_LIMIT, writer, now, |tx| {
             let map = tx.put_object(ROOT, key.as_str(), ObjType::Map)?;
             tx.put(&map, "at", now)?;
             tx.put(&map, "new", new)?;
@@ -1005,7 +1111,7 @@ impl Feed {
         now: Timestamp,
     ) -> Result<LocalChange, WriteError> {
         let obj = self.open_post(post)?;
-        self.write(writer, now, |tx| {
+        self.write_within(ENDING_LIMIT, writer, now, |tx| {
             tx.put(&obj, "state", state.as_str())?;
             // When it closed: how long it stays before compaction leaves it out.
             tx.put(&obj, "closed_at", now)
@@ -1068,7 +1174,9 @@ impl Feed {
             Ok(Some((_, obj))) => obj,
             _ => return Err(WriteError::UnknownPost(post)),
         };
-        self.write(writer, now, |tx| tx.put(&obj, "withdrawn", true))
+        self.write_within(ENDING_LIMIT, writer, now, |tx| {
+            tx.put(&obj, "withdrawn", true)
+        })
     }
 
     /// Writes a sealed record (`crate::sealed::seal`'s bytes) under `nonce`.
@@ -1104,7 +1212,7 @@ impl Feed {
         if keys.is_empty() {
             return Err(WriteError::Document("nothing to delete".into()));
         }
-        self.write(writer, now, |tx| {
+        self.write_within(ENDING_LIMIT, writer, now, |tx| {
             for key in &keys {
                 tx.delete(ROOT, key.as_str())?;
             }

@@ -93,6 +93,7 @@ mod inflate;
 mod leb128;
 pub mod limits;
 pub mod message;
+mod pieces;
 mod post;
 pub mod rekey;
 pub mod report;

@@ -81,9 +81,25 @@ pub const MAX_DOCUMENT_BYTES: usize = 4 * 1024 * 1024;
 /// entraide-crdt --test inflation honest -- --nocapture`. A node does not send a document
 /// over the bound (`Session`), so refusing one blames the sender.
 pub const MAX_INFLATED_DOCUMENT_BYTES: usize = 16 * MAX_DOCUMENT_BYTES;
+/// Most any feed may hold on a node, as the size of its saved document (automerge's
+/// `save`, compressed): a batch that would take a feed past it is refused
+/// (`ValidationFailure::FeedFull`). The same as a whole document, so every feed a node
+/// holds can travel whole.
+pub const MAX_FEED_BYTES: usize = MAX_DOCUMENT_BYTES;
+/// Most an author's own feed may hold for new content, as the size of its saved document
+/// (`WriteError::FeedFull`): 3 MiB is about a thousand of the longest private messages, or
+/// tens of thousands of posts. Closing, withdrawing and deleting stay possible above it,
+/// up to [`MAX_FEED_BYTES`]; the room between the two is theirs.
+pub const MAX_LIVE_FEED_BYTES: usize = 3 * 1024 * 1024;
+// Tidying a full feed needs room for at least one change.
+const _: () = assert!(MAX_LIVE_FEED_BYTES + MAX_CHANGE_BYTES < MAX_FEED_BYTES);
 
 /// Largest session frame, in bytes. Also the transport's frame limit.
 pub const MAX_FRAME_BYTES: usize = 1024 * 1024;
+/// Largest automerge sync message accepted in pieces over several frames, in bytes: a
+/// whole feed of [`MAX_FEED_BYTES`] with the rest of its message (heads, Bloom filter).
+/// Told to the peer in every `Hello` (`docs/protocol.md`, 7.7).
+pub const MAX_SYNC_MESSAGE_BYTES: usize = MAX_FEED_BYTES + 1024 * 1024;
 /// Most feeds a peer may list in one inventory, which bounds the feeds of a community.
 pub const MAX_FEEDS: usize = 10_000;
 /// Largest gossip push (one signed change), in bytes.

@@ -11,7 +11,8 @@
 //!    automerge's sync protocol (one `sync::State` per feed, kept across rounds), carrying the author's
 //!    signed heads with any changes; each received message is validated
 //!    ([`crate::validate`]) before anything is applied, and answered until neither side
-//!    has anything to send.
+//!    has anything to send. A message too large for one frame travels in pieces
+//!    (`crate::pieces`) to a peer that said it takes them.
 //!
 //! The caller starts a new round with [`Session::start`] whenever it likes (after local
 //! changes, or periodically to repair what gossip missed).
@@ -19,20 +20,27 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use automerge::Automerge;
-use automerge::sync::{self, ChunkList, SyncDoc};
+use automerge::sync::{self, ChunkList, MessageVersion, SyncDoc};
 
 use crate::board::Board;
 use crate::contained::contained;
+use crate::feed::Feed;
 use crate::inflate::check_documents;
 use crate::leb128::take_uleb128;
-use crate::limits::{MAX_FEEDS, MAX_FRAME_BYTES};
+use crate::limits::{
+    MAX_CHANGES_PER_BATCH, MAX_DOCUMENT_BYTES, MAX_FEEDS, MAX_FRAME_BYTES, MAX_SYNC_MESSAGE_BYTES,
+};
+use crate::pieces::{self, Pieces};
 use crate::signed_heads::{FeedId, Hash};
-use crate::validation::ValidationFailure;
+use crate::validation::{ValidationFailure, is_document};
 use crate::wire::{DecodeError, FeedSync, Frame, InventoryEntry, PROTOCOL_VERSION};
 
 /// Room kept in each frame for the CBOR around the feeds' entries (map and array headers,
 /// the variant and field names: about 17 bytes), with room to spare.
 const FRAME_OVERHEAD: usize = 64;
+
+/// The largest entry that fits in a frame by itself.
+const MAX_ENTRY_BYTES: usize = MAX_FRAME_BYTES - FRAME_OVERHEAD;
 
 /// What a session tells its caller besides frames to send.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,11 +77,13 @@ pub enum SessionEvent {
         /// The peer's clock when it sent the hello.
         clock: i64,
     },
-    /// A feed's sync message was too large to send in one frame and was skipped.
+    /// A feed's sync message was too large to send (over one frame to a peer that takes
+    /// no pieces, over the size the peer takes in pieces, or a whole document over
+    /// [`MAX_DOCUMENT_BYTES`]) and was skipped: the feed is no longer sent in this session.
     FeedTooLarge {
         /// The feed.
         feed: FeedId,
-        /// The message size.
+        /// The size of its entry.
         size: usize,
     },
     /// A feed's whole document expands past a bound peers check before loading it
@@ -125,6 +135,21 @@ pub enum SessionError {
         /// The rule broken.
         failure: ValidationFailure,
     },
+    /// While a message of `feed` was half received in pieces, something else came than its
+    /// next piece.
+    #[error("a message of {feed:?} was cut by another entry or frame before its last piece")]
+    PiecesOutOfOrder {
+        /// The feed whose message was half received.
+        feed: FeedId,
+    },
+    /// The pieces of a message add up to more than [`MAX_SYNC_MESSAGE_BYTES`].
+    #[error("a message of {feed:?} in pieces of {size} bytes, at most {MAX_SYNC_MESSAGE_BYTES}")]
+    MessageTooLarge {
+        /// The feed.
+        feed: FeedId,
+        /// The bytes received so far, the last piece included.
+        size: usize,
+    },
 }
 
 /// Traffic counters of a session.
@@ -148,6 +173,13 @@ pub struct Session {
     states: BTreeMap<FeedId, sync::State>,
     /// Feeds this session stopped syncing (see [`SessionEvent::FeedRefused`]).
     refused: BTreeSet<FeedId>,
+    /// Feeds this session stopped sending (see [`SessionEvent::FeedTooLarge`]).
+    too_large: BTreeSet<FeedId>,
+    /// The largest message the peer takes in pieces, as its `Hello` said (`None`: it
+    /// takes none, or has not said yet).
+    peer_max_message: Option<usize>,
+    /// The message the peer is sending in pieces.
+    pieces: Pieces,
     /// Per feed, how many batches of this round brought only changes of a removed device
     /// (refused): the second pauses the feed until the next round, so that a peer that
     /// keeps offering them (a removed device, or a node that will not drop them) cannot
@@ -180,6 +212,9 @@ impl Session {
         Self {
             states,
             refused: BTreeSet::new(),
+            too_large: BTreeSet::new(),
+            peer_max_message: None,
+            pieces: Pieces::default(),
             removed_only: BTreeMap::new(),
             clock_told: None,
             stats: SessionStats::default(),
@@ -221,6 +256,7 @@ impl Session {
             digest: Hash(board.digest()),
             feeds: board.feeds().filter(|f| !f.is_empty()).count() as u32,
             clock,
+            max_message: Some(MAX_SYNC_MESSAGE_BYTES as u32),
         };
         self.push(&mut out, hello.encode());
         out
@@ -241,16 +277,24 @@ impl Session {
         self.stats.frames_in += 1;
         self.stats.bytes_in += bytes.len() as u64;
         let mut out = Output::default();
-        match Frame::decode(bytes)? {
+        let frame = Frame::decode(bytes)?;
+        if let Some(feed) = self.pieces.waiting()
+            && !matches!(frame, Frame::Sync { .. })
+        {
+            return Err(SessionError::PiecesOutOfOrder { feed });
+        }
+        match frame {
             Frame::Hello {
                 version,
                 digest,
                 clock,
+                max_message,
                 ..
             } => {
                 if version != PROTOCOL_VERSION {
                     return Err(SessionError::Version(version));
                 }
+                self.peer_max_message = max_message.map(|max| max as usize);
                 if let Some(clock) = clock {
                     out.events.push(SessionEvent::PeerClock { clock });
                 }
@@ -289,11 +333,12 @@ impl Session {
                 // message asks for nothing and ours would say "I hold nothing", which makes
                 // automerge send the whole document once per such message: we answer the
                 // holder's message instead, and the document travels once.
-                let syncs = differing
-                    .into_iter()
-                    .filter(|feed| board.feed(feed).is_some_and(|f| !f.is_empty()))
-                    .filter_map(|feed| self.generate(board, feed, &mut out.events))
-                    .collect();
+                let mut syncs = Vec::new();
+                for feed in differing {
+                    if board.feed(&feed).is_some_and(|f| !f.is_empty()) {
+                        syncs.extend(self.generate(board, feed, &mut out));
+                    }
+                }
                 self.send_syncs(&mut out, syncs);
             }
             Frame::Sync { feeds } => {
@@ -302,13 +347,17 @@ impl Session {
                 }
                 let mut answer = Vec::with_capacity(feeds.len());
                 for fs in feeds {
+                    // A piece is answered once its message is whole.
+                    let Some(fs) = self.pieces.take(fs)? else {
+                        continue;
+                    };
                     answer.push(fs.feed);
                     self.receive(board, fs, &mut out)?;
                 }
-                let replies = answer
-                    .into_iter()
-                    .filter_map(|feed| self.generate(board, feed, &mut out.events))
-                    .collect();
+                let mut replies = Vec::new();
+                for feed in answer {
+                    replies.extend(self.generate(board, feed, &mut out));
+                }
                 self.send_syncs(&mut out, replies);
             }
         }
@@ -396,13 +445,8 @@ impl Session {
     }
 
     /// automerge's next sync message for `feed`, with the signatures covering it.
-    fn generate(
-        &mut self,
-        board: &Board,
-        feed: FeedId,
-        events: &mut Vec<SessionEvent>,
-    ) -> Option<FeedSync> {
-        if self.refused.contains(&feed) || self.paused(&feed) {
+    fn generate(&mut self, board: &Board, feed: FeedId, out: &mut Output) -> Option<FeedSync> {
+        if self.refused.contains(&feed) || self.too_large.contains(&feed) || self.paused(&feed) {
             return None;
         }
         let state = self.state(feed).ok()?;
@@ -410,23 +454,13 @@ impl Session {
         let stored = board.feed(&feed);
         let doc = stored.map(|f| f.doc()).unwrap_or(&empty);
         // A state that makes automerge panic (it holds what a peer said) is started over.
-        let message = match contained(|| doc.generate_sync_message(state)) {
+        let mut message = match contained(|| doc.generate_sync_message(state)) {
             Ok(message) => message?,
             Err(_) => {
                 *state = sync::State::new();
                 return None;
             }
         };
-        // The peer measures a whole document before loading it (`crate::inflate`) and
-        // blames the sender of one that expands too far: never send one.
-        if let Some(failure) = message
-            .changes
-            .iter()
-            .find_map(|chunks| check_documents(chunks).err())
-        {
-            events.push(SessionEvent::DocumentHeldBack { feed, failure });
-            return None;
-        }
         let signed = if message.changes.is_empty() {
             Vec::new()
         } else {
@@ -434,25 +468,72 @@ impl Session {
                 .map(|f| f.signed_heads().to_vec())
                 .unwrap_or_default()
         };
+        let changes_len: usize = message.changes.iter().map(<[u8]>::len).sum();
+        if changes_len > MAX_ENTRY_BYTES
+            && let Some(stored) = stored
+        {
+            whole_document_if_smaller(&mut message, stored, changes_len);
+        }
+        // The peer measures a whole document before loading it (`crate::inflate`) and
+        // blames the sender of one that expands too far: never send one.
+        if let Some(failure) = message
+            .changes
+            .iter()
+            .find_map(|chunks| check_documents(chunks).err())
+        {
+            out.events
+                .push(SessionEvent::DocumentHeldBack { feed, failure });
+            return None;
+        }
+        let document = message.changes.iter().find(|c| is_document(c));
+        if let Some(size) = document.map(<[u8]>::len)
+            && size > MAX_DOCUMENT_BYTES
+        {
+            // No peer would take it (validation rule 2); it can only be a feed held from
+            // before `MAX_FEED_BYTES`, or our own past it.
+            self.too_large.insert(feed);
+            out.events.push(SessionEvent::FeedTooLarge { feed, size });
+            return None;
+        }
         Some(FeedSync {
             feed,
             signed,
             message: message.encode(),
+            more: false,
         })
     }
 
     /// Packs sync messages into as few frames as fit under [`MAX_FRAME_BYTES`], using
-    /// each entry's exact encoded size.
+    /// each entry's exact encoded size. An entry too large for a frame goes in pieces,
+    /// each in a frame of its own, if the peer takes a message of its size in pieces (and
+    /// it is within [`MAX_SYNC_MESSAGE_BYTES`], whatever the peer says); otherwise it is
+    /// skipped ([`SessionEvent::FeedTooLarge`]).
     fn send_syncs(&mut self, out: &mut Output, syncs: Vec<FeedSync>) {
         let mut batch: Vec<FeedSync> = Vec::new();
         let mut size = FRAME_OVERHEAD;
         for fs in syncs {
-            let fs_size = encoded_len(&fs);
-            if fs_size + FRAME_OVERHEAD > MAX_FRAME_BYTES {
-                out.events.push(SessionEvent::FeedTooLarge {
-                    feed: fs.feed,
-                    size: fs_size,
-                });
+            let fs_size = fs.encoded_len();
+            if fs_size > MAX_ENTRY_BYTES {
+                if self
+                    .peer_max_message
+                    .is_some_and(|max| fs.message.len() <= max.min(MAX_SYNC_MESSAGE_BYTES))
+                {
+                    if !batch.is_empty() {
+                        let feeds = std::mem::take(&mut batch);
+                        self.push(out, Frame::Sync { feeds }.encode());
+                        size = FRAME_OVERHEAD;
+                    }
+                    for piece in pieces::split(fs, MAX_ENTRY_BYTES) {
+                        let feeds = vec![piece];
+                        self.push(out, Frame::Sync { feeds }.encode());
+                    }
+                } else {
+                    self.too_large.insert(fs.feed);
+                    out.events.push(SessionEvent::FeedTooLarge {
+                        feed: fs.feed,
+                        size: fs_size,
+                    });
+                }
                 continue;
             }
             if size + fs_size > MAX_FRAME_BYTES {
@@ -469,24 +550,32 @@ impl Session {
     }
 }
 
-/// The CBOR size of one entry of a sync frame.
-fn encoded_len(fs: &FeedSync) -> usize {
-    struct Counter(usize);
-    impl std::io::Write for Counter {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
+/// Puts the feed's whole document in `message` in place of its list of changes
+/// (`changes_len` bytes) when the document is smaller, and holds few enough changes for a
+/// receiver to take (validation rule 2).
+///
+/// automerge sends the changes themselves when the peer lacks under a third of them; in a
+/// long feed those can be far larger than the whole document, which stores them
+/// column-wise and compressed (10,000 small posts: about 2.3 MB of changes, 73 KB of
+/// document). The receiver drops the changes it already holds (validation, duplicates).
+fn whole_document_if_smaller(message: &mut sync::Message, feed: &Feed, changes_len: usize) {
+    if is_document_message(message)
+        || feed.change_count() - feed.pending_count() > MAX_CHANGES_PER_BATCH
+    {
+        return;
     }
-    let mut counter = Counter(0);
-    match ciborium::into_writer(fs, &mut counter) {
-        Ok(()) => counter.0,
-        // Cannot fail on a counting writer; never send what could not be measured.
-        Err(_) => usize::MAX / 2,
+    let doc = feed.doc();
+    let Ok(saved) = contained(|| doc.save()) else {
+        return;
+    };
+    if saved.len() < changes_len {
+        message.changes = ChunkList::from(saved);
+        message.version = MessageVersion::V2;
     }
+}
+
+fn is_document_message(message: &sync::Message) -> bool {
+    message.changes.iter().any(is_document)
 }
 
 /// Most probes per hash in a peer's Bloom filter (automerge uses 7). automerge computes

@@ -14,8 +14,8 @@ use crate::feed::Feed;
 use crate::inflate::{check_change, check_compressed_change, check_document};
 use crate::leb128::read_uleb128;
 use crate::limits::{
-    MAX_CHANGE_BYTES, MAX_CHANGES_PER_BATCH, MAX_DOCUMENT_BYTES, MAX_PENDING_CHANGES,
-    MAX_SIGNED_HEADS_PER_FEED,
+    MAX_CHANGE_BYTES, MAX_CHANGES_PER_BATCH, MAX_DOCUMENT_BYTES, MAX_FEED_BYTES,
+    MAX_PENDING_CHANGES, MAX_SIGNED_HEADS_PER_FEED,
 };
 use crate::signed_heads::{FeedId, Hash, SignedHeads};
 
@@ -142,6 +142,13 @@ pub enum ValidationFailure {
         /// Why.
         reason: &'static str,
     },
+    /// The changes would take the feed past [`MAX_FEED_BYTES`] (its saved document), or
+    /// the feed already went past it on this node. Checked by [`Feed::apply`].
+    #[error("the feed would hold {size} bytes, at most {MAX_FEED_BYTES}")]
+    FeedFull {
+        /// The feed's size with the changes (or as last measured).
+        size: usize,
+    },
     /// The changes passed every check but automerge could not apply them.
     #[error("the changes do not apply: {reason}")]
     DoesNotApply {
@@ -154,7 +161,8 @@ impl ValidationFailure {
     /// Whether the failure proves the sender misbehaved. Equivocation and a full waiting queue
     /// or board depend on what this node already holds (an honest relay may have seen the
     /// other half of an equivocating pair first); a batch
-    /// over the change limit may be an honest relay's whole document of a very large feed.
+    /// over the change limit may be an honest relay's whole document of a very large feed,
+    /// and a feed past its size limit here may have been smaller where the relay took it.
     /// These do not blame the sender.
     pub fn blames_sender(&self) -> bool {
         !matches!(
@@ -166,6 +174,7 @@ impl ValidationFailure {
                 | ValidationFailure::TooManyChanges { .. }
                 | ValidationFailure::Superseded { .. }
                 | ValidationFailure::EpochRefused { .. }
+                | ValidationFailure::FeedFull { .. }
         )
     }
 }
@@ -182,6 +191,8 @@ pub struct VerifiedBatch {
     pub(crate) signed: Vec<SignedHeads>,
     /// Changes left out: made by a removed device after its removal, or built on one.
     pub(crate) refused: Vec<ChangeHash>,
+    /// The size of the change data, in bytes: for a whole document, its saved size.
+    pub(crate) bytes: usize,
 }
 
 impl VerifiedBatch {
@@ -236,6 +247,12 @@ pub(crate) fn split_chunks(mut data: &[u8]) -> Result<Vec<(u8, &[u8])>, Validati
         data = &data[total..];
     }
     Ok(out)
+}
+
+/// Whether `bytes` start with a whole-document chunk (how a sync message carries a whole
+/// feed).
+pub(crate) fn is_document(bytes: &[u8]) -> bool {
+    bytes.len() >= 10 && bytes[..4] == MAGIC && bytes[8] == CHUNK_DOCUMENT
 }
 
 /// One change chunk (plain or compressed) decoded, measured (`crate::inflate`) before
@@ -366,8 +383,9 @@ fn decode(data: &[u8]) -> Result<(Vec<Change>, Option<Automerge>), ValidationFai
 /// 7. the changes left waiting for missing dependencies stay within
 ///    [`MAX_PENDING_CHANGES`].
 ///
-/// Rule 8, that the changes apply cleanly, is checked by [`Feed::apply`], which leaves the
-/// feed untouched when it fails.
+/// Rule 8, that the changes apply cleanly, and rule 9, that the feed's saved document stays
+/// within [`MAX_FEED_BYTES`], are checked by [`Feed::apply`], which leaves the feed
+/// untouched when they fail.
 pub fn validate(
     feed: &Feed,
     data: &[u8],
@@ -511,6 +529,7 @@ pub fn validate(
         document,
         signed: signed.to_vec(),
         refused: refused.into_iter().collect(),
+        bytes: data.len(),
     })
 }
 

@@ -28,6 +28,11 @@ pub enum Frame {
         /// notice a clock that is wrong. Absent otherwise (and from older senders).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         clock: Option<i64>,
+        /// The largest automerge sync message the sender takes in pieces
+        /// ([`FeedSync::more`]), in bytes: [`crate::limits::MAX_SYNC_MESSAGE_BYTES`].
+        /// Absent from older senders, which are sent no pieces.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_message: Option<u32>,
     },
     /// The sender's feeds and a digest of each one's heads, sent when digests differ.
     Inventory {
@@ -51,16 +56,49 @@ pub struct InventoryEntry {
     pub heads: [u8; 16],
 }
 
-/// The automerge sync message for one feed.
+/// The automerge sync message for one feed, or a piece of it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeedSync {
     /// The feed.
     pub feed: FeedId,
-    /// Signatures covering the changes in `message` (empty when it carries none).
+    /// Signatures covering the changes in `message` (empty when it carries none). Only the
+    /// last piece of a message carries them.
     pub signed: Vec<SignedHeads>,
-    /// An automerge sync message (`automerge::sync::Message::encode`).
+    /// An automerge sync message (`automerge::sync::Message::encode`), or a piece of one.
     #[serde(with = "serde_bytes")]
     pub message: Vec<u8>,
+    /// Whether `message` is a piece that the next entry of the stream continues: a message
+    /// too large for one frame travels as consecutive entries of the same feed, every
+    /// piece but the last with `more` set, and only to a peer whose `Hello` said how large
+    /// a message it takes (`docs/protocol.md`, 7.7).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub more: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl FeedSync {
+    /// The entry's CBOR size: the bytes it takes inside a `Sync` frame.
+    pub(crate) fn encoded_len(&self) -> usize {
+        struct Counter(usize);
+        impl std::io::Write for Counter {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0 += buf.len();
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut counter = Counter(0);
+        match ciborium::into_writer(self, &mut counter) {
+            Ok(()) => counter.0,
+            // Cannot fail on a counting writer; never send what could not be measured.
+            Err(_) => usize::MAX / 2,
+        }
+    }
 }
 
 /// A new change pushed at once on the community's gossip topic.
@@ -145,5 +183,63 @@ impl Push {
     /// Reads a push, refusing more than [`MAX_GOSSIP_BYTES`].
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         decode(bytes, MAX_GOSSIP_BYTES)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::author::AuthorKey;
+
+    /// The bytes `docs/protocol.md` gives (7.3): a new node's `Hello` of an empty board.
+    #[test]
+    fn a_hello_tells_the_largest_message_taken_in_pieces() {
+        let empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        let hello = Frame::Hello {
+            version: PROTOCOL_VERSION,
+            digest: Hash(hex::decode(empty).unwrap().try_into().unwrap()),
+            feeds: 0,
+            clock: None,
+            max_message: Some(crate::limits::MAX_SYNC_MESSAGE_BYTES as u32),
+        };
+        let bytes = hello.encode();
+        assert_eq!(
+            hex::encode(&bytes),
+            format!(
+                "a16568656c6c6fa46776657273696f6e016664696765737458 20{empty}\
+                 656665656473006b6d61785f6d6573736167651a00500000"
+            )
+            .replace(' ', "")
+        );
+        assert_eq!(bytes.len(), 82);
+        assert_eq!(Frame::decode(&bytes).unwrap(), hello);
+    }
+
+    /// `more` is written only when set, so a whole message encodes as it always did.
+    #[test]
+    fn only_a_piece_carries_more() {
+        let feed = crate::FeedId::first(AuthorKey::from_seed([1; 32]).id());
+        let whole = FeedSync {
+            feed,
+            signed: Vec::new(),
+            message: vec![0x42],
+            more: false,
+        };
+        let piece = FeedSync {
+            more: true,
+            ..whole.clone()
+        };
+        let (whole_bytes, piece_bytes) = (encode(&whole), encode(&piece));
+        assert_eq!(whole_bytes[0], 0xa3, "a map of three entries");
+        assert_eq!(piece_bytes[0], 0xa4, "a map of four entries");
+        assert!(piece_bytes.ends_with(&[0x64, b'm', b'o', b'r', b'e', 0xf5]));
+        assert_eq!(whole.encoded_len(), whole_bytes.len());
+        // An older sender's entry, without the key, is a whole message.
+        let decoded: FeedSync = decode(&whole_bytes, MAX_FRAME_BYTES).unwrap();
+        assert!(!decoded.more);
+        assert_eq!(
+            decode::<FeedSync>(&piece_bytes, MAX_FRAME_BYTES).unwrap(),
+            piece
+        );
     }
 }

@@ -169,6 +169,7 @@ fn a_peer_sending_the_document_bomb_in_a_session_is_refused() {
             feed: feed(),
             signed: vec![],
             message: message.encode(),
+            more: false,
         }],
     }
     .encode();

@@ -136,6 +136,7 @@ fn forged_frame(
             feed,
             signed,
             message: message.encode(),
+            more: false,
         }],
     }
     .encode()
@@ -194,6 +195,7 @@ fn garbage_frames_end_the_session_with_a_reason() {
         digest: entraide_crdt::Hash([0; 32]),
         feeds: 0,
         clock: None,
+        max_message: None,
     };
     assert_eq!(
         session
@@ -206,6 +208,7 @@ fn garbage_frames_end_the_session_with_a_reason() {
             feed: entraide_crdt::FeedId::first(writer(1).author()),
             signed: vec![],
             message: b"not automerge".to_vec(),
+            more: false,
         }],
     };
     assert!(matches!(
@@ -295,6 +298,7 @@ fn sync_with_bloom(board: &Board, feed: entraide_crdt::FeedId, bloom: &[u8]) -> 
             feed,
             signed: vec![],
             message: message.encode(),
+            more: false,
         }],
     }
     .encode()

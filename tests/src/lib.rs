@@ -368,6 +368,35 @@ impl TestNode {
             .ok_or_else(|| anyhow!("{}: no api.json and api.token (is the node up?)", self.name))
     }
 
+    /// A call to this node's API with its token (a `GET`, or a `POST` with `body` as JSON or
+    /// empty): the status and the JSON answer, whatever the status.
+    pub fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<(u16, Value)> {
+        let info = self.api()?;
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let url = format!("{}{path}", info.base_url());
+        let auth = format!("Bearer {}", info.token);
+        let mut response = match (method, body) {
+            ("GET", _) => agent.get(&url).header("Authorization", &auth).call()?,
+            (_, Some(b)) => agent
+                .post(&url)
+                .header("Authorization", &auth)
+                .send_json(b)?,
+            (_, None) => agent
+                .post(&url)
+                .header("Authorization", &auth)
+                .send_empty()?,
+        };
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string()?;
+        match serde_json::from_str(&text) {
+            Ok(v) => Ok((status, v)),
+            Err(_) => bail!("{method} {path}: {status}, not JSON: {text}"),
+        }
+    }
+
     /// [`TestNode::api`], once the `up` we started (not a previous, killed one) wrote it.
     pub fn running_api(&self) -> Option<ApiInfo> {
         let pid = self.pid()?;

@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, bail};
 use entraide_tests::TestNode;
 use serde_json::{Value, json};
 
@@ -100,34 +99,6 @@ fn refused(node: &TestNode, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// A call to a node's API: the status and the JSON answer.
-fn api(node: &TestNode, method: &str, path: &str, body: Option<Value>) -> Result<(u16, Value)> {
-    let info = node.api()?;
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let url = format!("{}{path}", info.base_url());
-    let auth = format!("Bearer {}", info.token);
-    let mut response = match (method, body) {
-        ("GET", _) => agent.get(&url).header("Authorization", &auth).call()?,
-        (_, Some(b)) => agent
-            .post(&url)
-            .header("Authorization", &auth)
-            .send_json(b)?,
-        (_, None) => agent
-            .post(&url)
-            .header("Authorization", &auth)
-            .send_empty()?,
-    };
-    let status = response.status().as_u16();
-    let text = response.body_mut().read_to_string()?;
-    match serde_json::from_str(&text) {
-        Ok(v) => Ok((status, v)),
-        Err(_) => bail!("{method} {path}: {status}, not JSON: {text}"),
-    }
-}
-
 fn author_of(node: &TestNode) -> String {
     node.json(&["whoami", "--json"]).expect("whoami")["author"]
         .as_str()
@@ -160,7 +131,7 @@ fn alerts_cross_merge_by_kind_and_end_by_author_or_by_time() {
     assert_eq!(seen[0]["ids"], json!([heat_a]));
     assert_eq!(seen[0]["notes"], json!(["Drink water"]));
     assert_eq!(seen[0]["authors"], json!([author_of(a)]));
-    let (status, via_api) = api(b, "GET", "/api/v1/alerts", None).unwrap();
+    let (status, via_api) = b.call("GET", "/api/v1/alerts", None).unwrap();
     assert_eq!(status, 200);
     assert_eq!(via_api, seen);
     let status = b.json(&["status", "--json"]).unwrap();
@@ -395,7 +366,7 @@ fn hostile_inputs_through_the_api_are_refused_with_a_reason() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    let post = |path: &str, body: Value| api(&a, "POST", path, Some(body)).unwrap();
+    let post = |path: &str, body: Value| a.call("POST", path, Some(body)).unwrap();
 
     let (status, e) = post(
         "/api/v1/alerts",
@@ -485,13 +456,13 @@ fn hostile_inputs_through_the_api_are_refused_with_a_reason() {
 
     // Nothing refused reached the board; the API still answers.
     assert_eq!(
-        api(&a, "GET", "/api/v1/alerts", None).unwrap(),
+        a.call("GET", "/api/v1/alerts", None).unwrap(),
         (200, json!([]))
     );
     assert_eq!(
-        api(&a, "GET", "/api/v1/sightings", None).unwrap(),
+        a.call("GET", "/api/v1/sightings", None).unwrap(),
         (200, json!([]))
     );
-    let (_, rounds) = api(&a, "GET", "/api/v1/rounds", None).unwrap();
+    let (_, rounds) = a.call("GET", "/api/v1/rounds", None).unwrap();
     assert_eq!(rounds.as_array().unwrap().len(), 1);
 }

@@ -54,6 +54,7 @@ fn main() -> ExitCode {
         a_reconnect_loop_leaves_honest_sync_fast,
         a_flood_of_sealed_records_of_the_largest_shape_costs_little,
         a_document_bomb_is_refused_before_it_is_inflated,
+        a_message_in_pieces_past_its_limit_gets_its_sender_dropped,
     ]);
     print_table();
     code
@@ -529,6 +530,7 @@ fn sync_frame(feed: FeedId, data: Vec<u8>, signed: Vec<SignedHeads>) -> Vec<u8> 
             feed,
             signed,
             message: message.encode(),
+            more: false,
         }],
     }
     .encode()
@@ -726,6 +728,7 @@ fn bloom_filter_attack(order: usize, what: &str, bloom: &[u8]) {
             feed: FeedId::first(pair.marie),
             signed: vec![],
             message: message.encode(),
+            more: false,
         }],
     }
     .encode();
@@ -917,6 +920,32 @@ fn an_endless_frame_gets_its_sender_dropped() {
         "endless frame (announced, then dripped)",
         frame,
         Duration::from_secs(15),
+    );
+}
+
+/// A message sent in pieces (`FeedSync::more`) that goes on past the 5 MiB a node takes
+/// (`MAX_SYNC_MESSAGE_BYTES`): six pieces of a million bytes.
+fn a_message_in_pieces_past_its_limit_gets_its_sender_dropped() {
+    let feed = FeedId::first(AuthorKey::from_seed([77; 32]).id());
+    let piece = Frame::Sync {
+        feeds: vec![FeedSync {
+            feed,
+            signed: vec![],
+            message: vec![0x42; 1_000_000],
+            more: true,
+        }],
+    }
+    .encode();
+    let mut bytes = Vec::new();
+    for _ in 0..6 {
+        bytes.extend((piece.len() as u32).to_be_bytes());
+        bytes.extend(&piece);
+    }
+    frame_attack(
+        16,
+        "a message in pieces past 5 MiB (six pieces of a million bytes)",
+        bytes,
+        Duration::from_secs(10),
     );
 }
 

@@ -1374,6 +1374,16 @@ pub(crate) fn write_error(lang: Lang, e: &WriteError) -> String {
         (Lang::En, WriteError::DuplicatePost) => {
             "A post with the same id already exists: try again.".into()
         }
+        (Lang::Fr, WriteError::FeedFull { size, max }) => format!(
+            "Votre place sur le tableau est pleine ({} sur {}) : aucun nœud n'en accepterait davantage. Clôturez ou retirez les annonces dont vous n'avez plus besoin et effacez les anciennes conversations : les annonces closes quittent tous les nœuds après le délai de conservation, ce qui refait de la place.",
+            megabytes(lang, *size),
+            megabytes(lang, *max)
+        ),
+        (Lang::En, WriteError::FeedFull { size, max }) => format!(
+            "Your space on the board is full ({} of {}): no node would accept more. Close or withdraw the posts you no longer need and delete old conversations: closed posts leave every node after the retention period, which makes room again.",
+            megabytes(lang, *size),
+            megabytes(lang, *max)
+        ),
         (Lang::Fr, WriteError::Document(_)) => "Le tableau a refusé d'enregistrer ceci (une erreur d'entraide, pas la vôtre). Réessayez ; si cela continue, redémarrez entraide.".into(),
         (Lang::En, WriteError::Document(_)) => "The board refused to save this (a fault in entraide, not yours). Try again; if it goes on, restart entraide.".into(),
         (_, WriteError::Entry(e)) => super::public::entry_error(lang, e),
@@ -1381,6 +1391,15 @@ pub(crate) fn write_error(lang: Lang, e: &WriteError) -> String {
         (_, WriteError::Excluded) => super::stewards::excluded_error(lang),
         // A refusal added to the board later.
         (_, _) => lang.t().error_generic.to_owned(),
+    }
+}
+
+/// "3,1 Mo", "3.1 MB": a feed's size (in MiB, as the limits are).
+fn megabytes(lang: Lang, bytes: usize) -> String {
+    let amount = format!("{:.1}", bytes as f64 / (1024.0 * 1024.0));
+    match lang {
+        Lang::Fr => format!("{} Mo", amount.replace('.', ",")),
+        Lang::En => format!("{amount} MB"),
     }
 }
 
@@ -1785,6 +1804,10 @@ mod tests {
             WriteError::OwnPost,
             WriteError::NotAHelper(AuthorId([7; 32])),
             WriteError::DuplicatePost,
+            WriteError::FeedFull {
+                size: 3_146_000,
+                max: 3_145_728,
+            },
             WriteError::Document("automerge said no".into()),
         ]);
         all.extend(
@@ -1878,6 +1901,12 @@ mod tests {
             write_error(Lang::En, &WriteError::Closed(post, "done")),
             "This post is already done: it no longer changes."
         );
+        let full = WriteError::FeedFull {
+            size: 3_146_000,
+            max: 3_145_728,
+        };
+        assert!(write_error(Lang::Fr, &full).contains("(3,0 Mo sur 3,0 Mo)"));
+        assert!(write_error(Lang::En, &full).contains("Close or withdraw the posts"));
     }
 
     #[test]

@@ -190,7 +190,7 @@ impl Actor {
                             renew.push(*feed);
                         }
                         SessionEvent::FeedTooLarge { feed, size } => {
-                            warn!(%peer, %feed, size, "a feed is too large to sync in one frame");
+                            warn!(%peer, %feed, size, "a feed's sync message is too large to send to this neighbour");
                         }
                         SessionEvent::DocumentHeldBack { feed, failure } => {
                             warn!(%peer, %feed, %failure, "a feed's document is too large to send whole");
