@@ -190,8 +190,14 @@ async fn listed(b: &Browser) -> Result<Vec<String>> {
 /// Clicks the button matching `css` and waits for the notice the page then shows,
 /// different from what it said before.
 async fn click_for_notice(b: &Browser, css: &str) -> Result<String> {
+    // The page before the click may show the last act's notice: only the new page counts.
+    b.mark().await?;
     b.one(css).await?.click().await?;
     poll("the page's notice", PATIENCE, async || {
+        // An error here is the page changing under us: ask again.
+        if b.marked().await.unwrap_or(true) {
+            return Ok(None);
+        }
         Ok(match b.find_css("#stewards-notice").await? {
             Some(e) => Some(e.text().await?),
             None => None,

@@ -163,6 +163,25 @@ fn an_exclusion_moves_the_community_to_a_new_secret_that_the_excluded_member_lac
         std::thread::sleep(Duration::from_millis(500));
     }
     assert!(find_post(&nodes[3].board().unwrap(), &apres).is_none());
+    // Each attempt fails while the connection is set up: the pre-shared key differs, so
+    // the handshake never completes (the line the node logs for it).
+    let start = Instant::now();
+    let failed = loop {
+        let log = nodes[3].log();
+        if let Some(line) = log
+            .lines()
+            .rfind(|l| l.contains("dial failed") && l.contains("Handshake failed"))
+        {
+            break line.to_owned();
+        }
+        assert!(
+            start.elapsed() < PATIENCE,
+            "Xavier's node logged no dial failed at the handshake:\n{}",
+            nodes[3].log_tail()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    eprintln!("Xavier's last attempt: {failed}");
 
     // Bruno comes back, on the old secret: the old door hands him the new one.
     nodes[2].up(&bruno_args).unwrap();

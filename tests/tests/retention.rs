@@ -51,6 +51,12 @@ fn closed_posts_leave_every_node_after_a_month_also_one_that_was_away() {
                 && find_post(b, &done).is_some_and(|p| p["status"] == "done")
         });
     }
+    // Every node holds the three residents' feeds (each wrote their name on joining).
+    let start = Instant::now();
+    while nodes.iter().any(|n| feeds(n) != 3) {
+        assert!(start.elapsed() < PATIENCE, "three feeds everywhere");
+        std::thread::sleep(Duration::from_millis(300));
+    }
     let before = feeds(&nodes[1]);
 
     // Chloé goes away; a month and a day pass on Amel's clock.

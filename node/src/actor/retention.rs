@@ -22,8 +22,8 @@ impl Actor {
     fn compact_own(&mut self) {
         let compaction = match self.board.compact(&self.writer, now()) {
             Ok(Some(c)) => c,
-            Ok(None) => return,
             // An excluded resident writes nothing, compactions included.
+            Ok(None) | Err(entraide_crdt::WriteError::Excluded) => return,
             Err(e) => {
                 tracing::debug!(error = %e, "no compaction");
                 return;
