@@ -51,9 +51,23 @@ fn a_block_hides_a_member_on_my_screens_only() {
         assert!(err.contains(says), "{args:?}: {err}");
     }
 
+    // The care register's circle choice offers her, until he blocks her.
+    let amel_id = amel.json(&["whoami", "--json"]).unwrap()["author"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let page = bruno.page().unwrap();
+    let (_, care) = page.fetch("/care").unwrap();
+    assert!(care.contains(&format!("value=\"{amel_id}\"")), "{care}");
+
     let said = bruno
         .ok(&["block", "Amel", "--reason", "messages insultants"])
         .unwrap();
+    let (_, care) = page.fetch("/care").unwrap();
+    assert!(
+        !care.contains(&amel_id),
+        "the circle choice still offers her"
+    );
     assert!(
         said.starts_with("Amel (") && said.contains(") is blocked"),
         "{said}"

@@ -140,6 +140,15 @@ impl Actor {
     fn care_members(&self) -> Vec<CareMember> {
         let me = self.writer.author();
         let mut ids = self.board.members();
+        // Not who this resident blocked, nor whom the stewards excluded or replaced by a
+        // new key: a circle is people one counts on.
+        let blocked = self.blocked.of(&me);
+        let authority = self.board.authority();
+        ids.retain(|id| {
+            !blocked.contains(id)
+                && !authority.excluded.contains_key(id)
+                && !authority.succeeded.contains_key(id)
+        });
         if !ids.contains(&me) {
             ids.push(me);
         }
