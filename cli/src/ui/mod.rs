@@ -890,9 +890,9 @@ async fn set_name(
 
 /// A form with nothing but its form token.
 #[derive(Debug, Deserialize)]
-struct CsrfBody {
+pub(crate) struct CsrfBody {
     #[serde(default)]
-    csrf: String,
+    pub(crate) csrf: String,
 }
 
 /// Ends this device's session; the cookie goes too.

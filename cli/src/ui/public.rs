@@ -1053,19 +1053,13 @@ pub(crate) async fn declare_alert(
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub(crate) struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// `POST /alerts/{id}/end`.
 pub(crate) async fn end_alert(
     Extension(ui): Extension<Ui>,
     Extension(visitor): Extension<Visitor>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(b): Form<CsrfOnly>,
+    Form(b): Form<super::CsrfBody>,
 ) -> Response {
     let lang = lang_of(&headers);
     if !visitor.csrf_ok(&b.csrf) {
