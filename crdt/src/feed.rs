@@ -111,6 +111,9 @@ pub enum WriteError {
         /// The limit reached, in bytes.
         max: usize,
     },
+    /// The write would change nothing: it already says that.
+    #[error("nothing to change: it already says that")]
+    NothingChanged,
     /// automerge refused the write (a bug, not bad input).
     #[error("the document refused the write: {0}")]
     Document(String),
@@ -764,7 +767,8 @@ impl Feed {
             return Err(document(e));
         }
         let (hash, mut log) = tx.commit_with(CommitOptions::default().with_time(now));
-        let hash = hash.ok_or_else(|| WriteError::Document("empty change".into()))?;
+        // Putting what is already there writes nothing (a name given again, say).
+        let hash = hash.ok_or(WriteError::NothingChanged)?;
         if self.note_touched(&mut log).is_err() {
             // Only our own changes are in this document; should automerge still panic
             // reading it, the content is read whole again below.

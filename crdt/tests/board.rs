@@ -348,3 +348,15 @@ fn posts_and_helpers_are_found_from_what_people_type() {
         Err(ResolveError::NoSuchHelper("karim".into()))
     );
 }
+
+#[test]
+fn writing_what_is_already_there_says_so() {
+    let w = writer(1);
+    let mut board = Board::new();
+    board.set_name(&w, "Amel", NOW).unwrap();
+    assert_eq!(
+        board.set_name(&w, "Amel", NOW).unwrap_err(),
+        WriteError::NothingChanged
+    );
+    board.set_name(&w, "Amel B.", NOW).unwrap();
+}

@@ -1384,6 +1384,12 @@ pub(crate) fn write_error(lang: Lang, e: &WriteError) -> String {
             megabytes(lang, *size),
             megabytes(lang, *max)
         ),
+        (Lang::Fr, WriteError::NothingChanged) => {
+            "Rien à changer : c'est déjà ce qui est enregistré.".into()
+        }
+        (Lang::En, WriteError::NothingChanged) => {
+            "Nothing to change: that is already what it says.".into()
+        }
         (Lang::Fr, WriteError::Document(_)) => "Le tableau a refusé d'enregistrer ceci (une erreur d'entraide, pas la vôtre). Réessayez ; si cela continue, redémarrez entraide.".into(),
         (Lang::En, WriteError::Document(_)) => "The board refused to save this (a fault in entraide, not yours). Try again; if it goes on, restart entraide.".into(),
         (_, WriteError::Entry(e)) => super::public::entry_error(lang, e),
