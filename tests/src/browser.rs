@@ -642,6 +642,18 @@ impl Browser {
         Ok(())
     }
 
+    /// Checks a page just loaded as a phone shows it: at 360 px, in language `lang`,
+    /// nothing sticking out, no raw translation key; saves a full screenshot to `shot`.
+    pub async fn check_at_360(&self, lang: &str, shot: &Path) -> Result<()> {
+        self.phone(360).await?;
+        ensure!(self.lang().await? == lang, "the page is not in {lang}");
+        self.fits(360).await?;
+        if let Some(bad) = untranslated(&self.body_text().await?) {
+            bail!("the page shows {bad:?}:\n{}", self.snapshot().await);
+        }
+        self.full_screenshot_to(shot).await
+    }
+
     /// Fails unless the page fits `width` px (no sideways scrolling), naming the first
     /// elements that stick out.
     pub async fn fits(&self, width: u32) -> Result<()> {

@@ -171,18 +171,14 @@ const ENGLISH: Words = Words {
     hidden_post: "You blocked the author of this post",
 };
 
-/// A page just loaded: at 360 px, in `w`'s language, with nothing sticking out and no raw
-/// translation key; a full screenshot named `name`.
+/// A page just loaded, as a phone shows it in `w`'s language; a full screenshot named
+/// `name` (`Browser::check_at_360`).
 async fn at_360(b: &Browser, w: &Words, shots: &Path, name: &str) -> Result<()> {
-    b.phone(360).await?;
-    ensure!(b.lang().await? == w.lang, "the page is not in {}", w.lang);
-    b.fits(360).await?;
-    if let Some(bad) = browser::untranslated(&b.body_text().await?) {
-        anyhow::bail!("the page shows {bad:?}:\n{}", b.snapshot().await);
-    }
-    b.full_screenshot_to(&shots.join(format!("blocking-{name}-{}-360.png", w.lang)))
-        .await?;
-    Ok(())
+    b.check_at_360(
+        w.lang,
+        &shots.join(format!("blocking-{name}-{}-360.png", w.lang)),
+    )
+    .await
 }
 
 /// Fails unless the button matching `css` says `label` and is big enough to tap.

@@ -243,18 +243,14 @@ fn a_private_conversation_is_held_and_deleted_by_clicking_at_360_px_in_french_an
     Ran::Fully
 }
 
-/// A page just loaded: at 360 px, in `w`'s language, with nothing sticking out and no raw
-/// translation key; a full screenshot named `name`.
+/// A page just loaded, as a phone shows it in `w`'s language; a full screenshot named
+/// `name` (`Browser::check_at_360`).
 async fn at_360(b: &Browser, w: &Words, shots: &Path, name: &str) -> Result<()> {
-    b.phone(360).await?;
-    ensure!(b.lang().await? == w.lang, "the page is not in {}", w.lang);
-    b.fits(360).await?;
-    if let Some(bad) = browser::untranslated(&b.body_text().await?) {
-        bail!("the page shows {bad:?}:\n{}", b.snapshot().await);
-    }
-    b.full_screenshot_to(&shots.join(format!("messages-{name}-{}-360.png", w.lang)))
-        .await?;
-    Ok(())
+    b.check_at_360(
+        w.lang,
+        &shots.join(format!("messages-{name}-{}-360.png", w.lang)),
+    )
+    .await
 }
 
 /// Fails unless the button matching `css` says `label` and is big enough to tap.
