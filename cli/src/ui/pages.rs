@@ -1000,6 +1000,22 @@ mod tests {
     const ESCAPED: &str =
         "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;quotes&#39; &lt;i&gt;";
 
+    /// The post page of `p` as a neighbour (neither its author nor a helper) sees it.
+    fn neighbours_post_page(lang: Lang, p: &PostView) -> String {
+        Post {
+            frame: frame(lang),
+            post: p,
+            viewer: &Viewer { author: author(3) },
+            csrf: "token",
+            notice: None,
+            error: None,
+            report: None,
+            messages: &[],
+        }
+        .render()
+        .unwrap()
+    }
+
     fn frame(lang: Lang) -> Frame<'static> {
         Frame {
             lang,
@@ -1099,18 +1115,7 @@ mod tests {
             (Lang::Fr, "avec son ancienne clé"),
             (Lang::En, "with their former key"),
         ] {
-            let html = Post {
-                frame: frame(lang),
-                post: &p,
-                viewer: &Viewer { author: author(3) },
-                csrf: "token",
-                notice: None,
-                error: None,
-                report: None,
-                messages: &[],
-            }
-            .render()
-            .unwrap();
+            let html = neighbours_post_page(lang, &p);
             let by = &html[html.find("<dl class=\"facts\">").unwrap()..];
             let by = &by[..by.find("</dd>").unwrap()];
             assert!(by.contains(&author(9).fmt_short()), "{by}");
@@ -1123,18 +1128,7 @@ mod tests {
             );
         }
         p.author_now = None;
-        let html = Post {
-            frame: frame(Lang::En),
-            post: &p,
-            viewer: &Viewer { author: author(3) },
-            csrf: "token",
-            notice: None,
-            error: None,
-            report: None,
-            messages: &[],
-        }
-        .render()
-        .unwrap();
+        let html = neighbours_post_page(Lang::En, &p);
         assert!(!html.contains("former-key"));
     }
 
@@ -1371,18 +1365,7 @@ mod tests {
         );
 
         let p = post();
-        let html = Post {
-            frame: frame(Lang::En),
-            post: &p,
-            viewer: &Viewer { author: author(3) },
-            csrf: "t",
-            notice: None,
-            error: None,
-            report: None,
-            messages: &[],
-        }
-        .render()
-        .unwrap();
+        let html = neighbours_post_page(Lang::En, &p);
         assert_eq!(maxlength(&html, "message"), Field::Message.max_chars());
         // A neighbour's post: the folded report form, its reason's limit the board's.
         assert!(html.contains(r#"<details id="report" class="report">"#));
