@@ -325,8 +325,9 @@ pub(crate) fn epoch_refused(
     actors: &[automerge::ActorId],
 ) -> Option<&'static str> {
     let older: Vec<&Feed> = board
-        .feeds()
-        .filter(|f| f.id().author == feed.author && f.id().epoch < feed.epoch)
+        .feeds
+        .range(FeedId::first(feed.author)..feed)
+        .map(|(_, f)| f)
         .collect();
     if older.is_empty() {
         return None;
