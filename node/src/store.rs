@@ -15,6 +15,7 @@
 //! Remote changes are saved in compacted form in the background: if they are lost,
 //! neighbours resend them.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -95,6 +96,54 @@ pub fn is_disk_full(e: &std::io::Error) -> bool {
 }
 
 /// The feed key: author || epoch.
+/// Parses stored feeds on every core (parsing automerge documents is most of a start:
+/// docs/benchmarks.md, "A year of a neighbourhood"), keeping their order so that the
+/// board is built from them exactly as one after the other would build it.
+fn load_in_parallel(
+    stored: Vec<(FeedId, Vec<u8>, Vec<SignedHeads>)>,
+) -> Vec<(FeedId, Result<Feed, LoadError>)> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(stored.len().max(1));
+    if threads <= 1 {
+        return stored
+            .into_iter()
+            .map(|(id, bytes, signed)| (id, Feed::load(id, &bytes, signed)))
+            .collect();
+    }
+    // Contiguous shares, so that joining them in turn keeps the order.
+    let share = stored.len().div_ceil(threads);
+    let mut shares: Vec<Vec<(FeedId, Vec<u8>, Vec<SignedHeads>)>> = Vec::new();
+    let mut rest = stored.into_iter();
+    loop {
+        let part: Vec<_> = rest.by_ref().take(share).collect();
+        if part.is_empty() {
+            break;
+        }
+        shares.push(part);
+    }
+    std::thread::scope(|scope| {
+        let running: Vec<_> = shares
+            .into_iter()
+            .map(|part| {
+                scope.spawn(move || {
+                    part.into_iter()
+                        .map(|(id, bytes, signed)| (id, Feed::load(id, &bytes, signed)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        running
+            .into_iter()
+            .flat_map(|h| match h.join() {
+                Ok(loaded) => loaded,
+                // Feed::load contains automerge's panics; anything else is a bug here.
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
+}
+
 pub fn feed_key(feed: &FeedId) -> [u8; FEED_KEY_LEN] {
     let mut key = [0u8; FEED_KEY_LEN];
     key[..32].copy_from_slice(&feed.author.0);
@@ -274,22 +323,22 @@ impl Store {
     pub fn load_board(&self, own: &[AuthorId]) -> Result<(Board, Vec<SkippedFeed>), StoreError> {
         let mut board = Board::new();
         let mut skipped = Vec::new();
-        let mut ids: Vec<FeedId> = Vec::new();
+        let mut ids: BTreeSet<FeedId> = BTreeSet::new();
         for item in self.feeds.iter().keys() {
             let key = item.map_err(|e| self.damaged(e))?;
             ids.extend(parse_feed_key(&key));
         }
         for item in self.changes.iter().keys() {
             let key = item.map_err(|e| self.damaged(e))?;
-            if let Some(id) = key.get(..FEED_KEY_LEN).and_then(parse_feed_key)
-                && ids.last() != Some(&id)
-                && !ids.contains(&id)
-            {
-                ids.push(id);
-            }
+            ids.extend(key.get(..FEED_KEY_LEN).and_then(parse_feed_key));
         }
+        let mut stored = Vec::with_capacity(ids.len());
         for id in ids {
-            match self.load_feed(&id)? {
+            let (bytes, signed) = self.read_feed(&id)?;
+            stored.push((id, bytes, signed));
+        }
+        for (id, loaded) in load_in_parallel(stored) {
+            match loaded {
                 Ok(feed) => board.insert(feed),
                 Err(error) if own.contains(&id.author) => {
                     return Err(StoreError::OwnFeedDamaged {
@@ -325,7 +374,9 @@ impl Store {
         Ok((board, skipped))
     }
 
-    fn load_feed(&self, id: &FeedId) -> Result<Result<Feed, LoadError>, StoreError> {
+    /// A feed's stored bytes (its saved document, then its appended changes) and its
+    /// signatures, for [`Feed::load`].
+    fn read_feed(&self, id: &FeedId) -> Result<(Vec<u8>, Vec<SignedHeads>), StoreError> {
         let key = feed_key(id);
         let mut bytes = self
             .feeds
@@ -341,7 +392,7 @@ impl Store {
             Some(v) => ciborium::from_reader::<Vec<SignedHeads>, _>(v.as_ref()).unwrap_or_default(),
             None => Vec::new(),
         };
-        Ok(Feed::load(*id, &bytes, signed))
+        Ok((bytes, signed))
     }
 
     fn put_signed(&self, feed: &Feed) -> Result<(), StoreError> {
@@ -647,6 +698,50 @@ mod tests {
             loaded.feed(&id).unwrap().signed_heads(),
             board.feed(&id).unwrap().signed_heads()
         );
+    }
+
+    #[test]
+    fn many_feeds_load_on_every_core_and_a_damaged_one_is_told_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let writers: Vec<Writer> = (1..=40u8)
+            .map(|i| Writer::new(AuthorKey::from_seed([i; 32]), DeviceId([i; 8])))
+            .collect();
+        let mut board = Board::new();
+        {
+            let store = Store::open(&path).unwrap();
+            for (i, w) in writers.iter().enumerate() {
+                let (_, change) = board
+                    .post_new(w, [i as u8; 8], &draft(&format!("post {i}")), NOW)
+                    .unwrap();
+                // Half saved whole, half as appended changes: both are read back.
+                let feed = board.feed(&change.feed).unwrap();
+                if i % 2 == 0 {
+                    store.save_feed(feed).unwrap();
+                } else {
+                    store.append_local(feed, &change.change).unwrap();
+                }
+            }
+            let damaged = feed_key(&FeedId::first(writers[7].author()));
+            let batch = store.removal_of_appended(&damaged).unwrap();
+            store.changes.apply_batch(batch).unwrap();
+            store.feeds.insert(damaged, b"not a feed".to_vec()).unwrap();
+            store.flush().unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let own = [writers[0].author()];
+        let (loaded, skipped) = store.load_board(&own).unwrap();
+        // Every other feed, in the board it would have been one after the other.
+        assert_eq!(loaded.len(), 39);
+        assert_eq!(loaded.view(&Filter::default(), NOW).len(), 39);
+        let skipped: Vec<FeedId> = skipped.iter().map(|s| s.feed).collect();
+        assert_eq!(skipped, vec![FeedId::first(writers[7].author())]);
+        // The same damage to a feed the node writes stops the start instead.
+        let own = [writers[7].author()];
+        assert!(matches!(
+            store.load_board(&own),
+            Err(StoreError::OwnFeedDamaged { .. })
+        ));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Scenarios 1 to 7 of the benchmark (8, a year, is `year.rs`). Each returns table rows:
 //! figure, baseline measured in the same run, ratio, and the target.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -685,9 +686,42 @@ pub fn scale(posts: usize, authors: usize, lists: usize, start: Instant) -> Resu
     let mut node = program_node("scale")?;
     progress(start, "scale: saving the feeds in the node's store");
     prepare_data_dir(node.data_dir(), &community(50), [5; 32], Some(&board))?;
+    keep_store(node.data_dir(), start)?;
     let (figures, floors) = one_node::measure(&mut node, &board, now, lists, "scale", start)?;
     let scenario = format!("5. one node, {posts} posts from {authors} authors");
     Ok(one_node::rows(&scenario, "", &figures, &floors))
+}
+
+/// With `ENTRAIDE_BENCH_KEEP=DIR`, copies the data directory `data` to `DIR` (which must not
+/// exist), for a profiler to start a node on the same store later, e.g.
+/// `ENTRAIDE_BENCH_MEMORY_FLOOR=store:DIR/db perf record bench` loads only its board.
+fn keep_store(data: &Path, start: Instant) -> Result<()> {
+    let Some(to) = std::env::var_os("ENTRAIDE_BENCH_KEEP") else {
+        return Ok(());
+    };
+    let to = Path::new(&to);
+    if to.exists() {
+        bail!("ENTRAIDE_BENCH_KEEP: {} already exists", to.display());
+    }
+    progress(
+        start,
+        &format!("keeping a copy of the store in {}", to.display()),
+    );
+    copy_dir(data, to)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
 }
 
 /// 6. Local post: from `entraide post` (and from an API call) to acknowledged on disk.
