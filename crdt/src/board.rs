@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use sha2::{Digest, Sha256};
 
 use crate::author::{AuthorId, Writer};
-use crate::content::{PostState, StoredResponse};
+use crate::content::{PostState, StoredPost, StoredResponse};
 use crate::feed::{Applied, Feed, LocalChange, WriteError};
 use crate::limits::MAX_OPEN_POSTS_SHOWN_PER_AUTHOR;
 use crate::post::{PostDraft, PostId, Timestamp};
@@ -345,9 +345,24 @@ impl Board {
     /// The newest feed of every author the stewards have not excluded: what the board,
     /// the alerts, the rounds and the sightings show.
     pub(crate) fn standing_feeds(&self) -> impl Iterator<Item = &Feed> + '_ {
-        self.authors()
-            .filter(|a| !self.authority.excluded.contains_key(a))
-            .filter_map(|a| self.current_feed(&a))
+        self.current_feeds()
+            .filter(|f| !self.authority.excluded.contains_key(&f.id().author))
+    }
+
+    /// The feed the board reads of every author ([`Board::current_feed`]), in author
+    /// order: one walk over the feeds, where looking each author up costs a search of the
+    /// board per author (the board view does this on every call).
+    fn current_feeds(&self) -> impl Iterator<Item = &Feed> + '_ {
+        // The feeds are in (author, epoch) order: the first non-empty one of each author.
+        let mut found = None;
+        self.feeds.values().filter(move |f| {
+            let author = f.id().author;
+            if found == Some(author) || f.is_empty() {
+                return false;
+            }
+            found = Some(author);
+            true
+        })
     }
 
     pub(crate) fn authors(&self) -> impl Iterator<Item = AuthorId> + '_ {
@@ -376,15 +391,6 @@ impl Board {
             }
         }
         by_key
-    }
-
-    /// The authors whose name looks like at least one other known author's.
-    pub(crate) fn lookalike_authors(&self) -> BTreeSet<AuthorId> {
-        self.authors_by_name_key()
-            .into_values()
-            .filter(|authors| authors.len() > 1)
-            .flatten()
-            .collect()
     }
 
     /// The other authors whose display name looks like `author`'s: the same name, or one
@@ -465,75 +471,30 @@ impl Board {
     }
 
     fn matching(&self, filter: &Filter, now: Timestamp) -> Matching {
-        // Responses live in the helpers' feeds: gather them by post once.
-        let mut responses: BTreeMap<PostId, Vec<(AuthorId, &StoredResponse)>> = BTreeMap::new();
-        let current: Vec<&Feed> = self.standing_feeds().collect();
-        for feed in &current {
-            for r in feed.content().responses.values().filter(|r| !r.withdrawn) {
-                responses
-                    .entry(r.post)
-                    .or_default()
-                    .push((feed.id().author, r));
-            }
-        }
-        let lookalike = self.lookalike_authors();
+        let mut views = Views::new(self, None, now);
+        let filter = filter.prepare();
         let mut matching = Matching {
             posts: Vec::new(),
             held_back: 0,
         };
-        for feed in &current {
+        for i in 0..views.feeds.len() {
+            let feed = views.feeds[i];
             let author = feed.id().author;
-            let author_now = self
-                .authority
-                .succeeded
-                .contains_key(&author)
-                .then(|| self.authority.current_identity(&author));
+            // Worked out at the feed's first post that passes, then shared by the others.
+            let mut shown = None;
             for post in feed.content().posts.values() {
-                let mut rs: Vec<ResponseView> = responses
-                    .get(&post.id)
-                    .into_iter()
-                    .flatten()
-                    .filter(|(_, r)| r.to == author)
-                    .map(|(helper, r)| ResponseView {
-                        helper: *helper,
-                        helper_name: self.name_of(helper),
-                        helper_name_lookalike: lookalike.contains(helper),
-                        message: r.message.clone(),
-                        at: r.at.min(now),
-                    })
-                    .collect();
-                rs.sort_by(|a, b| a.at.cmp(&b.at).then(a.helper.cmp(&b.helper)));
-                let view = PostView {
-                    id: post.id,
-                    author,
-                    author_name: author_now
-                        .and_then(|a| self.name_of(&a))
-                        .or_else(|| feed.content().name.clone()),
-                    author_name_lookalike: lookalike.contains(&author),
-                    author_now,
-                    kind: post.kind,
-                    category: post.category,
-                    title: post.title.clone(),
-                    details: post.details.clone(),
-                    urgency: post.urgency,
-                    area: post.area.clone(),
-                    created_at: post.created_at.min(now),
-                    expires_at: expiry_of(post),
-                    status: Status::of(post, now),
-                    accepted: post.accepted,
-                    responses: rs,
-                    thanks: post.thanks.iter().map(|(h, m)| (*h, m.clone())).collect(),
-                    escalation: post.escalation.map(hex::encode),
-                    on_behalf_of: post.on_behalf_of.clone(),
-                };
-                if !filter.matches(&view) {
+                let responded = |helper| views.responded(post, author, helper);
+                // Every post is tested as stored; only those that pass get a view.
+                if !filter.admits(author, post, now, responded) {
                     continue;
                 }
                 if is_held_back(post, now) {
                     matching.held_back += 1;
-                } else {
-                    matching.posts.push(view);
+                    continue;
                 }
+                let shown = shown.get_or_insert_with(|| views.author(feed));
+                let view = views.view(feed, post, shown);
+                matching.posts.push(view);
             }
         }
         matching.posts.sort_by(board_order);
@@ -541,14 +502,33 @@ impl Board {
         matching
     }
 
-    /// One post, whatever its status.
+    /// One post, whatever its status: the post [`Board::view`] shows with
+    /// `include_closed`, built alone.
     pub fn post(&self, id: PostId, now: Timestamp) -> Option<PostView> {
-        let filter = Filter {
-            include_closed: true,
-            ..Filter::default()
-        };
-        // The view is built over all posts; fine at board sizes (see docs/benchmarks.md).
-        self.view(&filter, now).into_iter().find(|p| p.id == id)
+        let mut views = Views::new(self, Some(id), now);
+        let (feed, post) = views
+            .feeds
+            .iter()
+            .find_map(|f| f.content().posts.get(&id).map(|p| (*f, p)))?;
+        if is_held_back(post, now) {
+            return None;
+        }
+        // The board shows one post per escalation key, chosen among all it shows: this
+        // one only if it is the one chosen (`one_per_escalation`).
+        if let Some(key) = post.escalation {
+            let chosen = views
+                .feeds
+                .iter()
+                .flat_map(|f| f.content().posts.values())
+                .filter(|p| p.escalation == Some(key) && !is_held_back(p, now))
+                .map(|p| (!Status::of(p, now).is_live(), p.id))
+                .min();
+            if chosen.map(|(_, chosen)| chosen) != Some(id) {
+                return None;
+            }
+        }
+        let shown = views.author(feed);
+        Some(views.view(feed, post, &shown))
     }
 
     /// Posts whose id starts with `prefix` (hex), for ids typed by hand.
@@ -828,6 +808,164 @@ impl Board {
     pub fn members(&self) -> Vec<AuthorId> {
         self.authors().collect()
     }
+}
+
+/// What building the views of a board's posts needs once per call, not once per post:
+/// the feeds shown, the responses gathered from the helpers' feeds, who has a look-alike
+/// name, and each helper's name, looked up the first time it is needed.
+struct Views<'b> {
+    board: &'b Board,
+    now: Timestamp,
+    /// The standing feeds ([`Board::standing_feeds`]), in author order.
+    feeds: Vec<&'b Feed>,
+    /// The responses not withdrawn, by post, with their helper.
+    responses: BTreeMap<PostId, Vec<(AuthorId, &'b StoredResponse)>>,
+    /// The authors whose name looks like another known author's.
+    lookalike: BTreeSet<AuthorId>,
+    /// Each helper's name and whether it looks like another's, once looked up: a helper
+    /// who responded to many posts is looked up once.
+    helpers: BTreeMap<AuthorId, (Option<String>, bool)>,
+}
+
+/// What the board shows of a post's author: the same on all their posts, so worked out
+/// once per feed.
+struct Shown {
+    /// The author's new key, when stewards vouched for one.
+    author_now: Option<AuthorId>,
+    /// The name shown: the new key's, if any, else the author's own.
+    name: Option<String>,
+    /// Whether that author's name looks like another's.
+    lookalike: bool,
+}
+
+impl<'b> Views<'b> {
+    /// Ready to build views of the board's posts at `now`; with `only`, of that post alone
+    /// (only its responses are gathered).
+    fn new(board: &'b Board, only: Option<PostId>, now: Timestamp) -> Self {
+        // One walk over the feeds for both the look-alike names, among every author, and
+        // the feeds shown, those of the authors not excluded.
+        let current: Vec<&Feed> = board.current_feeds().collect();
+        let lookalike = lookalike_among(current.iter().copied());
+        let excluded = &board.authority.excluded;
+        let feeds: Vec<&Feed> = current
+            .into_iter()
+            .filter(|f| !excluded.contains_key(&f.id().author))
+            .collect();
+        // Responses live in the helpers' feeds: gather them by post once.
+        let mut responses: BTreeMap<PostId, Vec<(AuthorId, &StoredResponse)>> = BTreeMap::new();
+        for feed in &feeds {
+            for r in feed.content().responses.values() {
+                if r.withdrawn || only.is_some_and(|id| r.post != id) {
+                    continue;
+                }
+                responses
+                    .entry(r.post)
+                    .or_default()
+                    .push((feed.id().author, r));
+            }
+        }
+        Views {
+            board,
+            now,
+            feeds,
+            responses,
+            lookalike,
+            helpers: BTreeMap::new(),
+        }
+    }
+
+    /// Whether `helper` responded to `post` of `author` (and did not take it back).
+    fn responded(&self, post: &StoredPost, author: AuthorId, helper: AuthorId) -> bool {
+        self.responses
+            .get(&post.id)
+            .is_some_and(|rs| rs.iter().any(|(h, r)| *h == helper && r.to == author))
+    }
+
+    /// What the board shows of `feed`'s author.
+    fn author(&self, feed: &Feed) -> Shown {
+        let author = feed.id().author;
+        let authority = &self.board.authority;
+        let author_now = authority
+            .succeeded
+            .contains_key(&author)
+            .then(|| authority.current_identity(&author));
+        Shown {
+            author_now,
+            name: author_now
+                .and_then(|a| self.board.name_of(&a))
+                .or_else(|| feed.content().name.clone()),
+            lookalike: self.lookalike.contains(&author),
+        }
+    }
+
+    /// The view of `post`, from `feed`, whose author is `shown`.
+    fn view(&mut self, feed: &Feed, post: &StoredPost, shown: &Shown) -> PostView {
+        let author = feed.id().author;
+        let now = self.now;
+        let mut rs: Vec<ResponseView> = Vec::new();
+        let to_post = self.responses.get(&post.id).into_iter().flatten();
+        for (helper, r) in to_post.filter(|(_, r)| r.to == author) {
+            let (helper_name, helper_name_lookalike) = self
+                .helpers
+                .entry(*helper)
+                .or_insert_with(|| (self.board.name_of(helper), self.lookalike.contains(helper)))
+                .clone();
+            rs.push(ResponseView {
+                helper: *helper,
+                helper_name,
+                helper_name_lookalike,
+                message: r.message.clone(),
+                at: r.at.min(now),
+            });
+        }
+        rs.sort_by(|a, b| a.at.cmp(&b.at).then(a.helper.cmp(&b.helper)));
+        PostView {
+            id: post.id,
+            author,
+            author_name: shown.name.clone(),
+            author_name_lookalike: shown.lookalike,
+            author_now: shown.author_now,
+            kind: post.kind,
+            category: post.category,
+            title: post.title.clone(),
+            details: post.details.clone(),
+            urgency: post.urgency,
+            area: post.area.clone(),
+            created_at: post.created_at.min(now),
+            expires_at: expiry_of(post),
+            status: Status::of(post, now),
+            accepted: post.accepted,
+            responses: rs,
+            thanks: post.thanks.iter().map(|(h, m)| (*h, m.clone())).collect(),
+            escalation: post.escalation.map(hex::encode),
+            on_behalf_of: post.on_behalf_of.clone(),
+        }
+    }
+}
+
+/// The authors of `feeds` (one current feed per author) whose name looks like another's
+/// there: a look-alike key of theirs is also another's, or is listed twice. One walk, each
+/// key hashed once; the board view asks on every call.
+fn lookalike_among<'a>(feeds: impl Iterator<Item = &'a Feed>) -> BTreeSet<AuthorId> {
+    use std::collections::hash_map::{Entry, HashMap};
+    // Most names have two keys: sized so that it never grows.
+    let mut first: HashMap<&str, AuthorId> = HashMap::with_capacity(2 * feeds.size_hint().0);
+    let mut alike = BTreeSet::new();
+    for feed in feeds {
+        let author = feed.id().author;
+        for key in feed.content().name_keys() {
+            match first.entry(key) {
+                Entry::Vacant(e) => {
+                    e.insert(author);
+                }
+                Entry::Occupied(e) => {
+                    alike.insert(*e.get());
+                    alike.insert(author);
+                }
+            }
+        }
+    }
+    alike
 }
 
 /// Keeps one post per escalation key, in board order: several circle members' nodes may

@@ -217,27 +217,78 @@ pub struct Filter {
 }
 
 impl Filter {
-    pub(crate) fn matches(&self, post: &PostView) -> bool {
-        let contains = |haystack: &str, needle: &str| {
-            haystack
-                .to_lowercase()
-                .contains(&needle.trim().to_lowercase())
-        };
-        (self.include_closed || post.status.is_live())
-            && !self.blocked.contains(&post.author)
-            && self.kind.is_none_or(|k| post.kind == k)
-            && self.category.is_none_or(|c| post.category == c)
-            && self.urgency.is_none_or(|u| post.urgency == u)
-            && self.author.is_none_or(|a| post.author == a)
-            && self
-                .responder
-                .is_none_or(|r| post.responses.iter().any(|resp| resp.helper == r))
-            && self.area.as_deref().is_none_or(|a| contains(&post.area, a))
-            && self
-                .text
-                .as_deref()
-                .is_none_or(|t| contains(&post.title, t) || contains(&post.details, t))
+    /// The filter made ready to test many posts: the texts it looks for trimmed and
+    /// lowercased once here, not once per post.
+    pub(crate) fn prepare(&self) -> PreparedFilter<'_> {
+        let lower = |t: &String| t.trim().to_lowercase();
+        PreparedFilter {
+            filter: self,
+            area: self.area.as_ref().map(lower),
+            text: self.text.as_ref().map(lower),
+        }
     }
+}
+
+/// A [`Filter`] ready to test the stored posts of a whole board ([`Filter::prepare`]).
+#[derive(Debug)]
+pub(crate) struct PreparedFilter<'f> {
+    filter: &'f Filter,
+    /// The area looked for, trimmed and lowercased.
+    area: Option<String>,
+    /// The text looked for, trimmed and lowercased.
+    text: Option<String>,
+}
+
+impl PreparedFilter<'_> {
+    /// Whether `author`'s stored `post` passes the filter at `now`, judged on the post as
+    /// stored, before any view of it is built: the board tests every post it holds, and
+    /// builds a view only of those that pass. `responded(helper)` says whether `helper`
+    /// has a response (not withdrawn) to the post; the responses live in the helpers'
+    /// feeds, so the caller gathers them. The cheap tests come first.
+    pub(crate) fn admits(
+        &self,
+        author: AuthorId,
+        post: &StoredPost,
+        now: Timestamp,
+        responded: impl FnOnce(AuthorId) -> bool,
+    ) -> bool {
+        let f = self.filter;
+        f.kind.is_none_or(|k| post.kind == k)
+            && f.category.is_none_or(|c| post.category == c)
+            && f.urgency.is_none_or(|u| post.urgency == u)
+            && f.author.is_none_or(|a| author == a)
+            && (f.include_closed || Status::of(post, now).is_live())
+            && !f.blocked.contains(&author)
+            && self
+                .area
+                .as_deref()
+                .is_none_or(|a| contains_lowercased(&post.area, a))
+            && self.text.as_deref().is_none_or(|t| {
+                contains_lowercased(&post.title, t) || contains_lowercased(&post.details, t)
+            })
+            && f.responder.is_none_or(responded)
+    }
+}
+
+/// Whether `haystack.to_lowercase()` contains `needle`, which is already lowercased:
+/// what a filter's text means (case-insensitive), without a lowercased copy of every
+/// post's text. ASCII text is compared in place, a byte lowercased at a time. Any other
+/// text is lowercased whole as before: lowercasing it can change its length, give ASCII
+/// from non-ASCII (the Kelvin sign `K` gives `k`, `İ` gives `i` and a dot) or depend on
+/// the letters around (a final `Σ`), so only the real thing gives the same answer.
+fn contains_lowercased(haystack: &str, needle: &str) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    if haystack.is_ascii() {
+        // The needle has no ASCII capital (it is lowercased), so ignoring ASCII case on
+        // both sides is lowercasing the haystack; its other bytes never equal ASCII ones.
+        return haystack
+            .as_bytes()
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()));
+    }
+    haystack.to_lowercase().contains(needle)
 }
 
 /// The order of the board: live posts first, then the most urgent, then the newest (shown
