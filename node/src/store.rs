@@ -96,12 +96,13 @@ pub fn is_disk_full(e: &std::io::Error) -> bool {
 }
 
 /// The feed key: author || epoch.
+/// A feed as stored: its id, bytes ([`Store::read_feed`]) and signatures.
+type StoredFeed = (FeedId, Vec<u8>, Vec<SignedHeads>);
+
 /// Parses stored feeds on every core (parsing automerge documents is most of a start:
 /// docs/benchmarks.md, "A year of a neighbourhood"), keeping their order so that the
 /// board is built from them exactly as one after the other would build it.
-fn load_in_parallel(
-    stored: Vec<(FeedId, Vec<u8>, Vec<SignedHeads>)>,
-) -> Vec<(FeedId, Result<Feed, LoadError>)> {
+fn load_in_parallel(stored: Vec<StoredFeed>) -> Vec<(FeedId, Result<Feed, LoadError>)> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(stored.len().max(1));
@@ -113,7 +114,7 @@ fn load_in_parallel(
     }
     // Contiguous shares, so that joining them in turn keeps the order.
     let share = stored.len().div_ceil(threads);
-    let mut shares: Vec<Vec<(FeedId, Vec<u8>, Vec<SignedHeads>)>> = Vec::new();
+    let mut shares: Vec<Vec<StoredFeed>> = Vec::new();
     let mut rest = stored.into_iter();
     loop {
         let part: Vec<_> = rest.by_ref().take(share).collect();
