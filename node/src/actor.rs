@@ -84,6 +84,10 @@ struct Actor {
     /// Epochs the board dropped, to remove from the store once their replacement is saved
     /// (`actor/retention.rs`).
     dropped_epochs: Vec<FeedId>,
+    /// Whether epochs left the store since its space was last reclaimed, and when that was
+    /// checked (`actor/retention.rs`).
+    removed_since_reclaim: bool,
+    reclaim_checked_at: Option<i64>,
     events: broadcast::Sender<NodeEvent>,
     /// Session I/O tasks and stream openers, each in a tracing span of its peer.
     tasks: JoinSet<()>,
@@ -176,6 +180,8 @@ pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
         gossip: GossipBudget::default(),
         dirty: HashSet::new(),
         dropped_epochs: Vec::new(),
+        removed_since_reclaim: false,
+        reclaim_checked_at: None,
         events: events.clone(),
         tasks: JoinSet::new(),
         inputs_tx,

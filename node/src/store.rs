@@ -29,6 +29,22 @@ const LEDGER: &str = "entraide-acknowledged";
 /// Appended changes after which a local feed is compacted.
 pub const COMPACT_AFTER: usize = 200;
 
+/// sled never gives back the space of what was removed: its files keep their size and
+/// are reused only slowly (after retention dropped nine posts in ten, a store grew from
+/// 24.6 to 45.6 MB; docs/benchmarks.md). [`Store::reclaim_space`] rewrites the database
+/// when its files pass this many times what it holds...
+pub const RECLAIM_RATIO: u64 = 2;
+/// ...plus this much, so that a small store is never rewritten for a few megabytes.
+pub const RECLAIM_SLACK_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Beside the database `db`, while [`Store::reclaim_space`] writes its new copy.
+const REWRITING: &str = "rewriting";
+/// Beside the database, the new copy once it is whole, until it takes the old one's
+/// place.
+const REWRITTEN: &str = "rewritten";
+/// Beside the database, the old one while the new one takes its place.
+const REPLACED: &str = "replaced";
+
 /// What went wrong with the database. Every message says what to do.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -218,6 +234,10 @@ impl Store {
     /// Opens (or creates) the database at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let shown = path.display().to_string();
+        finish_rewrite(path).map_err(|e| StoreError::Damaged {
+            path: shown.clone(),
+            reason: format!("a rewrite of it was interrupted and cannot be finished: {e}"),
+        })?;
         // sled opens a damaged or truncated log as whatever prefix it can read, often
         // nothing: an existing database without our format record is damaged, not new.
         let existed = path.join("conf").exists() || path.join("db").exists();
@@ -642,6 +662,139 @@ impl Store {
     pub fn size_on_disk(&self) -> u64 {
         self.db.size_on_disk().unwrap_or(0)
     }
+
+    /// The bytes of every key and value held: what a database written afresh needs,
+    /// before sled's own overhead. Reads everything.
+    pub fn live_bytes(&self) -> Result<u64, StoreError> {
+        let mut total = 0u64;
+        for name in self.db.tree_names() {
+            let tree = self.db.open_tree(&name).map_err(|e| self.damaged(e))?;
+            for item in tree.iter() {
+                let (k, v) = item.map_err(|e| self.damaged(e))?;
+                total += (k.len() + v.len()) as u64;
+            }
+        }
+        Ok(total)
+    }
+
+    /// Gives back to the disk what sled keeps of removed records, when its files hold more
+    /// than [`RECLAIM_RATIO`] times what is live plus `slack` (the node gives
+    /// [`RECLAIM_SLACK_BYTES`]): copies every
+    /// record into a new database beside this one, then puts it in this one's place.
+    /// Returns the sizes on disk before and after, or `None` when there was little to
+    /// gain.
+    ///
+    /// Safe against a crash at any step: the copy takes the old database's place only once
+    /// it is whole and flushed, by renames that [`Store::open`] finishes (or undoes) if
+    /// they were interrupted. A failed copy (a full disk) is removed and leaves this
+    /// database as it was.
+    pub fn reclaim_space(&mut self, slack: u64) -> Result<Option<(u64, u64)>, StoreError> {
+        let before = self.size_on_disk();
+        let live = self.live_bytes()?;
+        if before <= live.saturating_mul(RECLAIM_RATIO).saturating_add(slack) {
+            return Ok(None);
+        }
+        let path = Path::new(&self.path).to_path_buf();
+        let rewriting = beside(&path, REWRITING);
+        let rewritten = beside(&path, REWRITTEN);
+        let replaced = beside(&path, REPLACED);
+        let io = |e: std::io::Error| self.io_err(&e);
+        if rewriting.exists() {
+            std::fs::remove_dir_all(&rewriting).map_err(io)?;
+        }
+        if let Err(e) = self.copy_into(&rewriting) {
+            // Whatever was copied goes: the database in use is untouched.
+            let _ = std::fs::remove_dir_all(&rewriting);
+            return Err(e);
+        }
+        std::fs::rename(&rewriting, &rewritten).map_err(io)?;
+        // From here the new copy is whole: `finish_rewrite` completes what follows if a
+        // crash interrupts it.
+        std::fs::rename(&path, &replaced).map_err(io)?;
+        if let Err(e) = std::fs::rename(&rewritten, &path) {
+            // The old database goes back in place; this handle still reads and writes it.
+            let _ = std::fs::rename(&replaced, &path);
+            return Err(io(e));
+        }
+        match Store::open(&path) {
+            // Closes the old database (now under `replaced`) as this handle is dropped.
+            Ok(new) => *self = new,
+            Err(e) => {
+                // The old one goes back in place: what it holds is still what is in use.
+                let _ = std::fs::rename(&path, &rewriting);
+                let _ = std::fs::rename(&replaced, &path);
+                return Err(e);
+            }
+        }
+        if let Err(e) = std::fs::remove_dir_all(&replaced) {
+            // Nothing is lost: the next start removes it.
+            tracing::warn!(error = %e, "the database was rewritten, but its old copy could not be removed yet");
+        }
+        Ok(Some((before, self.size_on_disk())))
+    }
+
+    /// Copies every tree and the ledger into a new database at `to`, flushed.
+    fn copy_into(&self, to: &Path) -> Result<(), StoreError> {
+        let new = sled::Config::new()
+            .path(to)
+            .open()
+            .map_err(|e| self.write_err(e))?;
+        for name in self.db.tree_names() {
+            let from = self.db.open_tree(&name).map_err(|e| self.damaged(e))?;
+            let into = new.open_tree(&name).map_err(|e| self.write_err(e))?;
+            for item in from.iter() {
+                let (k, v) = item.map_err(|e| self.damaged(e))?;
+                into.insert(k, v).map_err(|e| self.write_err(e))?;
+            }
+        }
+        new.flush().map_err(|e| self.write_err(e))?;
+        if self.ledger.exists() {
+            let copy = to.join(LEDGER);
+            std::fs::copy(&self.ledger, &copy).map_err(|e| self.io_err(&e))?;
+            std::fs::File::open(&copy)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| self.io_err(&e))?;
+        }
+        Ok(())
+    }
+}
+
+/// `<path>.<what>`: a directory beside the database, for [`Store::reclaim_space`].
+fn beside(path: &Path, what: &str) -> std::path::PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".");
+    name.push(what);
+    path.with_file_name(name)
+}
+
+/// Finishes (or undoes) a rewrite of the database at `path` that a crash interrupted
+/// ([`Store::reclaim_space`]): a copy still being written is removed; a whole copy takes
+/// the database's place if the old one was already moved aside, and is removed if not
+/// (the old one is whole too); the old one, once replaced, is removed.
+fn finish_rewrite(path: &Path) -> std::io::Result<()> {
+    let (rewriting, rewritten, replaced) = (
+        beside(path, REWRITING),
+        beside(path, REWRITTEN),
+        beside(path, REPLACED),
+    );
+    if rewriting.exists() {
+        std::fs::remove_dir_all(&rewriting)?;
+    }
+    if rewritten.exists() {
+        if path.exists() {
+            std::fs::remove_dir_all(&rewritten)?;
+        } else {
+            std::fs::rename(&rewritten, path)?;
+        }
+    }
+    if replaced.exists() {
+        if path.exists() {
+            std::fs::remove_dir_all(&replaced)?;
+        } else {
+            std::fs::rename(&replaced, path)?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -743,6 +896,122 @@ mod tests {
             store.load_board(&own),
             Err(StoreError::OwnFeedDamaged { .. })
         ));
+    }
+
+    /// A store of `n` feeds of one post each (with long details), the first one written
+    /// as the node's own (so the ledger is there too).
+    fn store_of(path: &Path, n: u8) -> (Board, Vec<Writer>) {
+        let writers: Vec<Writer> = (1..=n)
+            .map(|i| Writer::new(AuthorKey::from_seed([i; 32]), DeviceId([i; 8])))
+            .collect();
+        let mut board = Board::new();
+        let store = Store::open(path).unwrap();
+        for (i, w) in writers.iter().enumerate() {
+            let mut d = draft(&format!("post {i}"));
+            // Words of letters drawn at random, so that compression does not shrink them.
+            let mut x = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+            d.details = (0..1500)
+                .map(|k| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    if k % 6 == 5 {
+                        ' '
+                    } else {
+                        (b'a' + (x % 26) as u8) as char
+                    }
+                })
+                .collect();
+            let (_, change) = board.post_new(w, [i as u8; 8], &d, NOW).unwrap();
+            let feed = board.feed(&change.feed).unwrap();
+            if i == 0 {
+                store.append_local(feed, &change.change).unwrap();
+            } else {
+                store.save_feed(feed).unwrap();
+            }
+        }
+        store.flush().unwrap();
+        (board, writers)
+    }
+
+    #[test]
+    fn reclaiming_space_gives_back_what_was_removed_and_keeps_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let (board, writers) = store_of(&path, 250);
+        let mut store = Store::open(&path).unwrap();
+        // Little to gain yet: nothing happens.
+        assert_eq!(store.reclaim_space(RECLAIM_SLACK_BYTES).unwrap(), None);
+        for w in &writers[10..] {
+            let id = FeedId::first(w.author());
+            store.remove_feed(&id).unwrap();
+        }
+        let kept = |loaded: &Board| {
+            assert_eq!(loaded.len(), 10);
+            for w in &writers[..10] {
+                let id = FeedId::first(w.author());
+                assert_eq!(
+                    loaded.feed(&id).unwrap().heads(),
+                    board.feed(&id).unwrap().heads()
+                );
+            }
+        };
+        let full = store.size_on_disk();
+        let (before, after) = store.reclaim_space(0).unwrap().expect("rewritten");
+        assert_eq!(before, full);
+        assert!(after * 2 < before, "{after} is not under half of {before}");
+        assert!(!beside(&path, REPLACED).exists());
+        assert!(!beside(&path, REWRITTEN).exists());
+        // The handle goes on working on the new database...
+        let (loaded, skipped) = store.load_board(&[writers[0].author()]).unwrap();
+        assert!(skipped.is_empty());
+        kept(&loaded);
+        store.remember_peer("/ip4/10.0.0.9/tcp/4001", true).unwrap();
+        drop(store);
+        // ...which holds everything, the ledger included (a lost own change would show).
+        let store = Store::open(&path).unwrap();
+        let (loaded, _) = store.load_board(&[writers[0].author()]).unwrap();
+        kept(&loaded);
+        assert_eq!(store.ledger().1.get(&writers[0].author()), Some(&1));
+        assert_eq!(store.peers().len(), 1);
+    }
+
+    #[test]
+    fn an_interrupted_rewrite_is_finished_or_undone_at_the_next_open() {
+        let copy = |from: &Path, to: &Path| {
+            std::fs::create_dir_all(to).unwrap();
+            for entry in std::fs::read_dir(from).unwrap() {
+                let entry = entry.unwrap();
+                if entry.file_type().unwrap().is_file() {
+                    std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+                }
+            }
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let (board, writers) = store_of(&path, 5);
+        let own = [writers[0].author()];
+        let opens_whole = || {
+            let store = Store::open(&path).unwrap();
+            assert_eq!(store.load_board(&own).unwrap().0.digest(), board.digest());
+            for what in [REWRITING, REWRITTEN, REPLACED] {
+                assert!(!beside(&path, what).exists(), "{what} is left");
+            }
+        };
+        // A copy half written: removed.
+        std::fs::create_dir_all(beside(&path, REWRITING)).unwrap();
+        std::fs::write(beside(&path, REWRITING).join("db"), b"half").unwrap();
+        opens_whole();
+        // A whole copy, the old database still in place: the copy goes.
+        copy(&path, &beside(&path, REWRITTEN));
+        opens_whole();
+        // The old one moved aside, the copy not yet in its place: the copy takes it.
+        copy(&path, &beside(&path, REWRITTEN));
+        std::fs::rename(&path, beside(&path, REPLACED)).unwrap();
+        opens_whole();
+        // The old one moved aside and nothing else: it comes back.
+        std::fs::rename(&path, beside(&path, REPLACED)).unwrap();
+        opens_whole();
     }
 
     #[test]

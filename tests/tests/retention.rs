@@ -2,7 +2,8 @@
 //! done and one still open; Bruno and Chloé hold both. Chloé goes away. Amel's clock is
 //! driven 31 days ahead: her node compacts her feed into a new epoch without the done
 //! post; Bruno's node adopts it and drops the old epoch. Chloé comes back with the old
-//! epoch: she ends on the new one, and the done post comes back to nobody.
+//! epoch: she ends on the new one, and the done post comes back to nobody. Bruno's node
+//! rewrites its store without the old epoch, and reads it back after a restart.
 
 use std::time::{Duration, Instant};
 
@@ -34,6 +35,11 @@ fn closed_posts_leave_every_node_after_a_month_also_one_that_was_away() {
         .remove(0)
         .with_env("ENTRAIDE_CLOCK_OFFSET_FILE", clock.to_str().unwrap());
     nodes.insert(0, amel);
+    // Bruno's node gives back the space of the epoch it drops, however small its store.
+    let bruno = nodes
+        .remove(1)
+        .with_env("ENTRAIDE_RECLAIM_SLACK_BYTES", "0");
+    nodes.insert(1, bruno);
     up_with_peer(&mut nodes[0], None);
     let amel_addr = nodes[0].address().unwrap();
     up_with_peer(&mut nodes[1], Some(&amel_addr));
@@ -72,8 +78,17 @@ fn closed_posts_leave_every_node_after_a_month_also_one_that_was_away() {
             find_post(b, &done).is_none() && find_post(b, &open).is_some()
         });
     }
-    // Bruno's node holds the new epoch instead of the old, not beside it.
+    // Bruno's node holds the new epoch instead of the old, not beside it, and gives the
+    // old one's space back to the disk.
     assert_eq!(feeds(&nodes[1]), before);
+    let start = Instant::now();
+    while !nodes[1]
+        .log()
+        .contains("gave back to the disk the space of removed history")
+    {
+        assert!(start.elapsed() < PATIENCE, "{}", nodes[1].log_tail());
+        std::thread::sleep(Duration::from_millis(300));
+    }
 
     // Chloé comes back with the old epoch, and converges on the new one.
     up_with_peer(&mut nodes[2], Some(&amel_addr));

@@ -6,6 +6,9 @@
 use tracing::{info, warn};
 
 use entraide_crdt::AuthorId;
+use entraide_crdt::epoch::COMPACTION_INTERVAL_SECS;
+
+use crate::store::RECLAIM_SLACK_BYTES;
 
 use super::{Actor, now};
 
@@ -16,6 +19,35 @@ impl Actor {
         self.acting_as(None, |actor| actor.compact_own());
         for author in hosted {
             self.acting_as(Some(author), |actor| actor.compact_own());
+        }
+        self.reclaim_space();
+    }
+
+    /// Gives back to the disk the space of the epochs removed, at most once a day
+    /// ([`COMPACTION_INTERVAL_SECS`]) and only after some were: sled keeps the space of
+    /// what is removed (`Store::reclaim_space`).
+    fn reclaim_space(&mut self) {
+        let now = now();
+        if !self.removed_since_reclaim
+            || self
+                .reclaim_checked_at
+                .is_some_and(|at| now - at < COMPACTION_INTERVAL_SECS)
+        {
+            return;
+        }
+        self.reclaim_checked_at = Some(now);
+        match self.store.reclaim_space(reclaim_slack()) {
+            Ok(Some((before, after))) => {
+                self.removed_since_reclaim = false;
+                info!(
+                    before,
+                    after, "gave back to the disk the space of removed history"
+                );
+            }
+            Ok(None) => self.removed_since_reclaim = false,
+            Err(e) => {
+                warn!(error = %e, "could not give back the space of removed history; will try again tomorrow")
+            }
         }
     }
 
@@ -48,10 +80,23 @@ impl Actor {
     pub(super) fn remove_dropped_epochs(&mut self) {
         self.dropped_epochs.extend(self.board.take_dropped_epochs());
         for id in std::mem::take(&mut self.dropped_epochs) {
-            if let Err(e) = self.store.remove_feed(&id) {
-                warn!(feed = %id, error = %e, "could not remove a replaced epoch; will retry");
-                self.dropped_epochs.push(id);
+            match self.store.remove_feed(&id) {
+                Ok(()) => self.removed_since_reclaim = true,
+                Err(e) => {
+                    warn!(feed = %id, error = %e, "could not remove a replaced epoch; will retry");
+                    self.dropped_epochs.push(id);
+                }
             }
         }
     }
+}
+
+/// Lets a test see a small store rewritten: the slack [`crate::store::Store::reclaim_space`]
+/// leaves, in bytes, from `ENTRAIDE_RECLAIM_SLACK_BYTES` ([`RECLAIM_SLACK_BYTES`] when unset
+/// or unreadable).
+fn reclaim_slack() -> u64 {
+    std::env::var("ENTRAIDE_RECLAIM_SLACK_BYTES")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(RECLAIM_SLACK_BYTES)
 }
