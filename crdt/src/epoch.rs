@@ -22,6 +22,11 @@
 //! [`COPY_BATCH_BYTES`] each (a change must stay under `MAX_CHANGE_BYTES`), the last one
 //! carrying the `compacted` entry (`from`, `at`, `dropped`).
 //!
+//! The `compacted` entry also names the heads of the epoch it was copied from (`heads`).
+//! Another device of the author may write into the old epoch until it hears of the new
+//! one; when it does, it writes those entries again into the new epoch
+//! ([`Board::carry_over`]), so that nothing it wrote is lost with the old epoch.
+//!
 //! # Adoption
 //!
 //! A node adopts an epoch once it is **complete**: its `compacted` entry is applied
@@ -42,12 +47,13 @@
 use std::collections::BTreeSet;
 
 use automerge::transaction::{Transactable, Transaction};
-use automerge::{ObjId, ObjType, ROOT, hydrate};
+use automerge::{ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, hydrate};
 
 use crate::author::{AuthorId, Writer};
 use crate::board::Board;
+use crate::contained::contained;
 use crate::content::{POST_PREFIX, PostState, RESPONSE_PREFIX, Source, StoredPost, int};
-use crate::feed::{Feed, LocalChange, WriteError};
+use crate::feed::{Feed, LocalChange, WriteError, root_keys};
 use crate::post::Timestamp;
 use crate::signed_heads::FeedId;
 
@@ -64,6 +70,11 @@ pub(crate) const COMPACTED_KEY: &str = "compacted";
 pub const COMPACTION_INTERVAL_SECS: Timestamp = 24 * 3600;
 /// About how many bytes of entries one change of a compaction copies.
 pub const COPY_BATCH_BYTES: usize = 24 * 1024;
+/// In the `compacted` entry: the heads of the epoch it was copied from, 32 bytes each.
+const HEADS_KEY: &str = "heads";
+/// The most heads a `compacted` entry is read with (more is not a compaction entraide
+/// wrote: a feed is written by a few devices).
+const MAX_COPIED_HEADS: usize = 64;
 
 /// What a compacted epoch says of itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -186,6 +197,7 @@ impl Board {
             return Ok(None);
         };
         let to = FeedId { author, epoch };
+        let copied: Vec<u8> = old.heads().iter().flat_map(|h| h.0).collect();
         let hydrate::Value::Map(root) = old.doc().hydrate(None) else {
             return Ok(None);
         };
@@ -215,7 +227,8 @@ impl Board {
             let map = tx.put_object(ROOT, COMPACTED_KEY, ObjType::Map)?;
             tx.put(&map, "from", i64::from(from.epoch))?;
             tx.put(&map, "at", now)?;
-            tx.put(&map, "dropped", dropped as i64)
+            tx.put(&map, "dropped", dropped as i64)?;
+            tx.put(&map, HEADS_KEY, ScalarValue::Bytes(copied))
         })?);
         self.insert(feed);
         Ok(Some(Compaction {
@@ -225,6 +238,112 @@ impl Board {
             dropped,
         }))
     }
+}
+
+impl Board {
+    /// What the author wrote into epoch `old` after it was compacted, written again into
+    /// the epoch that replaced it, so that it is not lost with `old`: another device of
+    /// the author (a phone away from home) may write into the old epoch until it hears of
+    /// the new one.
+    ///
+    /// The new epoch's `compacted` entry names the heads of `old` it was copied from
+    /// (`heads`); every root entry a later change of `old` touched is put into the current
+    /// epoch as it reads now in `old` (or deleted from it, if deleted there), unless the
+    /// compaction left it out on purpose (held at those heads, missing from the new
+    /// epoch). Nothing is written (`None`) when `old` holds nothing later, when the writer
+    /// is not its author, or when the new epoch does not say what it was copied from.
+    pub fn carry_over(
+        &mut self,
+        old: &Feed,
+        writer: &Writer,
+        now: Timestamp,
+    ) -> Result<Option<LocalChange>, WriteError> {
+        let author = writer.author();
+        let Some(new) = self.current_feed(&author) else {
+            return Ok(None);
+        };
+        if old.id().author != author
+            || new.content().compacted.map(|c| c.from) != Some(old.id().epoch)
+        {
+            return Ok(None);
+        }
+        let Some(copied) = copied_heads(new) else {
+            return Ok(None);
+        };
+        let doc = old.doc();
+        let mut held = old.heads();
+        let mut from = copied.clone();
+        held.sort();
+        from.sort();
+        if held == from
+            || copied
+                .iter()
+                .any(|h| doc.get_change_meta_by_hash(h).is_none())
+        {
+            return Ok(None);
+        }
+        let touched: BTreeSet<String> = contained(|| root_keys(doc.diff(&copied, &held)).collect())
+            .map_err(|e| WriteError::Document(e.to_string()))?;
+        let hydrate::Value::Map(root) =
+            contained(|| doc.hydrate(None)).map_err(|e| WriteError::Document(e.to_string()))?
+        else {
+            return Ok(None);
+        };
+        let new_doc = new.doc();
+        let mut carried: Vec<(String, Option<hydrate::Value>)> = Vec::new();
+        for key in touched {
+            if key == COMPACTED_KEY || key == "format" {
+                continue;
+            }
+            let in_new = new_doc.get(ROOT, key.as_str()).ok().flatten().is_some();
+            let when_copied = doc
+                .get_at(ROOT, key.as_str(), &copied)
+                .ok()
+                .flatten()
+                .is_some();
+            if when_copied && !in_new {
+                // Left out by the compaction: it stays out.
+                continue;
+            }
+            let value = root.get(&key).cloned();
+            if value.is_none() && !in_new {
+                continue;
+            }
+            carried.push((key, value));
+        }
+        if carried.is_empty() {
+            return Ok(None);
+        }
+        let change = self.own_feed(writer).write(writer, now, |tx| {
+            for (key, value) in &carried {
+                match value {
+                    Some(value) => put(tx, &ROOT, key, value)?,
+                    None => tx.delete(ROOT, key.as_str())?,
+                }
+            }
+            Ok(())
+        })?;
+        Ok(Some(change))
+    }
+}
+
+/// The heads of the epoch a compacted epoch was copied from, as its `compacted` entry
+/// names them; `None` for an epoch written before entraide recorded them, or unreadable.
+fn copied_heads(feed: &Feed) -> Option<Vec<ChangeHash>> {
+    let doc = feed.doc();
+    let map = (&doc).map_at(&ROOT, COMPACTED_KEY)?;
+    let ScalarValue::Bytes(bytes) = (&doc).scalar(&map, HEADS_KEY)? else {
+        return None;
+    };
+    if bytes.is_empty() || bytes.len() % 32 != 0 || bytes.len() > 32 * MAX_COPIED_HEADS {
+        return None;
+    }
+    Some(
+        bytes
+            .chunks_exact(32)
+            .map(|c| ChangeHash(c.try_into().unwrap_or([0; 32])))
+            .collect(),
+    )
 }
 
 /// About how many bytes `value` takes in a change.

@@ -694,21 +694,7 @@ impl Feed {
     fn note_touched(&mut self, log: &mut automerge::PatchLog) -> Result<(), String> {
         let doc = &self.doc;
         let patches = contained(|| doc.make_patches(log)).map_err(|e| e.to_string())?;
-        for patch in patches {
-            let key = match patch.path.first() {
-                Some((_, automerge::Prop::Map(k))) => Some(k.clone()),
-                Some(_) => None,
-                None => match patch.action {
-                    automerge::PatchAction::PutMap { key, .. }
-                    | automerge::PatchAction::DeleteMap { key } => Some(key),
-                    automerge::PatchAction::Conflict {
-                        prop: automerge::Prop::Map(key),
-                    } => Some(key),
-                    _ => None,
-                },
-            };
-            self.touched.extend(key);
-        }
+        self.touched.extend(root_keys(patches));
         Ok(())
     }
 
@@ -1223,4 +1209,22 @@ impl Feed {
             Ok(())
         })
     }
+}
+
+/// The root entries `patches` touch.
+pub(crate) fn root_keys(patches: Vec<automerge::Patch>) -> impl Iterator<Item = String> {
+    patches
+        .into_iter()
+        .filter_map(|patch| match patch.path.first() {
+            Some((_, automerge::Prop::Map(k))) => Some(k.clone()),
+            Some(_) => None,
+            None => match patch.action {
+                automerge::PatchAction::PutMap { key, .. }
+                | automerge::PatchAction::DeleteMap { key } => Some(key),
+                automerge::PatchAction::Conflict {
+                    prop: automerge::Prop::Map(key),
+                } => Some(key),
+                _ => None,
+            },
+        })
 }

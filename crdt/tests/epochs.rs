@@ -262,3 +262,94 @@ fn an_excluded_authors_or_a_removed_devices_new_epoch_is_refused() {
     assert!(matches!(e, ValidationFailure::EpochRefused { .. }), "{e}");
     assert_eq!(epochs(&home, &amel), [0]);
 }
+
+#[test]
+fn what_another_device_wrote_into_the_old_epoch_is_carried_into_the_new_one() {
+    let (laptop, bruno) = (writer(1), writer(2));
+    // Amel's phone: the same author, another installation.
+    let phone = Writer::new(AuthorKey::from_seed([1; 32]), DeviceId([9; 8]));
+    let mut a = Board::new();
+    let mut p = Board::new();
+    for c in &history(&laptop, &bruno, &mut a) {
+        deliver(&mut p, c).unwrap();
+    }
+    let later = NOW + DAY + RETENTION_SECS + 1;
+    // Away from home, the phone writes into epoch 0: a new post, and the open one done.
+    let every = Filter {
+        include_closed: true,
+        ..Filter::default()
+    };
+    let open = p
+        .view(&every, later)
+        .into_iter()
+        .find(|v| v.title == "Encore ouverte")
+        .expect("the open post")
+        .id;
+    p.post_new(&phone, [7; 8], &draft("Écrit sur le téléphone"), later)
+        .unwrap();
+    p.done(&phone, open, later).unwrap();
+    // And it thanks Bruno on the post done a month ago, which the compaction leaves out.
+    let done = p
+        .view(&every, later)
+        .into_iter()
+        .find(|v| v.title == "Fait")
+        .expect("the done post")
+        .id;
+    p.thank(&phone, done, bruno.author(), "Merci encore", later)
+        .unwrap();
+    // Meanwhile the laptop compacts epoch 0 as it stood before those.
+    let compaction = a
+        .compact(&laptop, later)
+        .unwrap()
+        .expect("something to drop");
+    // Nothing the laptop wrote itself is left to carry.
+    let mut own = Board::new();
+    for c in &history(&laptop, &bruno, &mut Board::new()) {
+        deliver(&mut own, c).unwrap();
+    }
+    let own_old = keep(&own, FeedId::first(laptop.author()));
+    for c in &compaction.changes {
+        deliver(&mut own, c).unwrap();
+    }
+    assert_eq!(own.carry_over(&own_old, &laptop, later).unwrap(), None);
+
+    // The phone hears of epoch 1 and adopts it: alone, that would lose what it wrote.
+    let old = keep(&p, FeedId::first(laptop.author()));
+    for c in &compaction.changes {
+        deliver(&mut p, c).unwrap();
+    }
+    assert_eq!(epochs(&p, &laptop), [1]);
+    assert_eq!(titles(&p, later), ["Encore ouverte"]);
+    // Carried over, it is back, and the open post is done; what the compaction left out
+    // ("Fait", "Retirée") stays out.
+    let carried = p
+        .carry_over(&old, &phone, later)
+        .unwrap()
+        .expect("something to carry");
+    assert_eq!(carried.feed.epoch, 1);
+    assert_eq!(
+        titles(&p, later),
+        ["Encore ouverte", "Écrit sur le téléphone"]
+    );
+    let status = |b: &Board| {
+        b.post(open, later)
+            .map(|v| v.status)
+            .expect("the open post")
+    };
+    assert_eq!(status(&p), entraide_crdt::Status::Done);
+    // The laptop takes the carried change like any change of epoch 1.
+    deliver(&mut a, &carried).unwrap();
+    assert_eq!(
+        titles(&a, later),
+        ["Encore ouverte", "Écrit sur le téléphone"]
+    );
+    assert_eq!(status(&a), entraide_crdt::Status::Done);
+    // Another author's writer carries nothing of Amel's.
+    assert_eq!(p.carry_over(&old, &bruno, later).unwrap(), None);
+}
+
+/// A copy of a feed of `board`, as a node reads it back from its store before removing it.
+fn keep(board: &Board, id: FeedId) -> entraide_crdt::Feed {
+    let feed = board.feed(&id).expect("the feed");
+    entraide_crdt::Feed::load(id, &feed.save(), feed.signed_heads().to_vec()).unwrap()
+}

@@ -135,12 +135,10 @@ pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
         warn!(feed = %s.feed, error = %s.error, "left out a damaged feed; neighbours will resend it");
     }
     // Epochs stored next to the newer one that replaced them (a stop between storing the
-    // one and removing the other): the newer one was just read from disk.
-    for id in board.take_dropped_epochs() {
-        if let Err(e) = store.remove_feed(&id) {
-            warn!(feed = %id, error = %e, "could not remove a replaced epoch");
-        }
-    }
+    // one and removing the other): the newer one was just read from disk. They leave the
+    // store at the first retention tick, once what this device wrote into them after the
+    // compaction is carried over (`actor/retention.rs`).
+    let dropped_epochs = board.take_dropped_epochs();
     // A new session half of the device id (so a new automerge actor) for every start: a
     // change lost in a crash, or a database lost or rolled back, can never be followed by
     // a different change with the same actor and sequence number (which neighbours would
@@ -179,7 +177,7 @@ pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
         peers: Peers::default(),
         gossip: GossipBudget::default(),
         dirty: HashSet::new(),
-        dropped_epochs: Vec::new(),
+        dropped_epochs,
         removed_since_reclaim: false,
         reclaim_checked_at: None,
         events: events.clone(),

@@ -395,6 +395,15 @@ impl Store {
         Ok((board, skipped))
     }
 
+    /// One stored feed, read back (`None` if the store does not hold it).
+    pub fn load_feed(&self, id: &FeedId) -> Result<Option<Result<Feed, LoadError>>, StoreError> {
+        let (bytes, signed) = self.read_feed(id)?;
+        if bytes.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Feed::load(*id, &bytes, signed)))
+    }
+
     /// A feed's stored bytes (its saved document, then its appended changes) and its
     /// signatures, for [`Feed::load`].
     fn read_feed(&self, id: &FeedId) -> Result<(Vec<u8>, Vec<SignedHeads>), StoreError> {

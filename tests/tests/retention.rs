@@ -109,3 +109,69 @@ fn closed_posts_leave_every_node_after_a_month_also_one_that_was_away() {
     let b = nodes[1].board().unwrap();
     assert!(find_post(&b, &done).is_none() && find_post(&b, &open).is_some());
 }
+
+/// Amel's laptop compacts her feed while her phone, away, writes into the old epoch: once
+/// the phone hears of the new epoch, it writes its post again into it, so nothing it wrote
+/// is lost with the old epoch.
+#[test]
+fn what_the_phone_wrote_while_the_laptop_compacted_is_carried_over() {
+    let clock_dir = tempfile::tempdir().unwrap();
+    let clock = clock_dir.path().join("offset");
+    std::fs::write(&clock, "0").unwrap();
+    let mut nodes = community(BIN, &["Amel"]).expect("community");
+    let laptop = nodes
+        .remove(0)
+        .with_env("ENTRAIDE_CLOCK_OFFSET_FILE", clock.to_str().unwrap());
+    nodes.push(laptop);
+    nodes.push(TestNode::new(BIN, "Amel-phone"));
+    up_with_peer(&mut nodes[0], None);
+    let laptop_addr = nodes[0].address().unwrap();
+    let link = nodes[0].json(&["device", "link", "--json"]).unwrap();
+    let code = link["code"].as_str().unwrap().to_owned();
+    nodes[1]
+        .ok(&["join-device", &code, "--name", "téléphone"])
+        .unwrap();
+    up_with_peer(&mut nodes[1], Some(&laptop_addr));
+    let done = nodes[0]
+        .post("request", "Porter l'eau", "today", "Bât. B")
+        .unwrap();
+    nodes[0].ok(&["done", &done]).unwrap();
+    wait_until(&nodes[1], "the done post on the phone", |b| {
+        find_post(b, &done).is_some_and(|p| p["status"] == "done")
+    });
+
+    // The phone goes away; a month and a day pass on the laptop, which compacts.
+    nodes[1].stop().unwrap();
+    std::fs::write(&clock, (31 * DAY).to_string()).unwrap();
+    let start = Instant::now();
+    while !nodes[0].log().contains("compacted a resident's feed") {
+        assert!(start.elapsed() < PATIENCE, "{}", nodes[0].log_tail());
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    // The laptop is off when the phone, still on the old epoch, posts.
+    nodes[0].stop().unwrap();
+    let bread = nodes[1]
+        .post("offer", "Pain du matin", "whenever", "Bât. B")
+        .unwrap();
+    up_with_peer(&mut nodes[0], None);
+    let laptop_addr = nodes[0].address().unwrap();
+    up_with_peer(&mut nodes[1], Some(&laptop_addr));
+    for n in &nodes {
+        wait_until(
+            n,
+            "the phone's post in the new epoch, the done post gone",
+            |b| find_post(b, &bread).is_some() && find_post(b, &done).is_none(),
+        );
+    }
+    assert!(
+        nodes[1]
+            .log()
+            .contains("carried what was written into a replaced epoch over to the new one"),
+        "{}",
+        nodes[1].log_tail()
+    );
+    // One epoch everywhere: the new one, holding the post.
+    for n in &nodes {
+        assert_eq!(feeds(n), 1, "{}", n.name);
+    }
+}

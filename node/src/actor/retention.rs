@@ -5,9 +5,10 @@
 
 use tracing::{info, warn};
 
-use entraide_crdt::AuthorId;
 use entraide_crdt::epoch::COMPACTION_INTERVAL_SECS;
+use entraide_crdt::{AuthorId, FeedId, WriteError};
 
+use crate::NodeError;
 use crate::store::RECLAIM_SLACK_BYTES;
 
 use super::{Actor, now};
@@ -20,7 +21,44 @@ impl Actor {
         for author in hosted {
             self.acting_as(Some(author), |actor| actor.compact_own());
         }
+        if !self.dropped_epochs.is_empty() && self.dirty.is_empty() {
+            self.remove_dropped_epochs();
+        }
         self.reclaim_space();
+    }
+
+    /// Writes again into the new epoch what a local resident wrote into the replaced epoch
+    /// `id` after it was compacted (on another device, or here before hearing of it):
+    /// `Board::carry_over`, on the old epoch as the store still holds it. Nothing to do for
+    /// neighbours' epochs, nor when the old epoch no longer reads.
+    fn carry_over(&mut self, id: FeedId) -> Result<(), NodeError> {
+        let author = id.author;
+        let acting = if author == self.writer.author() {
+            None
+        } else if self.hosted.contains_key(&author) {
+            Some(author)
+        } else {
+            return Ok(());
+        };
+        let old = match self.store.load_feed(&id)? {
+            Some(Ok(old)) => old,
+            Some(Err(e)) => {
+                warn!(feed = %id, error = %e, "a replaced epoch no longer reads: nothing written into it late can be carried over");
+                return Ok(());
+            }
+            None => return Ok(()),
+        };
+        self.acting_as(acting, |actor| {
+            match actor.board.carry_over(&old, &actor.writer, now()) {
+                Ok(Some(change)) => {
+                    actor.commit_local(change)?;
+                    info!(from = %id, "carried what was written into a replaced epoch over to the new one");
+                    Ok(())
+                }
+                Ok(None) | Err(WriteError::Excluded) => Ok(()),
+                Err(e) => Err(e.into()),
+            }
+        })
     }
 
     /// Gives back to the disk the space of the epochs removed, at most once a day
@@ -80,6 +118,13 @@ impl Actor {
     pub(super) fn remove_dropped_epochs(&mut self) {
         self.dropped_epochs.extend(self.board.take_dropped_epochs());
         for id in std::mem::take(&mut self.dropped_epochs) {
+            if let Err(e) = self.carry_over(id) {
+                // The old epoch stays in the store until what this device wrote into it is
+                // in the new one.
+                warn!(feed = %id, error = %e, "could not carry what was written into a replaced epoch over to the new one; will retry");
+                self.dropped_epochs.push(id);
+                continue;
+            }
             match self.store.remove_feed(&id) {
                 Ok(()) => self.removed_since_reclaim = true,
                 Err(e) => {
