@@ -477,6 +477,11 @@ pub async fn fresh_join(posts: usize, authors: usize, start: Instant) -> Result<
     let floor = automerge_floor(&full, &empty)?;
     let (took, connect, t) = sync_two("freshjoin", &full, &empty, start).await?;
     let scenario = format!("3. fresh join, {posts} posts from {authors} authors");
+    // Issue 16's targets: within 1.5x of automerge's time and 1.2x of its bytes.
+    let (time_ratio, bytes_ratio) = (
+        took.as_secs_f64() / floor.time.as_secs_f64().max(1e-9),
+        t.bytes_in as f64 / (floor.bytes_to_new.max(1)) as f64,
+    );
     Ok(vec![
         row(
             &scenario,
@@ -495,7 +500,7 @@ pub async fn fresh_join(posts: usize, authors: usize, start: Instant) -> Result<
                 floor.time.as_secs_f64() * 1000.0,
                 "automerge sync in memory",
             )),
-            "-",
+            &verdict(time_ratio <= 1.5, "within 1.5x"),
         ),
         row(
             &scenario,
@@ -506,7 +511,7 @@ pub async fn fresh_join(posts: usize, authors: usize, start: Instant) -> Result<
                 floor.bytes_to_new as f64 / 1024.0,
                 "automerge sync in memory",
             )),
-            "-",
+            &verdict(bytes_ratio <= 1.2, "within 1.2x"),
         ),
         row(
             &scenario,
