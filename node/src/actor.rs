@@ -38,7 +38,7 @@ use entraide_crdt::{AuthorId, Board, DeviceId, FeedId, Writer};
 use libp2p::{Multiaddr, PeerId};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinSet;
-use tracing::{Instrument as _, debug, warn};
+use tracing::{Instrument as _, debug, info, warn};
 
 use crate::data_dir::Profile;
 use crate::gossip::GossipBudget;
@@ -127,7 +127,13 @@ pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
     let own: Vec<AuthorId> = std::iter::once(profile.key.id())
         .chain(residents.iter().map(|r| r.author()))
         .collect();
+    let reading = std::time::Instant::now();
     let (mut board, skipped) = store.load_board(&own)?;
+    info!(
+        feeds = board.len(),
+        ms = reading.elapsed().as_millis() as u64,
+        "read the board from disk"
+    );
     // The founder is the first steward; the stewards' statements decide who else is one,
     // and who is excluded (`entraide_crdt::authority`).
     board.set_founder(profile.community.founder());
