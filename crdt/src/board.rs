@@ -532,13 +532,31 @@ impl Board {
     }
 
     /// Posts whose id starts with `prefix` (hex), for ids typed by hand.
+    ///
+    /// A whole id (what the page and every `show` after a push send) is looked up in each
+    /// feed's posts; a shorter prefix is compared with each id's hex written on the stack.
+    /// Formatting every post id into a new string cost a third of a `show` at 50 feeds.
     pub fn find_posts(&self, prefix: &str) -> Vec<PostId> {
         let prefix = prefix.trim().to_lowercase();
+        if prefix.len() == 2 * std::mem::size_of::<PostId>()
+            && let Ok(id) = prefix.parse::<PostId>()
+        {
+            let held = self
+                .feeds
+                .values()
+                .any(|f| f.content().posts.contains_key(&id));
+            return if held { vec![id] } else { Vec::new() };
+        }
+        let prefix = prefix.as_bytes();
         let mut found: Vec<PostId> = self
             .feeds
             .values()
             .flat_map(|f| f.content().posts.keys())
-            .filter(|id| id.to_string().starts_with(&prefix))
+            .filter(|id| {
+                let mut hex = [0u8; 2 * std::mem::size_of::<PostId>()];
+                // Cannot fail: the buffer is exactly twice the id's length.
+                hex::encode_to_slice(id.0, &mut hex).is_ok() && hex.starts_with(prefix)
+            })
             .copied()
             .collect();
         found.sort();

@@ -311,6 +311,20 @@ fn posts_and_helpers_are_found_from_what_people_type() {
         board.resolve_post("zz"),
         Err(ResolveError::NoSuchPost("zz".into()))
     );
+    // A whole id is looked up directly: in capitals too, and one not held (or with a
+    // digit too many) finds nothing, as any prefix would.
+    assert_eq!(board.resolve_post(&id.to_uppercase()), Ok(post));
+    assert_eq!(board.find_posts(&id), vec![post]);
+    let every = board.find_posts("");
+    assert_eq!(every.len(), 19);
+    for typed in ["0123456789abcdef", &format!("{id}0"), &other.to_string()] {
+        let naive: Vec<_> = every
+            .iter()
+            .filter(|p| p.to_string().starts_with(typed))
+            .copied()
+            .collect();
+        assert_eq!(board.find_posts(typed), naive, "{typed}");
+    }
     assert_eq!(
         board.resolve_post("   "),
         Err(ResolveError::NoSuchPost(String::new()))
