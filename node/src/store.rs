@@ -111,56 +111,10 @@ pub fn is_disk_full(e: &std::io::Error) -> bool {
         || matches!(e.raw_os_error(), Some(28 | 122))
 }
 
+/// A stored feed as read back: parsed, or why not.
+type LoadedFeed = (FeedId, Result<Feed, LoadError>);
+
 /// The feed key: author || epoch.
-/// A feed as stored: its id, bytes ([`Store::read_feed`]) and signatures.
-type StoredFeed = (FeedId, Vec<u8>, Vec<SignedHeads>);
-
-/// Parses stored feeds on every core (parsing automerge documents is most of a start:
-/// docs/benchmarks.md, "A year of a neighbourhood"), keeping their order so that the
-/// board is built from them exactly as one after the other would build it.
-fn load_in_parallel(stored: Vec<StoredFeed>) -> Vec<(FeedId, Result<Feed, LoadError>)> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(stored.len().max(1));
-    if threads <= 1 {
-        return stored
-            .into_iter()
-            .map(|(id, bytes, signed)| (id, Feed::load(id, &bytes, signed)))
-            .collect();
-    }
-    // Contiguous shares, so that joining them in turn keeps the order.
-    let share = stored.len().div_ceil(threads);
-    let mut shares: Vec<Vec<StoredFeed>> = Vec::new();
-    let mut rest = stored.into_iter();
-    loop {
-        let part: Vec<_> = rest.by_ref().take(share).collect();
-        if part.is_empty() {
-            break;
-        }
-        shares.push(part);
-    }
-    std::thread::scope(|scope| {
-        let running: Vec<_> = shares
-            .into_iter()
-            .map(|part| {
-                scope.spawn(move || {
-                    part.into_iter()
-                        .map(|(id, bytes, signed)| (id, Feed::load(id, &bytes, signed)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        running
-            .into_iter()
-            .flat_map(|h| match h.join() {
-                Ok(loaded) => loaded,
-                // Feed::load contains automerge's panics; anything else is a bug here.
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
-    })
-}
-
 pub fn feed_key(feed: &FeedId) -> [u8; FEED_KEY_LEN] {
     let mut key = [0u8; FEED_KEY_LEN];
     key[..32].copy_from_slice(&feed.author.0);
@@ -353,12 +307,7 @@ impl Store {
             let key = item.map_err(|e| self.damaged(e))?;
             ids.extend(key.get(..FEED_KEY_LEN).and_then(parse_feed_key));
         }
-        let mut stored = Vec::with_capacity(ids.len());
-        for id in ids {
-            let (bytes, signed) = self.read_feed(&id)?;
-            stored.push((id, bytes, signed));
-        }
-        for (id, loaded) in load_in_parallel(stored) {
+        for (id, loaded) in self.load_in_parallel(ids.into_iter().collect())? {
             match loaded {
                 Ok(feed) => board.insert(feed),
                 Err(error) if own.contains(&id.author) => {
@@ -393,6 +342,45 @@ impl Store {
             }
         }
         Ok((board, skipped))
+    }
+
+    /// Reads and parses the feeds `ids` on every core (parsing automerge documents is most
+    /// of a start: docs/benchmarks.md, "A year of a neighbourhood"), each thread reading
+    /// its own share so that only the feeds being parsed are held as bytes. The order is
+    /// kept, so that the board is built from them exactly as one after the other would
+    /// build it.
+    fn load_in_parallel(&self, ids: Vec<FeedId>) -> Result<Vec<LoadedFeed>, StoreError> {
+        let load_share = |share: &[FeedId]| -> Result<Vec<_>, StoreError> {
+            let mut loaded = Vec::with_capacity(share.len());
+            for id in share {
+                let (bytes, signed) = self.read_feed(id)?;
+                loaded.push((*id, Feed::load(*id, &bytes, signed)));
+            }
+            Ok(loaded)
+        };
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(ids.len().max(1));
+        if threads <= 1 {
+            return load_share(&ids);
+        }
+        // Contiguous shares, so that joining them in turn keeps the order.
+        let share = ids.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let running: Vec<_> = ids
+                .chunks(share)
+                .map(|part| scope.spawn(move || load_share(part)))
+                .collect();
+            let mut all = Vec::with_capacity(ids.len());
+            for handle in running {
+                match handle.join() {
+                    Ok(loaded) => all.extend(loaded?),
+                    // Feed::load contains automerge's panics; anything else is a bug here.
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            Ok(all)
+        })
     }
 
     /// One stored feed, read back (`None` if the store does not hold it).

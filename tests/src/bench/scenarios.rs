@@ -709,9 +709,9 @@ pub fn scale(posts: usize, authors: usize, lists: usize, start: Instant) -> Resu
 }
 
 /// With `ENTRAIDE_BENCH_KEEP=DIR`, copies the data directory `data` to `DIR` (which must not
-/// exist), for a profiler to start a node on the same store later, e.g.
+/// exist): the scale scenario's store, or the year's after retention, for a profiler to start a node on the same store later, e.g.
 /// `ENTRAIDE_BENCH_MEMORY_FLOOR=store:DIR/db perf record bench` loads only its board.
-fn keep_store(data: &Path, start: Instant) -> Result<()> {
+pub(super) fn keep_store(data: &Path, start: Instant) -> Result<()> {
     let Some(to) = std::env::var_os("ENTRAIDE_BENCH_KEEP") else {
         return Ok(());
     };

@@ -189,6 +189,7 @@ pub fn year(posts: usize, authors: usize, lists: usize, start: Instant) -> Resul
     let reclaiming = t0.elapsed();
     drop(store);
     let stats_after = board.stats(end);
+    super::scenarios::keep_store(node.data_dir(), start)?;
     let (after, floors_after) = one_node::measure(
         &mut node,
         &board,
