@@ -404,16 +404,8 @@ impl Behaviour {
             None
         };
 
-        // Messages are signed when published (nodes that check them, older ones, accept
-        // ours), but not checked when received: every push carries its author's own
-        // signature over the change, checked before anything is accepted or forwarded
-        // (`Push::is_self_signed`, then validation), and the message id is the hash of the
-        // payload, so a forged source or sequence number can neither pass nor shadow a
-        // real message. Checking gossipsub's signature as well cost a receiving node
-        // about 0.3 ms per copy of each post, a fifth of its CPU per post
-        // (docs/benchmarks.md, issue 16).
         let gossip_config = gossipsub::ConfigBuilder::default()
-            .validation_mode(ValidationMode::None)
+            .validation_mode(ValidationMode::Strict)
             .validate_messages()
             .max_transmit_size(GOSSIP_MAX_TRANSMIT_BYTES)
             .heartbeat_interval(GOSSIP_HEARTBEAT)
