@@ -684,7 +684,8 @@ impl Store {
     /// Safe against a crash at any step: the copy takes the old database's place only once
     /// it is whole and flushed, by renames that [`Store::open`] finishes (or undoes) if
     /// they were interrupted. A failed copy (a full disk) is removed and leaves this
-    /// database as it was.
+    /// database as it was. Only this handle moves to the new database: the node holds
+    /// one handle and never clones it.
     pub fn reclaim_space(&mut self, slack: u64) -> Result<Option<(u64, u64)>, StoreError> {
         let before = self.size_on_disk();
         let live = self.live_bytes()?;
