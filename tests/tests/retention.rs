@@ -21,6 +21,15 @@ fn feeds(node: &TestNode) -> u64 {
         .unwrap_or_else(|| panic!("{s:#}"))
 }
 
+/// Waits until the node's log says `line`.
+fn wait_for_log(node: &TestNode, line: &str) {
+    let start = Instant::now();
+    while !node.log().contains(line) {
+        assert!(start.elapsed() < PATIENCE, "{line}: {}", node.log_tail());
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
 fn wait_until(node: &TestNode, what: &str, check: impl Fn(&[Value]) -> bool) {
     node.wait_board(what, PATIENCE, check).unwrap();
 }
@@ -68,11 +77,7 @@ fn closed_posts_leave_every_node_after_a_month_also_one_that_was_away() {
     // Chloé goes away; a month and a day pass on Amel's clock.
     nodes[2].stop().unwrap();
     std::fs::write(&clock, (31 * DAY).to_string()).unwrap();
-    let start = Instant::now();
-    while !nodes[0].log().contains("compacted a resident's feed") {
-        assert!(start.elapsed() < PATIENCE, "{}", nodes[0].log_tail());
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    wait_for_log(&nodes[0], "compacted a resident's feed");
     for n in &nodes[..2] {
         wait_until(n, "the done post gone, the open one kept", |b| {
             find_post(b, &done).is_none() && find_post(b, &open).is_some()
@@ -81,14 +86,10 @@ fn closed_posts_leave_every_node_after_a_month_also_one_that_was_away() {
     // Bruno's node holds the new epoch instead of the old, not beside it, and gives the
     // old one's space back to the disk.
     assert_eq!(feeds(&nodes[1]), before);
-    let start = Instant::now();
-    while !nodes[1]
-        .log()
-        .contains("gave back to the disk the space of removed history")
-    {
-        assert!(start.elapsed() < PATIENCE, "{}", nodes[1].log_tail());
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    wait_for_log(
+        &nodes[1],
+        "gave back to the disk the space of removed history",
+    );
 
     // Chloé comes back with the old epoch, and converges on the new one.
     up_with_peer(&mut nodes[2], Some(&amel_addr));
@@ -143,11 +144,7 @@ fn what_the_phone_wrote_while_the_laptop_compacted_is_carried_over() {
     // The phone goes away; a month and a day pass on the laptop, which compacts.
     nodes[1].stop().unwrap();
     std::fs::write(&clock, (31 * DAY).to_string()).unwrap();
-    let start = Instant::now();
-    while !nodes[0].log().contains("compacted a resident's feed") {
-        assert!(start.elapsed() < PATIENCE, "{}", nodes[0].log_tail());
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    wait_for_log(&nodes[0], "compacted a resident's feed");
     // The laptop is off when the phone, still on the old epoch, posts.
     nodes[0].stop().unwrap();
     let bread = nodes[1]
