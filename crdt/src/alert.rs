@@ -71,7 +71,7 @@ impl AlertDraft {
 }
 
 /// An alert as stored in its author's feed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StoredAlert {
     /// Its id.
     pub id: AlertId,

@@ -72,7 +72,7 @@ pub const MAX_KNOWN_ACTORS: usize = 4096;
 /// Of one author's changes, those a statement's writer held: the last sequence number of
 /// each actor (by its installation and session halves). What it lists stands; the rest of
 /// that author's changes are refused.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Cut(pub BTreeMap<[u8; 8], u64>);
 
 impl Cut {
@@ -148,7 +148,7 @@ fn actor_key(actor: &ActorId) -> Option<[u8; 8]> {
 pub type Stamp = (Timestamp, i64);
 
 /// An exclusion as one steward wrote it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ExclusionStatement {
     /// When (the writer's clock; shown, never used to decide).
     pub at: Timestamp,
@@ -159,7 +159,7 @@ pub struct ExclusionStatement {
 }
 
 /// A succession as one steward wrote it: `new` succeeds the key the entry is under.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct VouchStatement {
     /// The new key.
     pub new: AuthorId,
@@ -170,7 +170,7 @@ pub struct VouchStatement {
 }
 
 /// What one feed says about authority.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Statements {
     /// Stewards this writer appointed, and when.
     pub appoint: BTreeMap<AuthorId, Stamp>,

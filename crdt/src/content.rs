@@ -68,7 +68,7 @@ impl PostState {
 }
 
 /// A post as stored in its author's feed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredPost {
     /// Its id.
     pub id: PostId,
@@ -108,7 +108,7 @@ pub struct StoredPost {
 }
 
 /// A response ("I can help") as stored in the helper's feed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredResponse {
     /// The post answered.
     pub post: PostId,
@@ -123,7 +123,7 @@ pub struct StoredResponse {
 }
 
 /// Everything one feed says.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeedContent {
     /// The author's display name, if set and not blank once neutralised.
     pub name: Option<String>,

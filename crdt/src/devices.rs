@@ -46,7 +46,9 @@ pub(crate) const DEVICE_PREFIX: &str = "device:";
 pub const MAX_KNOWN_ACTORS: usize = 4096;
 
 /// The installation half of a device id: what names a device of a resident.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize, serde::Deserialize,
+)]
 pub struct Installation(pub [u8; 4]);
 
 impl Installation {
@@ -88,7 +90,7 @@ impl std::str::FromStr for Installation {
 }
 
 /// A device as the feed lists it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StoredDevice {
     /// Which device.
     pub installation: Installation,
@@ -103,7 +105,7 @@ pub struct StoredDevice {
 }
 
 /// A device's removal: when, and which of its changes came before it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Removal {
     /// When it was removed (the writer's clock; shown, never used to decide).
     pub at: Timestamp,

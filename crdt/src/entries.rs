@@ -456,7 +456,7 @@ impl<'de> serde::Deserialize<'de> for Days {
 }
 
 /// The public entries of one feed, as read.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PublicEntries {
     /// The author's alerts.
     pub alerts: BTreeMap<AlertId, StoredAlert>,

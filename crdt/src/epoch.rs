@@ -77,7 +77,7 @@ const HEADS_KEY: &str = "heads";
 const MAX_COPIED_HEADS: usize = 64;
 
 /// What a compacted epoch says of itself.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Compacted {
     /// The epoch it was compacted from.
     pub from: u32,

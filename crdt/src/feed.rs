@@ -17,6 +17,7 @@ use crate::limits::{
 };
 use crate::post::{Field, PostDraft, PostId, TextError, Timestamp, clean_text};
 use crate::signed_heads::{FeedId, SignedHeads};
+use crate::snapshot::{LazyDoc, Parsed};
 use crate::validation::{ValidationFailure, VerifiedBatch, split_chunks};
 
 /// How full a feed may be for a local write that ends or takes back something (closing a
@@ -163,13 +164,13 @@ pub struct Applied {
 #[derive(Debug)]
 pub struct Feed {
     id: FeedId,
-    doc: Automerge,
+    /// The document and every held change by (actor, seq), to spot equivocation; parsed
+    /// when first needed for a feed read back from its snapshot (`crate::snapshot`).
+    doc: LazyDoc,
     /// Signatures covering the current heads (and heads of waiting changes).
     signed: Vec<SignedHeads>,
     /// Validated changes waiting for a dependency, by hash.
     pending: HashMap<ChangeHash, Change>,
-    /// Every held change by (actor, seq), to spot equivocation.
-    seqs: HashMap<(ActorId, u64), ChangeHash>,
     content: FeedContent,
     /// The heads `content` was read at.
     content_heads: Vec<ChangeHash>,
@@ -199,10 +200,9 @@ impl Feed {
     pub fn new(id: FeedId) -> Self {
         Self {
             id,
-            doc: Automerge::new(),
+            doc: LazyDoc::default(),
             signed: Vec::new(),
             pending: HashMap::new(),
-            seqs: HashMap::new(),
             content: FeedContent::default(),
             content_heads: Vec::new(),
             touched: BTreeSet::new(),
@@ -257,7 +257,7 @@ impl Feed {
 
     /// Every (actor, sequence number) held, applied or waiting.
     pub(crate) fn held_seqs(&self) -> impl Iterator<Item = (&ActorId, u64)> {
-        self.seqs.keys().map(|(a, s)| (a, *s))
+        self.seqs().keys().map(|(a, s)| (a, *s))
     }
 
     /// Whether the change was refused or dropped as a removed device's.
@@ -285,9 +285,13 @@ impl Feed {
         let mut rest = Vec::new();
         for (i, (kind, bytes)) in chunks.into_iter().enumerate() {
             if i == 0 && kind == 0 {
-                feed.doc = contained(|| Automerge::load(bytes))
+                let doc = contained(|| Automerge::load(bytes))
                     .map_err(|e| damaged(e.to_string()))?
                     .map_err(|e| damaged(e.to_string()))?;
+                feed.doc = LazyDoc::parsed(Parsed {
+                    doc,
+                    seqs: HashMap::new(),
+                });
             } else {
                 let change = contained(|| Change::try_from(bytes))
                     .map_err(|e| damaged(e.to_string()))?
@@ -295,11 +299,13 @@ impl Feed {
                 rest.push(change);
             }
         }
-        for meta in feed.doc.get_changes_meta(&[]) {
+        let parsed = feed.doc.get_mut(&id.author);
+        for meta in parsed.doc.get_changes_meta(&[]) {
             if !id.author.owns_actor(&meta.actor) {
                 return Err(LoadError::ForeignActor { feed: id });
             }
-            feed.seqs
+            parsed
+                .seqs
                 .insert((meta.actor.into_owned(), meta.seq), meta.hash);
         }
         if rest
@@ -316,6 +322,62 @@ impl Feed {
         // document saved again.
         feed.size_bound = data.len();
         Ok(feed)
+    }
+
+    /// Loads a feed stored as `data`, from its snapshot when `snapshot` is the one made
+    /// for exactly these bytes ([`Feed::snapshot`]): its document then stays as bytes until
+    /// something needs it (`crate::snapshot`). Any other snapshot is ignored and the
+    /// document parsed, as [`Feed::load`] does.
+    pub fn load_with_snapshot(
+        id: FeedId,
+        data: &[u8],
+        signed: Vec<SignedHeads>,
+        snapshot: Option<&[u8]>,
+    ) -> Result<Self, LoadError> {
+        let Some((doc, content)) = snapshot.and_then(|s| crate::snapshot::decode(data, s)) else {
+            return Self::load(id, data, signed);
+        };
+        let mut feed = Feed::new(id);
+        feed.content_heads = doc.heads();
+        feed.doc = doc;
+        feed.content = content;
+        feed.signed = signed.into_iter().filter(|s| s.feed == id).collect();
+        feed.prune_signed();
+        feed.size_bound = data.len();
+        Ok(feed)
+    }
+
+    /// The snapshot of this feed as stored as `saved` (what [`Feed::save`] just returned,
+    /// or the bytes it was just loaded from), for [`Feed::load_with_snapshot`]: `None`
+    /// while changes wait for a dependency, or the content is behind the document.
+    pub fn snapshot(&self, saved: &[u8]) -> Option<Vec<u8>> {
+        if !self.pending.is_empty() || !self.content_is_current() {
+            return None;
+        }
+        crate::snapshot::encode(
+            saved,
+            &self.content_heads,
+            self.change_count(),
+            &self.content,
+        )
+    }
+
+    fn content_is_current(&self) -> bool {
+        !self.reread_all && self.touched.is_empty() && self.content_heads == self.doc.heads()
+    }
+
+    /// Whether the document is parsed and held in memory (`crate::snapshot`).
+    pub fn is_parsed(&self) -> bool {
+        self.doc.is_parsed()
+    }
+
+    /// Lets go of the parsed document, keeping `saved`, what [`Feed::save`] just returned
+    /// and the store holds: it is parsed again when next needed. Does nothing while changes
+    /// wait for a dependency or the content is behind the document.
+    pub fn unload(&mut self, saved: Vec<u8>) {
+        if self.pending.is_empty() && self.content_is_current() {
+            self.doc.unload(saved);
+        }
     }
 
     /// The feed as bytes: the compacted document followed by the changes still waiting
@@ -337,7 +399,10 @@ impl Feed {
     /// [`MAX_LIVE_FEED_BYTES`]): its document as automerge saves it (compressed), plus the
     /// changes waiting for a dependency. Costs a `save`.
     pub fn saved_size(&self) -> usize {
-        let doc = &self.doc;
+        if let Some(len) = self.doc.saved_len() {
+            return len + self.pending_bytes();
+        }
+        let doc = self.doc();
         let saved = contained(|| doc.save().len()).unwrap_or(usize::MAX / 2);
         saved + self.pending_bytes()
     }
@@ -359,18 +424,18 @@ impl Feed {
 
     /// Whether the feed holds no change at all.
     pub fn is_empty(&self) -> bool {
-        self.doc.get_heads().is_empty() && self.pending.is_empty()
+        self.doc.heads().is_empty() && self.pending.is_empty()
     }
 
     /// The heads of the applied document.
     pub fn heads(&self) -> Vec<ChangeHash> {
-        self.doc.get_heads()
+        self.doc.heads()
     }
 
     /// A 16-byte digest of the heads, for inventories.
     pub fn heads_digest(&self) -> [u8; 16] {
         let mut h = Sha256::new();
-        for head in self.doc.get_heads() {
+        for head in self.doc.heads() {
             h.update(head.0);
         }
         let mut out = [0u8; 16];
@@ -390,7 +455,10 @@ impl Feed {
 
     /// Number of changes held (applied and waiting).
     pub fn change_count(&self) -> usize {
-        self.seqs.len()
+        if let Some(n) = self.doc.change_count() {
+            return n + self.pending.len();
+        }
+        self.seqs().len()
     }
 
     /// Number of validated changes waiting for a dependency.
@@ -405,7 +473,7 @@ impl Feed {
 
     /// Whether the change is part of the document.
     pub fn has_applied(&self, hash: &ChangeHash) -> bool {
-        self.doc.get_change_meta_by_hash(hash).is_some()
+        self.doc().get_change_meta_by_hash(hash).is_some()
     }
 
     pub(crate) fn pending_deps(&self, hash: &ChangeHash) -> Option<&[ChangeHash]> {
@@ -413,11 +481,24 @@ impl Feed {
     }
 
     pub(crate) fn hash_at(&self, actor: &ActorId, seq: u64) -> Option<ChangeHash> {
-        self.seqs.get(&(actor.clone(), seq)).copied()
+        self.seqs().get(&(actor.clone(), seq)).copied()
     }
 
+    /// The document, parsed now if it was not (`crate::snapshot`).
     pub(crate) fn doc(&self) -> &Automerge {
-        &self.doc
+        &self.doc.get(&self.id.author).doc
+    }
+
+    fn doc_mut(&mut self) -> &mut Automerge {
+        &mut self.doc.get_mut(&self.id.author).doc
+    }
+
+    fn seqs(&self) -> &HashMap<(ActorId, u64), ChangeHash> {
+        &self.doc.get(&self.id.author).seqs
+    }
+
+    fn seqs_mut(&mut self) -> &mut HashMap<(ActorId, u64), ChangeHash> {
+        &mut self.doc.get_mut(&self.id.author).seqs
     }
 
     /// Records a sync message whose changes were already validated and applied (they must
@@ -431,7 +512,7 @@ impl Feed {
         // Without changes automerge leaves the document alone; only `state` can need
         // restoring.
         let backup = state.clone();
-        let doc = &mut self.doc;
+        let doc = self.doc_mut();
         match contained(|| automerge::sync::SyncDoc::receive_sync_message(doc, state, message)) {
             Ok(result) => result.map_err(|e| e.to_string()),
             Err(panicked) => {
@@ -450,8 +531,8 @@ impl Feed {
                 found: batch.feed,
             });
         }
-        let before = self.doc.get_heads();
-        let applied_before = self.seqs.len() - self.pending.len();
+        let before = self.doc.heads();
+        let applied_before = self.seqs().len() - self.pending.len();
         let refused_in_batch = batch.refused.len();
         self.remember_refused(batch.refused.iter().copied());
         let added: usize = batch.changes.iter().map(|c| c.raw_bytes().len()).sum();
@@ -466,39 +547,47 @@ impl Feed {
         let backup = if let Some(document) = batch.document {
             // The document holds every applied change of ours (checked by `validate`): it
             // replaces ours, and what was waiting is offered to it again.
-            let backup = (self.pending.clone(), self.seqs.clone());
+            let pending = self.pending.clone();
             let waiting: Vec<Change> = self.pending.drain().map(|(_, c)| c).collect();
             self.size_bound =
                 batch.bytes + waiting.iter().map(|c| c.raw_bytes().len()).sum::<usize>();
             self.full = false;
-            let old = std::mem::replace(&mut self.doc, document);
+            let old = std::mem::replace(
+                self.doc.get_mut(&self.id.author),
+                Parsed {
+                    doc: document,
+                    seqs: HashMap::new(),
+                },
+            );
             self.rebuild_seqs();
             self.reread_all = true;
             let result = self.insert_changes(waiting);
-            Some((old, backup.0, backup.1, result))
+            Some((old, pending, result))
         } else if !batch.changes.is_empty() {
-            let (doc, pending, seqs) = (self.doc.clone(), self.pending.clone(), self.seqs.clone());
+            let parsed = self.doc.get(&self.id.author).clone();
+            let pending = self.pending.clone();
             self.size_bound = self.size_bound.saturating_add(added);
             let result = self.insert_changes(batch.changes);
-            Some((doc, pending, seqs, result))
+            Some((parsed, pending, result))
         } else {
             None
         };
-        if let Some((doc, pending, seqs, result)) = backup {
+        if let Some((parsed, pending, result)) = backup {
             let does_not_apply = |reason| ValidationFailure::DoesNotApply { reason };
             let result = result.map_err(does_not_apply).and_then(|()| {
                 // Rule 9: the feed stays within its limit.
                 if let Some(size) = self.over(MAX_FEED_BYTES) {
                     return Err(ValidationFailure::FeedFull { size });
                 }
-                if self.doc.get_heads() != before {
+                if self.doc.heads() != before {
                     self.refresh().map_err(does_not_apply)
                 } else {
                     Ok(())
                 }
             });
             if let Err(failure) = result {
-                (self.doc, self.pending, self.seqs) = (doc, pending, seqs);
+                *self.doc.get_mut(&self.id.author) = parsed;
+                self.pending = pending;
                 self.size_bound = bound_before;
                 self.full |= matches!(failure, ValidationFailure::FeedFull { .. });
                 self.reread_all = true;
@@ -513,7 +602,7 @@ impl Feed {
             }
         }
         let mut dropped = 0;
-        if self.doc.get_heads() != before {
+        if self.doc.heads() != before {
             // Dropping can drop a removal written by a removed device, and so change the
             // list: go on until it stands (twice at most in practice; bounded anyway).
             for _ in 0..4 {
@@ -525,9 +614,9 @@ impl Feed {
             }
         }
         self.prune_signed();
-        let heads_changed = self.doc.get_heads() != before;
+        let heads_changed = self.doc.heads() != before;
         Ok(Applied {
-            applied: (self.seqs.len() - self.pending.len()).saturating_sub(applied_before),
+            applied: (self.seqs().len() - self.pending.len()).saturating_sub(applied_before),
             pending: self.pending.len(),
             heads_changed,
             refused: refused_in_batch + dropped,
@@ -545,7 +634,7 @@ impl Feed {
             return 0;
         }
         if self
-            .seqs
+            .seqs()
             .keys()
             .all(|(actor, seq)| self.allows(actor, *seq))
         {
@@ -555,7 +644,7 @@ impl Feed {
         // `get_changes` lists dependencies before dependents.
         let mut dropped: HashSet<ChangeHash> = HashSet::new();
         let mut keep = Vec::new();
-        for change in self.doc.get_changes(&[]) {
+        for change in self.doc().get_changes(&[]) {
             if !allowed(change.actor_id(), change.seq())
                 || change.deps().iter().any(|d| dropped.contains(d))
             {
@@ -583,7 +672,7 @@ impl Feed {
         let rebuilt = contained(|| doc.apply_changes(keep)).map_err(|e| e.to_string());
         match rebuilt {
             Ok(Ok(())) => {
-                self.doc = doc;
+                *self.doc_mut() = doc;
                 self.rebuild_seqs();
                 self.reread_all = true;
                 // The changes kept were read fine before, in a larger document.
@@ -606,12 +695,13 @@ impl Feed {
             return Ok(());
         }
         for c in &changes {
-            self.seqs.insert((c.actor_id().clone(), c.seq()), c.hash());
+            self.seqs_mut()
+                .insert((c.actor_id().clone(), c.seq()), c.hash());
         }
         // automerge queues what misses a dependency and applies it once the dependency
         // arrives; `pending` mirrors that queue so it can be bounded, saved and walked.
         let mut log = automerge::PatchLog::active();
-        let doc = &mut self.doc;
+        let doc = self.doc_mut();
         contained(|| doc.apply_changes_log_patches(changes.clone(), &mut log))
             .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
@@ -619,20 +709,24 @@ impl Feed {
         for c in changes {
             self.pending.insert(c.hash(), c);
         }
-        let doc = &self.doc;
+        let doc = self.doc.get(&self.id.author);
         self.pending
-            .retain(|h, _| doc.get_change_meta_by_hash(h).is_none());
+            .retain(|h, _| doc.doc.get_change_meta_by_hash(h).is_none());
         Ok(())
     }
 
     fn rebuild_seqs(&mut self) {
-        self.seqs.clear();
-        for meta in self.doc.get_changes_meta(&[]) {
-            self.seqs
+        let parsed = self.doc.get_mut(&self.id.author);
+        parsed.seqs.clear();
+        for meta in parsed.doc.get_changes_meta(&[]) {
+            parsed
+                .seqs
                 .insert((meta.actor.into_owned(), meta.seq), meta.hash);
         }
         for c in self.pending.values() {
-            self.seqs.insert((c.actor_id().clone(), c.seq()), c.hash());
+            parsed
+                .seqs
+                .insert((c.actor_id().clone(), c.seq()), c.hash());
         }
     }
 
@@ -641,7 +735,7 @@ impl Feed {
     /// hash chain). At most [`MAX_SIGNED_HEADS_PER_FEED`] are kept, those covering the
     /// document's heads first, since peers refuse more.
     fn prune_signed(&mut self) {
-        let heads = self.doc.get_heads();
+        let heads = self.doc.heads();
         let depended: HashSet<ChangeHash> = self
             .pending
             .values()
@@ -671,8 +765,8 @@ impl Feed {
     /// (fuzzing found one). On `Err` the content is stale; the caller restores the
     /// document and reads it whole again.
     fn refresh(&mut self) -> Result<(), String> {
-        let heads = self.doc.get_heads();
-        let (author, doc) = (&self.id.author, &self.doc);
+        let heads = self.doc.heads();
+        let (author, doc) = (&self.id.author, &self.doc.get(&self.id.author).doc);
         if self.content_heads.is_empty() || self.reread_all {
             self.content =
                 contained(|| FeedContent::read(author, doc)).map_err(|e| e.to_string())?;
@@ -692,7 +786,7 @@ impl Feed {
 
     /// Records the root entries a patch log says were touched.
     fn note_touched(&mut self, log: &mut automerge::PatchLog) -> Result<(), String> {
-        let doc = &self.doc;
+        let doc = self.doc();
         let patches = contained(|| doc.make_patches(log)).map_err(|e| e.to_string())?;
         self.touched.extend(root_keys(patches));
         Ok(())
@@ -739,10 +833,10 @@ impl Feed {
             return Err(WriteError::FeedFull { size, max: limit });
         }
         let document = |e: automerge::AutomergeError| WriteError::Document(e.to_string());
-        self.doc.set_actor(writer.actor());
-        let fresh = self.doc.get_heads().is_empty();
+        self.doc_mut().set_actor(writer.actor());
+        let fresh = self.doc.heads().is_empty();
         let mut tx = self
-            .doc
+            .doc_mut()
             .transaction_log_patches(automerge::PatchLog::active())
             .map_err(|e| WriteError::Document(e.to_string()))?;
         if fresh {
@@ -761,13 +855,13 @@ impl Feed {
             self.reread_all = true;
         }
         let change = self
-            .doc
+            .doc()
             .get_change_by_hash(&hash)
             .ok_or_else(|| WriteError::Document("committed change not found".into()))?;
-        self.seqs
+        self.seqs_mut()
             .insert((change.actor_id().clone(), change.seq()), hash);
         self.size_bound = self.size_bound.saturating_add(change.raw_bytes().len());
-        let signed = SignedHeads::sign(writer.key(), self.id.epoch, &self.doc.get_heads());
+        let signed = SignedHeads::sign(writer.key(), self.id.epoch, &self.doc.heads());
         self.signed.push(signed.clone());
         self.prune_signed();
         // The change is made and signed; content that automerge fails to read is read
@@ -796,13 +890,13 @@ impl Feed {
         let hash = Change::try_from(change.change.as_slice())
             .map_err(|e| WriteError::Document(e.to_string()))?
             .hash();
-        if !self.doc.get_heads().contains(&hash) {
+        if !self.doc.heads().contains(&hash) {
             return Err(WriteError::Document(
                 "only the newest local change can be taken back".into(),
             ));
         }
         let keep: Vec<Change> = self
-            .doc
+            .doc()
             .get_changes(&[])
             .into_iter()
             .filter(|c| c.hash() != hash)
@@ -810,13 +904,13 @@ impl Feed {
         let mut doc = Automerge::new();
         doc.apply_changes(keep)
             .map_err(|e| WriteError::Document(e.to_string()))?;
-        self.doc = doc;
+        *self.doc_mut() = doc;
         // What waited for a dependency waited in the old document's queue: offer it again.
         let waiting: Vec<Change> = self.pending.drain().map(|(_, c)| c).collect();
         self.rebuild_seqs();
         self.insert_changes(waiting).map_err(WriteError::Document)?;
         self.signed.retain(|s| s != &change.signed);
-        let heads = self.doc.get_heads();
+        let heads = self.doc.heads();
         if !heads.is_empty() {
             self.signed
                 .push(SignedHeads::sign(writer.key(), self.id.epoch, &heads));
@@ -897,7 +991,7 @@ impl Feed {
             Some(_) => {}
         }
         let mut known: BTreeMap<[u8; 4], u64> = BTreeMap::new();
-        for (actor, seq) in self.seqs.keys() {
+        for (actor, seq) in self.seqs_mut().keys() {
             if let Some((i, session)) = Installation::of_actor(actor)
                 && i == installation
             {
@@ -1031,7 +1125,7 @@ impl Feed {
     ) -> Result<(PostId, LocalChange), WriteError> {
         let (draft, expires_at) = draft.cleaned(now)?;
         let key = format!("{POST_PREFIX}{}", hex::encode(nonce));
-        if self.doc.get(ROOT, key.as_str()).ok().flatten().is_some() {
+        if self.doc().get(ROOT, key.as_str()).ok().flatten().is_some() {
             return Err(WriteError::DuplicatePost);
         }
         let change = self.write(writer, now, |tx| {
@@ -1065,7 +1159,7 @@ impl Feed {
             .get(&post)
             .ok_or(WriteError::UnknownPost(post))?;
         let key = format!("{POST_PREFIX}{}", hex::encode(stored.nonce));
-        match self.doc.get(ROOT, key.as_str()) {
+        match self.doc().get(ROOT, key.as_str()) {
             Ok(Some((_, obj))) => Ok((obj, stored.state)),
             _ => Err(WriteError::UnknownPost(post)),
         }
@@ -1119,7 +1213,7 @@ impl Feed {
     ) -> Result<LocalChange, WriteError> {
         let message = clean_text(Field::Message, message)?;
         let (obj, _) = self.post_obj(post)?;
-        let thanks = match self.doc.get(&obj, "thanks") {
+        let thanks = match self.doc().get(&obj, "thanks") {
             Ok(Some((_, thanks))) => thanks,
             _ => return Err(WriteError::Document("post has no thanks map".into())),
         };
@@ -1160,7 +1254,7 @@ impl Feed {
         now: Timestamp,
     ) -> Result<LocalChange, WriteError> {
         let key = format!("{RESPONSE_PREFIX}{post}");
-        let obj = match self.doc.get(ROOT, key.as_str()) {
+        let obj = match self.doc().get(ROOT, key.as_str()) {
             Ok(Some((_, obj))) => obj,
             _ => return Err(WriteError::UnknownPost(post)),
         };
@@ -1178,7 +1272,7 @@ impl Feed {
         now: Timestamp,
     ) -> Result<LocalChange, WriteError> {
         let key = format!("{SEALED_PREFIX}{}", hex::encode(nonce));
-        if self.doc.get(ROOT, key.as_str()).ok().flatten().is_some() {
+        if self.doc().get(ROOT, key.as_str()).ok().flatten().is_some() {
             return Err(WriteError::DuplicatePost);
         }
         self.write(writer, now, |tx| {
@@ -1197,7 +1291,7 @@ impl Feed {
         let keys: Vec<String> = nonces
             .iter()
             .map(|n| format!("{SEALED_PREFIX}{}", hex::encode(n)))
-            .filter(|k| self.doc.get(ROOT, k.as_str()).ok().flatten().is_some())
+            .filter(|k| self.doc().get(ROOT, k.as_str()).ok().flatten().is_some())
             .collect();
         if keys.is_empty() {
             return Err(WriteError::Document("nothing to delete".into()));

@@ -102,6 +102,7 @@ pub mod sealed;
 mod session;
 mod sighting;
 mod signed_heads;
+mod snapshot;
 mod text;
 mod validation;
 mod view;

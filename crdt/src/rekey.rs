@@ -29,7 +29,7 @@ const DOMAIN: &[u8] = b"entraide/rekey/v1\0";
 pub const MAX_NOTICE_BYTES: usize = 8 * 1024;
 
 /// One re-key notice: the new secret, sealed to some of the remaining members.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RekeyNotice {
     /// The steward who wrote it.
     pub writer: AuthorId,
@@ -40,7 +40,9 @@ pub struct RekeyNotice {
     /// When (the writer's clock).
     pub at: Timestamp,
     /// The new secret, sealed.
+    #[serde(with = "serde_bytes")]
     pub sealed: Vec<u8>,
+    #[serde(with = "serde_bytes")]
     signature: [u8; 64],
 }
 

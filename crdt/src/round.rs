@@ -62,7 +62,7 @@ impl RoundDraft {
 }
 
 /// A round as stored in its author's feed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StoredRound {
     /// Its id.
     pub id: RoundId,
@@ -85,7 +85,7 @@ pub struct StoredRound {
 }
 
 /// A sign-up for one evening of a round, in the walker's feed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StoredSignup {
     /// The round.
     pub round: RoundId,

@@ -97,7 +97,7 @@ pub struct SightingDraft {
 }
 
 /// A sighting as stored in its author's feed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StoredSighting {
     /// Its id.
     pub id: SightingId,
@@ -123,7 +123,7 @@ impl StoredSighting {
 }
 
 /// What a helper did for a sighting, in the helper's feed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StoredDone {
     /// The sighting.
     pub sighting: SightingId,

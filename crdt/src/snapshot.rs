@@ -1,0 +1,218 @@
+//! A feed's content saved beside its document, so that a node can serve its board before
+//! it parses any automerge document.
+//!
+//! Parsing every stored document is most of a start (docs/benchmarks.md, issue 16), and
+//! the documents held in memory are most of a node's memory. Yet listing the board needs
+//! only what the documents say ([`FeedContent`]), and a sync session needs the document of
+//! a feed only when its heads differ from the peer's. So when a node stores a feed it also
+//! stores a snapshot: the feed's heads, its change count and its content, with a digest of
+//! the exact bytes the document was stored as. At the next start a feed whose stored bytes
+//! still have that digest is read from its snapshot and keeps its document as bytes; the
+//! document is parsed the first time something needs it (a write, a received change, a
+//! session whose peer holds other heads) and given back to bytes once stored again.
+//!
+//! The snapshot is a cache of what the node itself read from its own storage: nothing in
+//! it comes from a peer unchecked, a snapshot that does not decode or whose digest does
+//! not match is ignored (the document is parsed, as before), and its format carries a
+//! version so that a node of another version reads the documents instead.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use automerge::{ActorId, Automerge, ChangeHash};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::author::AuthorId;
+use crate::contained::contained;
+use crate::content::FeedContent;
+
+/// The snapshot format: a node that writes its content differently changes it, and a
+/// snapshot of another format is ignored.
+const FORMAT: &str = "entraide-snapshot/1";
+
+/// What a snapshot holds.
+#[derive(Serialize, Deserialize)]
+struct Snapshot {
+    format: String,
+    /// SHA-256 of the stored bytes the feed was read from, or saved as.
+    #[serde(with = "serde_bytes")]
+    digest: [u8; 32],
+    /// The document's heads.
+    heads: Vec<[u8; 32]>,
+    /// How many changes the document holds.
+    changes: usize,
+    /// What the document says.
+    content: FeedContent,
+}
+
+fn digest(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+/// The snapshot of a feed stored as `saved` (a document with no change waiting), whose
+/// document has `heads` and `changes` changes and says `content`.
+pub(crate) fn encode(
+    saved: &[u8],
+    heads: &[ChangeHash],
+    changes: usize,
+    content: &FeedContent,
+) -> Option<Vec<u8>> {
+    let snapshot = Snapshot {
+        format: FORMAT.into(),
+        digest: digest(saved),
+        heads: heads.iter().map(|h| h.0).collect(),
+        changes,
+        content: content.clone(),
+    };
+    let mut out = Vec::new();
+    ciborium::into_writer(&snapshot, &mut out).ok()?;
+    Some(out)
+}
+
+/// Reads `snapshot` back for the feed stored as `saved`: `None` if it does not decode, is
+/// of another format, or was made from other bytes.
+pub(crate) fn decode(saved: &[u8], snapshot: &[u8]) -> Option<(LazyDoc, FeedContent)> {
+    let snapshot: Snapshot = ciborium::from_reader(snapshot).ok()?;
+    if snapshot.format != FORMAT || snapshot.digest != digest(saved) {
+        return None;
+    }
+    let heads = snapshot.heads.into_iter().map(ChangeHash).collect();
+    let doc = LazyDoc {
+        parsed: OnceLock::new(),
+        saved: Some(Saved {
+            bytes: saved.to_vec(),
+            heads,
+            changes: snapshot.changes,
+        }),
+    };
+    Some((doc, snapshot.content))
+}
+
+/// A feed's automerge document, parsed when first needed (see the module's text).
+#[derive(Debug)]
+pub(crate) struct LazyDoc {
+    parsed: OnceLock<Parsed>,
+    /// Until the document is parsed: its saved bytes and what is known of it without
+    /// parsing.
+    saved: Option<Saved>,
+}
+
+/// A parsed document and what is derived from it.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Parsed {
+    pub(crate) doc: Automerge,
+    /// Every held change by (actor, seq), to spot equivocation (the feed adds its waiting
+    /// changes).
+    pub(crate) seqs: HashMap<(ActorId, u64), ChangeHash>,
+}
+
+#[derive(Debug)]
+struct Saved {
+    bytes: Vec<u8>,
+    heads: Vec<ChangeHash>,
+    changes: usize,
+}
+
+impl Default for LazyDoc {
+    fn default() -> Self {
+        Self::parsed(Parsed::default())
+    }
+}
+
+impl LazyDoc {
+    /// A document already parsed.
+    pub(crate) fn parsed(parsed: Parsed) -> Self {
+        Self {
+            parsed: OnceLock::from(parsed),
+            saved: None,
+        }
+    }
+
+    /// Whether the document is parsed (in memory).
+    pub(crate) fn is_parsed(&self) -> bool {
+        self.parsed.get().is_some()
+    }
+
+    /// The document, parsed now if it was not. A document that fails to parse (its bytes
+    /// had the digest its snapshot recorded, so only automerge itself could refuse what
+    /// it saved) reads as empty: its heads are then empty, so peers send the feed again.
+    pub(crate) fn get(&self, author: &AuthorId) -> &Parsed {
+        self.parsed.get_or_init(|| {
+            let saved = self.saved.as_ref().map_or(&[][..], |s| &s.bytes[..]);
+            parse(author, saved).unwrap_or_default()
+        })
+    }
+
+    /// The document for changing it, parsed now if it was not; the saved bytes are let go.
+    pub(crate) fn get_mut(&mut self, author: &AuthorId) -> &mut Parsed {
+        self.get(author);
+        self.saved = None;
+        self.parsed.get_mut().expect("parsed just above")
+    }
+
+    /// The document's heads, without parsing it.
+    pub(crate) fn heads(&self) -> Vec<ChangeHash> {
+        match (self.parsed.get(), &self.saved) {
+            (Some(p), _) => p.doc.get_heads(),
+            (None, Some(saved)) => saved.heads.clone(),
+            (None, None) => Vec::new(),
+        }
+    }
+
+    /// How many changes the document holds, without parsing it.
+    pub(crate) fn change_count(&self) -> Option<usize> {
+        match (self.parsed.get(), &self.saved) {
+            (Some(_), _) => None,
+            (None, saved) => Some(saved.as_ref().map_or(0, |s| s.changes)),
+        }
+    }
+
+    /// The document as automerge saves it, without parsing it when it was not.
+    pub(crate) fn save(&self) -> Vec<u8> {
+        match (self.parsed.get(), &self.saved) {
+            (Some(p), _) => p.doc.save(),
+            (None, Some(saved)) => saved.bytes.clone(),
+            (None, None) => Automerge::new().save(),
+        }
+    }
+
+    /// The size of the saved document, when known without saving it.
+    pub(crate) fn saved_len(&self) -> Option<usize> {
+        match (self.parsed.get(), &self.saved) {
+            (None, Some(saved)) => Some(saved.bytes.len()),
+            _ => None,
+        }
+    }
+
+    /// Gives the parsed document back to `saved`, its bytes as just stored (its heads and
+    /// change count are kept), so that it no longer takes memory.
+    pub(crate) fn unload(&mut self, saved: Vec<u8>) {
+        let Some(parsed) = self.parsed.get() else {
+            return;
+        };
+        let heads = parsed.doc.get_heads();
+        let changes = parsed.seqs.len();
+        self.saved = Some(Saved {
+            bytes: saved,
+            heads,
+            changes,
+        });
+        self.parsed = OnceLock::new();
+    }
+}
+
+/// Parses a saved document of `author` (no waiting changes after it).
+fn parse(author: &AuthorId, bytes: &[u8]) -> Result<Parsed, String> {
+    let doc = contained(|| Automerge::load(bytes))
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let mut seqs = HashMap::new();
+    for meta in doc.get_changes_meta(&[]) {
+        if !author.owns_actor(&meta.actor) {
+            return Err("a change by another author".into());
+        }
+        seqs.insert((meta.actor.into_owned(), meta.seq), meta.hash);
+    }
+    Ok(Parsed { doc, seqs })
+}
