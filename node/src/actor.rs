@@ -81,6 +81,9 @@ struct Actor {
     gossip: GossipBudget,
     /// Neighbours' feeds changed since the last save.
     dirty: HashSet<FeedId>,
+    /// Neighbours' feeds saved at the last `persist_dirty`, with the bytes stored and the
+    /// heads they were saved at: let go of at the next one unless changed since.
+    saved_last: Vec<(FeedId, Vec<u8>, Vec<entraide_crdt::automerge::ChangeHash>)>,
     /// Epochs the board dropped, to remove from the store once their replacement is saved
     /// (`actor/retention.rs`).
     dropped_epochs: Vec<FeedId>,
@@ -183,6 +186,7 @@ pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
         peers: Peers::default(),
         gossip: GossipBudget::default(),
         dirty: HashSet::new(),
+        saved_last: Vec::new(),
         dropped_epochs,
         removed_since_reclaim: false,
         reclaim_checked_at: None,
@@ -240,9 +244,9 @@ impl Actor {
                     // Every handle is gone: nobody can ask anything any more.
                     None => break None,
                 },
-                // Only while something waits to be saved: an idle node's loop then sleeps
+                // Only while something waits to be saved or let go: an idle node's loop sleeps
                 // through the second (fewer wake-ups on a laptop on battery).
-                _ = persist.tick(), if !self.dirty.is_empty() => self.persist_dirty(),
+                _ = persist.tick(), if !self.dirty.is_empty() || !self.saved_last.is_empty() => self.persist_dirty(),
                 _ = resync.tick() => self.resync_round(),
                 _ = tokio::time::sleep_until(care_at) => {
                     self.care_tick();
@@ -306,14 +310,33 @@ impl Actor {
     }
 
     /// Saves the neighbours' feeds that changed; a feed that cannot be saved now (a full
-    /// disk) is tried again next time.
+    /// disk) is tried again next time. A neighbour's document saved last time and not
+    /// changed since is let go: it is parsed again when next needed
+    /// (`entraide_crdt::Feed::unload`), so that memory holds the documents in use, not
+    /// every one ever received, and a feed still receiving is not parsed again each time.
     fn persist_dirty(&mut self) {
-        for id in std::mem::take(&mut self.dirty) {
-            if let Some(feed) = self.board.feed(&id)
-                && let Err(e) = self.store.save_feed(feed)
+        for (id, saved, heads) in std::mem::take(&mut self.saved_last) {
+            if !self.dirty.contains(&id) && self.board.feed(&id).is_some_and(|f| f.heads() == heads)
             {
-                warn!(feed = %id, error = %e, "could not save a neighbour's feed; will retry");
-                self.dirty.insert(id);
+                self.board.feed_mut(id).unload(saved);
+            }
+        }
+        for id in std::mem::take(&mut self.dirty) {
+            let Some(feed) = self.board.feed(&id) else {
+                continue;
+            };
+            match self.store.save_feed(feed) {
+                Ok(saved) => {
+                    let own =
+                        id.author == self.writer.author() || self.hosted.contains_key(&id.author);
+                    if !own {
+                        self.saved_last.push((id, saved, feed.heads()));
+                    }
+                }
+                Err(e) => {
+                    warn!(feed = %id, error = %e, "could not save a neighbour's feed; will retry");
+                    self.dirty.insert(id);
+                }
             }
         }
         // An epoch replaced by a newer one leaves the store only once that one is saved.

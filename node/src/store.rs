@@ -144,6 +144,9 @@ pub struct Store {
     ledger: std::path::PathBuf,
     db: sled::Db,
     feeds: sled::Tree,
+    /// Each stored feed's snapshot (`entraide_crdt::Feed::snapshot`): its content, so that
+    /// a start need not parse its document. Ignored unless made for the bytes stored.
+    snapshots: sled::Tree,
     changes: sled::Tree,
     signed: sled::Tree,
     sync: sled::Tree,
@@ -250,6 +253,7 @@ impl Store {
         Ok(Self {
             ledger: path.join(LEDGER),
             feeds: db.open_tree("feeds").map_err(damaged)?,
+            snapshots: db.open_tree("snapshots").map_err(damaged)?,
             changes: db.open_tree("changes").map_err(damaged)?,
             signed: db.open_tree("signed").map_err(damaged)?,
             sync: db.open_tree("sync").map_err(damaged)?,
@@ -307,7 +311,7 @@ impl Store {
             let key = item.map_err(|e| self.damaged(e))?;
             ids.extend(key.get(..FEED_KEY_LEN).and_then(parse_feed_key));
         }
-        for (id, loaded) in self.load_in_parallel(ids.into_iter().collect())? {
+        for (id, loaded) in self.load_in_parallel(ids.into_iter().collect(), own)? {
             match loaded {
                 Ok(feed) => board.insert(feed),
                 Err(error) if own.contains(&id.author) => {
@@ -344,17 +348,33 @@ impl Store {
         Ok((board, skipped))
     }
 
-    /// Reads and parses the feeds `ids` on every core (parsing automerge documents is most
-    /// of a start: docs/benchmarks.md, "A year of a neighbourhood"), each thread reading
-    /// its own share so that only the feeds being parsed are held as bytes. The order is
-    /// kept, so that the board is built from them exactly as one after the other would
-    /// build it.
-    fn load_in_parallel(&self, ids: Vec<FeedId>) -> Result<Vec<LoadedFeed>, StoreError> {
+    /// Reads the feeds `ids` on every core, each thread reading its own share. A feed of
+    /// another resident with a snapshot made for its stored bytes is read from it, its
+    /// document left unparsed (`entraide_crdt::Feed::load_with_snapshot`); any other is
+    /// parsed (parsing automerge documents is most of a start: docs/benchmarks.md, issue
+    /// 16), and, when it belongs to another resident, given a snapshot and its document let
+    /// go, so that the next start does not parse it. The feeds of `own`, which this node
+    /// writes, are always parsed. The order is kept, so that the board is built from them
+    /// exactly as one after the other would build it.
+    fn load_in_parallel(
+        &self,
+        ids: Vec<FeedId>,
+        own: &[AuthorId],
+    ) -> Result<Vec<LoadedFeed>, StoreError> {
         let load_share = |share: &[FeedId]| -> Result<Vec<_>, StoreError> {
             let mut loaded = Vec::with_capacity(share.len());
             for id in share {
                 let (bytes, signed) = self.read_feed(id)?;
-                loaded.push((*id, Feed::load(*id, &bytes, signed)));
+                if own.contains(&id.author) {
+                    loaded.push((*id, Feed::load(*id, &bytes, signed)));
+                    continue;
+                }
+                let snapshot = self
+                    .snapshots
+                    .get(feed_key(id))
+                    .map_err(|e| self.damaged(e))?;
+                let feed = Feed::load_with_snapshot(*id, &bytes, signed, snapshot.as_deref());
+                loaded.push((*id, feed.map(|feed| self.snapshot_on_load(feed, bytes))));
             }
             Ok(loaded)
         };
@@ -381,6 +401,26 @@ impl Store {
             }
             Ok(all)
         })
+    }
+
+    /// A feed of another resident just parsed from `bytes` (its document, no changes
+    /// appended: only a node's own feeds have those): its snapshot is stored, and its
+    /// document let go. A snapshot that cannot be written (a full disk) only means the next
+    /// start parses this feed again.
+    fn snapshot_on_load(&self, mut feed: Feed, bytes: Vec<u8>) -> Feed {
+        if !feed.is_parsed() || feed.pending_count() > 0 {
+            return feed;
+        }
+        let appended = self
+            .changes
+            .scan_prefix(feed_key(&feed.id()))
+            .next()
+            .is_some();
+        if let (false, Some(snapshot)) = (appended, feed.snapshot(&bytes)) {
+            let _ = self.snapshots.insert(feed_key(&feed.id()), snapshot);
+            feed.unload(bytes);
+        }
+        feed
     }
 
     /// One stored feed, read back (`None` if the store does not hold it).
@@ -486,21 +526,31 @@ impl Store {
         (bare, counts)
     }
 
-    /// Stores a feed in compacted form, replacing its appended changes.
-    pub fn save_feed(&self, feed: &Feed) -> Result<(), StoreError> {
+    /// Stores a feed in compacted form, replacing its appended changes, with its snapshot
+    /// (`entraide_crdt::Feed::snapshot`). Returns the bytes stored, for
+    /// [`Feed::unload`].
+    pub fn save_feed(&self, feed: &Feed) -> Result<Vec<u8>, StoreError> {
         let key = feed_key(&feed.id());
         let saved = feed.save();
         let batch = self.removal_of_appended(&key)?;
         // Write the compacted feed first: a crash between the two leaves both the feed and
         // its old changes, which load as duplicates (harmless), never a loss.
         self.feeds
-            .insert(key, saved)
+            .insert(key, saved.as_slice())
             .map_err(|e| self.write_err(e))?;
+        // A snapshot is only taken for the exact bytes it was made for: one left from
+        // before (a crash between the two writes) is ignored at the next start.
+        match feed.snapshot(&saved) {
+            Some(snapshot) => self.snapshots.insert(key, snapshot),
+            None => self.snapshots.remove(key),
+        }
+        .map_err(|e| self.write_err(e))?;
         self.put_signed(feed)?;
         self.changes
             .apply_batch(batch)
             .map_err(|e| self.write_err(e))?;
-        self.lower_ledger(feed)
+        self.lower_ledger(feed)?;
+        Ok(saved)
     }
 
     /// A local feed can hold fewer changes than were acknowledged: a device's removal
@@ -548,6 +598,7 @@ impl Store {
             .apply_batch(batch)
             .map_err(|e| self.write_err(e))?;
         self.feeds.remove(key).map_err(|e| self.write_err(e))?;
+        self.snapshots.remove(key).map_err(|e| self.write_err(e))?;
         self.signed.remove(key).map_err(|e| self.write_err(e))?;
         self.flush()
     }
@@ -894,6 +945,44 @@ mod tests {
             store.load_board(&own),
             Err(StoreError::OwnFeedDamaged { .. })
         ));
+    }
+
+    #[test]
+    fn neighbours_feeds_are_read_from_their_snapshots_and_damage_is_still_caught() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let (board, writers) = store_of(&path, 12);
+        let own = [writers[0].author()];
+        let parsed = |b: &Board| b.feeds().filter(|f| f.is_parsed()).count();
+        let store = Store::open(&path).unwrap();
+        // Saved by `save_feed`: every neighbour's feed has its snapshot; the node's own
+        // feed is parsed, to be written.
+        let (loaded, skipped) = store.load_board(&own).unwrap();
+        assert!(skipped.is_empty());
+        assert_eq!(parsed(&loaded), 1);
+        assert!(loaded.feed(&FeedId::first(writers[0].author())).unwrap().is_parsed());
+        assert_eq!(loaded.digest(), board.digest());
+        assert_eq!(
+            loaded.view(&Filter::default(), NOW),
+            board.view(&Filter::default(), NOW)
+        );
+
+        // Snapshots lost (a store from before them): every feed is parsed, and given one.
+        store.snapshots.clear().unwrap();
+        let (loaded, _) = store.load_board(&own).unwrap();
+        assert_eq!(loaded.digest(), board.digest());
+        assert_eq!(store.snapshots.len(), 11);
+        assert_eq!(parsed(&loaded), 1, "documents given a snapshot are let go");
+        let (loaded, _) = store.load_board(&own).unwrap();
+        assert_eq!(parsed(&loaded), 1);
+
+        // A feed whose stored bytes changed under its snapshot is parsed from the bytes:
+        // damaged bytes are caught as before, whatever the snapshot says.
+        let third = FeedId::first(writers[2].author());
+        store.feeds.insert(feed_key(&third), b"not a feed".to_vec()).unwrap();
+        let (loaded, skipped) = store.load_board(&own).unwrap();
+        assert_eq!(skipped.iter().map(|s| s.feed).collect::<Vec<_>>(), vec![third]);
+        assert!(loaded.feed(&third).is_none());
     }
 
     /// A store of `n` feeds of one post each (with long details), the first one written
