@@ -960,7 +960,12 @@ mod tests {
         let (loaded, skipped) = store.load_board(&own).unwrap();
         assert!(skipped.is_empty());
         assert_eq!(parsed(&loaded), 1);
-        assert!(loaded.feed(&FeedId::first(writers[0].author())).unwrap().is_parsed());
+        assert!(
+            loaded
+                .feed(&FeedId::first(writers[0].author()))
+                .unwrap()
+                .is_parsed()
+        );
         assert_eq!(loaded.digest(), board.digest());
         assert_eq!(
             loaded.view(&Filter::default(), NOW),
@@ -979,9 +984,15 @@ mod tests {
         // A feed whose stored bytes changed under its snapshot is parsed from the bytes:
         // damaged bytes are caught as before, whatever the snapshot says.
         let third = FeedId::first(writers[2].author());
-        store.feeds.insert(feed_key(&third), b"not a feed".to_vec()).unwrap();
+        store
+            .feeds
+            .insert(feed_key(&third), b"not a feed".to_vec())
+            .unwrap();
         let (loaded, skipped) = store.load_board(&own).unwrap();
-        assert_eq!(skipped.iter().map(|s| s.feed).collect::<Vec<_>>(), vec![third]);
+        assert_eq!(
+            skipped.iter().map(|s| s.feed).collect::<Vec<_>>(),
+            vec![third]
+        );
         assert!(loaded.feed(&third).is_none());
     }
 

@@ -150,6 +150,46 @@ fn a_restarted_node_keeps_everything_and_catches_up() {
     );
 }
 
+/// A restarted node reads its neighbours' feeds from their snapshots, without parsing a
+/// document (issue 16: serving the board need not wait for parsing), and still takes in
+/// what they write next.
+#[test]
+fn a_restarted_node_reads_neighbours_from_snapshots_and_takes_their_next_posts() {
+    let mut nodes = community(&["Marie", "Bruno"]);
+    up_with_peer(&mut nodes[0], None);
+    let a_addr = nodes[0].address().unwrap();
+    up_with_peer(&mut nodes[1], Some(&a_addr));
+    let first = post(&nodes[0], "Soup for two");
+    let second = post(&nodes[0], "A lift to the market");
+    nodes[1]
+        .wait_board("Marie's posts", PATIENCE, |b| {
+            find_post(b, &first).is_some() && find_post(b, &second).is_some()
+        })
+        .unwrap();
+    nodes[1].stop().unwrap();
+    nodes[1].up(LOOPBACK).unwrap();
+    // Two feeds: Bruno's own (his name), parsed to be written, and Marie's, read from its
+    // snapshot.
+    let log = nodes[1].log();
+    let start = log
+        .lines()
+        .rfind(|l| l.contains("read the board from disk"))
+        .unwrap_or_else(|| panic!("no start line: {}", nodes[1].log_tail()));
+    assert!(
+        start.contains("feeds=2") && start.contains("parsed=1"),
+        "{start}"
+    );
+    let board = nodes[1].board().unwrap();
+    assert!(find_post(&board, &first).is_some() && find_post(&board, &second).is_some());
+
+    let third = post(&nodes[0], "Posted after Bruno's restart");
+    nodes[1]
+        .wait_board("the post after the restart", PATIENCE, |b| {
+            find_post(b, &third).is_some() && find_post(b, &first).is_some()
+        })
+        .unwrap();
+}
+
 #[test]
 fn a_post_made_with_no_node_running_reaches_the_neighbour_later() {
     let mut nodes = community(&["Marie", "Bruno"]);
