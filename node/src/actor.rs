@@ -134,7 +134,6 @@ pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
     let (mut board, skipped) = store.load_board(&own)?;
     info!(
         feeds = board.len(),
-        parsed = board.feeds().filter(|f| f.is_parsed()).count(),
         ms = reading.elapsed().as_millis() as u64,
         "read the board from disk"
     );

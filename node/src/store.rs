@@ -111,8 +111,8 @@ pub fn is_disk_full(e: &std::io::Error) -> bool {
         || matches!(e.raw_os_error(), Some(28 | 122))
 }
 
-/// A stored feed as read back: parsed, or why not.
-type LoadedFeed = (FeedId, Result<Feed, LoadError>);
+/// A stored feed as read back: parsed, or why not; and whether from its snapshot.
+type LoadedFeed = (FeedId, Result<Feed, LoadError>, bool);
 
 /// The feed key: author || epoch.
 pub fn feed_key(feed: &FeedId) -> [u8; FEED_KEY_LEN] {
@@ -311,7 +311,15 @@ impl Store {
             let key = item.map_err(|e| self.damaged(e))?;
             ids.extend(key.get(..FEED_KEY_LEN).and_then(parse_feed_key));
         }
-        for (id, loaded) in self.load_in_parallel(ids.into_iter().collect(), own)? {
+        let (mut from_snapshots, mut parsed) = (0, 0);
+        for (id, loaded, snapshot) in self.load_in_parallel(ids.into_iter().collect(), own)? {
+            if loaded.is_ok() {
+                if snapshot {
+                    from_snapshots += 1;
+                } else {
+                    parsed += 1;
+                }
+            }
             match loaded {
                 Ok(feed) => board.insert(feed),
                 Err(error) if own.contains(&id.author) => {
@@ -323,6 +331,7 @@ impl Store {
                 Err(error) => skipped.push(SkippedFeed { feed: id, error }),
             }
         }
+        tracing::info!(from_snapshots, parsed, "feeds read from the store");
         let (bare, ledger) = self.ledger();
         for (i, author) in own.iter().enumerate() {
             let held = board
@@ -366,7 +375,7 @@ impl Store {
             for id in share {
                 let (bytes, signed) = self.read_feed(id)?;
                 if own.contains(&id.author) {
-                    loaded.push((*id, Feed::load(*id, &bytes, signed)));
+                    loaded.push((*id, Feed::load(*id, &bytes, signed), false));
                     continue;
                 }
                 let snapshot = self
@@ -374,7 +383,9 @@ impl Store {
                     .get(feed_key(id))
                     .map_err(|e| self.damaged(e))?;
                 let feed = Feed::load_with_snapshot(*id, &bytes, signed, snapshot.as_deref());
-                loaded.push((*id, feed.map(|feed| self.snapshot_on_load(feed, bytes))));
+                let from_snapshot = feed.as_ref().is_ok_and(|f| !f.is_parsed());
+                let feed = feed.map(|feed| self.snapshot_on_load(feed, bytes));
+                loaded.push((*id, feed, from_snapshot));
             }
             Ok(loaded)
         };

@@ -171,13 +171,13 @@ fn a_restarted_node_reads_neighbours_from_snapshots_and_takes_their_next_posts()
     // Two feeds: Bruno's own (his name), parsed to be written, and Marie's, read from its
     // snapshot.
     let log = nodes[1].log();
-    let start = log
+    let read = log
         .lines()
-        .rfind(|l| l.contains("read the board from disk"))
+        .rfind(|l| l.contains("feeds read from the store"))
         .unwrap_or_else(|| panic!("no start line: {}", nodes[1].log_tail()));
     assert!(
-        start.contains("feeds=2") && start.contains("parsed=1"),
-        "{start}"
+        read.contains("from_snapshots=1") && read.contains("parsed=1"),
+        "{read}"
     );
     let board = nodes[1].board().unwrap();
     assert!(find_post(&board, &first).is_some() && find_post(&board, &second).is_some());
