@@ -178,6 +178,42 @@ impl Board {
         self.feeds.get_mut(id)
     }
 
+    /// Parses, on every core, the documents of those of `ids` read from their snapshots
+    /// and not parsed yet (`crate::snapshot`): a session about to answer a newcomer for
+    /// thousands of feeds would otherwise parse them one after the other.
+    pub fn parse_in_parallel<'a>(&self, ids: impl IntoIterator<Item = &'a FeedId>) {
+        let lazy: Vec<&Feed> = ids
+            .into_iter()
+            .filter_map(|id| self.feeds.get(id))
+            .filter(|f| !f.is_parsed())
+            .collect();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(lazy.len());
+        if threads <= 1 {
+            return;
+        }
+        std::thread::scope(|scope| {
+            for share in lazy.chunks(lazy.len().div_ceil(threads)) {
+                scope.spawn(move || {
+                    for feed in share {
+                        feed.doc();
+                    }
+                });
+            }
+        });
+    }
+
+    /// Lets go of every document parsed only to be read (`Feed::let_go_if_unchanged`),
+    /// but those of `writing`, the authors this node writes for. Returns how many.
+    pub fn let_go_unchanged(&mut self, writing: &[AuthorId]) -> usize {
+        self.feeds
+            .values_mut()
+            .filter(|f| !writing.contains(&f.id().author))
+            .map(|f| usize::from(f.let_go_if_unchanged()))
+            .sum()
+    }
+
     /// Every feed, in id order.
     pub fn feeds(&self) -> impl Iterator<Item = &Feed> {
         self.feeds.values()

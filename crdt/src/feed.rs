@@ -371,6 +371,13 @@ impl Feed {
         self.doc.is_parsed()
     }
 
+    /// Lets go of the document if it was parsed only to be read since it was read from
+    /// its snapshot or let go ([`Feed::unload`]): a session that sent it to a peer, say.
+    /// Returns whether it did.
+    pub fn let_go_if_unchanged(&mut self) -> bool {
+        self.doc.let_go_if_unchanged()
+    }
+
     /// Lets go of the parsed document, keeping `saved`, what [`Feed::save`] just returned
     /// and the store holds: it is parsed again when next needed. Does nothing while changes
     /// wait for a dependency or the content is behind the document.
@@ -508,11 +515,13 @@ impl Feed {
         state: &mut automerge::sync::State,
         message: automerge::sync::Message,
     ) -> Result<(), String> {
-        debug_assert!(message.changes.is_empty());
-        // Without changes automerge leaves the document alone; only `state` can need
-        // restoring.
+        // Without changes automerge leaves the document alone (its saved bytes, kept for
+        // `let_go_if_unchanged`, still say the same); only `state` can need restoring.
+        if !message.changes.is_empty() {
+            return Err("a sync message still holding changes".into());
+        }
         let backup = state.clone();
-        let doc = self.doc_mut();
+        let doc = &mut self.doc.get_mut_unchanged(&self.id.author).doc;
         match contained(|| automerge::sync::SyncDoc::receive_sync_message(doc, state, message)) {
             Ok(result) => result.map_err(|e| e.to_string()),
             Err(panicked) => {

@@ -333,6 +333,7 @@ impl Session {
                 // message asks for nothing and ours would say "I hold nothing", which makes
                 // automerge send the whole document once per such message: we answer the
                 // holder's message instead, and the document travels once.
+                board.parse_in_parallel(&differing);
                 let mut syncs = Vec::new();
                 for feed in differing {
                     if board.feed(&feed).is_some_and(|f| !f.is_empty()) {

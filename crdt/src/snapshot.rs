@@ -202,6 +202,14 @@ impl LazyDoc {
         self.parsed.get_mut().expect("parsed just above")
     }
 
+    /// The document mutably, for an operation that does not change what it holds (taking a
+    /// sync message that carries no change: automerge wants `&mut` for it): its saved
+    /// bytes, which still say the same, are kept.
+    pub(crate) fn get_mut_unchanged(&mut self, author: &AuthorId) -> &mut Parsed {
+        self.get(author);
+        self.parsed.get_mut().expect("parsed just above")
+    }
+
     /// The document's heads, without parsing it.
     pub(crate) fn heads(&self) -> Vec<ChangeHash> {
         match (self.parsed.get(), &self.saved) {
@@ -234,6 +242,17 @@ impl LazyDoc {
             (None, Some(saved)) => Some(saved.bytes.len()),
             _ => None,
         }
+    }
+
+    /// Lets go of a document parsed only to be read: its saved bytes are still held (any
+    /// change to it would have let them go, [`LazyDoc::get_mut`]), so they still say the
+    /// same. Returns whether it did.
+    pub(crate) fn let_go_if_unchanged(&mut self) -> bool {
+        if self.saved.is_none() || self.parsed.get().is_none() {
+            return false;
+        }
+        self.parsed = OnceLock::new();
+        true
     }
 
     /// Gives the parsed document back to `saved`, its bytes as just stored (its heads and

@@ -209,3 +209,43 @@ fn a_feed_with_changes_waiting_has_no_snapshot() {
     assert_eq!(feed.pending_count(), 0);
     assert!(feed.snapshot(&feed.save()).is_some());
 }
+
+#[test]
+fn documents_read_for_a_newcomer_are_let_go_and_changed_ones_are_kept() {
+    let original = community();
+    let mut read = from_snapshots(&original);
+    let mut newcomer = Board::new();
+    sync_pair(&mut read, &mut newcomer).unwrap();
+    assert_eq!(newcomer.digest(), original.digest());
+    // Every document was sent, so parsed (on every core) to be read.
+    assert_eq!(parsed(&read), read.len());
+
+    // Chloé writes a post, which reaches `read`.
+    let chloe = writer(3);
+    let mut chloes = original;
+    chloes
+        .post_new(&chloe, [77; 8], &draft("Changée"), NOW + 900)
+        .unwrap();
+    sync_pair(&mut chloes, &mut read).unwrap();
+    // Read-only documents go; Chloé's, changed, stays until it is saved and let go.
+    let let_go = read.let_go_unchanged(&[]);
+    assert_eq!(let_go, read.len() - 1);
+    assert_eq!(parsed(&read), 1);
+    assert!(
+        read.feed(&FeedId::first(chloe.author()))
+            .unwrap()
+            .is_parsed()
+    );
+    // The node's own authors are never let go.
+    let mut again = from_snapshots(&chloes);
+    sync_pair(&mut again, &mut Board::new()).unwrap();
+    assert_eq!(
+        again.let_go_unchanged(&[writer(1).author()]),
+        again.len() - 1
+    );
+    assert_eq!(read.digest(), chloes.digest());
+    assert_eq!(
+        read.view(&everything(), NOW + 1000),
+        chloes.view(&everything(), NOW + 1000)
+    );
+}

@@ -84,6 +84,9 @@ struct Actor {
     /// Neighbours' feeds saved at the last `persist_dirty`, with the bytes stored and the
     /// heads they were saved at: let go of at the next one unless changed since.
     saved_last: Vec<(FeedId, Vec<u8>, Vec<entraide_crdt::automerge::ChangeHash>)>,
+    /// When documents parsed only to be read (for a session) were last let go
+    /// (`actor/retention.rs`).
+    let_go_at: tokio::time::Instant,
     /// Epochs the board dropped, to remove from the store once their replacement is saved
     /// (`actor/retention.rs`).
     dropped_epochs: Vec<FeedId>,
@@ -187,6 +190,7 @@ pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
         gossip: GossipBudget::default(),
         dirty: HashSet::new(),
         saved_last: Vec::new(),
+        let_go_at: tokio::time::Instant::now(),
         dropped_epochs,
         removed_since_reclaim: false,
         reclaim_checked_at: None,

@@ -3,7 +3,7 @@
 //! epochs the board dropped (ours, or neighbours' replaced by a newer one) leave the store
 //! once what replaces them is on disk.
 
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use entraide_crdt::epoch::COMPACTION_INTERVAL_SECS;
 use entraide_crdt::{AuthorId, FeedId, WriteError};
@@ -12,6 +12,10 @@ use crate::NodeError;
 use crate::store::RECLAIM_SLACK_BYTES;
 
 use super::{Actor, now};
+
+/// How often documents parsed only to be read are let go
+/// (`Actor::let_go_of_read_documents`).
+const LET_GO_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Actor {
     /// Compacts the feed of every local resident that has something to leave out.
@@ -25,6 +29,24 @@ impl Actor {
             self.remove_dropped_epochs();
         }
         self.reclaim_space();
+        self.let_go_of_read_documents();
+    }
+
+    /// Once a minute, lets go of the neighbours' documents parsed only to be read since
+    /// they were read from their snapshots (a session sent them to a peer): memory holds
+    /// the documents in use, not every one a newcomer once asked for. A session still
+    /// going on parses again what it needs.
+    fn let_go_of_read_documents(&mut self) {
+        if self.let_go_at.elapsed() < LET_GO_AFTER {
+            return;
+        }
+        self.let_go_at = tokio::time::Instant::now();
+        let mut writing: Vec<AuthorId> = self.hosted.keys().copied().collect();
+        writing.push(self.writer.author());
+        let n = self.board.let_go_unchanged(&writing);
+        if n > 0 {
+            debug!(documents = n, "let go of documents only read");
+        }
     }
 
     /// Writes again into the new epoch what a local resident wrote into the replaced epoch
