@@ -204,8 +204,9 @@ impl Board {
         });
     }
 
-    /// Lets go of every document parsed only to be read (`Feed::let_go_if_unchanged`),
-    /// but those of `writing`, the authors this node writes for. Returns how many.
+    /// Lets go of every document that did not change since it was read from its snapshot
+    /// or stored (`Feed::let_go_if_unchanged`), but those of `writing`, the authors this
+    /// node writes for. Returns how many.
     pub fn let_go_unchanged(&mut self, writing: &[AuthorId]) -> usize {
         self.feeds
             .values_mut()

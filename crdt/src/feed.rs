@@ -371,11 +371,21 @@ impl Feed {
         self.doc.is_parsed()
     }
 
-    /// Lets go of the document if it was parsed only to be read since it was read from
-    /// its snapshot or let go ([`Feed::unload`]): a session that sent it to a peer, say.
-    /// Returns whether it did.
+    /// Lets go of the document if it did not change since it was read from its snapshot,
+    /// let go ([`Feed::unload`]) or stored ([`Feed::keep_saved`]): parsed for a session
+    /// that sent it to a peer, say. Returns whether it did.
     pub fn let_go_if_unchanged(&mut self) -> bool {
         self.doc.let_go_if_unchanged()
+    }
+
+    /// Keeps `saved`, what [`Feed::save`] just returned and the store holds, so that the
+    /// document can be let go later if it does not change
+    /// ([`Feed::let_go_if_unchanged`]). Does nothing while changes wait for a dependency or
+    /// the content is behind the document.
+    pub fn keep_saved(&mut self, saved: Vec<u8>) {
+        if self.pending.is_empty() && self.content_is_current() {
+            self.doc.keep_saved(saved);
+        }
     }
 
     /// Lets go of the parsed document, keeping `saved`, what [`Feed::save`] just returned

@@ -244,9 +244,24 @@ impl LazyDoc {
         }
     }
 
-    /// Lets go of a document parsed only to be read: its saved bytes are still held (any
-    /// change to it would have let them go, [`LazyDoc::get_mut`]), so they still say the
-    /// same. Returns whether it did.
+    /// Keeps `saved`, the document's bytes as just stored, beside the parsed document, so
+    /// that it can be let go later ([`LazyDoc::let_go_if_unchanged`]) without saving it
+    /// again: any change to it lets them go ([`LazyDoc::get_mut`]).
+    pub(crate) fn keep_saved(&mut self, saved: Vec<u8>) {
+        let Some(parsed) = self.parsed.get() else {
+            return;
+        };
+        self.saved = Some(Saved {
+            bytes: saved,
+            heads: parsed.doc.get_heads(),
+            changes: parsed.seqs.len(),
+        });
+    }
+
+    /// Lets go of a parsed document whose saved bytes are still held: read from its
+    /// snapshot and only read since, or kept when stored ([`LazyDoc::keep_saved`]) and not
+    /// changed since (any change would have let them go, [`LazyDoc::get_mut`]), so they
+    /// still say the same. Returns whether it did.
     pub(crate) fn let_go_if_unchanged(&mut self) -> bool {
         if self.saved.is_none() || self.parsed.get().is_none() {
             return false;

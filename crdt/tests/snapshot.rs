@@ -211,7 +211,7 @@ fn a_feed_with_changes_waiting_has_no_snapshot() {
 }
 
 #[test]
-fn documents_read_for_a_newcomer_are_let_go_and_changed_ones_are_kept() {
+fn documents_read_for_a_newcomer_or_stored_are_let_go_unless_changed() {
     let original = community();
     let mut read = from_snapshots(&original);
     let mut newcomer = Board::new();
@@ -231,11 +231,20 @@ fn documents_read_for_a_newcomer_are_let_go_and_changed_ones_are_kept() {
     let let_go = read.let_go_unchanged(&[]);
     assert_eq!(let_go, read.len() - 1);
     assert_eq!(parsed(&read), 1);
-    assert!(
-        read.feed(&FeedId::first(chloe.author()))
-            .unwrap()
-            .is_parsed()
-    );
+    let chloes_feed = FeedId::first(chloe.author());
+    assert!(read.feed(&chloes_feed).unwrap().is_parsed());
+    // Once stored, it goes too, unless it changed since.
+    let saved = read.feed(&chloes_feed).unwrap().save();
+    read.feed_mut(chloes_feed).keep_saved(saved);
+    chloes
+        .post_new(&chloe, [78; 8], &draft("Encore"), NOW + 950)
+        .unwrap();
+    sync_pair(&mut chloes, &mut read).unwrap();
+    assert_eq!(read.let_go_unchanged(&[]), 0);
+    let saved = read.feed(&chloes_feed).unwrap().save();
+    read.feed_mut(chloes_feed).keep_saved(saved);
+    assert_eq!(read.let_go_unchanged(&[]), 1);
+    assert_eq!(parsed(&read), 0);
     // The node's own authors are never let go.
     let mut again = from_snapshots(&chloes);
     sync_pair(&mut again, &mut Board::new()).unwrap();

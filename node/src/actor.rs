@@ -81,11 +81,8 @@ struct Actor {
     gossip: GossipBudget,
     /// Neighbours' feeds changed since the last save.
     dirty: HashSet<FeedId>,
-    /// Neighbours' feeds saved at the last `persist_dirty`, with the bytes stored and the
-    /// heads they were saved at: let go of at the next one unless changed since.
-    saved_last: Vec<(FeedId, Vec<u8>, Vec<entraide_crdt::automerge::ChangeHash>)>,
-    /// When documents parsed only to be read (for a session) were last let go
-    /// (`actor/retention.rs`).
+    /// When neighbours' documents unchanged since stored or read from their snapshots
+    /// were last let go (`actor/retention.rs`).
     let_go_at: tokio::time::Instant,
     /// Epochs the board dropped, to remove from the store once their replacement is saved
     /// (`actor/retention.rs`).
@@ -189,7 +186,6 @@ pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
         peers: Peers::default(),
         gossip: GossipBudget::default(),
         dirty: HashSet::new(),
-        saved_last: Vec::new(),
         let_go_at: tokio::time::Instant::now(),
         dropped_epochs,
         removed_since_reclaim: false,
@@ -248,9 +244,9 @@ impl Actor {
                     // Every handle is gone: nobody can ask anything any more.
                     None => break None,
                 },
-                // Only while something waits to be saved or let go: an idle node's loop sleeps
+                // Only while something waits to be saved: an idle node's loop sleeps
                 // through the second (fewer wake-ups on a laptop on battery).
-                _ = persist.tick(), if !self.dirty.is_empty() || !self.saved_last.is_empty() => self.persist_dirty(),
+                _ = persist.tick(), if !self.dirty.is_empty() => self.persist_dirty(),
                 _ = resync.tick() => self.resync_round(),
                 _ = tokio::time::sleep_until(care_at) => {
                     self.care_tick();
@@ -314,17 +310,9 @@ impl Actor {
     }
 
     /// Saves the neighbours' feeds that changed; a feed that cannot be saved now (a full
-    /// disk) is tried again next time. A neighbour's document saved last time and not
-    /// changed since is let go: it is parsed again when next needed
-    /// (`entraide_crdt::Feed::unload`), so that memory holds the documents in use, not
-    /// every one ever received, and a feed still receiving is not parsed again each time.
+    /// disk) is tried again next time. Each keeps the bytes stored, so that its document
+    /// can be let go if it stays unchanged (`actor/retention.rs`).
     fn persist_dirty(&mut self) {
-        for (id, saved, heads) in std::mem::take(&mut self.saved_last) {
-            if !self.dirty.contains(&id) && self.board.feed(&id).is_some_and(|f| f.heads() == heads)
-            {
-                self.board.feed_mut(id).unload(saved);
-            }
-        }
         for id in std::mem::take(&mut self.dirty) {
             let Some(feed) = self.board.feed(&id) else {
                 continue;
@@ -334,7 +322,7 @@ impl Actor {
                     let own =
                         id.author == self.writer.author() || self.hosted.contains_key(&id.author);
                     if !own {
-                        self.saved_last.push((id, saved, feed.heads()));
+                        self.board.feed_mut(id).keep_saved(saved);
                     }
                 }
                 Err(e) => {

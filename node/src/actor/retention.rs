@@ -13,8 +13,7 @@ use crate::store::RECLAIM_SLACK_BYTES;
 
 use super::{Actor, now};
 
-/// How often documents parsed only to be read are let go
-/// (`Actor::let_go_of_read_documents`).
+/// How often unchanged documents are let go (`Actor::let_go_of_idle_documents`).
 const LET_GO_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Actor {
@@ -29,14 +28,15 @@ impl Actor {
             self.remove_dropped_epochs();
         }
         self.reclaim_space();
-        self.let_go_of_read_documents();
+        self.let_go_of_idle_documents();
     }
 
-    /// Once a minute, lets go of the neighbours' documents parsed only to be read since
-    /// they were read from their snapshots (a session sent them to a peer): memory holds
-    /// the documents in use, not every one a newcomer once asked for. A session still
-    /// going on parses again what it needs.
-    fn let_go_of_read_documents(&mut self) {
+    /// Once a minute, lets go of the neighbours' documents that did not change since they
+    /// were stored or read from their snapshots (`Board::let_go_unchanged`): memory holds
+    /// the documents in use, not every one received or once sent to a newcomer. What is
+    /// needed again is parsed again; a feed still receiving is parsed at most once a
+    /// minute more.
+    fn let_go_of_idle_documents(&mut self) {
         if self.let_go_at.elapsed() < LET_GO_AFTER {
             return;
         }
@@ -45,7 +45,7 @@ impl Actor {
         writing.push(self.writer.author());
         let n = self.board.let_go_unchanged(&writing);
         if n > 0 {
-            debug!(documents = n, "let go of documents only read");
+            debug!(documents = n, "let go of documents unchanged for a while");
         }
     }
 
