@@ -37,8 +37,19 @@ const FORMAT: &str = "entraide-snapshot/1";
 /// written out, stays far below it. A snapshot past it is ignored.
 const MAX_SNAPSHOT_BYTES: u64 = 64 * 1024 * 1024;
 
+/// What a snapshot holds, as written ([`Snapshot`] reads it back).
+#[derive(Serialize)]
+struct SnapshotRef<'a> {
+    format: &'a str,
+    #[serde(with = "serde_bytes")]
+    digest: [u8; 32],
+    heads: Vec<[u8; 32]>,
+    changes: usize,
+    content: &'a FeedContent,
+}
+
 /// What a snapshot holds.
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct Snapshot {
     format: String,
     /// SHA-256 of the stored bytes the feed was read from, or saved as.
@@ -53,12 +64,26 @@ struct Snapshot {
 }
 
 thread_local! {
+    /// The deflater and the buffer each thread writes snapshots with, kept from one to the
+    /// next: deflate's state is about 300 KB, which a node saving neighbours' feeds every
+    /// second would otherwise allocate and clear for each.
+    static DEFLATING: RefCell<(flate2::Compress, Vec<u8>)> =
+        RefCell::new((flate2::Compress::new(flate2::Compression::fast(), false), Vec::new()));
+
     /// The inflater and the buffer each thread reads snapshots with, kept from one to the
     /// next: a start reads thousands, and allocating both for each (about 50 KB) between
     /// the allocations of what is read left as much again of the heap unusable (measured:
     /// 200 MiB held for 35 MiB of content at 100,000 posts).
     static INFLATING: RefCell<(flate2::Decompress, Vec<u8>)> =
         RefCell::new((flate2::Decompress::new(false), Vec::new()));
+}
+
+/// Lets go of a buffer kept between snapshots once one large feed made it large: the
+/// thread that wrote or read it may run for as long as the node.
+fn keep_small(buffer: &mut Vec<u8>) {
+    if buffer.capacity() > 1024 * 1024 {
+        *buffer = Vec::new();
+    }
 }
 
 /// Inflates `data` into `out` (emptied first): `None` if it is not whole deflate data or
@@ -102,26 +127,43 @@ pub(crate) fn encode(
     changes: usize,
     content: &FeedContent,
 ) -> Option<Vec<u8>> {
-    let snapshot = Snapshot {
-        format: FORMAT.into(),
+    let snapshot = SnapshotRef {
+        format: FORMAT,
         digest: digest(saved),
         heads: heads.iter().map(|h| h.0).collect(),
         changes,
-        content: content.clone(),
+        content,
     };
-    // CBOR repeats every field's name; deflate takes that back (about 5x at 100,000
-    // posts), at its fastest level since a node writes snapshots every second it receives.
-    let mut out = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
-    ciborium::into_writer(&snapshot, &mut out).ok()?;
-    out.finish().ok()
+    // CBOR repeats every field's name; deflate takes that back, at its fastest level since
+    // a node writes a snapshot each time it saves a neighbour's feed.
+    DEFLATING.with_borrow_mut(|(deflater, cbor)| {
+        cbor.clear();
+        ciborium::into_writer(&snapshot, &mut *cbor).ok()?;
+        deflater.reset();
+        let mut out = Vec::with_capacity(cbor.len() / 2 + 64);
+        let done = loop {
+            let read = usize::try_from(deflater.total_in()).ok()?;
+            let status = deflater
+                .compress_vec(cbor.get(read..)?, &mut out, flate2::FlushCompress::Finish)
+                .ok()?;
+            if status == flate2::Status::StreamEnd {
+                break Some(out);
+            }
+            out.reserve(out.capacity().max(4096));
+        };
+        keep_small(cbor);
+        done
+    })
 }
 
 /// Reads `snapshot` back for the feed stored as `saved`: `None` if it does not decode, is
 /// of another format, or was made from other bytes.
 pub(crate) fn decode(saved: &[u8], snapshot: &[u8]) -> Option<(LazyDoc, FeedContent)> {
     let snapshot: Snapshot = INFLATING.with_borrow_mut(|(inflater, out)| {
-        inflate(inflater, snapshot, out)?;
-        ciborium::from_reader(out.as_slice()).ok()
+        let read = inflate(inflater, snapshot, out)
+            .and_then(|()| ciborium::from_reader(out.as_slice()).ok());
+        keep_small(out);
+        read
     })?;
     if snapshot.format != FORMAT || snapshot.digest != digest(saved) {
         return None;
