@@ -378,6 +378,17 @@ impl Feed {
         self.doc.let_go_if_unchanged()
     }
 
+    /// The bytes kept by [`Feed::keep_saved`] while the store holds no snapshot of them:
+    /// the snapshot to store is `self.snapshot(bytes)`, then [`Feed::snapshot_stored`].
+    pub fn stored_without_snapshot(&self) -> Option<&[u8]> {
+        self.doc.stored_without_snapshot()
+    }
+
+    /// Records that the store now holds the snapshot of the bytes kept.
+    pub fn snapshot_stored(&mut self) {
+        self.doc.snapshot_stored();
+    }
+
     /// Keeps `saved`, what [`Feed::save`] just returned and the store holds, so that the
     /// document can be let go later if it does not change
     /// ([`Feed::let_go_if_unchanged`]). Does nothing while changes wait for a dependency or
@@ -389,7 +400,7 @@ impl Feed {
     }
 
     /// Lets go of the parsed document, keeping `saved`, what [`Feed::save`] just returned
-    /// and the store holds: it is parsed again when next needed. Does nothing while changes
+    /// and the store holds with its snapshot: it is parsed again when next needed. Does nothing while changes
     /// wait for a dependency or the content is behind the document.
     pub fn unload(&mut self, saved: Vec<u8>) {
         if self.pending.is_empty() && self.content_is_current() {

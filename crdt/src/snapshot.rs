@@ -175,6 +175,7 @@ pub(crate) fn decode(saved: &[u8], snapshot: &[u8]) -> Option<(LazyDoc, FeedCont
             bytes: saved.to_vec(),
             heads,
             changes: snapshot.changes,
+            snapshot_stored: true,
         }),
     };
     Some((doc, snapshot.content))
@@ -205,6 +206,8 @@ struct Saved {
     bytes: Vec<u8>,
     heads: Vec<ChangeHash>,
     changes: usize,
+    /// Whether the store holds the snapshot of these bytes.
+    snapshot_stored: bool,
 }
 
 impl Default for LazyDoc {
@@ -297,7 +300,24 @@ impl LazyDoc {
             bytes: saved,
             heads: parsed.doc.get_heads(),
             changes: parsed.seqs.len(),
+            snapshot_stored: false,
         });
+    }
+
+    /// The saved bytes kept ([`LazyDoc::keep_saved`]) whose snapshot the store does not
+    /// hold yet.
+    pub(crate) fn stored_without_snapshot(&self) -> Option<&[u8]> {
+        self.saved
+            .as_ref()
+            .filter(|s| !s.snapshot_stored)
+            .map(|s| &s.bytes[..])
+    }
+
+    /// Records that the store now holds the snapshot of the saved bytes kept.
+    pub(crate) fn snapshot_stored(&mut self) {
+        if let Some(saved) = &mut self.saved {
+            saved.snapshot_stored = true;
+        }
     }
 
     /// Lets go of a parsed document whose saved bytes are still held: read from its
@@ -324,6 +344,7 @@ impl LazyDoc {
             bytes: saved,
             heads,
             changes,
+            snapshot_stored: true,
         });
         self.parsed = OnceLock::new();
     }

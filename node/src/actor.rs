@@ -294,6 +294,7 @@ impl Actor {
     /// Saves everything, closes every session and ends every task.
     async fn stop(&mut self) {
         self.persist_dirty();
+        self.save_snapshots();
         for peer in self.peers.with_session(true) {
             self.end_session(peer);
         }

@@ -31,6 +31,33 @@ impl Actor {
         self.let_go_of_idle_documents();
     }
 
+    /// Stores the snapshot of every neighbour's feed saved since its last one
+    /// (`Store::save_snapshot`): before its document is let go, and when the node stops,
+    /// so that the next start reads it without parsing. One that cannot be stored (a full
+    /// disk) only means that feed is parsed at the next start.
+    pub(super) fn save_snapshots(&mut self) {
+        let waiting: Vec<FeedId> = self
+            .board
+            .feeds()
+            .filter(|f| f.stored_without_snapshot().is_some())
+            .map(|f| f.id())
+            .collect();
+        for id in waiting {
+            let Some(feed) = self.board.feed(&id) else {
+                continue;
+            };
+            let Some(saved) = feed.stored_without_snapshot() else {
+                continue;
+            };
+            match self.store.save_snapshot(feed, saved) {
+                Ok(_) => self.board.feed_mut(id).snapshot_stored(),
+                Err(e) => {
+                    debug!(feed = %id, error = %e, "could not store a snapshot; the next start parses that feed");
+                }
+            }
+        }
+    }
+
     /// Once a minute, lets go of the neighbours' documents that did not change since they
     /// were stored or read from their snapshots (`Board::let_go_unchanged`): memory holds
     /// the documents in use, not every one received or once sent to a newcomer. What is
@@ -41,6 +68,7 @@ impl Actor {
             return;
         }
         self.let_go_at = tokio::time::Instant::now();
+        self.save_snapshots();
         let mut writing: Vec<AuthorId> = self.hosted.keys().copied().collect();
         writing.push(self.writer.author());
         let n = self.board.let_go_unchanged(&writing);

@@ -125,7 +125,8 @@ pub fn now() -> i64 {
         .unwrap_or(0)
 }
 
-/// A data directory of a new resident of `community`, holding `board`'s feeds in its store.
+/// A data directory of a new resident of `community`, holding `board`'s feeds in its store
+/// with their snapshots, as a node that received them stores them before it stops.
 pub fn prepare_data_dir(
     root: &Path,
     community: &Community,
@@ -137,7 +138,8 @@ pub fn prepare_data_dir(
     let store = Store::open(&data.db_path())?;
     if let Some(board) = board {
         for feed in board.feeds() {
-            store.save_feed(feed)?;
+            let saved = store.save_feed(feed)?;
+            store.save_snapshot(feed, &saved)?;
         }
     }
     store.flush()?;

@@ -172,11 +172,14 @@ pub fn year(posts: usize, authors: usize, lists: usize, start: Instant) -> Resul
             compactions.len()
         ),
     );
-    // Each new epoch saved, then the one it replaces removed.
+    // Each new epoch saved with its snapshot (as a node stores it once received, before
+    // it stops), then the one it replaces removed.
     let t0 = Instant::now();
     let mut store = Store::open(&DataDir::new(node.data_dir()).db_path())?;
     for c in &compactions {
-        store.save_feed(board.feed(&c.to).context("the new epoch is on the board")?)?;
+        let feed = board.feed(&c.to).context("the new epoch is on the board")?;
+        let saved = store.save_feed(feed)?;
+        store.save_snapshot(feed, &saved)?;
     }
     for id in board.take_dropped_epochs() {
         store.remove_feed(&id)?;
