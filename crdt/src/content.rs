@@ -162,7 +162,8 @@ impl FeedContent {
 
     /// Reads a whole feed document of `author`, from one `hydrate()` pass (reading a
     /// whole feed key by key through automerge's `get` costs about twice as much; see
-    /// docs/benchmarks.md, catch-up).
+    /// docs/benchmarks.md, catch-up). What it reads is kept in snapshots
+    /// (`crate::snapshot`): a change to what it reads must change the snapshot format.
     pub(crate) fn read(author: &AuthorId, doc: &Automerge) -> Self {
         let mut content = FeedContent::default();
         if let hydrate::Value::Map(root) = doc.hydrate(None) {

@@ -12,9 +12,13 @@
 //! session whose peer holds other heads) and given back to bytes once stored again.
 //!
 //! The snapshot is a cache of what the node itself read from its own storage: nothing in
-//! it comes from a peer unchecked, a snapshot that does not decode or whose digest does
-//! not match is ignored (the document is parsed, as before), and its format carries a
-//! version so that a node of another version reads the documents instead.
+//! it comes from a peer unchecked, and a snapshot that does not decode or whose digest does
+//! not match is ignored (the document is parsed, as before). Its format has a name,
+//! [`FORMAT`], changed whenever what a snapshot holds, or how a document is read into it,
+//! changes, so that a node reads a snapshot of another node's rules as none at all
+//! (`the_snapshot_format_changes_with_the_content_it_holds`, crdt/tests/snapshot.rs, fails
+//! when the content is written differently; a change to how documents are read must
+//! change it by hand).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -28,8 +32,8 @@ use crate::author::AuthorId;
 use crate::contained::contained;
 use crate::content::FeedContent;
 
-/// The snapshot format: a node that writes its content differently changes it, and a
-/// snapshot of another format is ignored.
+/// The snapshot format: change it with `FeedContent` or with `FeedContent::read` (see the
+/// module's text); a snapshot of another format is ignored.
 const FORMAT: &str = "entraide-snapshot/1";
 
 /// At most this many bytes are inflated from a stored snapshot: a feed holds at most 4 MiB
