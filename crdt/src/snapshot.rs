@@ -339,18 +339,9 @@ impl LazyDoc {
     /// Gives the parsed document back to `saved`, its bytes as just stored (its heads and
     /// change count are kept), so that it no longer takes memory.
     pub(crate) fn unload(&mut self, saved: Vec<u8>) {
-        let Some(parsed) = self.parsed.get() else {
-            return;
-        };
-        let heads = parsed.doc.get_heads();
-        let changes = parsed.seqs.len();
-        self.saved = Some(Saved {
-            bytes: saved,
-            heads,
-            changes,
-            snapshot_stored: true,
-        });
-        self.parsed = OnceLock::new();
+        self.keep_saved(saved);
+        self.snapshot_stored();
+        self.let_go_if_unchanged();
     }
 }
 

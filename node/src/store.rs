@@ -117,6 +117,16 @@ pub fn is_disk_full(e: &std::io::Error) -> bool {
         || matches!(e.raw_os_error(), Some(28 | 122))
 }
 
+/// A feed as the store holds it.
+struct StoredFeed {
+    /// Its saved document, then its appended changes.
+    bytes: Vec<u8>,
+    /// Its signatures.
+    signed: Vec<SignedHeads>,
+    /// Whether changes were appended after the document (only to the node's own feeds).
+    appended: bool,
+}
+
 /// A stored feed as read back: parsed, or why not; and whether from its snapshot.
 type LoadedFeed = (FeedId, Result<Feed, LoadError>, bool);
 
@@ -383,7 +393,11 @@ impl Store {
         let load_share = |share: &[FeedId]| -> Result<Vec<_>, StoreError> {
             let mut loaded = Vec::with_capacity(share.len());
             for id in share {
-                let (bytes, signed) = self.read_feed(id)?;
+                let StoredFeed {
+                    bytes,
+                    signed,
+                    appended,
+                } = self.read_feed(id)?;
                 if own.contains(&id.author) {
                     loaded.push((*id, Feed::load(*id, &bytes, signed), false));
                     continue;
@@ -394,7 +408,10 @@ impl Store {
                     .map_err(|e| self.damaged(e))?;
                 let feed = Feed::load_with_snapshot(*id, &bytes, signed, snapshot.as_deref());
                 let from_snapshot = feed.as_ref().is_ok_and(|f| !f.is_parsed());
-                let feed = feed.map(|feed| self.snapshot_on_load(feed, bytes));
+                let feed = feed.map(|feed| match appended {
+                    false => self.snapshot_on_load(feed, bytes),
+                    true => feed,
+                });
                 loaded.push((*id, feed, from_snapshot));
             }
             Ok(loaded)
@@ -424,21 +441,12 @@ impl Store {
         })
     }
 
-    /// A feed of another resident just parsed from `bytes` (its document, no changes
-    /// appended: only a node's own feeds have those): its snapshot is stored, and its
-    /// document let go. A snapshot that cannot be written (a full disk) only means the next
-    /// start parses this feed again.
+    /// A feed of another resident just read from `bytes`, its document alone (no changes
+    /// appended: only a node's own feeds have those): if it was parsed, its snapshot is
+    /// stored and its document let go. A snapshot that cannot be written (a full disk) only
+    /// means the next start parses this feed again.
     fn snapshot_on_load(&self, mut feed: Feed, bytes: Vec<u8>) -> Feed {
-        if !feed.is_parsed() || feed.pending_count() > 0 {
-            return feed;
-        }
-        let appended = self
-            .changes
-            .scan_prefix(feed_key(&feed.id()))
-            .next()
-            .is_some();
-        if let (false, Some(snapshot)) = (appended, feed.snapshot(&bytes)) {
-            let _ = self.snapshots.insert(feed_key(&feed.id()), snapshot);
+        if feed.is_parsed() && matches!(self.save_snapshot(&feed, &bytes), Ok(true)) {
             feed.unload(bytes);
         }
         feed
@@ -446,16 +454,15 @@ impl Store {
 
     /// One stored feed, read back (`None` if the store does not hold it).
     pub fn load_feed(&self, id: &FeedId) -> Result<Option<Result<Feed, LoadError>>, StoreError> {
-        let (bytes, signed) = self.read_feed(id)?;
+        let StoredFeed { bytes, signed, .. } = self.read_feed(id)?;
         if bytes.is_empty() {
             return Ok(None);
         }
         Ok(Some(Feed::load(*id, &bytes, signed)))
     }
 
-    /// A feed's stored bytes (its saved document, then its appended changes) and its
-    /// signatures, for [`Feed::load`].
-    fn read_feed(&self, id: &FeedId) -> Result<(Vec<u8>, Vec<SignedHeads>), StoreError> {
+    /// A feed as stored, for [`Feed::load`].
+    fn read_feed(&self, id: &FeedId) -> Result<StoredFeed, StoreError> {
         let key = feed_key(id);
         let mut bytes = self
             .feeds
@@ -463,15 +470,21 @@ impl Store {
             .map_err(|e| self.damaged(e))?
             .map(|v| v.to_vec())
             .unwrap_or_default();
+        let mut appended = false;
         for item in self.changes.scan_prefix(key) {
             let (_, v) = item.map_err(|e| self.damaged(e))?;
             bytes.extend_from_slice(&v);
+            appended = true;
         }
         let signed = match self.signed.get(key).map_err(|e| self.damaged(e))? {
             Some(v) => ciborium::from_reader::<Vec<SignedHeads>, _>(v.as_ref()).unwrap_or_default(),
             None => Vec::new(),
         };
-        Ok((bytes, signed))
+        Ok(StoredFeed {
+            bytes,
+            signed,
+            appended,
+        })
     }
 
     fn put_signed(&self, feed: &Feed) -> Result<(), StoreError> {
