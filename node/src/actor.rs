@@ -87,6 +87,8 @@ struct Actor {
     /// Epochs the board dropped, to remove from the store once their replacement is saved
     /// (`actor/retention.rs`).
     dropped_epochs: Vec<FeedId>,
+    /// When those whose carry-over or removal failed are tried again.
+    epoch_retries: retention::EpochRetries,
     /// Whether epochs left the store since its space was last reclaimed, and when that was
     /// checked (`actor/retention.rs`).
     removed_since_reclaim: bool,
@@ -188,6 +190,7 @@ pub(crate) async fn start(config: NodeConfig) -> Result<Node, NodeError> {
         dirty: HashSet::new(),
         let_go_at: tokio::time::Instant::now(),
         dropped_epochs,
+        epoch_retries: retention::EpochRetries::default(),
         removed_since_reclaim: false,
         reclaim_checked_at: None,
         events: events.clone(),

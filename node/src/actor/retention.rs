@@ -3,6 +3,8 @@
 //! epochs the board dropped (ours, or neighbours' replaced by a newer one) leave the store
 //! once what replaces them is on disk.
 
+use std::collections::HashMap;
+
 use tracing::{debug, info, warn};
 
 use entraide_crdt::epoch::COMPACTION_INTERVAL_SECS;
@@ -164,25 +166,71 @@ impl Actor {
     }
 
     /// Removes from the store the epochs the board dropped. Called once what replaced them
-    /// is stored.
+    /// is stored. One whose carry-over or removal failed waits its turn ([`EpochRetries`]).
     pub(super) fn remove_dropped_epochs(&mut self) {
         self.dropped_epochs.extend(self.board.take_dropped_epochs());
+        let now = now();
         for id in std::mem::take(&mut self.dropped_epochs) {
+            if !self.epoch_retries.is_due(&id, now) {
+                self.dropped_epochs.push(id);
+                continue;
+            }
             if let Err(e) = self.carry_over(id) {
                 // The old epoch stays in the store until what this device wrote into it is
                 // in the new one.
-                warn!(feed = %id, error = %e, "could not carry what was written into a replaced epoch over to the new one; will retry");
+                let wait = self.epoch_retries.failed(id, now);
+                warn!(feed = %id, error = %e, retry_in_secs = wait, "could not carry what was written into a replaced epoch over to the new one; will retry");
                 self.dropped_epochs.push(id);
                 continue;
             }
             match self.store.remove_feed(&id) {
-                Ok(()) => self.removed_since_reclaim = true,
+                Ok(()) => {
+                    self.epoch_retries.succeeded(&id);
+                    self.removed_since_reclaim = true;
+                }
                 Err(e) => {
-                    warn!(feed = %id, error = %e, "could not remove a replaced epoch; will retry");
+                    let wait = self.epoch_retries.failed(id, now);
+                    warn!(feed = %id, error = %e, retry_in_secs = wait, "could not remove a replaced epoch; will retry");
                     self.dropped_epochs.push(id);
                 }
             }
         }
+    }
+}
+
+/// When a replaced epoch whose carry-over or removal failed is tried again: a minute after
+/// the first failure, then twice as long after each one, at most a day
+/// ([`COMPACTION_INTERVAL_SECS`]). A failure that lasts (the new epoch full, a disk that
+/// stays full) then costs a read of the old epoch and a warning once a day, not at every
+/// save and retention tick.
+#[derive(Debug, Default)]
+pub(super) struct EpochRetries {
+    /// For each epoch that failed: when it is next due, and how long it waited last.
+    waiting: HashMap<FeedId, (i64, i64)>,
+}
+
+impl EpochRetries {
+    /// The wait after a first failure, in seconds.
+    const FIRST_WAIT_SECS: i64 = 60;
+
+    /// Whether `id` may be tried at `now`: it never failed, or its wait is over.
+    fn is_due(&self, id: &FeedId, now: i64) -> bool {
+        self.waiting.get(id).is_none_or(|&(due, _)| now >= due)
+    }
+
+    /// Records that `id` failed at `now`, and returns how long it now waits, in seconds.
+    fn failed(&mut self, id: FeedId, now: i64) -> i64 {
+        let wait = match self.waiting.get(&id) {
+            Some(&(_, last)) => last.saturating_mul(2).min(COMPACTION_INTERVAL_SECS),
+            None => Self::FIRST_WAIT_SECS,
+        };
+        self.waiting.insert(id, (now.saturating_add(wait), wait));
+        wait
+    }
+
+    /// Forgets `id`: it left the store.
+    fn succeeded(&mut self, id: &FeedId) {
+        self.waiting.remove(id);
     }
 }
 
@@ -194,4 +242,57 @@ fn reclaim_slack() -> u64 {
         .ok()
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(RECLAIM_SLACK_BYTES)
+}
+
+#[cfg(test)]
+mod tests {
+    use entraide_crdt::{AuthorKey, FeedId};
+
+    use super::*;
+
+    fn epoch(n: u8) -> FeedId {
+        FeedId::first(AuthorKey::from_seed([n; 32]).id())
+    }
+
+    #[test]
+    fn a_failing_epoch_is_tried_again_later_and_later_then_daily() {
+        let (old, other) = (epoch(1), epoch(2));
+        let mut retries = EpochRetries::default();
+        let mut now = 1_764_000_000;
+        assert!(
+            retries.is_due(&old, now),
+            "an epoch that never failed is due"
+        );
+        let mut waits = Vec::new();
+        for _ in 0..14 {
+            let wait = retries.failed(old, now);
+            waits.push(wait);
+            assert!(
+                !retries.is_due(&old, now + wait - 1),
+                "not before its wait is over"
+            );
+            assert!(
+                retries.is_due(&other, now),
+                "another epoch is not held back"
+            );
+            now += wait;
+            assert!(retries.is_due(&old, now), "due once its wait is over");
+        }
+        assert_eq!(
+            waits[..4],
+            [60, 120, 240, 480],
+            "a minute, then twice as long each time"
+        );
+        assert_eq!(
+            waits[waits.len() - 3..],
+            [COMPACTION_INTERVAL_SECS; 3],
+            "at most a day"
+        );
+        retries.succeeded(&old);
+        assert!(
+            retries.is_due(&old, 0),
+            "an epoch that left the store is forgotten"
+        );
+        assert!(retries.waiting.is_empty());
+    }
 }
