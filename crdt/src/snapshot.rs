@@ -69,10 +69,10 @@ struct Snapshot {
 
 thread_local! {
     /// The deflater and the buffer each thread writes snapshots with, kept from one to the
-    /// next: deflate's state is about 300 KB, which a node saving neighbours' feeds every
-    /// second would otherwise allocate and clear for each.
+    /// next: deflate's state is about 300 KB, which a node storing the snapshots of
+    /// thousands of feeds as it stops would otherwise allocate and clear for each.
     static DEFLATING: RefCell<(flate2::Compress, Vec<u8>)> =
-        RefCell::new((flate2::Compress::new(flate2::Compression::fast(), false), Vec::new()));
+        RefCell::new((flate2::Compress::new(flate2::Compression::default(), false), Vec::new()));
 
     /// The inflater and the buffer each thread reads snapshots with, kept from one to the
     /// next: a start reads thousands, and allocating both for each (about 50 KB) between
@@ -138,8 +138,10 @@ pub(crate) fn encode(
         changes,
         content,
     };
-    // CBOR repeats every field's name; deflate takes that back, at its fastest level since
-    // a node writes a snapshot each time it saves a neighbour's feed.
+    // CBOR repeats every field's name; deflate takes that back. At deflate's default level
+    // (6): a node writes snapshots only when it lets documents go and when it stops, and
+    // for a feed of 20 posts level 6 took 38 µs and wrote 13 % less than level 1 (14 µs),
+    // as much as level 9 (51 µs) did.
     DEFLATING.with_borrow_mut(|(deflater, cbor)| {
         cbor.clear();
         ciborium::into_writer(&snapshot, &mut *cbor).ok()?;
