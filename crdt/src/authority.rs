@@ -431,6 +431,25 @@ impl Authority {
         }
         at
     }
+
+    /// `authors` with every key the same people went by or go by: for each, the keys a
+    /// chain of successions joins it to, older and newer. What a resident blocked under
+    /// one key stays hidden under the others, whichever post they blocked it from.
+    pub fn with_their_other_keys(&self, authors: BTreeSet<AuthorId>) -> BTreeSet<AuthorId> {
+        if authors.is_empty() || self.succeeded.is_empty() {
+            return authors;
+        }
+        let people: BTreeSet<AuthorId> = authors.iter().map(|a| self.current_identity(a)).collect();
+        let mut out = authors;
+        out.extend(people.iter().copied());
+        out.extend(
+            self.succeeded
+                .keys()
+                .filter(|old| people.contains(&self.current_identity(old)))
+                .copied(),
+        );
+        out
+    }
 }
 
 /// The verdict of every statement in `feeds` (each writer's statements), for a community

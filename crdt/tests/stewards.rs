@@ -5,6 +5,8 @@
 mod common;
 
 use common::{NOW, draft, writer};
+use std::collections::BTreeSet;
+
 use entraide_crdt::authority::AuthorityError;
 use entraide_crdt::{Board, FeedId, Filter, LocalChange, WriteError, Writer};
 
@@ -250,6 +252,63 @@ fn a_vouched_new_key_takes_over_a_lost_one() {
         board.post_new(&old, [2; 8], &draft("x"), NOW).unwrap_err(),
         WriteError::Excluded
     );
+}
+
+/// Blocking follows a person across their keys: whichever key a resident blocked, what
+/// the same person wrote under an older or a newer one is hidden too, and nobody else.
+#[test]
+fn a_block_follows_a_member_to_the_keys_vouched_for_them() {
+    let (founder, old, mid, new, other) = (writer(1), writer(7), writer(8), writer(9), writer(5));
+    let mut board = Board::new();
+    board.set_founder(Some(founder.author()));
+    board.post_new(&old, [1; 8], &draft("Avant"), NOW).unwrap();
+    board
+        .post_new(&other, [3; 8], &draft("Autre"), NOW)
+        .unwrap();
+    let authority = board.authority();
+    let alone = BTreeSet::from([old.author()]);
+    assert_eq!(authority.with_their_other_keys(alone.clone()), alone);
+
+    board
+        .vouch(&founder, old.author(), mid.author(), NOW)
+        .unwrap();
+    board
+        .vouch(&founder, mid.author(), new.author(), NOW)
+        .unwrap();
+    board.post_new(&new, [2; 8], &draft("Après"), NOW).unwrap();
+    let person = BTreeSet::from([old.author(), mid.author(), new.author()]);
+    for key in [&old, &mid, &new] {
+        assert_eq!(
+            board
+                .authority()
+                .with_their_other_keys(BTreeSet::from([key.author()])),
+            person,
+            "blocked under {}",
+            key.author().fmt_short()
+        );
+    }
+    let with_other = board
+        .authority()
+        .with_their_other_keys(BTreeSet::from([other.author(), old.author()]));
+    assert_eq!(with_other.len(), 4, "{with_other:?}");
+    assert!(with_other.contains(&other.author()));
+
+    let shown = |blocked: BTreeSet<_>| {
+        let filter = Filter {
+            blocked: board.authority().with_their_other_keys(blocked),
+            ..Filter::default()
+        };
+        let mut titles: Vec<String> = board
+            .view(&filter, NOW)
+            .into_iter()
+            .map(|p| p.title)
+            .collect();
+        titles.sort();
+        titles
+    };
+    assert_eq!(shown(BTreeSet::from([old.author()])), ["Autre"]);
+    assert_eq!(shown(BTreeSet::from([new.author()])), ["Autre"]);
+    assert_eq!(shown(BTreeSet::from([other.author()])), ["Après", "Avant"]);
 }
 
 #[test]

@@ -3,7 +3,10 @@
 //! A block is one resident's own choice on this node, never written to any feed: their
 //! node still holds and relays the blocked member's feed, neighbours see everything as
 //! before, and the blocked member is not told. Each local resident (the owner and every
-//! hosted resident) has a list of their own, saved in the store (`Store::block`).
+//! hosted resident) has a list of their own, saved in the store (`Store::block`). A block
+//! is kept under the key it was made with and applied under every key a succession joins
+//! to it (`Authority::with_their_other_keys`), so that it follows a member to the new key
+//! the stewards vouched for, and back to the old one.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

@@ -315,4 +315,27 @@ fn reports_reach_only_the_stewards_and_a_vouched_key_replaces_a_lost_one() {
     }
     let out = nodes[3].run(&["post", "offer", "--title", "Encore", "--urgency", "today"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("new key"));
+
+    // Bruno blocks Odette from the post she wrote before she lost her phone, so under her
+    // old key: what she writes with the new one is hidden from him too, and only from him.
+    let old_key = find_post(&nodes[2].board().unwrap(), &courses).unwrap()["author"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(old_key, new_id);
+    nodes[2].ok(&["block", &old_key[..20]]).unwrap();
+    let thanks = post(&odette, "Merci pour les courses");
+    nodes[1]
+        .wait_board("Odette's new post", PATIENCE, |b| {
+            find_post(b, &thanks).is_some()
+        })
+        .unwrap();
+    wait_statuses(&all, "every node holding Odette's new post", |s| {
+        s.iter()
+            .all(|st| st["board_digest"] == s[0]["board_digest"])
+    });
+    let bruno = nodes[2].board().unwrap();
+    assert!(find_post(&bruno, &thanks).is_none(), "the new key's post");
+    assert!(find_post(&bruno, &courses).is_none(), "the old key's post");
+    assert!(find_post(&nodes[1].board().unwrap(), &thanks).is_some());
 }

@@ -8,9 +8,13 @@ use crate::blocked::{BlockNote, BlockedView};
 use crate::node::NodeError;
 
 impl Actor {
-    /// Whom the resident acting blocked.
+    /// Whom the resident acting blocked, under every key the stewards joined to the one
+    /// blocked (`Authority::with_their_other_keys`): blocking someone from a post written
+    /// before they lost their key also hides what they write with the new one.
     pub(super) fn blocked_authors(&self) -> std::collections::BTreeSet<AuthorId> {
-        self.blocked.of(&self.writer.author())
+        self.board
+            .authority()
+            .with_their_other_keys(self.blocked.of(&self.writer.author()))
     }
 
     /// `filter` with the acting resident's blocked members left out.

@@ -142,7 +142,7 @@ impl Actor {
         let mut ids = self.board.members();
         // Not who this resident blocked, nor whom the stewards excluded or replaced by a
         // new key: a circle is people one counts on.
-        let blocked = self.blocked.of(&me);
+        let blocked = self.blocked_authors();
         let authority = self.board.authority();
         ids.retain(|id| {
             !blocked.contains(id)
