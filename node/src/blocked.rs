@@ -101,6 +101,11 @@ impl BlockLists {
         self.by_reader.entry(reader).or_default().insert(who, note);
     }
 
+    /// Forgets `reader`'s list: they are no longer hosted here.
+    pub(crate) fn forget(&mut self, reader: &AuthorId) {
+        self.by_reader.remove(reader);
+    }
+
     /// Whether `who` was blocked by `reader` (and is no longer).
     pub(crate) fn remove(&mut self, reader: &AuthorId, who: &AuthorId) -> bool {
         self.by_reader
@@ -134,6 +139,8 @@ mod tests {
         assert!(lists.remove(&a(1), &a(2)));
         assert!(!lists.remove(&a(1), &a(2)));
         assert_eq!(lists.of(&a(3)), BTreeSet::from([a(2)]), "untouched");
+        lists.forget(&a(3));
+        assert!(lists.of(&a(3)).is_empty(), "a resident no longer hosted");
     }
 
     #[test]

@@ -737,6 +737,21 @@ impl Store {
         Ok(())
     }
 
+    /// Forgets every block `reader` made: they are no longer hosted here. Returns how many.
+    pub fn forget_blocks_of(&self, reader: &AuthorId) -> Result<usize, StoreError> {
+        let keys: Vec<sled::IVec> = self
+            .blocked
+            .scan_prefix(reader.0)
+            .keys()
+            .collect::<Result<_, _>>()
+            .map_err(|e| self.damaged(e))?;
+        for key in &keys {
+            self.blocked.remove(key).map_err(|e| self.write_err(e))?;
+        }
+        self.blocked.flush().map_err(|e| self.write_err(e))?;
+        Ok(keys.len())
+    }
+
     /// Every block of every local resident: `(reader, blocked, note)`. An entry that
     /// does not read back (a damaged value) is left out.
     pub fn blocks(&self) -> Vec<(AuthorId, AuthorId, crate::blocked::BlockNote)> {
@@ -1187,6 +1202,36 @@ mod tests {
         db.insert("x", "y").unwrap();
         drop(db);
         assert!(matches!(Store::open(&other), Err(StoreError::Foreign(_))));
+    }
+
+    #[test]
+    fn a_resident_no_longer_hosted_leaves_no_block_behind() {
+        use crate::blocked::BlockNote;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (zoe, owner) = (AuthorId([1; 32]), AuthorId([2; 32]));
+        for n in 3..6 {
+            store
+                .block(
+                    &zoe,
+                    &AuthorId([n; 32]),
+                    &BlockNote::new(Some("insultes"), 9),
+                )
+                .unwrap();
+        }
+        store
+            .block(&owner, &AuthorId([3; 32]), &BlockNote::new(None, 9))
+            .unwrap();
+        assert_eq!(store.forget_blocks_of(&zoe).unwrap(), 3);
+        assert_eq!(
+            store.blocks(),
+            vec![(owner, AuthorId([3; 32]), BlockNote::new(None, 9))],
+            "only the owner's block is left"
+        );
+        assert_eq!(store.forget_blocks_of(&zoe).unwrap(), 0);
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.blocks().len(), 1, "and so after a restart");
     }
 
     #[test]

@@ -229,6 +229,25 @@ fn run(nodes: &mut [TestNode]) -> Result<()> {
         String::from_utf8_lossy(&refused.stderr)
     );
 
+    // Zoé blocks Bruno, with a reason for herself: her list, on A.
+    a.ok(&[
+        "--as",
+        "Zoé",
+        "block",
+        "Bruno",
+        "--reason",
+        "messages insultants",
+    ])?;
+    ensure!(
+        a.ok(&["--as", "Zoé", "blocked"])?
+            .contains("messages insultants"),
+        "Zoé's block list"
+    );
+    ensure!(
+        !a.ok(&["blocked"])?.contains("Bruno"),
+        "Zoé's block is not Amel's"
+    );
+
     // Zoé moves to her own device.
     let file = a.data_dir().join("zoe-export.key");
     let file_arg = file.to_str().context("path")?;
@@ -277,5 +296,12 @@ fn run(nodes: &mut [TestNode]) -> Result<()> {
         );
     }
     drop(own);
+
+    // Whom Zoé blocked, and why, did not stay behind her in A's store.
+    nodes[0].stop()?;
+    let store = entraide_node::store::Store::open(&nodes[0].data_dir().join("db"))?;
+    // Amel blocked nobody: nothing is left.
+    let left = store.blocks();
+    ensure!(left.is_empty(), "left in A's store: {left:?}");
     Ok(())
 }

@@ -135,8 +135,14 @@ impl Actor {
 
     fn remove_resident(&mut self, name: &str, forget: bool) -> Result<ResidentInfo, NodeError> {
         let resident = residents::remove(&self.config.data_dir, name, forget)?;
-        self.hosted.remove(&resident.author());
-        self.care.remove(&resident.author());
+        let author = resident.author();
+        self.hosted.remove(&author);
+        self.care.remove(&author);
+        // Whom they blocked, and why, was theirs alone: it does not stay behind them.
+        self.blocked.forget(&author);
+        if let Err(e) = self.store.forget_blocks_of(&author) {
+            tracing::warn!(error = %e, "a resident is no longer hosted, but their block list could not be removed from the store");
+        }
         self.reload_residents();
         info!(resident = %resident.author().fmt_short(), "a resident is no longer hosted here");
         Ok(resident.info())
