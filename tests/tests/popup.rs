@@ -118,6 +118,13 @@ fn run(a: &TestNode, base: &str, token: &str, lan: &str) -> Result<()> {
             && page.contains("who can therefore act as you"),
         "the join form: {page}"
     );
+    // Renamed while the pop-up is open: the form says the name as it is now.
+    a.ok(&["name", "Amel (salle commune)"])?;
+    let (_, page) = get_anonymous(base, &format!("/join?t={token}"))?;
+    ensure!(
+        page.contains("Amel (salle commune)") && !page.contains("Amel &lt;i&gt;B&lt;/i&gt;"),
+        "the join form after a rename: {page}"
+    );
 
     // Three guests from one client; the fourth must wait (and is told how long).
     let zoe = joined(join_popup(base, token, "Zoé"), "Zoé")?;

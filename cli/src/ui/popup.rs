@@ -54,7 +54,8 @@ pub(crate) struct Popup {
     node: Node,
     /// `http://<LAN IPv4>:<port>`, the start of the join address.
     base: String,
-    /// The host's name, for the join page.
+    /// The host's name when the pop-up opened: what the join page says if the node cannot
+    /// tell its name now ([`Popup::host_name`]).
     host: String,
     wifi: Option<String>,
     token: JoinToken,
@@ -62,6 +63,15 @@ pub(crate) struct Popup {
 }
 
 impl Popup {
+    /// The host's name as it is now (renamed since the pop-up opened, perhaps), else
+    /// their name when it opened.
+    async fn host_name(&self) -> String {
+        match self.node.whoami().await {
+            Ok(who) => who.name.unwrap_or(who.fingerprint),
+            Err(_) => self.host.clone(),
+        }
+    }
+
     /// A pop-up open now, with a new token.
     pub(crate) fn new(node: Node, base: String, host: String, wifi: Option<String>) -> Self {
         Self {
@@ -266,14 +276,17 @@ async fn join_page(
         s.refused_title
     };
     let frame = ui.frame_without_care(lang, title, Nav::None, "/join").await;
-    let host = ui.popup.as_ref().map(|p| p.host.as_str()).unwrap_or("");
+    let host = match ui.popup.as_ref() {
+        Some(popup) => popup.host_name().await,
+        None => String::new(),
+    };
     html(
         status,
         &JoinPage {
             frame,
             s,
             token,
-            host,
+            host: &host,
             name,
             error,
         },
