@@ -139,9 +139,9 @@ pub(crate) fn encode(
         content,
     };
     // CBOR repeats every field's name; deflate takes that back. At deflate's default level
-    // (6): a node writes snapshots only when it lets documents go and when it stops, and
-    // for a feed of 20 posts level 6 took 38 µs and wrote 13 % less than level 1 (14 µs),
-    // as much as level 9 (51 µs) did.
+    // (6), not its fastest: a node writes snapshots only when it lets documents go and when
+    // it stops, and level 6 takes 8 % off the disk a store of 100,000 posts uses
+    // (docs/benchmarks.md, "Snapshots at deflate's default level").
     DEFLATING.with_borrow_mut(|(deflater, cbor)| {
         cbor.clear();
         ciborium::into_writer(&snapshot, &mut *cbor).ok()?;

@@ -144,7 +144,7 @@ impl Actor {
             tracing::warn!(error = %e, "a resident is no longer hosted, but their block list could not be removed from the store");
         }
         self.reload_residents();
-        info!(resident = %resident.author().fmt_short(), "a resident is no longer hosted here");
+        info!(resident = %author.fmt_short(), "a resident is no longer hosted here");
         Ok(resident.info())
     }
 
