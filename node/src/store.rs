@@ -172,6 +172,10 @@ pub struct Store {
     blocked: sled::Tree,
 }
 
+/// The sled tree of the feeds' snapshots ([`Store`]'s `snapshots`). A store without it
+/// (written by a version before snapshots) is read by parsing every document, once.
+pub const SNAPSHOTS_TREE: &str = "snapshots";
+
 fn block_key(reader: &AuthorId, who: &AuthorId) -> [u8; 64] {
     let mut key = [0u8; 64];
     key[..32].copy_from_slice(&reader.0);
@@ -273,7 +277,7 @@ impl Store {
         Ok(Self {
             ledger: path.join(LEDGER),
             feeds: db.open_tree("feeds").map_err(damaged)?,
-            snapshots: db.open_tree("snapshots").map_err(damaged)?,
+            snapshots: db.open_tree(SNAPSHOTS_TREE).map_err(damaged)?,
             changes: db.open_tree("changes").map_err(damaged)?,
             signed: db.open_tree("signed").map_err(damaged)?,
             sync: db.open_tree("sync").map_err(damaged)?,

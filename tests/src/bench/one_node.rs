@@ -16,7 +16,7 @@ use anyhow::{Context, Result, bail};
 use entraide_crdt::automerge::Automerge;
 use entraide_crdt::{Board, Category, Filter};
 use entraide_node::data_dir::{ApiInfo, DataDir};
-use entraide_node::store::Store;
+use entraide_node::store::{SNAPSHOTS_TREE, Store};
 
 use super::{Row, Summary, dir_size, progress, row, rss_mib, summary, temp_dir, verdict};
 use crate::TestNode;
@@ -45,6 +45,10 @@ pub struct Figures {
     pub store_load: Duration,
     /// Its resident memory then.
     pub store_mib: f64,
+    /// The same process on a copy of the store without its snapshots, as a node's first
+    /// start after upgrading from a version without them finds it: every document parsed,
+    /// and its snapshot stored.
+    pub upgrade_load: Duration,
 }
 
 /// The floors, measured on the same board in the same run.
@@ -134,6 +138,22 @@ pub fn measure(
     let log = std::fs::metadata(node.log_path()).map_or(0, |m| m.len());
     let disk = dir_size(node.data_dir()).saturating_sub(log);
     node.stop()?;
+    progress(
+        start,
+        &format!("{label}: the first start after upgrading: the store without its snapshots"),
+    );
+    let upgrade = temp_dir("upgrade")?;
+    let upgrade_db = upgrade.path().join("db");
+    super::scenarios::copy_dir(&db, &upgrade_db)?;
+    {
+        let copy = sled::open(&upgrade_db)?;
+        if !copy.drop_tree(SNAPSHOTS_TREE)? {
+            bail!("the store has no `{SNAPSHOTS_TREE}` tree to drop");
+        }
+        copy.flush()?;
+    }
+    let (upgrade_load, _) = floor_process(&format!("store:{}", upgrade_db.display()))?;
+    drop(upgrade);
     let filter = Filter {
         category: Some(Category::Food),
         text: Some("eau".into()),
@@ -154,6 +174,7 @@ pub fn measure(
             list: summary(&times),
             store_load,
             store_mib,
+            upgrade_load,
         },
         Floors {
             load,
@@ -189,6 +210,16 @@ pub fn rows(scenario: &str, when: &str, f: &Figures, floor: &Floors) -> Vec<Row>
             scenario,
             &format!("{when}of which: a process that only opens the store and loads the board"),
             ms(f.store_load),
+            "ms",
+            load_floor,
+            "-",
+        ),
+        row(
+            scenario,
+            &format!(
+                "{when}the same process on the store without its snapshots (a first start after upgrading to them)"
+            ),
+            ms(f.upgrade_load),
             "ms",
             load_floor,
             "-",

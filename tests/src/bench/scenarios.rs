@@ -726,7 +726,8 @@ pub(super) fn keep_store(data: &Path, start: Instant) -> Result<()> {
     copy_dir(data, to)
 }
 
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+/// Copies the folder `from` to `to`, a new folder, with everything below it.
+pub(super) fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
